@@ -1,0 +1,108 @@
+/**
+ * The method plugin contract. A plugin is a file in `methods/` whose default export is a
+ * {@link MethodPlugin}: data mode, label strategy, loss terms, option schema, presets and an
+ * optional model extension. The runner discovers plugins at run time; the core never imports one.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import type { Options, OptionSpec } from "./options.ts";
+import type { ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
+import type { Rng } from "./rng.ts";
+
+/** How batches are drawn from the datasets. */
+export type DataMode = "single" | "joint" | "alternating";
+
+/**
+ * What a label strategy sees when it builds targets for a task that a set of rows does not label:
+ * the frozen teacher's outputs on those rows, and the task's own labelled training rows.
+ */
+export interface TeacherView {
+  /** The task whose missing targets are built. */
+  task: TaskSpec;
+  /** Rows that need targets. */
+  n: number;
+  /** n*C teacher logits for `task`. */
+  logits: Float32Array;
+  /** n*C teacher probabilities (row softmax, T = 1). */
+  probs: Float32Array;
+  /** n*d teacher feature tap of `task` (pre-cross-stitch 128-d branch feature). */
+  features: Float32Array;
+  /** Feature width. */
+  d: number;
+  /** The task's own labelled training rows, seen by the same teacher. */
+  labelled: { n: number; features: Float32Array; labels: Int32Array; probs: Float32Array };
+  /** Teacher probabilities of the other tasks on the same n rows (label transfer input). */
+  otherProbs: Partial<Record<TaskName, Float32Array>>;
+  /** True labels the rows do carry for other tasks (-1 = missing). */
+  otherLabels: Partial<Record<TaskName, Int32Array>>;
+  /** Hidden truth of `task` for these rows, when known (synthetic data). Strategies must not read it;
+   * it is only used by the core to score the targets. */
+}
+
+/** Targets built by a label strategy: n*C rows; an all-zero row means "masked". */
+export interface TargetSet {
+  targets: Float32Array;
+  /** Per-row sample weight in [0, 1] (for statistics), when the strategy has one. */
+  weights?: Float32Array;
+  /** 1 where the row's pseudo label was kept (hard selection), when the strategy selects. */
+  kept?: Uint8Array;
+  /** Scalar statistics to log (e.g. mean weight, kept fraction). */
+  stats?: Record<string, number>;
+}
+
+/** Context a label strategy receives besides the teacher view. */
+export interface StrategyContext {
+  options: Options;
+  rng: Rng;
+  compat: boolean;
+}
+
+/** How a sample's missing-task target is made. `build` is absent for "none" (masked). */
+export interface LabelStrategy {
+  /** Short id shown in `deno task methods`, e.g. `none`, `distilled(T)`, `weighted-pseudo`. */
+  name: string;
+  /** Whether the strategy needs a teacher snapshot at all. */
+  needsTeacher: boolean;
+  build?(view: TeacherView, ctx: StrategyContext): TargetSet | Promise<TargetSet>;
+}
+
+/** Inputs of a loss term, for one training batch. */
+export interface LossContext {
+  model: MultiTaskModel;
+  outputs: ModelOutputs;
+  /** Softmax probabilities per head for the batch. */
+  probs: Partial<Record<TaskName, tf.Tensor2D>>;
+  /** Per head: 1 for rows with a (true or pseudo) target. */
+  masks: Partial<Record<TaskName, tf.Tensor1D>>;
+  options: Options;
+}
+
+/** A differentiable term added to the masked cross-entropy. */
+export interface LossTerm {
+  name: string;
+  /** Coefficient read from the options (0 disables the term). */
+  coefficient(options: Options): number;
+  compute(ctx: LossContext): tf.Scalar;
+}
+
+/** The method plugin contract. */
+export interface MethodPlugin {
+  /** kebab-case id used by `deno task NAME` and `deno task run NAME`. */
+  name: string;
+  aliases: string[];
+  summary: string;
+  reference: string;
+  dataMode: DataMode;
+  labels: LabelStrategy;
+  loss: { terms: LossTerm[] };
+  /** Flags this plugin reads beyond the common schema. */
+  options: OptionSpec[];
+  /** Named option sets that reproduce seed command lines; `default` applies when none is named. */
+  presets?: Record<string, Partial<Options>>;
+  /** Outer-epoch passes over the data between teacher refreshes (LEL-LTN: 4). */
+  passesPerRefresh?: (options: Options) => number;
+  /** Extra layers or heads the method needs. */
+  extendModel?: (options: Options) => ModelExtension | undefined;
+  /** Optional validation of option combinations; throw an OptionError to refuse. */
+  validate?: (options: Options) => void;
+}

@@ -1,0 +1,138 @@
+/**
+ * Shared contracts between datasets, models, the training core and method plugins.
+ * Everything here is a type: this module has no runtime dependencies, so any module may import it.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+
+/** A prediction task. Face tasks plus the two tasks of the digits-rot benchmark. */
+export type TaskName = "emotion" | "pose" | "gender" | "age" | "digit" | "rotation";
+
+/** All task names in canonical head order. */
+export const TASK_NAMES: readonly TaskName[] = ["emotion", "pose", "gender", "age", "digit", "rotation"];
+
+/** A task with its label space (class count and class names, index = class id). */
+export interface TaskSpec {
+  name: TaskName;
+  classes: number;
+  labels: string[];
+}
+
+/** Backbone names accepted by `--model`. */
+export type BackboneName = "mini_xception" | "vggFace" | "big_xception";
+
+/**
+ * A dataset loaded into memory: decoded, resized and preprocessed images plus per-task labels.
+ * Labels use -1 for "not labelled". A dataset from disk carries only its own task labels;
+ * the hidden truth of synthetic data is NOT here (see {@link HiddenTruth}).
+ */
+export interface ImageSet {
+  /** Dataset name as given on the command line, e.g. `synth-emotion` or `ferplus`. */
+  name: string;
+  /** The tasks this dataset labels. */
+  tasks: TaskSpec[];
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  /** n*h*w*c floats, HWC, preprocessed with the shared preprocessing function (x/128 - 1). */
+  images: Float32Array;
+  /** Class id per row for every labelled task (-1 = missing). */
+  labels: Partial<Record<TaskName, Int32Array>>;
+  /** Row indices of the train / validation / test splits (disjoint). */
+  split: { train: Int32Array; val: Int32Array; test: Int32Array };
+  /** Source file per row, when the rows came from files (for error messages and demos). */
+  paths?: string[];
+}
+
+/**
+ * Hidden ground truth for every task of every row (synthetic datasets only). Stored in a
+ * separate file that only evaluation code reads; training never sees it.
+ */
+export interface HiddenTruth {
+  dataset: string;
+  labels: Partial<Record<TaskName, Int32Array>>;
+}
+
+/** Options every dataset loader accepts. */
+export interface LoadOptions {
+  /** Where prepared datasets live (default `data/`). */
+  dataDir?: string;
+  /** Square side the images are resized to. */
+  imageSize: number;
+  /** 1 = grayscale (mini-Xception), 3 = BGR (VGGFace). */
+  channels: 1 | 3;
+  /** Seed for generated data and splits. */
+  seed: number;
+  /** Rows to generate for synthetic datasets (ignored by real datasets). */
+  size?: number;
+  /** Split fractions (val, test); the rest is train. */
+  valFraction?: number;
+  testFraction?: number;
+  /** The original fold-0 K-fold split (no test set; val = test) instead of train/val/test. */
+  compatSplit?: boolean;
+  /** Skip and list bad rows instead of stopping. */
+  skipBadSamples?: boolean;
+}
+
+/** Outputs of a multi-task model for one batch: per task, logits and the 128-d feature tap. */
+export interface ModelOutputs {
+  logits: Partial<Record<TaskName, tf.Tensor2D>>;
+  features: Partial<Record<TaskName, tf.Tensor2D>>;
+  /** Extra named outputs that a model extension added (e.g. label-embedding logits). */
+  extra: Record<string, tf.Tensor>;
+}
+
+/** A built multi-task network. */
+export interface MultiTaskModel {
+  backbone: BackboneName;
+  tasks: TaskSpec[];
+  inputShape: [number, number, number];
+  /** The underlying layers model; its outputs are described by `outputNames`. */
+  model: tfl.LayersModel;
+  /** Run the model; `training` switches dropout/BN to training behaviour. */
+  apply(x: tf.Tensor4D, training: boolean): ModelOutputs;
+  /** Variables trained by the optimiser (respects freezing). */
+  trainableWeights(): tf.Variable[];
+  /** Freeze or unfreeze the shared trunk (two-stage training). */
+  setTrunkTrainable(trainable: boolean): void;
+  /** Kernels of the Dense/Conv layers that the method regularisers read, by role. */
+  weightsByRole(role: "shared_fc" | "task_heads"): tf.Variable[];
+}
+
+/** Builder options for {@link MultiTaskModel}. */
+export interface ModelOptions {
+  backbone: BackboneName;
+  tasks: TaskSpec[];
+  inputShape: [number, number, number];
+  isDropout?: boolean;
+  isBn?: boolean;
+  weightsDecay?: number;
+  crossStitch?: boolean;
+  /** Seed for every initialiser. */
+  seed: number;
+  /** BatchNorm momentum (the toolkit default 0.9; Keras 0.99 in compat mode). */
+  bnMomentum?: number;
+  /** Hook that lets a plugin add layers or heads (see {@link ModelExtension}). */
+  extension?: ModelExtension;
+}
+
+/** Symbolic tensors a model extension can build on. */
+export interface ExtensionContext {
+  tasks: TaskSpec[];
+  /** Per task: the feature tap (128-d) and the default logits. */
+  features: Partial<Record<TaskName, tfl.SymbolicTensor>>;
+  logits: Partial<Record<TaskName, tfl.SymbolicTensor>>;
+  /** Seed for the extension's initialisers. */
+  seed: number;
+}
+
+/** What a model extension returns: replacement logits per task and extra named outputs. */
+export interface ExtensionResult {
+  logits?: Partial<Record<TaskName, tfl.SymbolicTensor>>;
+  extra?: Record<string, tfl.SymbolicTensor>;
+}
+
+/** A plugin's hook into the model builder. */
+export type ModelExtension = (ctx: ExtensionContext) => ExtensionResult;
