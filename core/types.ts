@@ -99,6 +99,8 @@ export interface MultiTaskModel {
   setTrunkTrainable(trainable: boolean): void;
   /** Kernels of the Dense/Conv layers that the method regularisers read, by role. */
   weightsByRole(role: "shared_fc" | "task_heads"): tf.Variable[];
+  /** L2 weight-decay penalty of the Dense kernels (`--weights_decay`), or null when off. */
+  regularizationLoss?(): tf.Scalar | null;
 }
 
 /** Builder options for {@link MultiTaskModel}. */

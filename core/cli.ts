@@ -1,0 +1,272 @@
+/**
+ * Command-line parsing under our own option schema (stands in for `@std/cli`; `node:util`
+ * parseArgs cannot repair the seed README's malformed forms, so tokens are read here).
+ *
+ * Accepted: `--flag=value`, `--flag value`, bare boolean `--flag`, Python booleans `True`/`False`
+ * (any case) and `1`/`0`, repeated list flags, and the seed README's two malformed forms (a bare
+ * `distill_t=2`, and the fused `--is_pesudo=False--is_interpolation=False`), each read with a warning
+ * that says how. Unknown flags and bad values are errors that name the flag, what was given and what
+ * is allowed, with a did-you-mean.
+ * @module
+ */
+import { distance } from "fastest-levenshtein";
+import { OptionError, type OptionSpec, type Options, type OptionValue } from "./options.ts";
+
+/** Result of {@link parseArgs}. */
+export interface ParsedArgs {
+  options: Options;
+  positionals: string[];
+  /** Repairs made while reading, one line each. */
+  warnings: string[];
+  /** Flags given explicitly on the command line (canonical names). */
+  explicit: Set<string>;
+}
+
+const BOOL_TRUE = new Set(["true", "1", "yes"]);
+const BOOL_FALSE = new Set(["false", "0", "no", "none"]);
+
+/** Spelling variants users type for dataset and model names. */
+const VALUE_ALIASES: Record<string, string> = {
+  "fer+": "ferplus",
+  "fer_plus": "ferplus",
+  "sfew2": "sfew",
+  "sfew2.0": "sfew",
+  "imdb-wiki": "imdb",
+  "imdbwiki": "imdb",
+  "vgg_face": "vggFace",
+  "vgg16": "vggFace",
+  "minixception": "mini_xception",
+  "mini-xception": "mini_xception",
+};
+
+function specIndex(specs: OptionSpec[]): Map<string, OptionSpec> {
+  const m = new Map<string, OptionSpec>();
+  for (const s of specs) {
+    m.set(s.name, s);
+    for (const a of s.aliases ?? []) m.set(a, s);
+  }
+  return m;
+}
+
+/** Closest known flag name, for "did you mean". */
+export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const lower = name.toLowerCase();
+  for (const c of candidates) {
+    const d = distance(lower, c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function allowedText(spec: OptionSpec): string {
+  switch (spec.type) {
+    case "boolean":
+      return "True or False";
+    case "int":
+      if (spec.choices) return `one of ${spec.choices.join(", ")}`;
+      return `an integer${rangeText(spec)}`;
+    case "float":
+      return `a number${rangeText(spec)}`;
+    case "enum":
+      return `one of ${spec.choices?.join(", ")}`;
+    case "list":
+      return spec.choices ? `a comma-separated list of ${spec.choices.join(", ")}` : "a comma-separated list";
+    default:
+      return "a string";
+  }
+}
+
+function rangeText(spec: OptionSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return ` in [${spec.min}, ${spec.max}]`;
+  if (spec.min !== undefined) return ` >= ${spec.min}`;
+  if (spec.max !== undefined) return ` <= ${spec.max}`;
+  return "";
+}
+
+function badValue(spec: OptionSpec, given: string): OptionError {
+  return new OptionError(`--${spec.name}: got "${given}", expected ${allowedText(spec)}`);
+}
+
+function matchChoice(spec: OptionSpec, raw: string, warnings: string[]): string {
+  const choices = spec.choices ?? [];
+  let v = raw.trim();
+  // The seed README writes `--dataset=SFEW[expw,ferplus]` to mean "one of these".
+  const bracket = /^([^[\]]+)\[([^\]]*)\]$/.exec(v);
+  if (bracket) {
+    warnings.push(
+      `--${spec.name}=${raw}: read "${bracket[1]}" (the brackets list alternatives: ${bracket[2]}; pass one)`,
+    );
+    v = bracket[1];
+  }
+  const lower = v.toLowerCase();
+  const aliased = VALUE_ALIASES[lower];
+  for (const c of choices) {
+    if (c.toLowerCase() === lower || (aliased !== undefined && c === aliased)) return c;
+  }
+  const hint = didYouMean(v, choices);
+  throw new OptionError(
+    `--${spec.name}: got "${raw}", expected ${allowedText(spec)}${hint ? ` (did you mean ${hint}?)` : ""}`,
+  );
+}
+
+/** Convert one raw string to the flag's type, checking its range. */
+export function coerceValue(spec: OptionSpec, raw: string, warnings: string[] = []): OptionValue {
+  switch (spec.type) {
+    case "boolean": {
+      const l = raw.trim().toLowerCase();
+      if (BOOL_TRUE.has(l)) return true;
+      if (BOOL_FALSE.has(l)) return false;
+      throw badValue(spec, raw);
+    }
+    case "int": {
+      if (!/^[+-]?\d+$/.test(raw.trim())) throw badValue(spec, raw);
+      const v = Number(raw);
+      if (spec.choices && !spec.choices.includes(String(v))) throw badValue(spec, raw);
+      checkRange(spec, v, raw);
+      return v;
+    }
+    case "float": {
+      const v = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(v)) throw badValue(spec, raw);
+      checkRange(spec, v, raw);
+      return v;
+    }
+    case "enum":
+      return matchChoice(spec, raw, warnings);
+    case "list": {
+      const items = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+      return spec.choices ? items.map((i) => matchChoice(spec, i, warnings)) : items;
+    }
+    default:
+      return raw;
+  }
+}
+
+function checkRange(spec: OptionSpec, v: number, raw: string): void {
+  if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) throw badValue(spec, raw);
+}
+
+/**
+ * Parse command-line tokens against a schema. Values are typed and range-checked; defaults are NOT
+ * applied here (see `resolveOptions`), so `explicit` tells what the user gave.
+ */
+export function parseArgs(args: string[], specs: OptionSpec[]): ParsedArgs {
+  const index = specIndex(specs);
+  const options: Options = {};
+  const positionals: string[] = [];
+  const warnings: string[] = [];
+  const explicit = new Set<string>();
+  const names = [...index.keys()];
+
+  const set = (spec: OptionSpec, value: OptionValue) => {
+    explicit.add(spec.name);
+    if (spec.type === "list") {
+      const prev = options[spec.name];
+      options[spec.name] = [...(Array.isArray(prev) ? prev : []), ...(value as string[])];
+    } else {
+      options[spec.name] = value;
+    }
+  };
+  const lookup = (name: string, token: string): OptionSpec => {
+    const spec = index.get(name);
+    if (spec) return spec;
+    const hint = didYouMean(name, names);
+    throw new OptionError(`unknown flag --${name} in "${token}"${hint ? ` (did you mean --${hint}?)` : ""}`);
+  };
+
+  const queue = [...args];
+  while (queue.length > 0) {
+    const token = queue.shift()!;
+    if (token === "--") {
+      positionals.push(...queue.splice(0));
+      break;
+    }
+    if (token.startsWith("--")) {
+      const body = token.slice(2);
+      const eq = body.indexOf("=");
+      const name = eq >= 0 ? body.slice(0, eq) : body;
+      const spec = lookup(name, token);
+      if (eq >= 0) {
+        let value = body.slice(eq + 1);
+        // Fused flags: `--is_pesudo=False--is_interpolation=False` (a missing space in the seed README).
+        const fused = /^(.*?)--([A-Za-z_][A-Za-z0-9_]*)(=.*)?$/.exec(value);
+        if (fused && index.has(fused[2])) {
+          warnings.push(`"${token}": read as two flags "--${name}=${fused[1]}" and "--${fused[2]}${fused[3] ?? ""}"`);
+          value = fused[1];
+          queue.unshift(`--${fused[2]}${fused[3] ?? ""}`);
+        }
+        set(spec, coerceValue(spec, value, warnings));
+      } else if (spec.type === "boolean") {
+        const next = queue[0];
+        if (next !== undefined && !next.startsWith("--") && isBoolLiteral(next)) {
+          queue.shift();
+          set(spec, coerceValue(spec, next, warnings));
+        } else {
+          set(spec, true);
+        }
+      } else {
+        const next = queue.shift();
+        if (next === undefined || next.startsWith("--")) {
+          throw new OptionError(`--${name}: missing value, expected ${allowedText(spec)}`);
+        }
+        set(spec, coerceValue(spec, next, warnings));
+      }
+      continue;
+    }
+    // A bare `distill_t=2` (no dashes) in the seed README means `--distill_t=2`.
+    const bare = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(token);
+    if (bare) {
+      const spec = index.get(bare[1]);
+      if (spec) {
+        warnings.push(`"${token}" has no leading dashes: read as "--${token}"`);
+        set(spec, coerceValue(spec, bare[2], warnings));
+        continue;
+      }
+      const hint = didYouMean(bare[1], names);
+      throw new OptionError(`unknown argument "${token}"${hint ? ` (did you mean --${hint}=${bare[2]}?)` : ""}`);
+    }
+    positionals.push(token);
+  }
+  return { options, positionals, warnings, explicit };
+}
+
+function isBoolLiteral(s: string): boolean {
+  const l = s.toLowerCase();
+  return BOOL_TRUE.has(l) || BOOL_FALSE.has(l);
+}
+
+/** Apply defaults from the schema, then from presets (later wins), then the explicit options. */
+export function resolveOptions(
+  specs: OptionSpec[],
+  layers: Partial<Options>[],
+  explicit: Options,
+): Options {
+  const out: Options = {};
+  for (const s of specs) if (s.default !== undefined) out[s.name] = s.default;
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) out[k] = v;
+  }
+  for (const [k, v] of Object.entries(explicit)) out[k] = v;
+  return out;
+}
+
+/** Render a schema as help text (`deno task NAME --help`). */
+export function formatHelp(title: string, groups: { heading: string; specs: OptionSpec[] }[], defaults: Options): string {
+  const lines = [title, ""];
+  for (const g of groups) {
+    if (g.specs.length === 0) continue;
+    lines.push(`${g.heading}:`);
+    for (const s of g.specs) {
+      const d = defaults[s.name];
+      const def = d === undefined ? "" : ` [default: ${Array.isArray(d) ? d.join(",") : d}]`;
+      lines.push(`  --${s.name.padEnd(24)} ${allowedText(s).padEnd(28)} ${s.help}${def}`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,112 @@
+/**
+ * `deno task eval --run=DIR [--dataset=NAME] [--split=test|val|all] [--checkpoint=best|last]`:
+ * evaluate a run's checkpoint on any prepared or embedded dataset (accuracy, mean-class accuracy,
+ * confusion matrix; `--json`).
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs, resolveOptions } from "./cli.ts";
+import { channelsFor } from "./commands.ts";
+import { bool, num, OptionError, type OptionSpec, type Options } from "./options.ts";
+import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
+import type { ImageSet, TaskSpec } from "./types.ts";
+import { evaluate } from "./train/evaluate.ts";
+import { type BackendName, initBackend } from "./backend.ts";
+import { loadDataset } from "../datasets/mod.ts";
+import { buildModel } from "../models/mod.ts";
+import { loadCheckpoint } from "../models/checkpoint.ts";
+import { writeJsonAtomic } from "./fs.ts";
+
+const EVAL_OPTIONS: OptionSpec[] = [
+  ...COMMON_OPTIONS,
+  { name: "run", type: "string", help: "Run directory to evaluate." },
+  { name: "dataset", type: "list", choices: DATASET_CHOICES, help: "Datasets to evaluate on (default: the run's)." },
+  { name: "split", type: "enum", default: "test", choices: ["test", "val", "all"], help: "Which split." },
+  { name: "checkpoint", type: "enum", default: "best", choices: ["best", "last"], help: "Which checkpoint." },
+  { name: "data_dir", type: "string", help: "Where prepared datasets live (default: the run's)." },
+];
+
+/** Run config as written by the trainer. */
+interface RunConfig {
+  method: string;
+  options: Options;
+  datasets: string[];
+  tasks: TaskSpec[];
+  stl_task: string | null;
+}
+
+/** Read a run's config.json with a clear error. */
+export async function readRunConfig(dir: string): Promise<RunConfig> {
+  const path = join(dir, "config.json");
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as RunConfig;
+  } catch (e) {
+    throw new OptionError(`--run=${dir}: cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** The eval command; returns an exit code. */
+export async function runEval(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, EVAL_OPTIONS);
+  const o = resolveOptions(EVAL_OPTIONS, [], parsed.options);
+  if (o.help) {
+    console.log("deno task eval --run=DIR [--dataset=NAME] [--split=test|val|all] [--json]");
+    return 0;
+  }
+  if (typeof o.run !== "string") throw new OptionError("--run=DIR is required (a run directory under runs/)");
+  const cfg = await readRunConfig(o.run);
+  const ro = cfg.options;
+  await initBackend({ backend: String(o.backend) as BackendName, quiet: bool(o, "quiet") });
+  const size = num(ro, "image_size");
+  const model = buildModel({
+    backbone: String(ro.model) as "mini_xception",
+    tasks: cfg.tasks,
+    inputShape: [size, size, channelsFor(String(ro.model))],
+    isDropout: bool(ro, "is_dropout"),
+    isBn: bool(ro, "is_bn"),
+    seed: num(ro, "seed"),
+  });
+  await loadCheckpoint(join(o.run, "checkpoint", String(o.checkpoint)), { model });
+  const names = Array.isArray(o.dataset) && o.dataset.length ? o.dataset : cfg.datasets;
+  const sets: ImageSet[] = [];
+  for (const name of names) {
+    const set = await loadDataset(name, {
+      dataDir: String(o.data_dir ?? ro.data_dir ?? "data"),
+      imageSize: size,
+      channels: channelsFor(String(ro.model)),
+      seed: num(ro, "seed"),
+      size: typeof ro.train_size === "number" ? ro.train_size : undefined,
+    });
+    const usable = set.tasks.filter((t) => cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes));
+    if (usable.length === 0) {
+      throw new OptionError(
+        `--dataset=${name} labels ${set.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")}, but the run's heads are ${
+          cfg.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")
+        }`,
+      );
+    }
+    sets.push({ ...set, tasks: usable });
+  }
+  const splits = o.split === "all" ? ["val", "test"] as const : [o.split as "val" | "test"];
+  const entries = await evaluate(model, { sets, splits: [...splits] });
+  model.model.dispose();
+  const result = entries.map((e) => ({
+    metric: `${e.task}/${e.dataset}/${e.split}`,
+    n: e.n,
+    acc: e.acc,
+    mean_class_acc: e.meanClassAcc,
+    loss: e.loss,
+    labels: cfg.tasks.find((t) => t.name === e.task)!.labels,
+    confusion: e.confusion,
+  }));
+  if (typeof o.out === "string" && !o.dry_run) await writeJsonAtomic(join(o.out, "eval.json"), result);
+  if (o.json) console.log(JSON.stringify(result, null, 2));
+  else {
+    for (const r of result) {
+      console.log(`${r.metric}: acc ${(r.acc * 100).toFixed(2)}%  mean-class ${(r.mean_class_acc * 100).toFixed(2)}%  n=${r.n}`);
+      console.log(`  confusion (rows true, cols predicted; ${r.labels.join(", ")}):`);
+      for (const row of r.confusion) console.log(`  ${row.map((v) => String(v).padStart(5)).join("")}`);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,95 @@
+/**
+ * The command dispatcher behind the deno tasks: `deno run -A core/main.ts COMMAND [flags]`.
+ * Errors a user can fix print one line and exit with status 2.
+ * @module
+ */
+import { OptionError } from "./options.ts";
+import { resolveRun } from "./commands.ts";
+import { executeRun } from "./run_command.ts";
+import { methodsTable } from "./methods_table.ts";
+import { discoverPlugins } from "./registry.ts";
+import { ENTRY_TASKS } from "./entries.ts";
+import { runEval } from "./eval_command.ts";
+
+/** Errors whose message is meant for the user (bad flag, bad input file). */
+export function isUserError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  return e instanceof OptionError || e.name === "OptionError" || e.name === "DatasetError" ||
+    e.name === "CsvError" || e.name === "CheckpointError" || e instanceof Deno.errors.NotFound;
+}
+
+/** Run one command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const log = (s: string) => console.error(s);
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+        console.log(usage());
+        return 0;
+      case "methods": {
+        const plugins = await discoverPlugins();
+        console.log(args.includes("--json") ? JSON.stringify(plugins.map(describe), null, 2) : methodsTable(plugins));
+        return 0;
+      }
+      case "eval":
+        return await runEval(args);
+      default: {
+        const run = await resolveRun(command, args);
+        if (!run) return 0;
+        for (const w of run.warnings) if (!run.options.quiet) log(`warning: ${w}`);
+        const out = await executeRun(run, log);
+        if (out.summary && out.dir) {
+          if (run.options.json) console.log(JSON.stringify({ run: out.dir, ...out.summary }, null, 2));
+          else if (!run.options.quiet || true) {
+            const test = Object.entries(out.summary.test).filter(([k]) => k.endsWith("/acc"));
+            console.log(
+              `${run.plugin.name}: best epoch ${out.summary.bestEpoch + 1}, ${
+                test.map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(", ")
+              }, ${out.summary.trainSeconds.toFixed(0)} s; run directory ${out.dir}`,
+            );
+          }
+          if (out.summary.interrupted) return 130;
+        }
+        return 0;
+      }
+    }
+  } catch (e) {
+    if (isUserError(e)) {
+      console.error(`error: ${e.message.split("\n")[0]}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function describe(p: Awaited<ReturnType<typeof discoverPlugins>>[number]) {
+  return {
+    name: p.name,
+    aliases: p.aliases,
+    summary: p.summary,
+    reference: p.reference,
+    dataMode: p.dataMode,
+    labels: p.labels.name,
+    loss: ["masked-ce", ...p.loss.terms.map((t) => t.name)],
+    options: p.options.map((o) => o.name),
+    presets: Object.keys(p.presets ?? {}),
+  };
+}
+
+function usage(): string {
+  return [
+    "usage: deno task COMMAND [flags]   (deno task COMMAND --help for its flags)",
+    "",
+    "  methods                 list the method plugins",
+    "  run METHOD              train any registered method (or --plugin=FILE)",
+    "  eval --run=DIR          evaluate a run's checkpoint",
+    ...ENTRY_TASKS.map((e) => `  ${e.name.padEnd(23)} ${e.summary}`),
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,96 @@
+/**
+ * Plugin discovery: every `.ts` file in `methods/` is a method plugin, found at run time. The core
+ * imports no method by name; `--plugin=path.ts` loads one from anywhere.
+ * @module
+ */
+import { resolve } from "node:path";
+import type { MethodPlugin } from "./plugin.ts";
+import { OptionError } from "./options.ts";
+import { didYouMean } from "./cli.ts";
+
+const METHODS_DIR = new URL("../methods/", import.meta.url);
+
+/** Check that a module's default export satisfies the plugin contract. */
+export function validatePlugin(p: unknown, source: string): MethodPlugin {
+  const fail = (what: string): never => {
+    throw new OptionError(`${source}: not a method plugin: ${what}`);
+  };
+  if (typeof p !== "object" || p === null) return fail("the default export is not an object");
+  const m = p as Record<string, unknown>;
+  if (typeof m.name !== "string" || !/^[a-z][a-z0-9-]*$/.test(m.name)) fail("`name` must be a kebab-case string");
+  if (!Array.isArray(m.aliases)) fail("`aliases` must be an array");
+  if (typeof m.summary !== "string") fail("`summary` must be a string");
+  if (typeof m.reference !== "string") fail("`reference` must be a string");
+  if (!["single", "joint", "alternating"].includes(m.dataMode as string)) {
+    fail("`dataMode` must be single, joint or alternating");
+  }
+  const labels = m.labels as Record<string, unknown> | undefined;
+  if (!labels || typeof labels.name !== "string" || typeof labels.needsTeacher !== "boolean") {
+    fail("`labels` must be a label strategy {name, needsTeacher, build?}");
+  }
+  const loss = m.loss as Record<string, unknown> | undefined;
+  if (!loss || !Array.isArray(loss.terms)) fail("`loss.terms` must be an array");
+  if (!Array.isArray(m.options)) fail("`options` must be an array of option specs");
+  return p as MethodPlugin;
+}
+
+function fileUrl(path: string): string {
+  return new URL(`file://${resolve(path)}`).href;
+}
+
+/** Import one plugin file. */
+export async function loadPluginFile(path: string): Promise<MethodPlugin> {
+  let mod: { default?: unknown };
+  try {
+    mod = await import(path.startsWith("file:") ? path : fileUrl(path));
+  } catch (e) {
+    throw new OptionError(`--plugin=${path}: cannot load: ${(e as Error).message.split("\n")[0]}`);
+  }
+  return validatePlugin(mod.default, path);
+}
+
+let cache: MethodPlugin[] | null = null;
+
+/** Every plugin in `methods/`, sorted by name. */
+export async function discoverPlugins(): Promise<MethodPlugin[]> {
+  if (cache) return cache;
+  const files: string[] = [];
+  for await (const e of Deno.readDir(METHODS_DIR)) {
+    if (e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_") && !e.name.endsWith("_test.ts")) {
+      files.push(e.name);
+    }
+  }
+  files.sort();
+  const plugins: MethodPlugin[] = [];
+  for (const f of files) {
+    const url = new URL(f, METHODS_DIR).href;
+    const mod = await import(url);
+    plugins.push(validatePlugin(mod.default, `methods/${f}`));
+  }
+  const seen = new Map<string, string>();
+  for (const p of plugins) {
+    for (const id of [p.name, ...p.aliases].map((s) => s.toLowerCase())) {
+      if (seen.has(id)) throw new OptionError(`method id "${id}" is declared by two plugins (${seen.get(id)}, ${p.name})`);
+      seen.set(id, p.name);
+    }
+  }
+  cache = plugins.sort((a, b) => a.name.localeCompare(b.name));
+  return cache;
+}
+
+/** Find a plugin by name or alias (case-insensitive); the error lists the known ones. */
+export function findPlugin(plugins: MethodPlugin[], name: string): MethodPlugin {
+  const l = name.toLowerCase();
+  const hit = plugins.find((p) => p.name === l || p.aliases.some((a) => a.toLowerCase() === l));
+  if (hit) return hit;
+  const ids = plugins.flatMap((p) => [p.name, ...p.aliases]);
+  const hint = didYouMean(name, ids);
+  throw new OptionError(
+    `unknown method "${name}"${hint ? ` (did you mean ${hint}?)` : ""}; known methods: ${
+      plugins.map((p) => p.name).join(", ")
+    }`,
+  );
+}
+
+/** Also export a path helper for tests that write plugins to temp folders. */
+export { fileUrl as pluginFileUrl };

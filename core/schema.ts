@@ -1,0 +1,194 @@
+/**
+ * The option schema shared by every command: common flags (the table of shared names in the
+ * README), every flag of the original scripts (reference-spec.md section 1) and every flag that the
+ * seed README's command lines use. Each flag is declared once here, with type, range and help;
+ * defaults live in presets (see `presets.ts`). Plugins add their own flags.
+ * @module
+ */
+import type { OptionSpec } from "./options.ts";
+
+/** Every dataset name the toolkit knows (real ones must be prepared by the user). */
+export const DATASET_CHOICES = [
+  "expw",
+  "ferplus",
+  "fer2013",
+  "sfew",
+  "aflw",
+  "adience",
+  "imdb",
+  "synth-emotion",
+  "synth-pose",
+  "synth-age-gender",
+  "digits-rot-a",
+  "digits-rot-b",
+] as const;
+
+/** Backbones accepted by `--model` (mobilenetv2/inceptionv3/ssrnet failed in the original, B5). */
+export const MODEL_CHOICES = ["mini_xception", "vggFace", "big_xception"] as const;
+
+/** Flags every command takes. */
+export const COMMON_OPTIONS: OptionSpec[] = [
+  { name: "out", type: "string", help: "Directory this command writes into (created; default depends on the command)." },
+  { name: "seed", type: "int", default: 1, min: 0, max: 2 ** 31 - 1, help: "Seed of every random choice." },
+  {
+    name: "backend",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "tensorflow", "webgpu", "wasm", "cpu"],
+    help: "TensorFlow.js backend: auto picks tensorflow > webgpu (hardware) > wasm + kernel pack > cpu.",
+  },
+  { name: "quiet", type: "boolean", default: false, help: "Print only errors and the final result." },
+  { name: "dry_run", type: "boolean", default: false, help: "Validate flags and inputs, write nothing." },
+  { name: "json", type: "boolean", default: false, help: "Print results as JSON." },
+  { name: "help", type: "boolean", default: false, help: "Print this help and exit." },
+  {
+    name: "threads",
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 256,
+    help: "CPU threads the backend may use (where it supports threads).",
+  },
+];
+
+/** Flags of training commands (run, per-method tasks, seed-compatible entry tasks). */
+export const TRAIN_OPTIONS: OptionSpec[] = [
+  { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone network." },
+  { name: "image_size", type: "int", min: 16, max: 512, help: "Input side in pixels (default per backbone)." },
+  { name: "lr", type: "float", min: 0, max: 10, help: "Adam learning rate (default per schedule, spec 4.7)." },
+  { name: "data_dir", type: "string", default: "data", help: "Where prepared datasets live." },
+  { name: "run", type: "list", help: "An existing run directory (resume, eval, demos); may repeat." },
+  { name: "resume", type: "boolean", default: false, help: "Continue the run given by --run from its last checkpoint." },
+  { name: "config", type: "string", help: "Rerun exactly the options of a past run's config.json." },
+  { name: "plugin", type: "string", help: "Load a method plugin from this .ts file (outside methods/)." },
+  { name: "compat", type: "boolean", default: false, help: "The as-coded profile of the original scripts." },
+  {
+    name: "datasets",
+    type: "list",
+    choices: DATASET_CHOICES,
+    help: "Datasets to train on, comma-separated (overrides the --dataset_* flags).",
+  },
+  {
+    name: "train_size",
+    type: "int",
+    min: 8,
+    max: 10_000_000,
+    help: "Rows generated per embedded synthetic dataset (ignored for real datasets).",
+  },
+  {
+    name: "max_train_rows",
+    type: "int",
+    min: 1,
+    max: 10_000_000,
+    help: "Use at most this many training rows per dataset (budget control).",
+  },
+  { name: "init_weights", type: "string", help: "Start from weights in tfjs layers format (model.json + bin)." },
+  {
+    name: "nan_policy",
+    type: "enum",
+    default: "stop",
+    choices: ["stop", "skip"],
+    help: "On a non-finite loss or gradient: stop the run, or skip the batch and count it.",
+  },
+  { name: "skip_bad_samples", type: "boolean", default: false, help: "Skip and list bad rows instead of stopping." },
+  {
+    name: "early_stopping",
+    type: "boolean",
+    default: false,
+    help: "Stop when validation loss has not improved for --patience outer epochs.",
+  },
+  {
+    name: "reduce_lr",
+    type: "boolean",
+    default: false,
+    help: "Multiply the LR by 0.1 after --patience outer epochs without improvement.",
+  },
+  {
+    name: "bn_recalibrate",
+    type: "boolean",
+    default: true,
+    help: "Re-estimate BatchNorm moving statistics on training images before each evaluation.",
+  },
+  {
+    name: "t2_scaling",
+    type: "boolean",
+    default: false,
+    help: "Scale distillation targets' loss by T^2 (Hinton et al.); not in the original code.",
+  },
+  {
+    name: "shuffle",
+    type: "enum",
+    default: "rows",
+    choices: ["rows", "batches"],
+    help: "Per-epoch row shuffle (fix B21), or the original fixed batch contents in shuffled order.",
+  },
+  { name: "eval_batch_size", type: "int", default: 128, min: 1, max: 4096, help: "Batch size of evaluation passes." },
+];
+
+/** Every flag of the original scripts and of the seed README's command lines (spec section 1). */
+export const SEED_OPTIONS: OptionSpec[] = [
+  {
+    name: "dataset",
+    type: "enum",
+    choices: DATASET_CHOICES,
+    help: "STL: the one dataset to train on (STL_general_train.py).",
+  },
+  { name: "dataset_emotion", type: "enum", choices: DATASET_CHOICES, help: "Emotion dataset [expw, ferplus, fer2013, sfew]." },
+  { name: "dataset_pose", type: "enum", choices: DATASET_CHOICES, help: "Pose dataset [aflw]." },
+  { name: "dataset_age", type: "enum", choices: DATASET_CHOICES, help: "Age dataset [adience] (EA)." },
+  {
+    name: "dataset_gender_age",
+    type: "enum",
+    choices: DATASET_CHOICES,
+    help: "Gender + age dataset [adience, imdb] (EGA, EPGA).",
+  },
+  { name: "epoch", type: "int", min: 1, max: 100_000, help: "Outer epochs (alternation steps for alternating methods)." },
+  { name: "batch_size", type: "int", min: 1, max: 4096, help: "Batch size (joint: total, split between datasets)." },
+  { name: "num_worker", type: "int", default: 4, min: 1, max: 64, help: "Accepted for compatibility; unused." },
+  {
+    name: "patience",
+    type: "int",
+    min: 1,
+    max: 10_000,
+    help: "Outer epochs without validation improvement before early stopping / LR reduction.",
+  },
+  {
+    name: "task_type",
+    type: "int",
+    choices: ["0", "1", "5", "10"],
+    help: "STL task code: 0 emotion, 1 age, 5 pose, 10 gender.",
+  },
+  {
+    name: "task",
+    type: "enum",
+    choices: ["emotion", "age", "pose", "gender", "digit", "rotation"],
+    help: "STL task by name (readable alias of --task_type).",
+  },
+  { name: "is_augmentation", type: "boolean", help: "Data augmentation (rotation, shift, zoom, horizontal flip)." },
+  { name: "is_dropout", type: "boolean", help: "Dropout 0.5 after the shared FC and the task branches." },
+  { name: "is_bn", type: "boolean", help: "BatchNorm on the FC layers (fixed B3)." },
+  { name: "weights_decay", type: "float", min: 0, max: 1, help: "L2 on Dense kernels (fixed B4; a no-op in the original)." },
+  { name: "is_freezing", type: "boolean", help: "Two-stage training: freeze the trunk first." },
+  { name: "no_freezing_epoch", type: "int", min: 0, max: 100_000, help: "Outer epoch at which the trunk is unfrozen." },
+  { name: "E_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the emotion head." },
+  { name: "P_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the pose head." },
+  { name: "A_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the age head." },
+  { name: "G_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the gender head." },
+  { name: "is_naive", type: "boolean", help: "No pseudo labels: missing labels are masked." },
+  { name: "is_distilled", type: "boolean", help: "Distilled soft labels (temperature --distill_t) for the other head." },
+  { name: "distill_t", type: "float", min: 0.01, max: 100, help: "Distillation temperature T." },
+  { name: "is_pesudo", type: "boolean", help: "Generate pseudo labels for the other head (sic: spelled as in the original)." },
+  { name: "is_interpolation", type: "boolean", help: "Interpolate pseudo and distilled labels (soft mode)." },
+  { name: "interpolation_weights", type: "float", min: 0, max: 1, help: "lambda of the interpolation (mode 'lambda')." },
+  { name: "selection_threshold", type: "float", min: 0, max: 1, help: "Hard selection threshold (quantile or absolute)." },
+  { name: "is_pesudo_confidence", type: "boolean", help: "Confidence factor in the pseudo-label weight." },
+  { name: "is_pesudo_density", type: "boolean", help: "Local density factor in the pseudo-label weight." },
+  { name: "density_t", type: "float", min: 0, max: 1, help: "Quantile of pairwise distances used as density cutoff." },
+  { name: "is_pesudo_distribution", type: "boolean", help: "Distribution factor (GMM + EMD/MMD) in the weight." },
+  { name: "cluster_k", type: "int", min: 0, max: 64, help: "Gaussian mixture components of the distribution factor." },
+  { name: "is_MRF", type: "boolean", help: "DCN-AP: refine pseudo labels with a Markov random field." },
+  { name: "is_lnorm", type: "boolean", help: "SFSMR/SLRM: l2,1 norm of the shared feature layer." },
+  { name: "is_trace_norm", type: "boolean", help: "SFSMR/SLRM: manifold trace term tr(P^T L P)/B." },
+  { name: "is_nuclear_norm", type: "boolean", help: "SLRM: nuclear norm of the stacked task-head weights." },
+  { name: "is_manifold", type: "boolean", help: "Manifold outputs (features + predictions) for the regularisers." },
+];

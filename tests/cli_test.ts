@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { coerceValue, didYouMean, parseArgs } from "../core/cli.ts";
+import { OptionError } from "../core/options.ts";
+import { COMMON_OPTIONS, SEED_OPTIONS, TRAIN_OPTIONS } from "../core/schema.ts";
+import { pickAlternating, pickJoint, pickManifold, stlTask } from "../core/entries.ts";
+
+const schema = [...COMMON_OPTIONS, ...TRAIN_OPTIONS, ...SEED_OPTIONS];
+
+Deno.test("parseArgs reads --flag=value, --flag value, bare booleans and Python booleans", () => {
+  const r = parseArgs(
+    ["--epoch=3", "--batch_size", "16", "--quiet", "--is_bn=True", "--is_dropout", "false", "--is_naive=TRUE"],
+    schema,
+  );
+  assert.equal(r.options.epoch, 3);
+  assert.equal(r.options.batch_size, 16);
+  assert.equal(r.options.quiet, true);
+  assert.equal(r.options.is_bn, true);
+  assert.equal(r.options.is_dropout, false);
+  assert.equal(r.options.is_naive, true);
+  assert.deepEqual(r.warnings, []);
+  assert.ok(r.explicit.has("epoch") && !r.explicit.has("model"));
+});
+
+Deno.test("parseArgs repairs the seed README's bare and fused flags with warnings", () => {
+  const r = parseArgs(["distill_t=2", "--is_pesudo=False--is_interpolation=False", "--cluster_k=0"], schema);
+  assert.equal(r.options.distill_t, 2);
+  assert.equal(r.options.is_pesudo, false);
+  assert.equal(r.options.is_interpolation, false);
+  assert.equal(r.options.cluster_k, 0);
+  assert.equal(r.warnings.length, 2);
+  assert.match(r.warnings[0], /no leading dashes: read as "--distill_t=2"/);
+  assert.match(r.warnings[1], /read as two flags "--is_pesudo=False" and "--is_interpolation=False"/);
+});
+
+Deno.test("dataset names are case-insensitive and the bracket notation is read as its first choice", () => {
+  const r = parseArgs(["--dataset=SFEW[expw,ferplus]", "--dataset_emotion=Fer+", "--model=VGGFace"], schema);
+  assert.equal(r.options.dataset, "sfew");
+  assert.equal(r.options.dataset_emotion, "ferplus");
+  assert.equal(r.options.model, "vggFace");
+  assert.match(r.warnings[0], /read "SFEW" \(the brackets list alternatives: expw,ferplus/);
+});
+
+Deno.test("unknown flags and bad values are errors naming the flag, the value and what is allowed", async (t) => {
+  await t.step("unknown flag with did-you-mean", () => {
+    assert.throws(() => parseArgs(["--epochs=3"], schema), (e: Error) => {
+      assert.ok(e instanceof OptionError);
+      assert.match(e.message, /unknown flag --epochs in "--epochs=3" \(did you mean --epoch\?\)/);
+      return true;
+    });
+  });
+  await t.step("out of range", () => {
+    assert.throws(() => parseArgs(["--density_t=1.5"], schema), /--density_t: got "1.5", expected a number in \[0, 1\]/);
+  });
+  await t.step("not an integer", () => {
+    assert.throws(() => parseArgs(["--epoch=two"], schema), /--epoch: got "two", expected an integer in \[1, 100000\]/);
+  });
+  await t.step("bad boolean", () => {
+    assert.throws(() => parseArgs(["--is_bn=maybe"], schema), /--is_bn: got "maybe", expected True or False/);
+  });
+  await t.step("bad choice with hint", () => {
+    assert.throws(() => parseArgs(["--model=mini_xceptoin"], schema), /expected one of .* \(did you mean mini_xception\?\)/);
+  });
+  await t.step("task_type outside the codes", () => {
+    assert.throws(() => parseArgs(["--task_type=13"], schema), /--task_type: got "13", expected one of 0, 1, 5, 10/);
+  });
+  await t.step("missing value", () => {
+    assert.throws(() => parseArgs(["--epoch"], schema), /--epoch: missing value/);
+  });
+  await t.step("unknown bare argument", () => {
+    assert.throws(() => parseArgs(["distil_t=2"], schema), /unknown argument "distil_t=2" \(did you mean --distill_t=2\?\)/);
+  });
+});
+
+Deno.test("list flags split on commas and accumulate when repeated", () => {
+  const r = parseArgs(["--datasets=synth-emotion,SYNTH-POSE", "--datasets", "digits-rot-a"], schema);
+  assert.deepEqual(r.options.datasets, ["synth-emotion", "synth-pose", "digits-rot-a"]);
+});
+
+Deno.test("coerceValue checks float ranges and rejects NaN", () => {
+  const spec = SEED_OPTIONS.find((s) => s.name === "selection_threshold")!;
+  assert.equal(coerceValue(spec, "0.8"), 0.8);
+  assert.throws(() => coerceValue(spec, "NaN"), OptionError);
+  assert.throws(() => coerceValue(spec, ""), OptionError);
+});
+
+Deno.test("didYouMean finds near names only", () => {
+  assert.equal(didYouMean("is_pseudo", ["is_pesudo", "is_naive"]), "is_pesudo");
+  assert.equal(didYouMean("completely_else", ["is_pesudo", "is_naive"]), undefined);
+});
+
+Deno.test("the seed scripts pick their method from the flags as the originals did", () => {
+  assert.equal(pickAlternating({ is_distilled: true, distill_t: 1 }), "dml-lwf");
+  assert.equal(pickAlternating({ is_distilled: true, distill_t: 2 }), "distilling");
+  assert.equal(pickAlternating({ is_pesudo: true }), "sa-mtl");
+  assert.equal(pickAlternating({ is_interpolation: true }), "sa-mtl");
+  assert.equal(pickAlternating({ is_naive: true }), "naive-alternating");
+  const w: string[] = [];
+  assert.equal(pickJoint({ is_naive: true }, w), "all-in-one");
+  assert.equal(pickJoint({ is_pesudo: true }, w), "lel-ltn");
+  assert.equal(pickJoint({ is_pesudo: true, is_MRF: true }, w), "dcn-ap");
+  assert.throws(() => pickJoint({ is_distilled: true }, w), /crashed in the original \(B8\)/);
+  assert.equal(pickManifold({ is_lnorm: true, is_trace_norm: true }), "sfsmr");
+  assert.equal(pickManifold({ is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true }), "slrm");
+});
+
+Deno.test("STL --task_type=10 with --dataset=aflw is repaired to pose with a warning", () => {
+  const w: string[] = [];
+  assert.equal(stlTask({ dataset: "aflw", task_type: 10 }, w), "pose");
+  assert.match(w[0], /read as --task_type=5 \(pose\); in the original 10 is gender and 5 is pose/);
+  assert.equal(stlTask({ dataset: "adience", task_type: 1 }, []), "age");
+  assert.equal(stlTask({ dataset: "synth-emotion", task: "emotion", task_type: 10 }, []), "emotion");
+  assert.throws(() => stlTask({ dataset: "adience", task_type: 0 }, []), /has no emotion labels/);
+});
