@@ -10,6 +10,7 @@ import { methodsTable } from "./methods_table.ts";
 import { discoverPlugins } from "./registry.ts";
 import { ENTRY_TASKS } from "./entries.ts";
 import { runEval } from "./eval_command.ts";
+import { runCompare } from "./compare.ts";
 
 /** Errors whose message is meant for the user (bad flag, bad input file). */
 export function isUserError(e: unknown): e is Error {
@@ -36,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "eval":
         return await runEval(args);
+      case "compare":
+        return await runCompare(args);
       default: {
         const run = await resolveRun(command, args);
         if (!run) return 0;
@@ -43,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
         const out = await executeRun(run, log);
         if (out.summary && out.dir) {
           if (run.options.json) console.log(JSON.stringify({ run: out.dir, ...out.summary }, null, 2));
-          else if (!run.options.quiet || true) {
+          else {
             const test = Object.entries(out.summary.test).filter(([k]) => k.endsWith("/acc"));
             console.log(
               `${run.plugin.name}: best epoch ${out.summary.bestEpoch + 1}, ${
@@ -86,6 +89,7 @@ function usage(): string {
     "  methods                 list the method plugins",
     "  run METHOD              train any registered method (or --plugin=FILE)",
     "  eval --run=DIR          evaluate a run's checkpoint",
+    "  compare                 train every method on the same data and write report.md",
     ...ENTRY_TASKS.map((e) => `  ${e.name.padEnd(23)} ${e.summary}`),
   ].join("\n");
 }

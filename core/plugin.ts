@@ -30,7 +30,14 @@ export interface TeacherView {
   /** Feature width. */
   d: number;
   /** The task's own labelled training rows, seen by the same teacher. */
-  labelled: { n: number; features: Float32Array; labels: Int32Array; probs: Float32Array };
+  labelled: {
+    n: number;
+    features: Float32Array;
+    labels: Int32Array;
+    probs: Float32Array;
+    /** Teacher probabilities of the other tasks on the labelled rows (trains LEL-LTN's label transfer net). */
+    otherProbs?: Partial<Record<TaskName, Float32Array>>;
+  };
   /** Teacher probabilities of the other tasks on the same n rows (label transfer input). */
   otherProbs: Partial<Record<TaskName, Float32Array>>;
   /** True labels the rows do carry for other tasks (-1 = missing). */

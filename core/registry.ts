@@ -69,7 +69,7 @@ export async function discoverPlugins(): Promise<MethodPlugin[]> {
   }
   const seen = new Map<string, string>();
   for (const p of plugins) {
-    for (const id of [p.name, ...p.aliases].map((s) => s.toLowerCase())) {
+    for (const id of new Set([p.name, ...p.aliases].map((s) => s.toLowerCase()))) {
       if (seen.has(id)) throw new OptionError(`method id "${id}" is declared by two plugins (${seen.get(id)}, ${p.name})`);
       seen.set(id, p.name);
     }

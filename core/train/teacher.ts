@@ -86,6 +86,7 @@ async function teacherView(args: {
   const lf: Float32Array[] = [];
   const ll: Int32Array[] = [];
   const lp: Float32Array[] = [];
+  const lo: Partial<Record<TaskName, Float32Array[]>> = {};
   let ln = 0;
   for (const other of opts.all) {
     if (!labelsTask(other, task.name)) continue;
@@ -97,6 +98,9 @@ async function teacherView(args: {
     lf.push(p.features[task.name] ?? new Float32Array(0));
     ll.push(labels);
     lp.push(p.probs[task.name]!);
+    for (const t of opts.model.tasks) {
+      if (t.name !== task.name) (lo[t.name] ??= []).push(p.probs[t.name]!);
+    }
     ln += orows.length;
   }
   const otherProbs: Partial<Record<TaskName, Float32Array>> = {};
@@ -118,7 +122,13 @@ async function teacherView(args: {
     probs: pred.probs[task.name]!,
     features: pred.features[task.name] ?? new Float32Array(0),
     d,
-    labelled: { n: ln, features: concatF(lf), labels: concatI(ll), probs: concatF(lp) },
+    labelled: {
+      n: ln,
+      features: concatF(lf),
+      labels: concatI(ll),
+      probs: concatF(lp),
+      otherProbs: Object.fromEntries(Object.entries(lo).map(([k, v]) => [k, concatF(v!)])),
+    },
     otherProbs,
     otherLabels,
   };

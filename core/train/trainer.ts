@@ -196,6 +196,11 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         hidden: spec.hidden,
         batchSize: num(o, "eval_batch_size"),
       });
+      if (bool(o, "t2_scaling") && plugin.labels.name.startsWith("distilled")) {
+        // Hinton's T^2 scaling: targets are not renormalised, so scaling them scales their loss.
+        const t2 = num(o, "distill_t") ** 2;
+        for (const tt of targets) for (let i = 0; i < tt.targets.length; i++) tt.targets[i] *= t2;
+      }
     } else if (!plugin.labels.needsTeacher) {
       targets = [];
     }

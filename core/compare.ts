@@ -1,0 +1,325 @@
+/**
+ * `deno task compare`: the main job. Trains every registered method (STL once per task, plus every
+ * multi-task plugin, discovered, not listed by hand) on the same data, splits, backbone, learning rate,
+ * seeds and budget, then writes `report.md`, `results.json`, `results.csv` and figures.
+ *
+ * Budget: every method sees each dataset's training rows the same number of times (`passes`), so the
+ * images seen per method are equal: a joint method trains `passes` outer epochs, an alternating one
+ * `passes x datasets`, each STL run `passes` epochs over its dataset.
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { arch, cpus, hostname, totalmem } from "node:os";
+import { parseArgs, resolveOptions } from "./cli.ts";
+import { bool, num, OptionError, type OptionSpec, type Options } from "./options.ts";
+import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
+import { discoverPlugins } from "./registry.ts";
+import type { MethodPlugin } from "./plugin.ts";
+import { DATASET_TASKS } from "./entries.ts";
+import { parseCsv } from "./csv.ts";
+import type { CompareResults, CurvePoint, RunResult, TaskResult } from "./report/results.ts";
+import { writeReport } from "./report/mod.ts";
+
+/** A compare profile: data size, image size, budget and seeds. */
+export interface CompareProfile {
+  datasets: string[];
+  model: string;
+  imageSize: number;
+  trainSize: number;
+  passes: number;
+  seeds: number;
+  batchSize: number;
+  lr: number;
+  /** Teacher refresh period of joint pseudo-label methods (the original: 4). */
+  passesPerRefresh: number;
+  note: string;
+}
+
+/** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
+export const PROFILES: Record<string, CompareProfile> = {
+  quick: {
+    datasets: ["synth-emotion", "synth-pose"],
+    model: "mini_xception",
+    imageSize: 32,
+    trainSize: 240,
+    passes: 2,
+    seeds: 1,
+    batchSize: 32,
+    lr: 3e-3,
+    passesPerRefresh: 1,
+    note: "smoke test: tiny data, one seed, numbers are not meaningful",
+  },
+  default: {
+    datasets: ["synth-emotion", "synth-pose"],
+    model: "mini_xception",
+    imageSize: 40,
+    trainSize: 1500,
+    passes: 4,
+    seeds: 3,
+    batchSize: 32,
+    lr: 2e-3,
+    passesPerRefresh: 1,
+    note: "embedded synthetic faces, sized for <= 30 minutes on 2 CPU cores",
+  },
+  full: {
+    datasets: ["ferplus", "aflw"],
+    model: "vggFace",
+    imageSize: 224,
+    trainSize: 0,
+    passes: 64,
+    seeds: 3,
+    batchSize: 32,
+    lr: 1e-4,
+    passesPerRefresh: 4,
+    note: "real datasets (prepare them first) at the original scale; for a GPU",
+  },
+};
+
+const COMPARE_OPTIONS: OptionSpec[] = [
+  ...COMMON_OPTIONS,
+  { name: "profile", type: "enum", default: "default", choices: Object.keys(PROFILES), help: "Size of the comparison." },
+  { name: "datasets", type: "list", choices: DATASET_CHOICES, help: "Datasets (default per profile)." },
+  { name: "methods", type: "list", help: "Methods to run: all (default) or a comma-separated list of names." },
+  { name: "seeds", type: "int", min: 1, max: 100, help: "Seeds per method (default per profile)." },
+  { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
+  { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
+  { name: "train_size", type: "int", min: 8, max: 1_000_000, help: "Rows per synthetic dataset." },
+  { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
+  { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
+  { name: "jobs", type: "int", default: 1, min: 1, max: 64, help: "Runs in parallel processes." },
+  { name: "data_dir", type: "string", default: "data", help: "Where prepared real datasets live." },
+];
+
+/** One planned training run. */
+export interface PlannedRun {
+  method: string;
+  seed: number;
+  /** STL: the task trained. */
+  task?: string;
+  dir: string;
+  args: string[];
+}
+
+/** Plan every run: STL per task, then each multi-task plugin, for each seed. */
+export function planRuns(
+  plugins: MethodPlugin[],
+  opts: { profile: CompareProfile; outDir: string; methods: string[] | "all"; extra: string[] },
+): PlannedRun[] {
+  const p = opts.profile;
+  const runs: PlannedRun[] = [];
+  const wanted = (name: string) => opts.methods === "all" || opts.methods.includes(name);
+  const common = [
+    `--model=${p.model}`,
+    `--image_size=${p.imageSize}`,
+    `--batch_size=${p.batchSize}`,
+    `--lr=${p.lr}`,
+    ...(p.trainSize > 0 ? [`--train_size=${p.trainSize}`] : []),
+    "--quiet",
+    ...opts.extra,
+  ];
+  for (let s = 1; s <= p.seeds; s++) {
+    if (wanted("stl")) {
+      for (const ds of p.datasets) {
+        for (const task of DATASET_TASKS[ds] ?? []) {
+          const dir = join(opts.outDir, "runs", `stl-${task}-seed${s}`);
+          runs.push({
+            method: "stl",
+            seed: s,
+            task,
+            dir,
+            args: ["run", "stl", `--dataset=${ds}`, `--task=${task}`, `--epoch=${p.passes}`, `--seed=${s}`, `--out=${dir}`, ...common],
+          });
+        }
+      }
+    }
+    for (const pl of plugins) {
+      if (pl.dataMode === "single" || !wanted(pl.name)) continue;
+      const epochs = pl.dataMode === "alternating" ? p.passes * p.datasets.length : Math.max(1, Math.round(p.passes / (pl.passesPerRefresh ? p.passesPerRefresh : 1)));
+      const dir = join(opts.outDir, "runs", `${pl.name}-seed${s}`);
+      runs.push({
+        method: pl.name,
+        seed: s,
+        dir,
+        args: [
+          "run",
+          pl.name,
+          `--datasets=${p.datasets.join(",")}`,
+          `--epoch=${epochs}`,
+          `--seed=${s}`,
+          `--out=${dir}`,
+          ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
+          ...common,
+        ],
+      });
+    }
+  }
+  return runs;
+}
+
+async function runOne(run: PlannedRun, log: (s: string) => void): Promise<void> {
+  const main = new URL("./main.ts", import.meta.url).pathname;
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, ...run.args],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const t0 = performance.now();
+  const out = await cmd.output();
+  const sec = ((performance.now() - t0) / 1000).toFixed(0);
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
+    throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
+  }
+  log(`done ${run.method}${run.task ? `/${run.task}` : ""} seed ${run.seed} in ${sec} s`);
+}
+
+/** Read a finished run directory into the report's shape. */
+export async function readRun(dir: string, planned: PlannedRun): Promise<RunResult> {
+  const cfg = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+  const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
+  const log = parseCsv(await Deno.readTextFile(join(dir, "log.csv")), join(dir, "log.csv"));
+  const curves: CurvePoint[] = [];
+  for (const row of log.rows) {
+    const epoch = Number(row.epoch);
+    for (const [k, v] of Object.entries(row)) {
+      const parts = k.split("/");
+      if (parts.length !== 4 || v === "" || !Number.isFinite(Number(v))) continue;
+      curves.push({ epoch, split: parts[2], metric: k, value: Number(v) });
+    }
+  }
+  const results: TaskResult[] = [];
+  for (const [k, v] of Object.entries(summary.test as Record<string, number>)) {
+    const [task, dataset, , metric] = k.split("/");
+    if (metric !== "acc") continue;
+    const spec = (cfg.tasks as { name: string; labels: string[] }[]).find((t) => t.name === task)!;
+    const confPath = join(dir, "confusion", `epoch_${summary.bestEpoch}_${task}_${dataset}.csv`);
+    const conf = parseCsv(await Deno.readTextFile(confPath), confPath);
+    const confusion = conf.rows.map((r) => conf.columns.slice(1).map((c) => Number(r[c])));
+    results.push({
+      task,
+      dataset,
+      testAcc: v,
+      testMeanClassAcc: summary.test[`${task}/${dataset}/test/mean_class_acc`],
+      valAcc: summary.val[`${task}/${dataset}/val/acc`],
+      classNames: spec.labels,
+      confusion,
+    });
+  }
+  return {
+    method: planned.method,
+    seed: planned.seed,
+    datasets: cfg.datasets,
+    tasks: (cfg.tasks as { name: string }[]).map((t) => t.name),
+    results,
+    curves,
+    selectedEpoch: summary.bestEpoch,
+    trainSeconds: summary.trainSeconds,
+    imagesSeen: summary.imagesSeen,
+    runDir: dir,
+    command: `deno task ${planned.args.join(" ")}`,
+    backend: cfg.backend,
+    versions: Object.fromEntries(Object.entries(cfg.versions).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** STL trains one run per task; the report wants one result per (method, seed). */
+export function mergeStl(runs: RunResult[]): RunResult[] {
+  const out: RunResult[] = [];
+  for (const r of runs) {
+    const prev = r.method === "stl" ? out.find((o) => o.method === "stl" && o.seed === r.seed) : undefined;
+    if (!prev) {
+      out.push({ ...r, results: [...r.results], curves: [...r.curves] });
+      continue;
+    }
+    prev.results.push(...r.results);
+    prev.curves.push(...r.curves);
+    prev.datasets = [...new Set([...prev.datasets, ...r.datasets])];
+    prev.tasks = [...new Set([...prev.tasks, ...r.tasks])];
+    prev.trainSeconds += r.trainSeconds;
+    prev.imagesSeen += r.imagesSeen;
+    prev.runDir = `${prev.runDir}, ${r.runDir}`;
+    prev.command = `${prev.command}; ${r.command}`;
+  }
+  return out;
+}
+
+/** The compare command; returns an exit code. */
+export async function runCompare(args: string[], log: (s: string) => void = console.error): Promise<number> {
+  const parsed = parseArgs(args, COMPARE_OPTIONS);
+  const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
+  if (o.help) {
+    console.log("deno task compare [--profile=quick|default|full] [--datasets=a,b] [--methods=all|list] " +
+      "[--seeds=N] [--model=NAME] [--out=DIR] [--jobs=N]");
+    return 0;
+  }
+  const base = PROFILES[String(o.profile)];
+  const profile: CompareProfile = {
+    ...base,
+    datasets: Array.isArray(o.datasets) && o.datasets.length ? o.datasets : base.datasets,
+    model: typeof o.model === "string" ? o.model : base.model,
+    imageSize: typeof o.image_size === "number" ? o.image_size : base.imageSize,
+    trainSize: typeof o.train_size === "number" ? o.train_size : base.trainSize,
+    passes: typeof o.passes === "number" ? o.passes : base.passes,
+    seeds: typeof o.seeds === "number" ? o.seeds : base.seeds,
+    lr: typeof o.lr === "number" ? o.lr : base.lr,
+  };
+  if (profile.datasets.length < 2) throw new OptionError("--datasets: the comparison needs at least two datasets");
+  const plugins = await discoverPlugins();
+  const methodList = Array.isArray(o.methods) && o.methods.length && !o.methods.includes("all") ? o.methods : "all";
+  if (methodList !== "all") {
+    for (const m of methodList) {
+      if (!plugins.some((p) => p.name === m)) {
+        throw new OptionError(`--methods: unknown method "${m}"; known: ${plugins.map((p) => p.name).join(", ")}`);
+      }
+    }
+  }
+  const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+  const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
+  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`];
+  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra });
+  if (bool(o, "dry_run")) {
+    for (const r of runs) console.log(`deno task ${r.args.join(" ")}`);
+    log(`dry run: ${runs.length} runs planned; nothing written`);
+    return 0;
+  }
+  const started = new Date();
+  const t0 = performance.now();
+  if (!bool(o, "quiet")) log(`compare (${o.profile}): ${runs.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+  const queue = [...runs];
+  const workers = Array.from({ length: Math.min(num(o, "jobs"), runs.length) }, async () => {
+    while (queue.length > 0) {
+      const r = queue.shift()!;
+      await runOne(r, bool(o, "quiet") ? () => {} : log);
+    }
+  });
+  await Promise.all(workers);
+  const results: RunResult[] = [];
+  for (const r of runs) results.push(await readRun(r.dir, r));
+  const compare: CompareResults = {
+    profile: String(o.profile),
+    command: `deno task compare ${args.join(" ")}`.trim(),
+    datasets: profile.datasets,
+    model: profile.model,
+    budget: {
+      passes_per_dataset: profile.passes,
+      image_size: profile.imageSize,
+      train_rows_per_dataset: profile.trainSize || "all",
+      batch_size: profile.batchSize,
+      lr: profile.lr,
+      passes_per_refresh: profile.passesPerRefresh,
+      note: profile.note,
+    },
+    seeds: Array.from({ length: profile.seeds }, (_, i) => i + 1),
+    runs: mergeStl(results),
+    machine: { os: Deno.build.os, arch: arch(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), hostname: hostname() },
+    wallSeconds: (performance.now() - t0) / 1000,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    baseline: "stl",
+    proposed: "sa-mtl",
+  };
+  await writeReport(compare, outDir);
+  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds: compare.wallSeconds }, null, 2));
+  else console.log(`report: ${join(outDir, "report.md")} (${compare.wallSeconds.toFixed(0)} s)`);
+  return 0;
+}

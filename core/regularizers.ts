@@ -1,0 +1,333 @@
+/**
+ * Differentiable regularisers of the manifold / low-rank baselines (SFSMR, SLRM): the l2,1 norm of the
+ * shared feature kernel, the graph-Laplacian smoothness term tr(Pᵀ L P)/B on the batch, and the nuclear
+ * norm of the stacked task-head kernels. The original code computed its Laplacian term outside the graph
+ * (zero gradient, spec B17) and had no norms at all; everything here is a re-design (docs/baselines.md).
+ *
+ * Each factory returns a {@link LossTerm}: `compute` returns the raw term and `coefficient` reads the
+ * flag/weight pair from the options (0 when the flag is off), so the trainer adds `coefficient * term`.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core alone registers no gradient functions; the tfjs-layers bundle registers all of them.
+import "@tensorflow/tfjs-layers";
+import type { LossContext, LossTerm } from "./plugin.ts";
+import { bool, OptionError, type Options } from "./options.ts";
+
+/** Default coefficients (also declared in `BASELINE_OPTIONS`). */
+export const REGULARIZER_DEFAULTS = {
+  lnorm_weight: 1e-4,
+  trace_weight: 1e-3,
+  nuclear_weight: 1e-4,
+} as const;
+
+/** Coefficient of a flag-gated term: 0 when the flag is off, else the weight (default when unset). */
+function gatedCoefficient(o: Options, flag: string, key: string, fallback: number): number {
+  if (!bool(o, flag)) return 0;
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new OptionError(`--${key}: expected a finite number >= 0, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** View a kernel as a matrix with the output units as columns (conv kernels: [kh*kw*in, out]). */
+function asMatrix(w: tf.Tensor, what: string): tf.Tensor2D {
+  if (w.rank < 2) throw new Error(`${what}: expected a kernel of rank >= 2, got shape [${w.shape}]`);
+  return w.rank === 2 ? (w as tf.Tensor2D) : tf.reshape(w, [-1, w.shape[w.rank - 1]]);
+}
+
+/** Identity in the forward pass, zero gradient (tfjs has no stop_gradient op). */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.clone(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  }));
+  return f(x) as T;
+}
+
+/** Options of {@link l21Norm}. */
+export interface L21Options {
+  /** Smoothing inside the row norm, sqrt(‖w_i‖² + eps) − sqrt(eps): finite gradient at a zero row. */
+  eps?: number;
+}
+
+/**
+ * ‖W‖_{2,1} = Σ_i ‖W_i‖₂ over the rows of a kernel (rows = input units: group sparsity selects the shared
+ * input features). Smoothed as Σ_i (sqrt(‖W_i‖² + eps) − sqrt(eps)), so a zero matrix scores 0.
+ */
+export function l21Norm(w: tf.Tensor, opts: L21Options = {}): tf.Scalar {
+  const eps = opts.eps ?? 1e-8;
+  return tf.tidy(() => {
+    const m = asMatrix(w, "l21Norm");
+    const rows = tf.sqrt(tf.add(tf.sum(tf.square(m), 1), eps));
+    return tf.sub(tf.sum(rows), rows.shape[0] * Math.sqrt(eps)) as tf.Scalar;
+  });
+}
+
+/** Options of {@link laplacianSmoothness}. */
+export interface LaplacianOptions {
+  /**
+   * Let the gradient flow into the affinity W as well (default false: W is a constant of the batch).
+   * See docs/baselines.md: with a live graph the net can lower the term by pushing the features of
+   * disagreeing samples apart instead of making the predictions of similar samples agree.
+   */
+  graphGradient?: boolean;
+  /** Fixed kernel width σ² (default: the median heuristic on the batch, held constant). */
+  sigma2?: number;
+}
+
+/** Median of the off-diagonal entries of a symmetric B×B matrix (B ≥ 2), as a scalar; no gradient. */
+function offDiagonalMedian(d2: tf.Tensor2D): tf.Scalar {
+  const b = d2.shape[0];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const value = tf.tidy(() => {
+      // Every pair appears twice off the diagonal; the diagonal is pushed below all of them.
+      const masked = tf.where(tf.cast(tf.eye(b), "bool"), tf.fill([b, b], -1), x);
+      const m = (b * (b - 1)) / 2;
+      const top = tf.topk(tf.reshape(masked, [-1]), m + 1).values;
+      return tf.reshape(tf.mul(tf.add(tf.slice(top, [m - 1], [1]), tf.slice(top, [m], [1])), 0.5), []);
+    });
+    return { value, gradFunc: () => tf.zerosLike(x) };
+  });
+  return f(d2) as tf.Scalar;
+}
+
+/**
+ * tr(Pᵀ L P)/B = (1/2B) Σ_ij W_ij ‖P_i − P_j‖², with L = D − W the unnormalised Laplacian of the heat-kernel
+ * affinity W_ij = exp(−‖F_i − F_j‖² / 2σ²) on the rows of `features` (B×m) and `probs` P (B×C).
+ * σ² is the median of the pairwise squared distances of the batch (median heuristic), held constant.
+ * Returns 0 for B < 2.
+ */
+export function laplacianSmoothness(
+  features: tf.Tensor2D,
+  probs: tf.Tensor2D,
+  opts: LaplacianOptions = {},
+): tf.Scalar {
+  const b = probs.shape[0];
+  if (features.shape[0] !== b) {
+    throw new Error(`laplacianSmoothness: ${features.shape[0]} feature rows vs ${b} prediction rows`);
+  }
+  if (b < 2) return tf.scalar(0);
+  return tf.tidy(() => {
+    const f = opts.graphGradient ? features : stopGradient(features);
+    const sq = tf.sum(tf.square(f), 1);
+    const cross = tf.matMul(f, f, false, true);
+    const d2 = tf.relu(
+      tf.sub(tf.add(tf.reshape(sq, [b, 1]), tf.reshape(sq, [1, b])), tf.mul(cross, 2)),
+    ) as tf.Tensor2D;
+    const sigma2 = opts.sigma2 !== undefined ? tf.scalar(opts.sigma2) : offDiagonalMedian(d2);
+    const w = tf.exp(tf.div(d2, tf.mul(tf.maximum(sigma2, 1e-12), -2)));
+    const deg = tf.sum(w, 1);
+    const pp = tf.matMul(probs, probs, false, true);
+    const tDp = tf.sum(tf.mul(deg, tf.sum(tf.square(probs), 1)));
+    const tWp = tf.sum(tf.mul(w, pp));
+    return tf.div(tf.sub(tDp, tWp), b) as tf.Scalar;
+  });
+}
+
+/** Options of {@link nuclearNorm}. */
+export interface NuclearOptions {
+  /** Eigenvalues of WᵀW at or below `relTol`·λ_max count as zero (their singular directions get no gradient). */
+  relTol?: number;
+}
+
+/**
+ * Eigen-decomposition of a symmetric k×k matrix (row-major, float64) by cyclic Jacobi rotations.
+ * Returns the eigenvalues and the eigenvectors as the columns of `vectors`.
+ */
+export function symmetricEigen(a: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+  if (a.length !== k * k) throw new Error(`symmetricEigen: expected ${k * k} entries, got ${a.length}`);
+  const m = Float64Array.from(a);
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  let scale = 0;
+  for (let i = 0; i < k * k; i++) scale += m[i] * m[i];
+  const tol = 1e-30 * Math.max(scale, 1e-300);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += m[p * k + q] * m[p * k + q];
+    if (off <= tol) break;
+    for (let p = 0; p < k; p++) {
+      for (let q = p + 1; q < k; q++) {
+        const apq = m[p * k + q];
+        if (apq === 0) continue;
+        const theta = (m[q * k + q] - m[p * k + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < k; r++) {
+          const arp = m[r * k + p];
+          const arq = m[r * k + q];
+          m[r * k + p] = c * arp - s * arq;
+          m[r * k + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < k; r++) {
+          const apr = m[p * k + r];
+          const aqr = m[q * k + r];
+          m[p * k + r] = c * apr - s * aqr;
+          m[q * k + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r * k + p];
+          const vrq = v[r * k + q];
+          v[r * k + p] = c * vrp - s * vrq;
+          v[r * k + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(k);
+  for (let i = 0; i < k; i++) values[i] = m[i * k + i];
+  return { values, vectors: v };
+}
+
+/**
+ * Nuclear norm ‖W‖_* = Σ σ_i = tr((WᵀW)^{1/2}) of a d×K matrix, exact: the K×K Gram matrix is read back
+ * (K = Σ class counts, tiny) and eigen-decomposed in float64; the custom gradient is the subgradient
+ * U Vᵀ = W (WᵀW)^{+1/2} restricted to the non-zero singular values. The read-back is synchronous, so a
+ * backend without `dataSync` (webgpu in Deno) cannot run it.
+ */
+export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scalar {
+  const relTol = opts.relTol ?? 1e-10;
+  const k = w.shape[1];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const gram = tf.tidy(() => tf.matMul(x as tf.Tensor2D, x as tf.Tensor2D, true, false));
+    let g: Float32Array;
+    try {
+      g = gram.dataSync() as Float32Array;
+    } finally {
+      gram.dispose();
+    }
+    const { values, vectors } = symmetricEigen(Float64Array.from(g), k);
+    const lmax = Math.max(0, ...values);
+    let total = 0;
+    // M = V Λ^{-1/2} Vᵀ over the kept eigenvalues: the gradient is W M.
+    const mInv = new Float32Array(k * k);
+    for (let e = 0; e < k; e++) {
+      const lam = values[e];
+      if (!(lam > relTol * lmax) || lam <= 0) continue;
+      const s = Math.sqrt(lam);
+      total += s;
+      for (let r = 0; r < k; r++) {
+        const vr = vectors[r * k + e] / s;
+        for (let c = 0; c < k; c++) mInv[r * k + c] += vr * vectors[c * k + e];
+      }
+    }
+    const mT = tf.tensor2d(mInv, [k, k]);
+    save([x, mT]);
+    return {
+      value: tf.scalar(total),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => tf.mul(dy, tf.matMul(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D))),
+    };
+  });
+  // The tidy disposes the forward's helper tensors; the tape keeps its own clones of what it saved.
+  return tf.tidy(() => f(w) as tf.Scalar);
+}
+
+/** Options of {@link l21NormTerm}. */
+export interface L21TermOptions extends L21Options {
+  /** Flag that enables the term (default `is_lnorm`) and the option holding its weight (`lnorm_weight`). */
+  flag?: string;
+  weightKey?: string;
+}
+
+/**
+ * LossTerm `l21`: Σ over the `shared_fc` kernels of ‖W‖_{2,1} (SFSMR/SLRM feature selection).
+ * Coefficient `lnorm_weight` when `is_lnorm` is on.
+ */
+export function l21NormTerm(opts: L21TermOptions = {}): LossTerm {
+  const flag = opts.flag ?? "is_lnorm";
+  const key = opts.weightKey ?? "lnorm_weight";
+  return {
+    name: "l21",
+    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.lnorm_weight),
+    compute(ctx: LossContext): tf.Scalar {
+      const kernels = ctx.model.weightsByRole("shared_fc");
+      if (kernels.length === 0) throw new Error(`l21 term (--${flag}): the model has no shared_fc kernel`);
+      return tf.tidy(() => tf.addN(kernels.map((w) => l21Norm(w, opts))) as tf.Scalar);
+    },
+  };
+}
+
+/** Options of {@link traceTerm}. */
+export interface TraceTermOptions extends LaplacianOptions {
+  flag?: string;
+  weightKey?: string;
+}
+
+/**
+ * LossTerm `trace`: Σ over the heads of tr(Pᵀ L P)/B, the graph built on the manifold features
+ * F = [feature tap ‖ softmax] of every batch row (masked rows too: the term is unsupervised).
+ * Coefficient `trace_weight` when `is_trace_norm` is on.
+ */
+export function traceTerm(opts: TraceTermOptions = {}): LossTerm {
+  const flag = opts.flag ?? "is_trace_norm";
+  const key = opts.weightKey ?? "trace_weight";
+  return {
+    name: "trace",
+    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.trace_weight),
+    compute(ctx: LossContext): tf.Scalar {
+      return tf.tidy(() => {
+        const parts: tf.Scalar[] = [];
+        for (const task of ctx.model.tasks) {
+          const p = ctx.probs[task.name];
+          const feat = ctx.outputs.features[task.name];
+          if (!p || !feat) continue;
+          const f = tf.concat([feat, p], 1) as tf.Tensor2D;
+          parts.push(laplacianSmoothness(f, p, opts));
+        }
+        if (parts.length === 0) {
+          throw new Error(`trace term (--${flag}): no head has both features and probs`);
+        }
+        return tf.addN(parts) as tf.Scalar;
+      });
+    },
+  };
+}
+
+/** Options of {@link nuclearNormTerm}. */
+export interface NuclearTermOptions extends NuclearOptions {
+  flag?: string;
+  weightKey?: string;
+}
+
+/**
+ * Stack the per-task logit kernels along the class axis: d×ΣC_t (conv heads are flattened to
+ * [kh*kw*in, C]). All heads must read the same input width.
+ */
+export function stackTaskKernels(kernels: tf.Tensor[]): tf.Tensor2D {
+  if (kernels.length === 0) throw new Error("stackTaskKernels: no task_heads kernel");
+  return tf.tidy(() => {
+    const mats = kernels.map((k, i) => asMatrix(k, `task_heads kernel ${i}`));
+    const d = mats[0].shape[0];
+    mats.forEach((m, i) => {
+      if (m.shape[0] !== d) {
+        throw new Error(`stackTaskKernels: head ${i} has ${m.shape[0]} input rows, head 0 has ${d}`);
+      }
+    });
+    return tf.concat(mats, 1) as tf.Tensor2D;
+  });
+}
+
+/**
+ * LossTerm `nuclear`: ‖[W_1 … W_T]‖_* of the stacked task-head kernels (SLRM low-rank coupling).
+ * Exact value and subgradient (see {@link nuclearNorm}). Coefficient `nuclear_weight` when
+ * `is_nuclear_norm` is on.
+ */
+export function nuclearNormTerm(opts: NuclearTermOptions = {}): LossTerm {
+  const flag = opts.flag ?? "is_nuclear_norm";
+  const key = opts.weightKey ?? "nuclear_weight";
+  return {
+    name: "nuclear",
+    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.nuclear_weight),
+    compute(ctx: LossContext): tf.Scalar {
+      return tf.tidy(() => nuclearNorm(stackTaskKernels(ctx.model.weightsByRole("task_heads")), opts));
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * "Distilling tricks": DML-LWF with temperature T = 2 (spec 6.7); `--t2_scaling` multiplies the
+ * distillation loss by T^2 (Hinton et al.; not in the original code).
+ * @module
+ */
+import type { MethodPlugin } from "../core/plugin.ts";
+import { DISTILL_OPTIONS, distilledStrategy } from "../core/labels/mod.ts";
+
+const distilling: MethodPlugin = {
+  name: "distilling",
+  aliases: ["Distilling", "kd"],
+  summary: "Alternating datasets; the other head keeps distilled labels at T = 2.",
+  reference:
+    "Hinton, Vinyals & Dean, Distilling the Knowledge in a Neural Network (arXiv 1503.02531); spec 6.7",
+  dataMode: "alternating",
+  labels: distilledStrategy,
+  loss: { terms: [] },
+  options: DISTILL_OPTIONS,
+  presets: { default: { is_distilled: true, distill_t: 2 } },
+};
+
+export default distilling;

@@ -1,0 +1,257 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../core/backend.ts";
+import {
+  l21Norm,
+  l21NormTerm,
+  laplacianSmoothness,
+  nuclearNorm,
+  nuclearNormTerm,
+  stackTaskKernels,
+  symmetricEigen,
+  traceTerm,
+} from "../core/regularizers.ts";
+import { Rng } from "../core/rng.ts";
+import type { LossContext } from "../core/plugin.ts";
+import type { MultiTaskModel, TaskSpec } from "../core/types.ts";
+
+await initBackend({ backend: "cpu" });
+
+function randn(rng: Rng, n: number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal(0, scale));
+}
+
+/** Central finite differences of a scalar function of one matrix, in float32 tensors. */
+function finiteDiff(f: (x: tf.Tensor2D) => tf.Scalar, x: Float32Array, shape: [number, number], h: number) {
+  const g = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const plus = Float32Array.from(x);
+    const minus = Float32Array.from(x);
+    plus[i] += h;
+    minus[i] -= h;
+    const fp = tf.tidy(() => f(tf.tensor2d(plus, shape)).dataSync()[0]);
+    const fm = tf.tidy(() => f(tf.tensor2d(minus, shape)).dataSync()[0]);
+    g[i] = (fp - fm) / (2 * h);
+  }
+  return g;
+}
+
+function autoGrad(f: (x: tf.Tensor2D) => tf.Scalar, x: Float32Array, shape: [number, number]): Float32Array {
+  return tf.tidy(() =>
+    tf.grad((t: tf.Tensor) => f(t as tf.Tensor2D))(tf.tensor2d(x, shape)).dataSync()
+  ) as Float32Array;
+}
+
+function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rel: number, what: string) {
+  assert.equal(a.length, b.length, what);
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(a[i] - b[i]) <= rel * Math.max(scale, 1e-3), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+  }
+}
+
+const value = (s: tf.Scalar) => {
+  const v = s.dataSync()[0];
+  s.dispose();
+  return v;
+};
+
+/** Pairwise heat-kernel Laplacian term in float64 (the definition, not the implementation's algebra). */
+function laplacianRef(f: number[][], p: number[][], sigma2: number): number {
+  const b = f.length;
+  let s = 0;
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < b; j++) {
+      let d2 = 0;
+      for (let c = 0; c < f[i].length; c++) d2 += (f[i][c] - f[j][c]) ** 2;
+      let pd = 0;
+      for (let c = 0; c < p[i].length; c++) pd += (p[i][c] - p[j][c]) ** 2;
+      s += Math.exp(-d2 / (2 * sigma2)) * pd;
+    }
+  }
+  return s / (2 * b);
+}
+
+Deno.test("l21 norm", async (t) => {
+  await t.step("value by hand", () => {
+    const w = tf.tensor2d([[3, 4], [0, 0], [1, 0]]);
+    assert.ok(Math.abs(value(l21Norm(w)) - 6) < 1e-3);
+    // A conv kernel [1,1,3,2] is read as the same 3x2 matrix.
+    assert.ok(Math.abs(value(l21Norm(tf.reshape(w, [1, 1, 3, 2]))) - 6) < 1e-3);
+    assert.equal(value(l21Norm(tf.zeros([4, 3]))), 0);
+    w.dispose();
+  });
+  await t.step("gradient matches finite differences; finite at a zero row", () => {
+    const rng = new Rng(1);
+    const x = randn(rng, 12);
+    x.fill(0, 0, 3); // row 0 is zero
+    const f = (m: tf.Tensor2D) => l21Norm(m);
+    const g = autoGrad(f, x, [4, 3]);
+    assert.ok(g.every(Number.isFinite));
+    for (let i = 0; i < 3; i++) assert.equal(g[i], 0);
+    const fd = finiteDiff(f, x, [4, 3], 1e-2);
+    assertClose(g.subarray(3), fd.subarray(3), 1e-2, "l21 grad");
+  });
+});
+
+Deno.test("laplacian smoothness", async (t) => {
+  const f = [[0, 0], [1, 0], [0, 2], [3, 1]];
+  const p = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.5, 0.5]];
+  await t.step("value with fixed sigma and with the median heuristic", () => {
+    const ft = tf.tensor2d(f);
+    const pt = tf.tensor2d(p);
+    const got = value(laplacianSmoothness(ft, pt, { sigma2: 1.5 }));
+    assert.ok(Math.abs(got - laplacianRef(f, p, 1.5)) < 1e-5, `${got}`);
+    // Pairwise squared distances: 1, 4, 10, 5, 5, 10 -> median 5.
+    const med = value(laplacianSmoothness(ft, pt));
+    assert.ok(Math.abs(med - laplacianRef(f, p, 5)) < 1e-5, `${med}`);
+    // Identical predictions: no penalty whatever the graph.
+    assert.ok(Math.abs(value(laplacianSmoothness(ft, tf.fill([4, 2], 0.5) as tf.Tensor2D))) < 1e-7);
+    assert.equal(value(laplacianSmoothness(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 0]]))), 0);
+    tf.dispose([ft, pt]);
+  });
+  await t.step("gradient wrt P and (live graph) wrt F matches finite differences", () => {
+    const rng = new Rng(2);
+    const fx = randn(rng, 5 * 3);
+    const px = randn(rng, 5 * 2);
+    const fT = tf.tensor2d(fx, [5, 3]);
+    const pT = tf.tensor2d(px, [5, 2]);
+    const byP = (m: tf.Tensor2D) => laplacianSmoothness(fT, m, { sigma2: 2 });
+    assertClose(autoGrad(byP, px, [5, 2]), finiteDiff(byP, px, [5, 2], 1e-2), 1e-2, "dP");
+    const byF = (m: tf.Tensor2D) => laplacianSmoothness(m, pT, { sigma2: 2, graphGradient: true });
+    assertClose(autoGrad(byF, fx, [5, 3]), finiteDiff(byF, fx, [5, 3], 1e-2), 1e-2, "dF");
+    // Default: the graph is a constant, so F gets no gradient (and the median's topk is never differentiated).
+    const stopped = autoGrad((m) => laplacianSmoothness(m, pT), fx, [5, 3]);
+    assert.ok(stopped.every((v) => v === 0));
+    tf.dispose([fT, pT]);
+  });
+  await t.step("minimising it pulls the predictions of close samples together", () => {
+    const fT = tf.tensor2d([[0, 0], [0.1, 0], [5, 5], [5.1, 5]]);
+    const p = tf.variable(tf.tensor2d([[1, 0], [0, 1], [1, 0], [0, 1]]));
+    const gap = () =>
+      tf.tidy(() => tf.sum(tf.abs(tf.sub(tf.slice(p, [0, 0], [1, 2]), tf.slice(p, [1, 0], [1, 2])))));
+    const before = value(gap() as tf.Scalar);
+    const opt = tf.train.sgd(0.5);
+    for (let i = 0; i < 20; i++) opt.minimize(() => laplacianSmoothness(fT, p as tf.Tensor2D));
+    assert.ok(value(gap() as tf.Scalar) < 0.5 * before);
+    tf.dispose([fT, p]);
+    opt.dispose();
+  });
+});
+
+Deno.test("nuclear norm", async (t) => {
+  await t.step("symmetric eigen-decomposition reconstructs the matrix", () => {
+    const a = Float64Array.from([4, 1, 2, 1, 3, 0, 2, 0, 5]);
+    const { values, vectors } = symmetricEigen(a, 3);
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let e = 0; e < 3; e++) s += vectors[r * 3 + e] * values[e] * vectors[c * 3 + e];
+        assert.ok(Math.abs(s - a[r * 3 + c]) < 1e-9);
+      }
+    }
+    assert.ok(Math.abs(values.reduce((x, y) => x + y, 0) - 12) < 1e-9);
+  });
+  await t.step("values by hand", () => {
+    const cases: [number[][], number][] = [
+      [[[3, 0], [0, 4], [0, 0]], 7],
+      [[[1, 1], [1, 1]], 2], // rank 1, singular value 2
+      [[[0, 0], [0, 0]], 0],
+    ];
+    // W = R(θ) diag(2, 0.5) R(φ)ᵀ has singular values 2 and 0.5.
+    const [c1, s1, c2, s2] = [Math.cos(0.3), Math.sin(0.3), Math.cos(1.1), Math.sin(1.1)];
+    const rot = [[2 * c1 * c2 + 0.5 * s1 * s2, 2 * c1 * s2 - 0.5 * s1 * c2], [
+      2 * s1 * c2 - 0.5 * c1 * s2,
+      2 * s1 * s2 + 0.5 * c1 * c2,
+    ]];
+    cases.push([rot, 2.5]);
+    for (const [m, want] of cases) {
+      const got = value(nuclearNorm(tf.tensor2d(m)));
+      assert.ok(Math.abs(got - want) < 1e-4, `${JSON.stringify(m)}: ${got} vs ${want}`);
+    }
+  });
+  await t.step("gradient matches finite differences", () => {
+    const rng = new Rng(3);
+    const x = randn(rng, 6 * 3);
+    const f = (m: tf.Tensor2D) => nuclearNorm(m);
+    assertClose(autoGrad(f, x, [6, 3]), finiteDiff(f, x, [6, 3], 1e-2), 1e-2, "nuclear grad");
+  });
+});
+
+function fakeModel(tasks: TaskSpec[], shared: tf.Variable[], heads: tf.Variable[]): MultiTaskModel {
+  return {
+    tasks,
+    weightsByRole: (role: "shared_fc" | "task_heads") => (role === "shared_fc" ? shared : heads),
+  } as unknown as MultiTaskModel;
+}
+
+Deno.test("loss terms read the model and the options", async (t) => {
+  const tasks: TaskSpec[] = [
+    { name: "emotion", classes: 3, labels: ["a", "b", "c"] },
+    { name: "pose", classes: 2, labels: ["l", "r"] },
+  ];
+  const rng = new Rng(4);
+  const shared = tf.variable(tf.tensor2d(randn(rng, 6 * 4), [6, 4]));
+  const heads = [
+    tf.variable(tf.tensor2d(randn(rng, 4 * 3), [4, 3])),
+    tf.variable(tf.tensor2d(randn(rng, 4 * 2), [4, 2])),
+  ];
+  const model = fakeModel(tasks, [shared], heads);
+
+  await t.step("coefficients are gated by their flags", () => {
+    assert.equal(l21NormTerm().coefficient({}), 0);
+    assert.equal(l21NormTerm().coefficient({ is_lnorm: true }), 1e-4);
+    assert.equal(traceTerm().coefficient({ is_trace_norm: true, trace_weight: 0.5 }), 0.5);
+    assert.equal(nuclearNormTerm().coefficient({ is_nuclear_norm: false, nuclear_weight: 3 }), 0);
+    assert.throws(
+      () => nuclearNormTerm().coefficient({ is_nuclear_norm: true, nuclear_weight: -1 }),
+      /nuclear_weight/,
+    );
+  });
+
+  await t.step("terms give gradients to the weights they regularise", () => {
+    const ctx = { model, options: {} } as unknown as LossContext;
+    const before = tf.memory().numTensors;
+    const g1 = tf.variableGrads(() => l21NormTerm().compute(ctx), [shared]);
+    assert.ok(Math.abs(g1.value.dataSync()[0] - value(l21Norm(shared))) < 1e-5);
+    assert.ok(tf.tidy(() => tf.sum(tf.abs(g1.grads[shared.name])).dataSync()[0]) > 0);
+    const g2 = tf.variableGrads(() => nuclearNormTerm().compute(ctx), heads);
+    const stacked = stackTaskKernels(heads);
+    assert.ok(Math.abs(g2.value.dataSync()[0] - value(nuclearNorm(stacked))) < 1e-5);
+    stacked.dispose();
+    for (const h of heads) assert.equal(g2.grads[h.name].shape.join(), h.shape.join());
+    tf.dispose([g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+    assert.equal(tf.memory().numTensors, before, "no leaked tensors");
+  });
+
+  await t.step("trace term sums the heads on [feature ‖ probs]", () => {
+    const x = tf.tensor2d(randn(rng, 5 * 6), [5, 6]);
+    const before = tf.memory().numTensors;
+    const g = tf.variableGrads(() => {
+      const feats = tf.relu(tf.matMul(x, shared)) as tf.Tensor2D;
+      const pe = tf.softmax(tf.matMul(feats, heads[0])) as tf.Tensor2D;
+      const pp = tf.softmax(tf.matMul(feats, heads[1])) as tf.Tensor2D;
+      const ctx = {
+        model,
+        outputs: { logits: {}, features: { emotion: feats, pose: feats }, extra: {} },
+        probs: { emotion: pe, pose: pp },
+        masks: {},
+        options: {},
+      } as unknown as LossContext;
+      const got = traceTerm().compute(ctx);
+      const want = tf.add(
+        laplacianSmoothness(tf.concat([feats, pe], 1) as tf.Tensor2D, pe),
+        laplacianSmoothness(tf.concat([feats, pp], 1) as tf.Tensor2D, pp),
+      );
+      assert.ok(Math.abs(got.dataSync()[0] - want.dataSync()[0]) < 1e-6);
+      return got;
+    }, [shared, ...heads]);
+    assert.ok(Number.isFinite(g.value.dataSync()[0]));
+    for (const v of [shared, ...heads]) assert.ok(g.grads[v.name].dataSync().every(Number.isFinite));
+    tf.dispose([g.value, ...Object.values(g.grads)]);
+    assert.equal(tf.memory().numTensors, before, "no leaked tensors");
+    x.dispose();
+  });
+  tf.dispose([shared, ...heads]);
+});

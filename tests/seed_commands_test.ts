@@ -1,0 +1,171 @@
+/**
+ * Every command line of the seed README (copied verbatim into a fixture) parses into the intended
+ * method and options once `python X.py` becomes `deno task x`.
+ */
+import assert from "node:assert/strict";
+import { resolveRun } from "../core/commands.ts";
+import { OptionError } from "../core/options.ts";
+import { discoverPlugins, findPlugin } from "../core/registry.ts";
+
+const fixture = await Deno.readTextFile(new URL("./fixtures/seed_readme_commands.txt", import.meta.url));
+const lines = fixture.trim().split("\n");
+
+/** `python ALTERNATIVE_EP.py ...` -> ["alternative-ep", [...args]]. */
+function translate(line: string): [string, string[]] {
+  const [, script, ...args] = line.trim().split(/\s+/);
+  const task = script.replace(/\.py$/, "").toLowerCase().replaceAll("_", "-");
+  return [task, args];
+}
+
+const denoJson = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+
+Deno.test("every seed README script has a deno task of its kebab-case name", () => {
+  assert.equal(lines.length, 13);
+  for (const line of lines) {
+    const [task] = translate(line);
+    assert.ok(denoJson.tasks[task], `deno.json has no task "${task}" for: ${line.slice(0, 60)}`);
+  }
+});
+
+interface Expect {
+  method: string;
+  datasets: string[];
+  options: Record<string, unknown>;
+  warnings?: RegExp[];
+}
+
+const EXPECTED: Expect[] = [
+  {
+    method: "sa-mtl",
+    datasets: ["expw", "aflw"],
+    options: {
+      model: "vggFace",
+      epoch: 64,
+      batch_size: 32,
+      is_interpolation: false,
+      selection_threshold: 0.8,
+      cluster_k: 3,
+      density_t: 0.6,
+      distill_t: 2,
+      E_loss_weights: 1,
+      P_loss_weights: 1,
+      is_pesudo_confidence: true,
+    },
+    warnings: [/"distill_t=2" has no leading dashes/],
+  },
+  {
+    method: "dml-lwf",
+    datasets: ["expw", "aflw"],
+    options: { distill_t: 1, is_distilled: true, is_pesudo: false, is_interpolation: false },
+    warnings: [/no leading dashes/, /read as two flags "--is_pesudo=False" and "--is_interpolation=False"/],
+  },
+  {
+    method: "distilling",
+    datasets: ["expw", "aflw"],
+    options: { distill_t: 2, is_distilled: true, is_pesudo: false },
+    warnings: [/no leading dashes/, /read as two flags/],
+  },
+  {
+    method: "sa-mtl",
+    datasets: ["expw", "aflw"],
+    options: { is_interpolation: true, selection_threshold: 0, interpolation_weights: 0, cluster_k: 4 },
+  },
+  { method: "all-in-one", datasets: ["sfew", "aflw"], options: { batch_size: 64, is_naive: true } },
+  { method: "lel-ltn", datasets: ["sfew", "aflw"], options: { is_pesudo: true, batch_size: 64 } },
+  { method: "dcn-ap", datasets: ["sfew", "aflw"], options: { is_pesudo: true, is_MRF: true } },
+  { method: "sfsmr", datasets: ["sfew", "aflw"], options: { is_lnorm: true, is_trace_norm: true } },
+  { method: "slrm", datasets: ["sfew", "aflw"], options: { is_lnorm: true, is_nuclear_norm: true, is_trace_norm: true } },
+  {
+    method: "stl",
+    datasets: ["sfew"],
+    options: { task_type: 0, model: "vggFace" },
+    warnings: [/--dataset=SFEW\[expw,ferplus\]: read "SFEW"/],
+  },
+  {
+    method: "stl",
+    datasets: ["aflw"],
+    options: { task_type: 10 },
+    warnings: [/read as --task_type=5 \(pose\)/],
+  },
+];
+
+Deno.test("each seed README training command resolves to its method and options", async (t) => {
+  for (let i = 0; i < EXPECTED.length; i++) {
+    const [task, args] = translate(lines[i]);
+    const want = EXPECTED[i];
+    await t.step(`${task}: ${want.method}`, async () => {
+      const run = await resolveRun(task, args, { print: () => {} });
+      assert.ok(run);
+      assert.equal(run.plugin.name, want.method);
+      assert.deepEqual(run.datasets, want.datasets);
+      for (const [k, v] of Object.entries(want.options)) assert.equal(run.options[k], v, `--${k}`);
+      for (const w of want.warnings ?? []) {
+        assert.ok(run.warnings.some((x) => w.test(x)), `expected a warning ${w}; got ${run.warnings.join(" | ")}`);
+      }
+      if (want.method === "stl") {
+        assert.equal(run.stlTask, want.datasets[0] === "aflw" ? "pose" : "emotion");
+      }
+    });
+  }
+});
+
+Deno.test("per-method tasks default to the embedded synthetic data and mini-Xception", async () => {
+  for (const m of ["sa-mtl", "all-in-one", "dml-lwf", "lel-ltn", "sfsmr"]) {
+    const run = await resolveRun(m, [], { print: () => {} });
+    assert.ok(run);
+    assert.deepEqual(run.datasets, ["synth-emotion", "synth-pose"]);
+    assert.equal(run.options.model, "mini_xception");
+  }
+  const stl = await resolveRun("stl", ["--dataset=synth-pose", "--task=pose"], { print: () => {} });
+  assert.equal(stl?.stlTask, "pose");
+});
+
+Deno.test("seed entries default as the original scripts did", async () => {
+  const ep = await resolveRun("alternative-ep", ["--is_pesudo=True"], { print: () => {} });
+  assert.equal(ep?.options.model, "vggFace");
+  assert.deepEqual(ep?.datasets, ["expw", "aflw"]);
+  assert.equal(ep?.options.E_loss_weights, 5);
+  assert.equal(ep?.options.epoch, 64);
+  const stl = await resolveRun("stl-general", [], { print: () => {} });
+  assert.equal(stl?.datasets[0], "imdb");
+  assert.equal(stl?.stlTask, "gender");
+  const epga = await resolveRun("alternative-ep", ["--is_pesudo=True", "--dataset_gender_age=adience"], {
+    print: () => {},
+  });
+  assert.deepEqual(epga?.datasets, ["expw", "aflw", "adience"]);
+});
+
+Deno.test("unknown method names list the known ones; plugins come from methods/", async () => {
+  const plugins = await discoverPlugins();
+  for (const m of ["stl", "all-in-one", "lel-ltn", "dcn-ap", "sfsmr", "slrm", "dml-lwf", "distilling", "sa-mtl"]) {
+    assert.ok(plugins.some((p) => p.name === m), `plugin ${m} discovered`);
+  }
+  assert.equal(findPlugin(plugins, "SA-MTL").name, "sa-mtl");
+  assert.throws(() => findPlugin(plugins, "sa-mtll"), (e: Error) => {
+    assert.ok(e instanceof OptionError);
+    assert.match(e.message, /unknown method "sa-mtll" \(did you mean sa-mtl\?\); known methods: all-in-one, /);
+    return true;
+  });
+  await assert.rejects(() => resolveRun("run", ["nope"], { print: () => {} }), /unknown method "nope"/);
+});
+
+Deno.test("a plugin file outside methods/ runs through --plugin", async () => {
+  const dir = await Deno.makeTempDir();
+  const core = new URL("../core/plugin.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    `${dir}/my_method.ts`,
+    `import type { MethodPlugin } from "${core}";
+const p: MethodPlugin = { name: "my-method", aliases: [], summary: "test plugin", reference: "none",
+  dataMode: "joint", labels: { name: "none", needsTeacher: false }, loss: { terms: [] },
+  options: [{ name: "my_flag", type: "int", default: 3, min: 0, max: 9, help: "a plugin flag" }] };
+export default p;`,
+  );
+  const run = await resolveRun("run", [`--plugin=${dir}/my_method.ts`, "--my_flag=5"], { print: () => {} });
+  assert.equal(run?.plugin.name, "my-method");
+  assert.equal(run?.options.my_flag, 5);
+  await assert.rejects(
+    () => resolveRun("run", [`--plugin=${dir}/my_method.ts`, "--my_flag=50"], { print: () => {} }),
+    /--my_flag: got "50", expected an integer in \[0, 9\]/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
