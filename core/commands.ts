@@ -6,7 +6,7 @@
  */
 import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
 import { entryFor, type EntryTask, resolveDatasets, stlTask } from "./entries.ts";
-import { OptionError, type OptionSpec, type Options } from "./options.ts";
+import { OptionError, type Options, type OptionSpec } from "./options.ts";
 import type { MethodPlugin } from "./plugin.ts";
 import { discoverPlugins, findPlugin, loadPluginFile } from "./registry.ts";
 import { COMMON_OPTIONS, SEED_OPTIONS, TRAIN_OPTIONS } from "./schema.ts";
@@ -86,9 +86,18 @@ export async function resolveRun(
   const warnings = [...parsed.warnings];
 
   // --config reruns a past run: its options are the base, the command line overrides them.
+  // --resume --run=DIR continues one, so its config is the base too.
   let configMethod: string | undefined;
-  if (typeof explicit.config === "string") {
-    const path = explicit.config;
+  const resumeDir = explicit.resume && Array.isArray(explicit.run) && explicit.run.length === 1
+    ? explicit.run[0]
+    : undefined;
+  const configPath = typeof explicit.config === "string"
+    ? explicit.config
+    : resumeDir !== undefined
+    ? `${resumeDir}/config.json`
+    : undefined;
+  if (configPath !== undefined) {
+    const path = configPath;
     let cfg: { method?: string; options?: Options };
     try {
       cfg = JSON.parse(await Deno.readTextFile(path));
@@ -99,9 +108,16 @@ export async function resolveRun(
       throw new OptionError(`--config=${path}: not a run config (needs "method" and "options")`);
     }
     configMethod = cfg.method;
-    const { out: _out, config: _c, resume: _r, run: _run, ...rest } = cfg.options;
+    const { out: _out, config: _c, resume: _r, run: _run, dry_run: _d, ...rest } = cfg.options;
     explicit = { ...rest, ...explicit };
     delete explicit.config;
+    if (cfg.method && task !== "run" && resumeDir !== undefined) {
+      // `deno task <method> --resume --run=DIR` must name the same method as the run.
+      const entryMethod = typeof entryFor(task).method === "string" ? entryFor(task).method : undefined;
+      if (entryMethod && entryMethod !== cfg.method) {
+        throw new OptionError(`--run=${resumeDir} is a ${cfg.method} run, not ${String(entryMethod)}`);
+      }
+    }
   }
 
   let entry: EntryTask;
@@ -114,7 +130,9 @@ export async function resolveRun(
         return null;
       }
       throw new OptionError(
-        `deno task run: name a method (known: ${plugins.map((p) => p.name).join(", ")}) or give --plugin=FILE`,
+        `deno task run: name a method (known: ${
+          plugins.map((p) => p.name).join(", ")
+        }) or give --plugin=FILE`,
       );
     }
     methodName = findPlugin(plugins, name).name;
@@ -148,19 +166,26 @@ export async function resolveRun(
   }
   if (options.help) {
     const mine = new Set(plugin.options.map((s) => s.name));
-    io.print(formatHelp(`deno task ${task === "run" ? `run ${plugin.name}` : task} [flags]: ${plugin.summary}`, [
-      { heading: `Method ${plugin.name} (${plugin.reference})`, specs: schema.filter((s) => mine.has(s.name)) },
-      { heading: "Common", specs: COMMON_OPTIONS },
-      { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
-      { heading: "Original scripts (reference-spec section 1)", specs: SEED_OPTIONS },
-    ], options));
+    io.print(
+      formatHelp(`deno task ${task === "run" ? `run ${plugin.name}` : task} [flags]: ${plugin.summary}`, [
+        {
+          heading: `Method ${plugin.name} (${plugin.reference})`,
+          specs: schema.filter((s) => mine.has(s.name)),
+        },
+        { heading: "Common", specs: COMMON_OPTIONS },
+        { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
+        { heading: "Original scripts (reference-spec section 1)", specs: SEED_OPTIONS },
+      ], options),
+    );
     return null;
   }
   plugin.validate?.(options);
   const datasets = resolveDatasets(entry, options, { dataMode: plugin.dataMode, explicit: parsed.explicit });
   const stl = plugin.dataMode === "single" ? stlTask(options, warnings) : undefined;
   if (plugin.dataMode !== "single" && datasets.length < 2) {
-    throw new OptionError(`${plugin.name} is a multi-task method and needs at least two datasets, got ${datasets.join(",")}`);
+    throw new OptionError(
+      `${plugin.name} is a multi-task method and needs at least two datasets, got ${datasets.join(",")}`,
+    );
   }
   return {
     entry,

@@ -14,6 +14,7 @@ import { channelsFor } from "./commands.ts";
 import type { HiddenTruth, ImageSet, MultiTaskModel, TaskSpec } from "./types.ts";
 import { runTraining, type TrainSummary } from "./train/trainer.ts";
 import type { CheckpointIO, TrainState } from "./train/checkpoint_io.ts";
+import type { TeacherTargets } from "./train/teacher.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
 import { buildModel, recalibrateBatchNorm } from "../models/mod.ts";
 import { loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
@@ -55,7 +56,9 @@ export function headsOf(sets: ImageSet[]): TaskSpec[] {
 }
 
 /** Load and validate every dataset of a run. */
-export async function loadRunData(run: ResolvedRun): Promise<{ sets: ImageSet[]; hidden: Map<string, HiddenTruth | null> }> {
+export async function loadRunData(
+  run: ResolvedRun,
+): Promise<{ sets: ImageSet[]; hidden: Map<string, HiddenTruth | null> }> {
   const o = run.options;
   const model = String(o.model);
   const loadOpts = {
@@ -110,7 +113,19 @@ export function modelFor(run: ResolvedRun, heads: TaskSpec[]): MultiTaskModel {
 export function checkpointIO(dir: string, resumeFrom?: string): CheckpointIO {
   return {
     async save(which, { model, optimizer, state }) {
-      await saveCheckpoint(join(dir, "checkpoint", which), { model, optimizer, state: state as unknown as Record<string, unknown> });
+      // Teacher targets travel as typed-array blobs, the rest as JSON.
+      const { targets, ...rest } = state;
+      const blobs: Record<string, Float32Array> = {};
+      const meta = (targets ?? []).map((t, i) => {
+        blobs[`target${i}`] = t.targets;
+        return { dataset: t.dataset, task: t.task, classes: t.classes, stats: t.stats };
+      });
+      await saveCheckpoint(join(dir, "checkpoint", which), {
+        model,
+        optimizer,
+        state: { ...rest, targetMeta: meta },
+        blobs,
+      });
     },
     async restoreOptimizer(optimizer) {
       if (!resumeFrom) return;
@@ -119,12 +134,20 @@ export function checkpointIO(dir: string, resumeFrom?: string): CheckpointIO {
   };
 }
 
+/** Test and embedding hooks of {@link executeRun}. */
+export interface RunHooks {
+  /** Inspect or modify the loaded datasets before training (e.g. inject a fault). */
+  afterLoad?: (sets: ImageSet[]) => void;
+  onEpochEnd?: (epoch: number, row: Record<string, number | string>) => void;
+}
+
 /** Validate, then train (or stop after validation with `--dry_run`). */
-export async function executeRun(run: ResolvedRun, log: (s: string) => void): Promise<RunOutcome> {
+export async function executeRun(run: ResolvedRun, log: (s: string) => void, hooks: RunHooks = {}): Promise<RunOutcome> {
   const o = run.options;
   const quiet = bool(o, "quiet");
   const backend = await initBackend({ backend: String(o.backend ?? "auto") as BackendName, quiet });
   const { sets, hidden } = await loadRunData(run);
+  hooks.afterLoad?.(sets);
   const heads = headsOf(sets);
   let resumeState: TrainState | undefined;
   let dir: string;
@@ -135,16 +158,24 @@ export async function executeRun(run: ResolvedRun, log: (s: string) => void): Pr
     dir = runs[0];
     const ck = join(dir, "checkpoint", "last");
     const loaded = await loadCheckpoint(ck, { model });
-    resumeState = loaded.state as unknown as TrainState;
+    const st = loaded.state as TrainState & { targetMeta?: Omit<TeacherTargets, "targets">[] };
+    const targets = (st.targetMeta ?? []).map((m, i) => ({
+      ...m,
+      targets: loaded.blobs[`target${i}`] as Float32Array,
+    }));
+    delete st.targetMeta;
+    resumeState = { ...st, targets: targets.length ? targets : undefined };
   } else {
     dir = typeof o.out === "string" ? o.out : defaultRunDir(run);
   }
   if (bool(o, "dry_run")) {
     model.model.dispose();
     log(
-      `dry run: ${run.plugin.name} on ${sets.map((s) => `${s.name} (${s.split.train.length}/${s.split.val.length}/${
-        s.split.test.length
-      } train/val/test)`).join(", ")}, heads ${heads.map((h) => `${h.name}:${h.classes}`).join(" ")}; nothing written`,
+      `dry run: ${run.plugin.name} on ${
+        sets.map((s) =>
+          `${s.name} (${s.split.train.length}/${s.split.val.length}/${s.split.test.length} train/val/test)`
+        ).join(", ")
+      }, heads ${heads.map((h) => `${h.name}:${h.classes}`).join(" ")}; nothing written`,
     );
     return { dir: null, summary: null, backend };
   }
@@ -184,6 +215,7 @@ export async function executeRun(run: ResolvedRun, log: (s: string) => void): Pr
       stop,
       recalibrate: (m, x) => recalibrateBatchNorm(m, x),
       log,
+      onEpochEnd: hooks.onEpochEnd,
     });
     if (!summary.interrupted) await writeRunPlots(dir);
     return { dir, summary, backend };
@@ -198,7 +230,9 @@ async function ensureFreshDir(dir: string): Promise<void> {
     const entries = [];
     for await (const e of Deno.readDir(dir)) entries.push(e.name);
     if (entries.includes("config.json")) {
-      throw new OptionError(`--out=${dir} already holds a run; choose another directory or --resume --run=${dir}`);
+      throw new OptionError(
+        `--out=${dir} already holds a run; choose another directory or --resume --run=${dir}`,
+      );
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;

@@ -27,7 +27,10 @@ export interface TrainState {
 
 /** Checkpoint storage as the trainer sees it. */
 export interface CheckpointIO {
-  save(which: "last" | "best", args: { model: MultiTaskModel; optimizer: tf.Optimizer; state: TrainState }): Promise<void>;
+  save(
+    which: "last" | "best",
+    args: { model: MultiTaskModel; optimizer: tf.Optimizer; state: TrainState },
+  ): Promise<void>;
   /** Load the optimizer slots of the checkpoint being resumed into a fresh optimizer. */
   restoreOptimizer(optimizer: tf.Optimizer): Promise<void>;
 }

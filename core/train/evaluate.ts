@@ -5,7 +5,7 @@
  */
 import type { ImageSet, MultiTaskModel, TaskName } from "../types.ts";
 import { predictRows } from "./infer.ts";
-import { argmaxRows, classMetrics, type ClassMetrics } from "./metrics.ts";
+import { argmaxRows, type ClassMetrics, classMetrics } from "./metrics.ts";
 
 /** Metrics of one (task, dataset, split). */
 export interface EvalEntry extends ClassMetrics {

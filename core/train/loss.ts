@@ -25,7 +25,12 @@ export function maskedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, ma
 }
 
 /** Masked accuracy against the argmax of the targets (spec 5.2); NaN when no row is labelled. */
-export function maskedAccuracy(probs: Float32Array, targets: Float32Array, mask: Float32Array, classes: number): number {
+export function maskedAccuracy(
+  probs: Float32Array,
+  targets: Float32Array,
+  mask: Float32Array,
+  classes: number,
+): number {
   let hit = 0;
   let n = 0;
   for (let i = 0; i < mask.length; i++) {

@@ -24,9 +24,14 @@ function lineSpec(title: string, yTitle: string, values: Point[]): TopLevelSpec 
     data: { values: values as unknown as Record<string, unknown>[] },
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "outer epoch", axis: { tickMinStep: 1 } },
+      x: { field: "epoch", type: "quantitative", title: "outer epoch", axis: { tickMinStep: 1, format: "d" } },
       y: { field: "value", type: "quantitative", title: yTitle },
-      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 2, labelLimit: 360 } },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        legend: { orient: "bottom", columns: 2, labelLimit: 360 },
+      },
     },
     config: { font: "DejaVu Sans" },
   } as TopLevelSpec;
@@ -57,10 +62,12 @@ export async function writeRunPlots(dir: string): Promise<string[]> {
   }
   const font = findFont();
   const written: string[] = [];
-  for (const [name, title, y, values] of [
-    ["loss", "Loss per head", "cross-entropy", loss],
-    ["accuracy", "Accuracy per task", "accuracy", acc],
-  ] as const) {
+  for (
+    const [name, title, y, values] of [
+      ["loss", "Loss per head", "cross-entropy", loss],
+      ["accuracy", "Accuracy per task", "accuracy", acc],
+    ] as const
+  ) {
     if (values.length === 0) continue;
     const svg = await renderSvg(lineSpec(title, y, values));
     await writeFileAtomic(join(dir, "plots", `${name}.svg`), svg);

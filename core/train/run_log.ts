@@ -43,7 +43,9 @@ export class RunLog {
     const table = parseCsv(await Deno.readTextFile(this.path), this.path);
     return table.rows.map((r) => {
       const out: LogRow = {};
-      for (const [k, v] of Object.entries(r)) out[k] = v === "" ? "" : (Number.isNaN(Number(v)) ? v : Number(v));
+      for (const [k, v] of Object.entries(r)) {
+        out[k] = v === "" ? "" : (Number.isNaN(Number(v)) ? v : Number(v));
+      }
       return out;
     });
   }

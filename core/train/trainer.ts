@@ -15,7 +15,7 @@ import { writeJsonAtomic } from "../fs.ts";
 import { RunLog, writeConfusion } from "./run_log.ts";
 import { Progress } from "./progress.ts";
 import { trainStep } from "./step.ts";
-import { evalColumns, evaluate, type EvalEntry, selectionScore } from "./evaluate.ts";
+import { evalColumns, type EvalEntry, evaluate, selectionScore } from "./evaluate.ts";
 import { buildTeacherTargets, type TeacherTargets } from "./teacher.ts";
 import {
   alternatingGenerator,
@@ -44,6 +44,8 @@ export interface TrainSpec {
   /** Re-estimate BatchNorm moving statistics before evaluation. */
   recalibrate?: (model: MultiTaskModel, x: tf.Tensor4D) => void;
   log: (line: string) => void;
+  /** Called after each outer epoch's log row is written (tests use it to watch tensor counts). */
+  onEpochEnd?: (epoch: number, row: Record<string, number | string>) => void;
 }
 
 /** Final numbers of a run (also written to summary.json). */
@@ -239,7 +241,9 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
             skipped++;
             spec.log(`skipped ${where}: ${res.fault}`);
           } else {
-            throw new Error(`${res.fault} at ${where}; stopping (use --nan_policy=skip to skip such batches)`);
+            throw new Error(
+              `${res.fault} at ${where}; stopping (use --nan_policy=skip to skip such batches)`,
+            );
           }
         } else {
           imagesSeen += batch.size;
@@ -258,7 +262,9 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     trainSeconds += (performance.now() - epochStart) / 1000;
     if (stoppedAt >= 0) {
       await spec.checkpoints.save("last", { model, optimizer, state: stateAt(t, stoppedAt) });
-      spec.log(`interrupted: checkpoint written at epoch ${t}, batch ${stoppedAt}; resume with --resume --run=${spec.outDir}`);
+      spec.log(
+        `interrupted: checkpoint written at epoch ${t}, batch ${stoppedAt}; resume with --resume --run=${spec.outDir}`,
+      );
       interrupted = true;
       break;
     }
@@ -279,6 +285,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     row["all/all/val/acc"] = score.valAcc;
     await runLog.append(row);
     await writeConfusions(spec.outDir, t, entries, model);
+    spec.onEpochEnd?.(t, row);
 
     const improved = score.valAcc > best.valAcc;
     if (improved) best = { epoch: t, valAcc: score.valAcc, row: { ...row } };
@@ -291,7 +298,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     if (!bool(o, "quiet")) {
       spec.log(
         `epoch ${t + 1}/${epochs}: ${
-          entries.filter((e) => e.split === "val").map((e) => `${e.task}/${e.dataset} val ${pct(e.acc)}`).join(", ")
+          entries.filter((e) => e.split === "val").map((e) => `${e.task}/${e.dataset} val ${pct(e.acc)}`)
+            .join(", ")
         }${improved ? " (best)" : ""}`,
       );
     }
@@ -395,7 +403,11 @@ async function writeConfusions(dir: string, t: number, entries: EvalEntry[], mod
   for (const e of entries) {
     if (e.split !== "test") continue;
     const labels = model.tasks.find((m) => m.name === e.task)!.labels;
-    await writeConfusion(join(dir, "confusion", `epoch_${t}_${e.task}_${e.dataset}.csv`), labels, e.confusion);
+    await writeConfusion(
+      join(dir, "confusion", `epoch_${t}_${e.task}_${e.dataset}.csv`),
+      labels,
+      e.confusion,
+    );
   }
 }
 
@@ -415,7 +427,15 @@ async function evalColumnNames(spec: TrainSpec): Promise<string[]> {
     for (const s of spec.sets) {
       for (const t of spec.model.tasks) {
         if (s.tasks.some((x) => x.name === t.name)) continue;
-        for (const k of ["pseudo_acc", "target_acc", "targeted_fraction", "pseudo_acc_kept", "pseudo_acc_rejected"]) {
+        for (
+          const k of [
+            "pseudo_acc",
+            "target_acc",
+            "targeted_fraction",
+            "pseudo_acc_kept",
+            "pseudo_acc_rejected",
+          ]
+        ) {
           cols.push(`${t.name}/${s.name}/train/${k}`);
         }
         for (const k of ["mean_weight", "kept_fraction"]) cols.push(`${t.name}/${s.name}/train/${k}`);

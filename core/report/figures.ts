@@ -1,0 +1,506 @@
+/**
+ * Figures of the comparison, as SVG (vega-lite -> vega, headless) and PNG (resvg with DejaVu Sans):
+ * validation-accuracy curves per column (mean over seeds, band = ± std), test accuracy per method with
+ * error bars, confusion matrices per method and column (summed over seeds, colour = row share) and
+ * pseudo-label accuracy per epoch.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as vega from "vega";
+import * as vl from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+import { Resvg } from "@resvg/resvg-js";
+import { writeFileAtomic } from "../fs.ts";
+import type { CompareResults } from "./results.ts";
+import { runPseudoLabels } from "./results.ts";
+import { mean, sampleStd } from "./stats.ts";
+import { type Column, findCell, type ReportSummary } from "./table.ts";
+
+/** A written figure, with paths relative to the report folder. */
+export interface FigureRef {
+  kind: "curves" | "summary" | "confusion" | "pseudo";
+  title: string;
+  svg: string;
+  png: string | null;
+  method?: string;
+  column?: string;
+}
+
+/** Options of {@link writeFigures}. */
+export interface FigureOptions {
+  /** Also write PNGs (default true). */
+  png?: boolean;
+  /** TTF font for the PNGs (default: DejaVu Sans from node_modules or the system). */
+  fontFile?: string;
+  /** PNG scale factor over the SVG size (default 2). */
+  pngScale?: number;
+}
+
+const FONT = "DejaVu Sans";
+
+/** Where DejaVu Sans is looked for, in order. */
+export const FONT_CANDIDATES: string[] = [
+  fileURLToPath(new URL("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf", import.meta.url)),
+  join(Deno.cwd(), "node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf"),
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+];
+
+/** The first DejaVu Sans file that exists; throws naming every path tried. */
+export function findFont(explicit?: string): string {
+  const tries = explicit ? [explicit] : FONT_CANDIDATES;
+  for (const p of tries) {
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* try the next one */ }
+  }
+  throw new Error(`no TTF font for PNG figures: tried ${tries.join(", ")} (pass fontFile, or png: false)`);
+}
+
+// Tableau 10 then its light variants: distinct for up to 20 methods.
+const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#333333",
+  "#a0cbe8",
+  "#ffbe7d",
+  "#ff9d9a",
+  "#86bcb6",
+  "#8cd17d",
+  "#f1ce63",
+  "#d4a6c8",
+  "#fabfd2",
+  "#d7b5a6",
+  "#79706e",
+];
+
+const CONFIG = {
+  font: FONT,
+  background: "white",
+  title: { fontSize: 15, anchor: "start" as const, subtitleFontSize: 12, subtitleColor: "#555" },
+  axis: { labelFontSize: 12, titleFontSize: 13 },
+  legend: { labelFontSize: 12, titleFontSize: 13, symbolSize: 120 },
+  header: { labelFontSize: 13, titleFontSize: 13 },
+  view: { stroke: "#ccc" },
+};
+
+/** Colours by method, fixed across figures; `only` restricts the legend to the methods drawn. */
+function methodScale(s: ReportSummary, only?: string[]) {
+  const domain = only ? s.methods.filter((m) => only.includes(m)) : s.methods;
+  return { domain, range: domain.map((m) => PALETTE[s.methods.indexOf(m) % PALETTE.length]) };
+}
+
+function uniq(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+/** Compile a vega-lite spec and render it to an SVG string (no DOM needed). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = vl.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterise an SVG to PNG bytes with the given font. */
+export function svgToPng(svg: string, options: { fontFile: string; scale?: number }): Uint8Array {
+  const r = new Resvg(svg, {
+    background: "white",
+    fitTo: { mode: "zoom", value: options.scale ?? 2 },
+    font: { fontFiles: [options.fontFile], loadSystemFonts: false, defaultFontFamily: FONT },
+  });
+  return r.render().asPng();
+}
+
+/** File-name-safe form of a method or column name. */
+export function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, "") || "x";
+}
+
+/** Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out). */
+function meanCurve(results: CompareResults, method: string, metric: string) {
+  const byEpoch = new Map<number, number[]>();
+  for (const r of results.runs) {
+    if (r.method !== method) continue;
+    for (const c of r.curves) {
+      if (c.metric !== metric || c.value === null || !Number.isFinite(c.value)) continue;
+      const a = byEpoch.get(c.epoch) ?? [];
+      a.push(c.value);
+      byEpoch.set(c.epoch, a);
+    }
+  }
+  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, xs]) => {
+    const m = mean(xs)! * 100;
+    const sd = (sampleStd(xs) ?? 0) * 100;
+    return { method, epoch, mean: m, lo: m - sd, hi: m + sd, n: xs.length };
+  });
+}
+
+/** Validation accuracy per epoch for every method on one column; null when nothing was logged. */
+export function curvesSpec(results: CompareResults, s: ReportSummary, col: Column): TopLevelSpec | null {
+  const metric = `${col.task}/${col.dataset}/val/acc`;
+  const rows = s.methods.flatMap((m) =>
+    meanCurve(results, m, metric).map((r) => ({
+      ...r,
+      colour: PALETTE[s.methods.indexOf(m) % PALETTE.length],
+    }))
+  );
+  if (rows.length === 0) return null;
+  const present = uniq(rows.map((r) => r.method));
+  const color = {
+    field: "method",
+    type: "nominal" as const,
+    title: "Method",
+    scale: methodScale(s, present),
+  };
+  const x = { field: "epoch", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
+  // Bands of many methods overlap into an unreadable smear: draw them for a few methods only.
+  const bands = s.seeds.length > 1 && present.length <= 4;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `Validation accuracy: ${col.key}`,
+      subtitle: s.seeds.length === 1
+        ? "1 seed"
+        : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`,
+    },
+    width: 560,
+    height: 340,
+    data: { values: rows },
+    layer: [
+      ...(bands
+        ? [{
+          mark: { type: "area" as const, opacity: 0.12 },
+          encoding: {
+            x,
+            y: { field: "lo", type: "quantitative" as const },
+            y2: { field: "hi" },
+            // Colours straight from the data (scale null) keep the band out of the legend.
+            fill: { field: "colour", type: "nominal" as const, scale: null },
+            detail: { field: "method" },
+          },
+        }]
+        : []),
+      {
+        mark: { type: "line" as const, strokeWidth: 2.2 },
+        encoding: {
+          x,
+          y: {
+            field: "mean",
+            type: "quantitative" as const,
+            title: "Validation accuracy (%)",
+            scale: { zero: false },
+          },
+          color,
+          strokeDash: {
+            field: "method",
+            type: "nominal" as const,
+            title: "Method",
+            scale: { domain: present },
+          },
+          tooltip: [{ field: "method" }, { field: "epoch" }, { field: "mean", format: ".2f" }, {
+            field: "n",
+          }],
+        },
+      },
+    ],
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Test accuracy (mean ± std over seeds) of every method, one panel per column. */
+export function summarySpec(s: ReportSummary): TopLevelSpec {
+  const rows = s.columns.flatMap((col) =>
+    s.methods.map((m) => {
+      const c = findCell(s, m, col);
+      const mu = c.mean === null ? null : c.mean * 100;
+      const sd = (c.std ?? 0) * 100;
+      const base = s.baseline === null ? null : findCell(s, s.baseline, col).mean;
+      return {
+        column: col.key,
+        method: m,
+        mean: mu,
+        lo: mu === null ? null : mu - sd,
+        hi: mu === null ? null : mu + sd,
+        base: base === null ? null : base * 100,
+      };
+    }).filter((r) => r.mean !== null)
+  );
+  const y = { field: "method", type: "nominal" as const, title: null, sort: s.methods };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "Test accuracy per method",
+      subtitle: (s.seeds.length > 1 ? `mean ± 1 std over ${s.seeds.length} seeds` : "1 seed (no spread)") +
+        (s.baseline === null ? "" : `; dashed line = ${s.baseline} mean`),
+    },
+    data: { values: rows },
+    facet: { column: { field: "column", type: "nominal", title: null, sort: s.columns.map((c) => c.key) } },
+    spec: {
+      width: 260,
+      height: { step: 26 },
+      layer: [
+        ...(s.baseline === null ? [] : [{
+          mark: { type: "rule", strokeDash: [4, 3], color: "#888" },
+          encoding: { x: { aggregate: "min", field: "base", type: "quantitative" } },
+        }]),
+        {
+          mark: { type: "rule", strokeWidth: 2 },
+          encoding: {
+            y,
+            x: { field: "lo", type: "quantitative", title: "Test accuracy (%)", scale: { zero: false } },
+            x2: { field: "hi" },
+            color: { field: "method", type: "nominal", scale: methodScale(s), legend: null },
+          },
+        },
+        {
+          mark: { type: "point", filled: true, size: 80 },
+          encoding: {
+            y,
+            x: { field: "mean", type: "quantitative" },
+            color: { field: "method", type: "nominal", scale: methodScale(s), legend: null },
+          },
+        },
+        {
+          mark: { type: "text", align: "left", dx: 8, dy: -9, fontSize: 11 },
+          encoding: { y, x: { field: "mean", type: "quantitative" }, text: { field: "mean", format: ".2f" } },
+        },
+      ],
+    },
+    resolve: { scale: { x: "independent" } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Heat map of a confusion matrix: colour = share of the true class (row), text = share and count. */
+export function confusionSpec(
+  title: string,
+  subtitle: string,
+  classNames: string[],
+  matrix: number[][],
+): TopLevelSpec {
+  const rows = matrix.flatMap((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((count, j) => ({
+      truth: classNames[i],
+      pred: classNames[j],
+      count,
+      share: total ? count / total : 0,
+      label: total ? `${Math.round((100 * count) / total)}%` : "",
+    }));
+  });
+  const cell = Math.max(34, Math.min(56, Math.round(420 / classNames.length)));
+  const x = {
+    field: "pred",
+    type: "nominal" as const,
+    sort: classNames,
+    title: "Predicted",
+    axis: { labelAngle: -40 },
+  };
+  const y = { field: "truth", type: "nominal" as const, sort: classNames, title: "True" };
+  const textColor = { condition: { test: "datum.share > 0.55", value: "white" }, value: "#222" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, subtitle },
+    width: { step: cell },
+    height: { step: cell },
+    data: { values: rows },
+    layer: [
+      {
+        mark: { type: "rect" },
+        encoding: {
+          x,
+          y,
+          color: {
+            field: "share",
+            type: "quantitative",
+            title: "Row share",
+            scale: { domain: [0, 1], range: ["#f7fbff", "#08519c"] },
+            legend: { format: ".0%" },
+          },
+          tooltip: [{ field: "truth" }, { field: "pred" }, { field: "count" }, {
+            field: "share",
+            format: ".1%",
+          }],
+        },
+      },
+      {
+        mark: { type: "text", fontSize: 11, dy: -6 },
+        encoding: { x, y, text: { field: "label" }, color: textColor },
+      },
+      {
+        mark: { type: "text", fontSize: 9, dy: 7 },
+        encoding: { x, y, text: { field: "count" }, color: textColor },
+      },
+    ],
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Pseudo-label accuracy per epoch (all / kept / rejected rows) for one pseudo-labelled column. */
+export function pseudoSpec(
+  results: CompareResults,
+  s: ReportSummary,
+  task: string,
+  dataset: string,
+): TopLevelSpec | null {
+  const rows: { method: string; epoch: number; kind: string; acc: number; n: number }[] = [];
+  for (const m of s.methods) {
+    const acc = new Map<string, number[]>();
+    for (const r of results.runs) {
+      if (r.method !== m) continue;
+      for (const p of runPseudoLabels(r)) {
+        if (p.task !== task || p.dataset !== dataset) continue;
+        const add = (kind: string, v: number | undefined) => {
+          if (v === undefined || v === null || !Number.isFinite(v)) return;
+          const key = `${kind}|${p.epoch}`;
+          acc.set(key, [...(acc.get(key) ?? []), v]);
+        };
+        add("all rows", p.acc);
+        add("kept", p.keptAcc);
+        add("rejected", p.rejectedAcc);
+      }
+    }
+    for (const [key, xs] of acc) {
+      const [kind, epoch] = key.split("|");
+      rows.push({ method: m, epoch: Number(epoch), kind, acc: mean(xs)! * 100, n: xs.length });
+    }
+  }
+  if (rows.length === 0) return null;
+  rows.sort((a, b) => a.method.localeCompare(b.method) || a.kind.localeCompare(b.kind) || a.epoch - b.epoch);
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `Pseudo-label accuracy vs hidden truth: ${task}/${dataset}`,
+      subtitle: `teacher's label on rows that lack a ${task} label; mean over seeds`,
+    },
+    width: 520,
+    height: 300,
+    data: { values: rows },
+    mark: { type: "line", strokeWidth: 2.2 },
+    encoding: {
+      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
+      y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
+      color: {
+        field: "method",
+        type: "nominal",
+        title: "Method",
+        scale: methodScale(s, uniq(rows.map((r) => r.method))),
+      },
+      strokeDash: {
+        field: "kind",
+        type: "nominal",
+        title: "Rows",
+        scale: { domain: ["all rows", "kept", "rejected"] },
+      },
+      detail: { field: "kind" },
+      tooltip: [{ field: "method" }, { field: "kind" }, { field: "epoch" }, { field: "acc", format: ".2f" }, {
+        field: "n",
+      }],
+    },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Confusion matrix of a method on a column, summed over its seeds. */
+export function summedConfusion(
+  results: CompareResults,
+  method: string,
+  col: Column,
+): { matrix: number[][]; seeds: number } | null {
+  let matrix: number[][] | null = null;
+  let seeds = 0;
+  for (const r of results.runs) {
+    if (r.method !== method) continue;
+    const t = r.results.find((x) => x.task === col.task && x.dataset === col.dataset);
+    if (!t) continue;
+    if (t.classNames.length !== col.classNames.length) {
+      throw new RangeError(
+        `${method} seed ${r.seed}: ${col.key} has ${t.classNames.length} classes, other runs ${col.classNames.length}`,
+      );
+    }
+    matrix ??= t.confusion.map((row) => row.map(() => 0));
+    t.confusion.forEach((row, i) => row.forEach((v, j) => (matrix![i][j] += v)));
+    seeds++;
+  }
+  return matrix ? { matrix, seeds } : null;
+}
+
+/** Render every figure into `<outDir>/figures/` and return what was written. */
+export async function writeFigures(
+  results: CompareResults,
+  s: ReportSummary,
+  outDir: string,
+  options: FigureOptions = {},
+): Promise<FigureRef[]> {
+  const png = options.png ?? true;
+  const fontFile = png ? findFont(options.fontFile) : "";
+  const refs: FigureRef[] = [];
+  const emit = async (name: string, spec: TopLevelSpec, ref: Omit<FigureRef, "svg" | "png">) => {
+    const svg = await renderSvg(spec);
+    const svgPath = `figures/${name}.svg`;
+    await writeFileAtomic(join(outDir, svgPath), svg);
+    let pngPath: string | null = null;
+    if (png) {
+      pngPath = `figures/${name}.png`;
+      await writeFileAtomic(join(outDir, pngPath), svgToPng(svg, { fontFile, scale: options.pngScale }));
+    }
+    refs.push({ ...ref, svg: svgPath, png: pngPath });
+  };
+
+  await emit("test_accuracy", summarySpec(s), { kind: "summary", title: "Test accuracy per method" });
+  for (const col of s.columns) {
+    const spec = curvesSpec(results, s, col);
+    if (spec) {
+      await emit(`curves_${slug(col.key)}`, spec, {
+        kind: "curves",
+        title: `Validation accuracy: ${col.key}`,
+        column: col.key,
+      });
+    }
+  }
+  const pseudoKeys = new Set<string>();
+  for (const r of results.runs) for (const p of runPseudoLabels(r)) pseudoKeys.add(`${p.task}/${p.dataset}`);
+  for (const key of pseudoKeys) {
+    const [task, dataset] = key.split("/");
+    const spec = pseudoSpec(results, s, task, dataset);
+    if (spec) {
+      await emit(`pseudo_${slug(key)}`, spec, {
+        kind: "pseudo",
+        title: `Pseudo-label accuracy: ${key}`,
+        column: key,
+      });
+    }
+  }
+  for (const col of s.columns) {
+    for (const m of s.methods) {
+      const c = summedConfusion(results, m, col);
+      if (!c) continue;
+      const acc = findCell(s, m, col);
+      const sub = `test set, summed over ${c.seeds} seed${c.seeds === 1 ? "" : "s"}; accuracy ${
+        acc.mean === null ? "—" : (acc.mean * 100).toFixed(2)
+      }%; rows = true class`;
+      await emit(
+        `confusion_${slug(m)}_${slug(col.key)}`,
+        confusionSpec(`${m}: ${col.key}`, sub, col.classNames, c.matrix),
+        {
+          kind: "confusion",
+          title: `${m}: ${col.key}`,
+          method: m,
+          column: col.key,
+        },
+      );
+    }
+  }
+  return refs;
+}

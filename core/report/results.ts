@@ -1,0 +1,388 @@
+/**
+ * The data shape the `compare` runner hands to the report: one {@link RunResult} per (method, seed)
+ * and the {@link CompareResults} around them, with a validator that turns a malformed object into a
+ * one-line error naming the field, and helpers that read a run's `log.csv` rows into curve points.
+ * @module
+ */
+
+/** One logged value of a run: metric names follow `task/dataset/split/metric`. */
+export interface CurvePoint {
+  /** Outer epoch (0-based, as logged). */
+  epoch: number;
+  /** `train`, `val` or `test` (the third part of the metric name). */
+  split: string;
+  /** Full metric name, e.g. `emotion/ferplus/val/acc`. */
+  metric: string;
+  value: number;
+}
+
+/** Test metrics of one task on one dataset, for the model chosen on validation. */
+export interface TaskResult {
+  task: string;
+  dataset: string;
+  /** Test accuracy in [0, 1]. */
+  testAcc: number;
+  /** Test mean-class accuracy (mean per-class recall) in [0, 1]. */
+  testMeanClassAcc: number;
+  /** Validation accuracy of the chosen model, when known. */
+  valAcc?: number;
+  /** Number of labelled test rows (the confusion matrix total when omitted). */
+  nTest?: number;
+  /** Class names, index = class id. */
+  classNames: string[];
+  /** Test confusion matrix: rows = true class, columns = predicted class (counts). */
+  confusion: number[][];
+}
+
+/** Pseudo-label accuracy against the hidden truth at one epoch (synthetic data only). */
+export interface PseudoLabelPoint {
+  epoch: number;
+  task: string;
+  dataset: string;
+  /** Teacher argmax vs hidden truth over every unlabelled row (`task/dataset/train/pseudo_acc`). */
+  acc: number;
+  /** Accuracy on the rows the strategy kept (hard selection), when it selects. */
+  keptAcc?: number;
+  /** Accuracy on the rows it rejected, when it selects. */
+  rejectedAcc?: number;
+}
+
+/** What backend trained the run (a superset-compatible view of core/backend.ts `BackendInfo`). */
+export interface BackendSummary {
+  name: string;
+  kernelPack?: string | null;
+  simd?: boolean;
+  threads?: number;
+  device?: string;
+}
+
+/** Everything the report needs from one training run of one method with one seed. */
+export interface RunResult {
+  /** Method id (plugin name, e.g. `stl`, `sa-mtl`). */
+  method: string;
+  seed: number;
+  datasets: string[];
+  tasks: string[];
+  /** Per (task, dataset) test metrics. */
+  results: TaskResult[];
+  /** Per-epoch values read from the run's `log.csv` (see {@link curvesFromLog}). */
+  curves: CurvePoint[];
+  /** Pseudo-label accuracy per epoch; derived from `curves` when omitted (see {@link pseudoFromCurves}). */
+  pseudoLabels?: PseudoLabelPoint[];
+  /** Epoch of the checkpoint chosen on validation. */
+  selectedEpoch?: number;
+  trainSeconds: number;
+  imagesSeen: number;
+  runDir: string;
+  /** The exact command line of this run. */
+  command: string;
+  backend: BackendSummary;
+  /** Package and runtime versions (`deno`, `@tensorflow/tfjs-core`, ...). */
+  versions: Record<string, string>;
+}
+
+/** Host description. */
+export interface MachineInfo {
+  os: string;
+  arch: string;
+  cpus: number;
+  cpuModel?: string;
+  memoryGiB?: number;
+  hostname?: string;
+}
+
+/** Everything one `compare` invocation produced. */
+export interface CompareResults {
+  /** Profile name (e.g. `smoke`, `paper`). */
+  profile: string;
+  /** The exact `compare` command line. */
+  command: string;
+  datasets: string[];
+  model: string;
+  /** The training budget (epochs, images per epoch, batch size, ...). */
+  budget: Record<string, number | string | boolean>;
+  seeds: number[];
+  runs: RunResult[];
+  machine: MachineInfo;
+  wallSeconds: number;
+  /** ISO timestamps, when known. */
+  startedAt?: string;
+  finishedAt?: string;
+  /** Reference method for differences and delta-m (default: the method named `stl`). */
+  baseline?: string;
+  /** The proposed method whose claim the verdict checks (default: `sa-mtl`). */
+  proposed?: string;
+  /** First heading of report.md (default "SA-MTL comparison report"). */
+  title?: string;
+  /** Text shown under the title (e.g. that the numbers are an example). */
+  notice?: string;
+}
+
+/** Error for a malformed results object; the message names the field path. */
+export class ResultsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ResultsError";
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function fail(path: string, msg: string): never {
+  throw new ResultsError(`${path}: ${msg}`);
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (!isObj(v)) fail(path, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "string" ? `"${v.slice(0, 40)}"` : typeof v;
+}
+
+function str(o: Obj, key: string, path: string): string {
+  const v = o[key];
+  if (typeof v !== "string") fail(`${path}.${key}`, `expected a string, got ${describe(v)}`);
+  return v;
+}
+
+function num(
+  o: Obj,
+  key: string,
+  path: string,
+  opts: { min?: number; max?: number; int?: boolean } = {},
+): number {
+  const v = o[key];
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    fail(`${path}.${key}`, `expected a finite number, got ${describe(v)}`);
+  }
+  if (opts.int && !Number.isInteger(v)) fail(`${path}.${key}`, `expected an integer, got ${v}`);
+  if (opts.min !== undefined && v < opts.min) fail(`${path}.${key}`, `${v} is below ${opts.min}`);
+  if (opts.max !== undefined && v > opts.max) fail(`${path}.${key}`, `${v} is above ${opts.max}`);
+  return v;
+}
+
+function optNum(o: Obj, key: string, path: string, opts: { min?: number; max?: number } = {}): void {
+  if (o[key] !== undefined && o[key] !== null) num(o, key, path, opts);
+}
+
+function arr(o: Obj, key: string, path: string): unknown[] {
+  const v = o[key];
+  if (!Array.isArray(v)) fail(`${path}.${key}`, `expected an array, got ${describe(v)}`);
+  return v;
+}
+
+function strArr(o: Obj, key: string, path: string): string[] {
+  const a = arr(o, key, path);
+  a.forEach((x, i) => {
+    if (typeof x !== "string") fail(`${path}.${key}[${i}]`, `expected a string, got ${describe(x)}`);
+  });
+  return a as string[];
+}
+
+function checkTaskResult(v: unknown, path: string): void {
+  const o = obj(v, path);
+  str(o, "task", path);
+  str(o, "dataset", path);
+  num(o, "testAcc", path, { min: 0, max: 1 });
+  num(o, "testMeanClassAcc", path, { min: 0, max: 1 });
+  optNum(o, "valAcc", path, { min: 0, max: 1 });
+  optNum(o, "nTest", path, { min: 0 });
+  const names = strArr(o, "classNames", path);
+  const m = arr(o, "confusion", path);
+  if (m.length !== names.length) {
+    fail(`${path}.confusion`, `has ${m.length} rows but classNames has ${names.length} entries`);
+  }
+  m.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== names.length) {
+      fail(`${path}.confusion[${i}]`, `expected ${names.length} counts, got ${describe(row)}`);
+    }
+    row.forEach((c, j) => {
+      if (typeof c !== "number" || !Number.isFinite(c) || c < 0) {
+        fail(`${path}.confusion[${i}][${j}]`, `expected a count >= 0, got ${describe(c)}`);
+      }
+    });
+  });
+  // The accuracy and the matrix come from the same predictions; a mismatch means a runner bug.
+  const counts = m as number[][];
+  const total = counts.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
+  if (total > 0) {
+    const trace = counts.reduce((a, row, i) => a + row[i], 0);
+    if (Math.abs(trace / total - (o.testAcc as number)) > 1e-6) {
+      fail(
+        `${path}.testAcc`,
+        `${o.testAcc} disagrees with the confusion matrix (${trace}/${total} = ${trace / total})`,
+      );
+    }
+  }
+}
+
+function checkRun(v: unknown, path: string): void {
+  const o = obj(v, path);
+  str(o, "method", path);
+  num(o, "seed", path, { int: true });
+  strArr(o, "datasets", path);
+  strArr(o, "tasks", path);
+  const results = arr(o, "results", path);
+  results.forEach((r, i) => checkTaskResult(r, `${path}.results[${i}]`));
+  arr(o, "curves", path).forEach((c, i) => {
+    const p = `${path}.curves[${i}]`;
+    const co = obj(c, p);
+    num(co, "epoch", p);
+    str(co, "split", p);
+    str(co, "metric", p);
+    // NaN is legal in a log (no labelled rows); JSON turns it into null.
+    if (co.value !== null && typeof co.value !== "number") {
+      fail(`${p}.value`, `expected a number, got ${describe(co.value)}`);
+    }
+  });
+  if (o.pseudoLabels !== undefined) {
+    arr(o, "pseudoLabels", path).forEach((c, i) => {
+      const p = `${path}.pseudoLabels[${i}]`;
+      const co = obj(c, p);
+      num(co, "epoch", p);
+      str(co, "task", p);
+      str(co, "dataset", p);
+      if (co.acc !== null) num(co, "acc", p, { min: 0, max: 1 });
+    });
+  }
+  optNum(o, "selectedEpoch", path);
+  num(o, "trainSeconds", path, { min: 0 });
+  num(o, "imagesSeen", path, { min: 0 });
+  str(o, "runDir", path);
+  str(o, "command", path);
+  str(obj(o.backend, `${path}.backend`), "name", `${path}.backend`);
+  const ver = obj(o.versions, `${path}.versions`);
+  for (const [k, x] of Object.entries(ver)) {
+    if (typeof x !== "string") fail(`${path}.versions.${k}`, `expected a string, got ${describe(x)}`);
+  }
+}
+
+/**
+ * Check that `value` has the {@link CompareResults} shape (and each run and task result is
+ * consistent) and return it typed. Throws {@link ResultsError} naming the first bad field.
+ */
+export function validateCompareResults(value: unknown, label = "results"): CompareResults {
+  const o = obj(value, label);
+  str(o, "profile", label);
+  str(o, "command", label);
+  strArr(o, "datasets", label);
+  str(o, "model", label);
+  obj(o.budget, `${label}.budget`);
+  arr(o, "seeds", label).forEach((s, i) => {
+    if (typeof s !== "number" || !Number.isInteger(s)) {
+      fail(`${label}.seeds[${i}]`, `expected an integer seed`);
+    }
+  });
+  const runs = arr(o, "runs", label);
+  if (runs.length === 0) fail(`${label}.runs`, "is empty: there is nothing to report");
+  runs.forEach((r, i) => checkRun(r, `${label}.runs[${i}]`));
+  const m = obj(o.machine, `${label}.machine`);
+  str(m, "os", `${label}.machine`);
+  str(m, "arch", `${label}.machine`);
+  num(m, "cpus", `${label}.machine`, { min: 0 });
+  num(o, "wallSeconds", label, { min: 0 });
+  for (const k of ["baseline", "proposed", "startedAt", "finishedAt", "title", "notice"]) {
+    if (o[k] !== undefined && typeof o[k] !== "string") {
+      fail(`${label}.${k}`, `expected a string, got ${describe(o[k])}`);
+    }
+  }
+  const seen = new Set<string>();
+  (runs as RunResult[]).forEach((r, i) => {
+    for (const t of r.results) {
+      const key = `${r.method}|${r.seed}|${t.task}|${t.dataset}`;
+      if (seen.has(key)) {
+        fail(`${label}.runs[${i}]`, `${t.task}/${t.dataset} of ${r.method} seed ${r.seed} is reported twice`);
+      }
+      seen.add(key);
+    }
+  });
+  return value as unknown as CompareResults;
+}
+
+/**
+ * Turn the rows of a run's `log.csv` (one row per epoch, columns `task/dataset/split/metric`) into
+ * {@link CurvePoint}s. Columns that are not four-part metric names (e.g. `epoch`, `seconds`) are skipped;
+ * empty and non-numeric cells are skipped too.
+ */
+export function curvesFromLog(rows: Record<string, number | string>[]): CurvePoint[] {
+  const out: CurvePoint[] = [];
+  rows.forEach((row, i) => {
+    const epoch = Number(row.epoch ?? i);
+    if (!Number.isFinite(epoch)) {
+      throw new ResultsError(`log row ${i + 1}: epoch "${row.epoch}" is not a number`);
+    }
+    for (const [metric, raw] of Object.entries(row)) {
+      const parts = metric.split("/");
+      if (parts.length !== 4 || raw === "") continue;
+      const value = typeof raw === "number" ? raw : Number(raw);
+      if (Number.isNaN(value) && raw !== "NaN") continue;
+      out.push({ epoch, split: parts[2], metric, value });
+    }
+  });
+  return out;
+}
+
+const PSEUDO_KINDS: Record<string, "acc" | "keptAcc" | "rejectedAcc"> = {
+  pseudo_acc: "acc",
+  pseudo_acc_kept: "keptAcc",
+  pseudo_kept_acc: "keptAcc",
+  pseudo_acc_rejected: "rejectedAcc",
+  pseudo_rejected_acc: "rejectedAcc",
+};
+
+/**
+ * Collect pseudo-label accuracies from curve points named `task/dataset/<split>/pseudo_acc`
+ * (plus `pseudo_acc_kept` / `pseudo_acc_rejected`). Returns an empty list for methods without pseudo labels.
+ */
+export function pseudoFromCurves(curves: CurvePoint[]): PseudoLabelPoint[] {
+  const byKey = new Map<string, PseudoLabelPoint>();
+  for (const c of curves) {
+    const [task, dataset, , name] = c.metric.split("/");
+    const kind = PSEUDO_KINDS[name];
+    if (!kind || dataset === undefined || !Number.isFinite(c.value)) continue;
+    const key = `${task}|${dataset}|${c.epoch}`;
+    let p = byKey.get(key);
+    if (!p) {
+      p = { epoch: c.epoch, task, dataset, acc: NaN };
+      byKey.set(key, p);
+    }
+    p[kind] = c.value;
+  }
+  return [...byKey.values()].filter((p) => Number.isFinite(p.acc)).sort((a, b) =>
+    a.task.localeCompare(b.task) || a.dataset.localeCompare(b.dataset) || a.epoch - b.epoch
+  );
+}
+
+/** The pseudo-label points of a run: the explicit list, or those derived from its curves. */
+export function runPseudoLabels(run: RunResult): PseudoLabelPoint[] {
+  return run.pseudoLabels && run.pseudoLabels.length > 0 ? run.pseudoLabels : pseudoFromCurves(run.curves);
+}
+
+/** Describe this host for {@link CompareResults.machine}. */
+export function machineInfo(): MachineInfo {
+  const os = (() => {
+    try {
+      return `${Deno.build.os} ${Deno.osRelease()}`;
+    } catch {
+      return Deno.build.os;
+    }
+  })();
+  let memoryGiB: number | undefined;
+  try {
+    memoryGiB = Math.round((Deno.systemMemoryInfo().total / 2 ** 30) * 10) / 10;
+  } catch { /* not permitted: leave it out */ }
+  let cpuModel: string | undefined;
+  try {
+    const m = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m);
+    if (m) cpuModel = m[1].trim();
+  } catch { /* not Linux, or not permitted */ }
+  return { os, arch: Deno.build.arch, cpus: navigator.hardwareConcurrency ?? 1, cpuModel, memoryGiB };
+}

@@ -1,0 +1,394 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseCsv } from "../core/csv.ts";
+import {
+  type CompareResults,
+  curvesFromLog,
+  deltaM,
+  DIFF_TABLE_HEADING,
+  machineInfo,
+  MCA_TABLE_HEADING,
+  pairedDiff,
+  parseReportTable,
+  pseudoFromCurves,
+  readResults,
+  ResultsError,
+  type ResultsFile,
+  type RunResult,
+  sampleStd,
+  studentTwoSidedP,
+  summarize,
+  validateCompareResults,
+  writeReport,
+} from "../core/report/mod.ts";
+
+const CLASSES = { emotion: ["neutral", "happy", "sad"], pose: ["frontal", "left", "right"] };
+const DATASET = { emotion: "ferplus", pose: "aflw" } as const;
+type Task = keyof typeof CLASSES;
+
+/** A 3-class matrix over 1000 rows whose trace is acc * 1000 (acc given to 3 decimals). */
+function confusionFor(acc: number): number[][] {
+  const hits = Math.round(acc * 1000);
+  const miss = 1000 - hits;
+  const d = [Math.floor(hits / 3), Math.floor(hits / 3), hits - 2 * Math.floor(hits / 3)];
+  const o = [Math.floor(miss / 3), Math.floor(miss / 3), miss - 2 * Math.floor(miss / 3)];
+  return [[d[0], o[0], 0], [0, d[1], o[1]], [o[2], 0, d[2]]];
+}
+
+function mca(m: number[][]): number {
+  return m.reduce((a, row, i) => a + row[i] / row.reduce((x, y) => x + y, 0), 0) / m.length;
+}
+
+function run(method: string, seed: number, accs: Partial<Record<Task, number>>, pseudo = false): RunResult {
+  const tasks = Object.keys(accs) as Task[];
+  const curves = tasks.flatMap((t) =>
+    [0, 1, 2].flatMap((e) => {
+      const pts = [{
+        epoch: e,
+        split: "val",
+        metric: `${t}/${DATASET[t]}/val/acc`,
+        value: accs[t]! - 0.1 + 0.05 * e,
+      }];
+      if (pseudo) {
+        const other = t === "emotion" ? "pose" : "emotion";
+        pts.push({
+          epoch: e,
+          split: "train",
+          metric: `${other}/${DATASET[t]}/train/pseudo_acc`,
+          value: 0.5 + 0.1 * e,
+        });
+        pts.push({
+          epoch: e,
+          split: "train",
+          metric: `${other}/${DATASET[t]}/train/pseudo_acc_kept`,
+          value: 0.7 + 0.1 * e,
+        });
+      }
+      return pts;
+    })
+  );
+  return {
+    method,
+    seed,
+    datasets: tasks.map((t) => DATASET[t]),
+    tasks,
+    results: tasks.map((t) => {
+      const m = confusionFor(accs[t]!);
+      return {
+        task: t,
+        dataset: DATASET[t],
+        testAcc: accs[t]!,
+        testMeanClassAcc: mca(m),
+        classNames: CLASSES[t],
+        confusion: m,
+      };
+    }),
+    curves,
+    selectedEpoch: 2,
+    trainSeconds: 10 + seed,
+    imagesSeen: 3000,
+    runDir: `runs/test/${method}/seed-${seed}`,
+    command: `deno task ${method} --seed=${seed}`,
+    backend: { name: "cpu", threads: 1 },
+    versions: { deno: "2.9.6" },
+  };
+}
+
+/** Hand-chosen numbers: STL runs once per task (two runs per seed), as the runner does. */
+function fixture(seeds = [0, 1, 2]): CompareResults {
+  const stl = { emotion: [0.80, 0.82, 0.78], pose: [0.50, 0.52, 0.48] };
+  const aio = { emotion: [0.81, 0.80, 0.79], pose: [0.53, 0.55, 0.51] };
+  const sa = { emotion: [0.83, 0.86, 0.80], pose: [0.52, 0.55, 0.50] };
+  const runs: RunResult[] = [];
+  for (const s of seeds) {
+    runs.push(run("stl", s, { emotion: stl.emotion[s] }), run("stl", s, { pose: stl.pose[s] }));
+  }
+  for (const s of seeds) runs.push(run("all-in-one", s, { emotion: aio.emotion[s], pose: aio.pose[s] }));
+  for (const s of seeds) runs.push(run("sa-mtl", s, { emotion: sa.emotion[s], pose: sa.pose[s] }, true));
+  return {
+    profile: "test",
+    command: "deno task compare --profile=test",
+    datasets: ["ferplus", "aflw"],
+    model: "mini_xception",
+    budget: { epochs: 3 },
+    seeds,
+    runs,
+    machine: { os: "linux", arch: "x86_64", cpus: 2 },
+    wallSeconds: 42,
+  };
+}
+
+const close = (a: number, b: number, tol = 1e-9) =>
+  assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
+
+Deno.test("stats: paired differences, delta-m and the t-test on hand-computed numbers", async (t) => {
+  await t.step("paired per-seed differences", () => {
+    const d = pairedDiff(
+      new Map([[0, 0.83], [1, 0.86], [2, 0.80], [7, 0.9]]),
+      new Map([[0, 0.80], [1, 0.82], [2, 0.78]]),
+    );
+    assert.deepEqual(d.seeds, [0, 1, 2]);
+    close(d.mean!, 0.03);
+    close(d.std!, 0.01);
+    assert.equal(d.wins, 3);
+    assert.equal(d.losses, 0);
+    // t = 0.03 / (0.01 / sqrt 3) = 5.196, df 2 -> p = 0.0351
+    close(d.p!, 0.0351, 5e-4);
+  });
+  await t.step("delta-m (LibMTL, higher is better)", () => {
+    // ((0.84 - 0.80)/0.80 + (0.45 - 0.50)/0.50) / 2 * 100 = (5 - 10) / 2 = -2.5
+    close(deltaM([0.84, 0.45], [0.80, 0.50])!, -2.5);
+    assert.equal(deltaM([0.84, null], [0.80, 0.50]), null);
+    assert.equal(deltaM([0.84], [0]), null);
+    assert.throws(() => deltaM([0.1], [0.1, 0.2]), /1 method values but 2/);
+  });
+  await t.step("Student t two-sided p-values", () => {
+    close(studentTwoSidedP(12.7062, 1), 0.05, 1e-4);
+    close(studentTwoSidedP(2.7764, 4), 0.05, 1e-4);
+    close(studentTwoSidedP(-2.2281, 10), 0.05, 1e-4);
+    close(studentTwoSidedP(0, 3), 1, 1e-12);
+    assert.equal(sampleStd([1]), null);
+    close(sampleStd([2, 4, 4, 4, 5, 5, 7, 9])!, 2.138089935, 1e-8);
+  });
+});
+
+Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    const input = fixture();
+    await writeReport(input, dir);
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as ResultsFile;
+    const s = file.summary;
+
+    await t.step("summary numbers match hand computation", () => {
+      assert.deepEqual(s.methods, ["stl", "all-in-one", "sa-mtl"]);
+      assert.deepEqual(s.columns.map((c) => c.key), ["emotion/ferplus", "pose/aflw"]);
+      const cell = (m: string, task: string) =>
+        s.cells.find((c) => c.method === m && c.task === task && c.metric === "acc")!;
+      close(cell("stl", "emotion").mean!, 0.80);
+      close(cell("stl", "emotion").std!, 0.02);
+      close(cell("sa-mtl", "emotion").diff!.mean!, 0.03);
+      close(cell("sa-mtl", "emotion").diff!.std!, 0.01);
+      close(cell("all-in-one", "emotion").diff!.mean!, 0, 1e-12);
+      close(cell("all-in-one", "emotion").diff!.std!, Math.sqrt(0.0003));
+      // A constant difference has zero spread: the t-test is undefined.
+      close(cell("all-in-one", "pose").diff!.std!, 0, 1e-12);
+      assert.equal(cell("all-in-one", "pose").diff!.p, null);
+      const dm = (m: string) => s.methodStats.find((x) => x.method === m)!.deltaMPct!;
+      close(dm("stl"), 0);
+      close(dm("all-in-one"), 3.0);
+      close(dm("sa-mtl"), ((0.83 - 0.8) / 0.8 + (0.52333333333333333 - 0.5) / 0.5) / 2 * 100);
+      const ts = s.methodStats.find((x) => x.method === "stl")!.trainSeconds;
+      // Two STL runs per seed: 2 * (10 + seed) seconds.
+      close(ts.mean!, 22);
+    });
+
+    await t.step("every cell of the main table matches results.json", () => {
+      const table = parseReportTable(md);
+      assert.deepEqual(table.columns.slice(0, 3), ["Method", "emotion/ferplus", "pose/aflw"]);
+      assert.deepEqual(table.rows.map((r) => r.label), s.methods);
+      for (const row of table.rows) {
+        s.columns.forEach((col, j) => {
+          const c = s.cells.find((x) =>
+            x.method === row.label && x.metric === "acc" && x.task === col.task && x.dataset === col.dataset
+          )!;
+          const parsed = row.cells[j];
+          close(parsed.mean!, c.mean! * 100, 0.005 + 1e-9);
+          close(parsed.std!, c.std! * 100, 0.005 + 1e-9);
+          assert.equal(parsed.bold, c.best, `${row.label} ${col.key} bold`);
+        });
+        const ms = s.methodStats.find((m) => m.method === row.label)!;
+        close(row.cells[2].mean!, ms.deltaMPct!, 0.005 + 1e-9);
+      }
+      // Best per column: sa-mtl on emotion (83.00), all-in-one on pose (53.00).
+      assert.equal(table.rows[2].cells[0].bold, true);
+      assert.equal(table.rows[1].cells[1].bold, true);
+      assert.equal(table.rows[2].cells[1].bold, false);
+    });
+
+    await t.step("mean-class and paired-difference tables match results.json", () => {
+      const mcaTable = parseReportTable(md, { heading: MCA_TABLE_HEADING });
+      for (const row of mcaTable.rows) {
+        s.columns.forEach((col, j) => {
+          const c = s.cells.find((x) =>
+            x.method === row.label && x.metric === "mean_class_acc" && x.task === col.task
+          )!;
+          close(row.cells[j].mean!, c.mean! * 100, 0.005 + 1e-9);
+        });
+      }
+      const diff = parseReportTable(md, { heading: DIFF_TABLE_HEADING });
+      assert.deepEqual(diff.rows.map((r) => r.label), ["all-in-one", "sa-mtl"]);
+      assert.equal(diff.rows[1].cells[0].mean, 3.0);
+      assert.equal(diff.rows[1].cells[0].std, 1.0);
+      assert.match(diff.rows[1].cells[0].text, /3\/3 seeds up/);
+    });
+
+    await t.step("results.csv holds the same numbers as results.json", async () => {
+      const csv = parseCsv(await Deno.readTextFile(join(dir, "results.csv")));
+      for (const c of s.cells) {
+        const row = csv.rows.find((r) =>
+          r.method === c.method && r.task === c.task && r.dataset === c.dataset && r.metric === c.metric
+        );
+        assert.ok(row, `csv row for ${c.method} ${c.task} ${c.metric}`);
+        assert.equal(Number(row.mean), c.mean);
+        assert.equal(Number(row.std), c.std);
+        assert.equal(row.diff_mean === "" ? null : Number(row.diff_mean), c.diff?.mean ?? null);
+        assert.equal(row.best, c.best ? "1" : "0");
+      }
+      for (const m of s.methodStats) {
+        const row = csv.rows.find((r) => r.method === m.method && r.metric === "delta_m_pct")!;
+        assert.equal(Number(row.mean), m.deltaMPct);
+      }
+      const runs = parseCsv(await Deno.readTextFile(join(dir, "runs.csv")));
+      assert.equal(runs.rows.length, 18); // 3 methods x 3 seeds x 2 tasks
+      assert.ok(
+        runs.rows.every((r) => r.run_dir.startsWith("runs/test/") && r.command.startsWith("deno task")),
+      );
+    });
+
+    await t.step("verdict: who beats STL, and the paper's claim", () => {
+      const v = file.verdict;
+      assert.equal(v.spreadAvailable, true);
+      const emo = v.beatsBaseline.find((c) => c.method === "sa-mtl" && c.column === "emotion/ferplus")!;
+      assert.equal(emo.exceedsSpread, true);
+      // all-in-one's emotion mean equals STL's: not "beating" it.
+      assert.ok(!v.beatsBaseline.some((c) => c.method === "all-in-one" && c.column === "emotion/ferplus"));
+      assert.equal(v.claim.proposed, "sa-mtl");
+      assert.equal(v.claim.holdsInMeans, false);
+      assert.deepEqual(v.claim.columns.find((c) => c.column === "pose/aflw")!.notBeaten, ["all-in-one"]);
+      assert.match(md, /\*\*does not hold\*\*/);
+      assert.match(md, /sa-mtl \+3\.00 ± 1\.00 pp \(3\/3 seeds up, exceeds the seed spread/);
+    });
+
+    await t.step("figures exist as SVG and PNG and are linked", async () => {
+      const kinds = new Set(file.figures.map((f) => f.kind));
+      assert.deepEqual([...kinds].sort(), ["confusion", "curves", "pseudo", "summary"]);
+      assert.equal(file.figures.filter((f) => f.kind === "confusion").length, 6);
+      for (const f of file.figures) {
+        const svg = await Deno.readTextFile(join(dir, f.svg));
+        assert.match(svg, /^<svg/);
+        const png = await Deno.readFile(join(dir, f.png!));
+        assert.deepEqual([...png.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+        assert.ok(md.includes(`](${f.png})`), `report links ${f.png}`);
+      }
+      const conf = await Deno.readTextFile(join(dir, "figures/confusion_stl_emotion_ferplus.svg"));
+      for (const name of CLASSES.emotion) {
+        assert.ok(conf.includes(name), `class name ${name} in the heat map`);
+      }
+      // The pseudo-label section reports the last epoch: 0.5 + 0.1 * 2 = 70.00 on every seed.
+      assert.match(md, /\| sa-mtl \| emotion\/aflw \| 3 \| 50\.00 ± 0\.00 \| 70\.00 ± 0\.00 \|/);
+      const files = [...Deno.readDirSync(dir)].map((e) => e.name);
+      assert.ok(!files.some((n) => n.endsWith(".tmp")), "no temp files left behind");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeReport with one seed says that no spread is available", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    await writeReport(fixture([0]), dir, { figures: false });
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    assert.match(md, /only 1 seed \(0\): no spread is available/);
+    const table = parseReportTable(md);
+    for (const row of table.rows) for (const c of row.cells.slice(0, 2)) assert.equal(c.std, null);
+    assert.equal(table.rows[0].cells[0].mean, 80);
+    const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as ResultsFile;
+    assert.equal(file.verdict.claim.holdsBeyondSpread, null);
+    assert.ok(file.summary.cells.every((c) => c.std === null));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("results.json reads back and renders the same report", async () => {
+  const a = await Deno.makeTempDir({ prefix: "report_test_" });
+  const b = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    await writeReport(fixture(), a, { figures: false });
+    await writeReport(await readResults(join(a, "results.json")), b, { figures: false });
+    for (const f of ["report.md", "results.csv", "runs.csv", "results.json"]) {
+      assert.equal(await Deno.readTextFile(join(b, f)), await Deno.readTextFile(join(a, f)), f);
+    }
+  } finally {
+    await Deno.remove(a, { recursive: true });
+    await Deno.remove(b, { recursive: true });
+  }
+});
+
+Deno.test("without stl or sa-mtl the report says what it cannot compute", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    const r = fixture();
+    r.runs = r.runs.filter((x) => x.method === "all-in-one");
+    await writeReport(r, dir, { figures: false });
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    assert.match(md, /there is no `stl` run, so no differences or Δm are computed/);
+    assert.match(md, /not checked, no `sa-mtl` run in these results/);
+    assert.ok(!md.includes(DIFF_TABLE_HEADING));
+    const table = parseReportTable(md);
+    assert.equal(table.rows.length, 1);
+    assert.equal(table.rows[0].cells[2].text, "—");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("malformed results fail with the field named", () => {
+  const bad = fixture();
+  bad.runs[0].results[0].confusion[1] = [1, 2];
+  assert.throws(
+    () => validateCompareResults(bad),
+    (e: Error) => e instanceof ResultsError && /runs\[0\]\.results\[0\]\.confusion\[1\]/.test(e.message),
+  );
+  const acc = fixture();
+  acc.runs[2].results[0].testAcc = 0.5;
+  assert.throws(
+    () => validateCompareResults(acc),
+    /runs\[2\]\.results\[0\]\.testAcc: 0\.5 disagrees with the confusion matrix/,
+  );
+  const dup = fixture();
+  dup.runs.push(run("stl", 0, { emotion: 0.8 }));
+  assert.throws(() => validateCompareResults(dup), /emotion\/ferplus of stl seed 0 is reported twice/);
+  assert.throws(() => validateCompareResults({ ...fixture(), runs: [] }), /results\.runs: is empty/);
+  assert.throws(() => summarize({ ...fixture(), baseline: "nope" }), /baseline: method "nope" has no runs/);
+});
+
+Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
+  const rows = [
+    {
+      epoch: 0,
+      "emotion/ferplus/val/acc": 0.5,
+      "pose/ferplus/train/pseudo_acc": 0.4,
+      "pose/ferplus/train/pseudo_acc_kept": 0.6,
+      seconds: 3,
+    },
+    {
+      epoch: 1,
+      "emotion/ferplus/val/acc": "0.6",
+      "pose/ferplus/train/pseudo_acc": 0.45,
+      "pose/ferplus/train/pseudo_acc_kept": "",
+      seconds: 3,
+    },
+  ];
+  const curves = curvesFromLog(rows);
+  assert.equal(curves.length, 5);
+  assert.deepEqual(curves[0], { epoch: 0, split: "val", metric: "emotion/ferplus/val/acc", value: 0.5 });
+  assert.equal(curves.find((c) => c.epoch === 1 && c.split === "val")!.value, 0.6);
+  const pseudo = pseudoFromCurves(curves);
+  assert.deepEqual(pseudo, [
+    { epoch: 0, task: "pose", dataset: "ferplus", acc: 0.4, keptAcc: 0.6 },
+    { epoch: 1, task: "pose", dataset: "ferplus", acc: 0.45 },
+  ]);
+  assert.throws(() => curvesFromLog([{ epoch: "x" }]), /log row 1: epoch "x" is not a number/);
+});
+
+Deno.test("machineInfo describes this host", () => {
+  const m = machineInfo();
+  assert.equal(m.arch, Deno.build.arch);
+  assert.ok(m.cpus >= 1);
+  assert.ok(m.os.startsWith(Deno.build.os));
+  validateCompareResults({ ...fixture(), machine: m });
+});
