@@ -13,10 +13,23 @@ import { runEval } from "./eval_command.ts";
 import { runCompare } from "./compare.ts";
 
 /** Errors whose message is meant for the user (bad flag, bad input file). */
+const USER_ERRORS = new Set([
+  "OptionError",
+  "CsvError",
+  "PreparedDataError",
+  "DatasetNotFoundError",
+  "DatasetFormatError",
+  "ImageReadError",
+  "MatFileError",
+  "PrepArgsError",
+  "ResultsError",
+]);
+
+/** Errors whose message is meant for the user (bad flag, bad input file, corrupt checkpoint). */
 export function isUserError(e: unknown): e is Error {
   if (!(e instanceof Error)) return false;
-  return e instanceof OptionError || e.name === "OptionError" || e.name === "DatasetError" ||
-    e.name === "CsvError" || e.name === "CheckpointError" || e instanceof Deno.errors.NotFound;
+  return e instanceof OptionError || USER_ERRORS.has(e.name) || e.message.startsWith("checkpoint ") ||
+    e instanceof Deno.errors.NotFound;
 }
 
 /** Run one command; returns the exit code. */
@@ -32,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "methods": {
         const plugins = await discoverPlugins();
-        console.log(args.includes("--json") ? JSON.stringify(plugins.map(describe), null, 2) : methodsTable(plugins));
+        console.log(
+          args.includes("--json") ? JSON.stringify(plugins.map(describe), null, 2) : methodsTable(plugins),
+        );
         return 0;
       }
       case "eval":

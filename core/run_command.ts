@@ -17,7 +17,8 @@ import type { CheckpointIO, TrainState } from "./train/checkpoint_io.ts";
 import type { TeacherTargets } from "./train/teacher.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
 import { buildModel, recalibrateBatchNorm } from "../models/mod.ts";
-import { loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
+import { loadLayersWeights } from "../models/keras_weights.ts";
 import { writeRunPlots } from "./train/plots.ts";
 
 /** Versions recorded in every run's config. */
@@ -58,6 +59,7 @@ export function headsOf(sets: ImageSet[]): TaskSpec[] {
 /** Load and validate every dataset of a run. */
 export async function loadRunData(
   run: ResolvedRun,
+  log: (s: string) => void = console.error,
 ): Promise<{ sets: ImageSet[]; hidden: Map<string, HiddenTruth | null> }> {
   const o = run.options;
   const model = String(o.model);
@@ -69,21 +71,42 @@ export async function loadRunData(
     size: typeof o.train_size === "number" ? o.train_size : undefined,
     compatSplit: bool(o, "compat"),
     skipBadSamples: bool(o, "skip_bad_samples"),
+    log,
   };
   const sets: ImageSet[] = [];
   const hidden = new Map<string, HiddenTruth | null>();
   for (const name of run.datasets) {
     let set = await loadDataset(name, loadOpts);
     if (run.stlTask) set = restrictTasks(set, run.stlTask);
-    for (const k of ["train", "val", "test"] as const) {
-      if (set.split[k].length === 0 && k !== "test") {
-        throw new OptionError(`dataset ${name}: the ${k} split is empty (${set.n} rows)`);
-      }
-    }
+    checkSplits(set);
     sets.push(set);
     hidden.set(name, await loadHiddenTruth(name, loadOpts));
   }
   return { sets, hidden };
+}
+
+/** An empty split, or a class that is evaluated but never trained, stops the run before it starts. */
+export function checkSplits(set: ImageSet): void {
+  if (set.n === 0) throw new OptionError(`dataset ${set.name}: no rows (empty dataset)`);
+  for (const k of ["train", "val"] as const) {
+    if (set.split[k].length === 0) throw new OptionError(`dataset ${set.name}: the ${k} split is empty (${set.n} rows)`);
+  }
+  for (const t of set.tasks) {
+    const lab = set.labels[t.name]!;
+    const inTrain = new Set<number>();
+    for (const r of set.split.train) inTrain.add(lab[r]);
+    for (const k of ["val", "test"] as const) {
+      for (const r of set.split[k]) {
+        const c = lab[r];
+        if (c >= 0 && !inTrain.has(c)) {
+          throw new OptionError(
+            `dataset ${set.name}: class ${c} (${t.labels[c]}) of ${t.name} is in the ${k} split but not in the train split; ` +
+              `add training rows of that class or drop them`,
+          );
+        }
+      }
+    }
+  }
 }
 
 /** Default run directory: `runs/<method>-<datasets>-<timestamp>`. */
@@ -146,7 +169,7 @@ export async function executeRun(run: ResolvedRun, log: (s: string) => void, hoo
   const o = run.options;
   const quiet = bool(o, "quiet");
   const backend = await initBackend({ backend: String(o.backend ?? "auto") as BackendName, quiet });
-  const { sets, hidden } = await loadRunData(run);
+  const { sets, hidden } = await loadRunData(run, log);
   hooks.afterLoad?.(sets);
   const heads = headsOf(sets);
   let resumeState: TrainState | undefined;
@@ -167,6 +190,7 @@ export async function executeRun(run: ResolvedRun, log: (s: string) => void, hoo
     resumeState = { ...st, targets: targets.length ? targets : undefined };
   } else {
     dir = typeof o.out === "string" ? o.out : defaultRunDir(run);
+    if (typeof o.init_weights === "string") await initWeights(model, o.init_weights, log);
   }
   if (bool(o, "dry_run")) {
     model.model.dispose();
@@ -223,6 +247,24 @@ export async function executeRun(run: ResolvedRun, log: (s: string) => void, hoo
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     model.model.dispose();
   }
+}
+
+/** `--init_weights`: a checkpoint directory of ours, a run directory, or a tfjs layers model.json. */
+async function initWeights(model: MultiTaskModel, path: string, log: (s: string) => void): Promise<void> {
+  const candidates = [path, join(path, "checkpoint", "best")];
+  for (const c of candidates) {
+    if (await hasCheckpoint(c)) {
+      await loadCheckpoint(c, { model });
+      log(`initial weights: checkpoint ${c}`);
+      return;
+    }
+  }
+  if (path.endsWith(".json")) {
+    const report = await loadLayersWeights(model, path);
+    log(`initial weights: ${report.loaded.length} tensors from ${path} (${report.untouched.length} left as initialised)`);
+    return;
+  }
+  throw new OptionError(`--init_weights=${path}: not a checkpoint directory, a run directory or a tfjs model.json`);
 }
 
 async function ensureFreshDir(dir: string): Promise<void> {
