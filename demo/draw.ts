@@ -1,0 +1,229 @@
+/**
+ * Crops and annotations for the demos: face crops widened like the original and clamped to the image
+ * (fix B26), white boxes, and one text line per head (label and probability) next to each box.
+ * @module
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Image } from "imagescript";
+import type { RgbaImage } from "../datasets/preprocess.ts";
+import type { FaceBox } from "./detect.ts";
+
+/** An integer pixel rectangle. */
+export interface PixelRect {
+  /** Left column. */
+  x: number;
+  /** Top row. */
+  y: number;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+}
+
+/** Options of {@link cropRect}. */
+export interface CropOptions {
+  /** Widening left and right in pixels (the original demos: 20). */
+  padX?: number;
+  /** Widening above and below in pixels (the original demos: 40). */
+  padY?: number;
+}
+
+/**
+ * The crop of a detected face: the box widened by (padX, padY) as the original demos, then clamped
+ * to the image, so a face at the border never wraps around (B26). Always at least 1x1 pixel.
+ */
+export function cropRect(
+  box: FaceBox,
+  imgWidth: number,
+  imgHeight: number,
+  opts: CropOptions = {},
+): PixelRect {
+  const padX = opts.padX ?? 20, padY = opts.padY ?? 40;
+  const x0 = Math.min(Math.max(Math.floor(box.x - padX), 0), imgWidth - 1);
+  const y0 = Math.min(Math.max(Math.floor(box.y - padY), 0), imgHeight - 1);
+  const x1 = Math.max(Math.min(Math.ceil(box.x + box.width + padX), imgWidth), x0 + 1);
+  const y1 = Math.max(Math.min(Math.ceil(box.y + box.height + padY), imgHeight), y0 + 1);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/** Copy a rectangle of an RGBA image (the rectangle must lie inside the image). */
+export function cropPixels(img: RgbaImage, r: PixelRect): RgbaImage {
+  if (
+    r.x < 0 || r.y < 0 || r.x + r.width > img.width || r.y + r.height > img.height || r.width < 1 ||
+    r.height < 1
+  ) {
+    throw new Error(
+      `crop ${r.width}x${r.height}+${r.x}+${r.y} is outside the ${img.width}x${img.height} image`,
+    );
+  }
+  const out = new Uint8Array(r.width * r.height * 4);
+  for (let y = 0; y < r.height; y++) {
+    const src = ((r.y + y) * img.width + r.x) * 4;
+    out.set(img.data.subarray(src, src + r.width * 4), y * r.width * 4);
+  }
+  return { width: r.width, height: r.height, data: out };
+}
+
+/** One head's decision for a face, as drawn and written to JSON. */
+export interface HeadResult {
+  /** Head name, e.g. `emotion`. */
+  task: string;
+  /** Class name drawn for the head. */
+  label: string;
+  /** Probability of `label`. */
+  prob: number;
+}
+
+/** A face to draw: its box, an optional track id, and one line per head. */
+export interface FaceAnnotation {
+  /** Detected face box. */
+  box: FaceBox;
+  /** Track id (video), drawn as `#id`. */
+  track?: number;
+  /** One line per head. */
+  heads: HeadResult[];
+}
+
+/** Text colours per head (RGBA), the original's colours as they appeared on screen. */
+export const HEAD_COLORS: Record<string, number> = {
+  emotion: 0x4080ffff,
+  age: 0xff4040ff,
+  gender: 0x40ff40ff,
+  pose: 0xffff00ff,
+};
+
+/** Where the default TTF font lives: the `dejavu-fonts-ttf` npm package, else Debian's copy. */
+export function defaultFontPath(): string {
+  const candidates: string[] = [];
+  try {
+    const require = createRequire(import.meta.url);
+    candidates.push(join(dirname(require.resolve("dejavu-fonts-ttf/package.json")), "ttf", "DejaVuSans.ttf"));
+  } catch { /* package not installed: try the system font */ }
+  candidates.push("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+  for (const c of candidates) {
+    try {
+      if (Deno.statSync(c).isFile) return c;
+    } catch { /* next */ }
+  }
+  throw new Error(
+    `no TTF font found (looked at ${candidates.join(", ")}); run \`deno install\` or give --font=FILE`,
+  );
+}
+
+/**
+ * imagescript's text renderer calls `Deno.core.encode`, which Deno 2 no longer exposes; provide it
+ * from the standard encoders before the first call.
+ */
+function ensureDenoCoreShim(): void {
+  const d = Deno as unknown as { core?: { encode?: unknown; decode?: unknown } };
+  if (d.core && typeof d.core.encode === "function" && typeof d.core.decode === "function") return;
+  const enc = new TextEncoder(), dec = new TextDecoder();
+  const shim = {
+    encode: (s: string) => enc.encode(s),
+    decode: (b: Uint8Array) => dec.decode(b),
+  };
+  if (d.core) Object.assign(d.core, shim);
+  else Object.defineProperty(Deno, "core", { value: shim, configurable: true, writable: true });
+}
+
+/** Renders text lines with one font, caching rendered strings (parsing the font costs ~40 ms a call). */
+export class TextPainter {
+  #font: Uint8Array;
+  #cache = new Map<string, Image>();
+
+  /** Use the font bytes given (TTF/OTF). */
+  constructor(font: Uint8Array) {
+    if (font.length === 0) throw new Error("empty font file");
+    this.#font = font;
+    ensureDenoCoreShim();
+  }
+
+  /** Load a font file (default: {@link defaultFontPath}). */
+  static async load(path?: string): Promise<TextPainter> {
+    const p = path ?? defaultFontPath();
+    try {
+      return new TextPainter(await Deno.readFile(p));
+    } catch (e) {
+      throw new Error(`font ${p}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Render one line (cached by text, size and colour). */
+  async render(text: string, size: number, color: number): Promise<Image> {
+    const key = `${size}|${color}|${text}`;
+    let img = this.#cache.get(key);
+    if (!img) {
+      img = await Image.renderText(this.#font, size, text, color);
+      if (this.#cache.size > 512) this.#cache.clear();
+      this.#cache.set(key, img);
+    }
+    return img;
+  }
+}
+
+/** Options of {@link annotate}. */
+export interface AnnotateOptions {
+  /** Renders the label text. */
+  painter: TextPainter;
+  /** Font size in pixels (default: image-relative, 12..40). */
+  fontSize?: number;
+  /** Box line thickness (default: image-relative, at least 2). */
+  thickness?: number;
+}
+
+function outline(img: Image, r: PixelRect, t: number, color: number): void {
+  // imagescript's drawBox is 1-based and fills; four bars make an outline.
+  const x = Math.round(r.x) + 1, y = Math.round(r.y) + 1, w = Math.round(r.width), h = Math.round(r.height);
+  img.drawBox(x, y, w, t, color);
+  img.drawBox(x, y + h - t, w, t, color);
+  img.drawBox(x, y, t, h, color);
+  img.drawBox(x + w - t, y, t, h, color);
+}
+
+/**
+ * Draw every face's box (white) and, next to it, one line per head: `task: label 0.87`
+ * (plus the track id when given). Lines go above the box when they fit, else below it.
+ */
+export async function annotate(img: Image, faces: FaceAnnotation[], opts: AnnotateOptions): Promise<Image> {
+  const side = Math.min(img.width, img.height);
+  const size = opts.fontSize ?? Math.min(40, Math.max(12, Math.round(side / 45)));
+  const t = opts.thickness ?? Math.max(2, Math.round(side / 400));
+  for (const f of faces) {
+    const r = {
+      x: Math.max(0, Math.min(f.box.x, img.width - 1)),
+      y: Math.max(0, Math.min(f.box.y, img.height - 1)),
+      width: 0,
+      height: 0,
+    };
+    r.width = Math.max(t * 2, Math.min(f.box.x + f.box.width, img.width) - r.x);
+    r.height = Math.max(t * 2, Math.min(f.box.y + f.box.height, img.height) - r.y);
+    outline(img, r, t, 0xffffffff);
+    const lines: { text: string; color: number }[] = [];
+    if (f.track !== undefined) lines.push({ text: `#${f.track}`, color: 0xffffffff });
+    for (const h of f.heads) {
+      lines.push({
+        text: `${h.task}: ${h.label} ${h.prob.toFixed(2)}`,
+        color: HEAD_COLORS[h.task] ?? 0xffffffff,
+      });
+    }
+    const rendered = await Promise.all(lines.map((l) => opts.painter.render(l.text, size, l.color)));
+    const lineH = Math.round(size * 1.2);
+    const blockH = lineH * rendered.length + 4;
+    const blockW = Math.max(0, ...rendered.map((im) => im.width)) + 8;
+    let top = r.y - blockH - 2;
+    if (top < 0) top = Math.min(r.y + r.height + 2, img.height - blockH);
+    top = Math.max(0, top);
+    const left = Math.max(0, Math.min(r.x, img.width - blockW));
+    // A dark backing box keeps the text readable on any photo.
+    img.drawBox(
+      left + 1,
+      top + 1,
+      Math.min(blockW, img.width - left),
+      Math.min(blockH, img.height - top),
+      0x202020ff,
+    );
+    rendered.forEach((im, i) => img.composite(im, left + 4, top + 2 + i * lineH));
+  }
+  return img;
+}
