@@ -18,7 +18,8 @@ import type { TeacherTargets } from "./train/teacher.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
 import { buildModel, recalibrateBatchNorm } from "../models/mod.ts";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
-import { loadLayersWeights } from "../models/keras_weights.ts";
+import { loadInitWeights } from "../models/init_weights.ts";
+import type { BuiltModel } from "../models/build.ts";
 import { writeRunPlots } from "./train/plots.ts";
 
 /** Versions recorded in every run's config. */
@@ -260,8 +261,9 @@ async function initWeights(model: MultiTaskModel, path: string, log: (s: string)
     }
   }
   if (path.endsWith(".json")) {
-    const report = await loadLayersWeights(model, path);
-    log(`initial weights: ${report.loaded.length} tensors from ${path} (${report.untouched.length} left as initialised)`);
+    const report = await loadInitWeights(model as BuiltModel, path);
+    log(`initial weights: ${report.loaded.length} tensors from ${path} (${report.format})`);
+    for (const n of report.notes) log(`  ${n}`);
     return;
   }
   throw new OptionError(`--init_weights=${path}: not a checkpoint directory, a run directory or a tfjs model.json`);
