@@ -10,7 +10,7 @@
  * @module
  */
 import { distance } from "fastest-levenshtein";
-import { OptionError, type OptionSpec, type Options, type OptionValue } from "./options.ts";
+import { OptionError, type Options, type OptionSpec, type OptionValue } from "./options.ts";
 
 /** Result of {@link parseArgs}. */
 export interface ParsedArgs {
@@ -148,7 +148,9 @@ export function coerceValue(spec: OptionSpec, raw: string, warnings: string[] = 
 }
 
 function checkRange(spec: OptionSpec, v: number, raw: string): void {
-  if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) throw badValue(spec, raw);
+  if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
+    throw badValue(spec, raw);
+  }
 }
 
 /**
@@ -196,7 +198,9 @@ export function parseArgs(args: string[], specs: OptionSpec[]): ParsedArgs {
         // Fused flags: `--is_pesudo=False--is_interpolation=False` (a missing space in the seed README).
         const fused = /^(.*?)--([A-Za-z_][A-Za-z0-9_]*)(=.*)?$/.exec(value);
         if (fused && index.has(fused[2])) {
-          warnings.push(`"${token}": read as two flags "--${name}=${fused[1]}" and "--${fused[2]}${fused[3] ?? ""}"`);
+          warnings.push(
+            `"${token}": read as two flags "--${name}=${fused[1]}" and "--${fused[2]}${fused[3] ?? ""}"`,
+          );
           value = fused[1];
           queue.unshift(`--${fused[2]}${fused[3] ?? ""}`);
         }
@@ -228,7 +232,9 @@ export function parseArgs(args: string[], specs: OptionSpec[]): ParsedArgs {
         continue;
       }
       const hint = didYouMean(bare[1], names);
-      throw new OptionError(`unknown argument "${token}"${hint ? ` (did you mean --${hint}=${bare[2]}?)` : ""}`);
+      throw new OptionError(
+        `unknown argument "${token}"${hint ? ` (did you mean --${hint}=${bare[2]}?)` : ""}`,
+      );
     }
     positionals.push(token);
   }
@@ -256,7 +262,11 @@ export function resolveOptions(
 }
 
 /** Render a schema as help text (`deno task NAME --help`). */
-export function formatHelp(title: string, groups: { heading: string; specs: OptionSpec[] }[], defaults: Options): string {
+export function formatHelp(
+  title: string,
+  groups: { heading: string; specs: OptionSpec[] }[],
+  defaults: Options,
+): string {
   const lines = [title, ""];
   for (const g of groups) {
     if (g.specs.length === 0) continue;

@@ -11,7 +11,7 @@
 import { join, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
 import { parseArgs, resolveOptions } from "./cli.ts";
-import { bool, num, OptionError, type OptionSpec, type Options } from "./options.ts";
+import { bool, num, OptionError, type Options, type OptionSpec } from "./options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
 import { discoverPlugins } from "./registry.ts";
 import type { MethodPlugin } from "./plugin.ts";
@@ -77,9 +77,19 @@ export const PROFILES: Record<string, CompareProfile> = {
 
 const COMPARE_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
-  { name: "profile", type: "enum", default: "default", choices: Object.keys(PROFILES), help: "Size of the comparison." },
+  {
+    name: "profile",
+    type: "enum",
+    default: "default",
+    choices: Object.keys(PROFILES),
+    help: "Size of the comparison.",
+  },
   { name: "datasets", type: "list", choices: DATASET_CHOICES, help: "Datasets (default per profile)." },
-  { name: "methods", type: "list", help: "Methods to run: all (default) or a comma-separated list of names." },
+  {
+    name: "methods",
+    type: "list",
+    help: "Methods to run: all (default) or a comma-separated list of names.",
+  },
   { name: "seeds", type: "int", min: 1, max: 100, help: "Seeds per method (default per profile)." },
   { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
   { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
@@ -127,14 +137,25 @@ export function planRuns(
             seed: s,
             task,
             dir,
-            args: ["run", "stl", `--dataset=${ds}`, `--task=${task}`, `--epoch=${p.passes}`, `--seed=${s}`, `--out=${dir}`, ...common],
+            args: [
+              "run",
+              "stl",
+              `--dataset=${ds}`,
+              `--task=${task}`,
+              `--epoch=${p.passes}`,
+              `--seed=${s}`,
+              `--out=${dir}`,
+              ...common,
+            ],
           });
         }
       }
     }
     for (const pl of plugins) {
       if (pl.dataMode === "single" || !wanted(pl.name)) continue;
-      const epochs = pl.dataMode === "alternating" ? p.passes * p.datasets.length : Math.max(1, Math.round(p.passes / (pl.passesPerRefresh ? p.passesPerRefresh : 1)));
+      const epochs = pl.dataMode === "alternating"
+        ? p.passes * p.datasets.length
+        : Math.max(1, Math.round(p.passes / (pl.passesPerRefresh ? p.passesPerRefresh : 1)));
       const dir = join(opts.outDir, "runs", `${pl.name}-seed${s}`);
       runs.push({
         method: pl.name,
@@ -248,8 +269,10 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   const parsed = parseArgs(args, COMPARE_OPTIONS);
   const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
   if (o.help) {
-    console.log("deno task compare [--profile=quick|default|full] [--datasets=a,b] [--methods=all|list] " +
-      "[--seeds=N] [--model=NAME] [--out=DIR] [--jobs=N]");
+    console.log(
+      "deno task compare [--profile=quick|default|full] [--datasets=a,b] [--methods=all|list] " +
+        "[--seeds=N] [--model=NAME] [--out=DIR] [--jobs=N]",
+    );
     return 0;
   }
   const base = PROFILES[String(o.profile)];
@@ -263,13 +286,19 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     seeds: typeof o.seeds === "number" ? o.seeds : base.seeds,
     lr: typeof o.lr === "number" ? o.lr : base.lr,
   };
-  if (profile.datasets.length < 2) throw new OptionError("--datasets: the comparison needs at least two datasets");
+  if (profile.datasets.length < 2) {
+    throw new OptionError("--datasets: the comparison needs at least two datasets");
+  }
   const plugins = await discoverPlugins();
-  const methodList = Array.isArray(o.methods) && o.methods.length && !o.methods.includes("all") ? o.methods : "all";
+  const methodList = Array.isArray(o.methods) && o.methods.length && !o.methods.includes("all")
+    ? o.methods
+    : "all";
   if (methodList !== "all") {
     for (const m of methodList) {
       if (!plugins.some((p) => p.name === m)) {
-        throw new OptionError(`--methods: unknown method "${m}"; known: ${plugins.map((p) => p.name).join(", ")}`);
+        throw new OptionError(
+          `--methods: unknown method "${m}"; known: ${plugins.map((p) => p.name).join(", ")}`,
+        );
       }
     }
   }
@@ -284,7 +313,9 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   }
   const started = new Date();
   const t0 = performance.now();
-  if (!bool(o, "quiet")) log(`compare (${o.profile}): ${runs.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+  if (!bool(o, "quiet")) {
+    log(`compare (${o.profile}): ${runs.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+  }
   const queue = [...runs];
   const workers = Array.from({ length: Math.min(num(o, "jobs"), runs.length) }, async () => {
     while (queue.length > 0) {
@@ -311,7 +342,14 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     },
     seeds: Array.from({ length: profile.seeds }, (_, i) => i + 1),
     runs: mergeStl(results),
-    machine: { os: Deno.build.os, arch: arch(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), hostname: hostname() },
+    machine: {
+      os: Deno.build.os,
+      arch: arch(),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      hostname: hostname(),
+    },
     wallSeconds: (performance.now() - t0) / 1000,
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { parseArgs, resolveOptions } from "./cli.ts";
 import { channelsFor } from "./commands.ts";
-import { bool, num, OptionError, type OptionSpec, type Options } from "./options.ts";
+import { bool, num, OptionError, type Options, type OptionSpec } from "./options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
 import type { ImageSet, TaskSpec } from "./types.ts";
 import { evaluate } from "./train/evaluate.ts";
@@ -20,7 +20,12 @@ import { writeJsonAtomic } from "./fs.ts";
 const EVAL_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
   { name: "run", type: "string", help: "Run directory to evaluate." },
-  { name: "dataset", type: "list", choices: DATASET_CHOICES, help: "Datasets to evaluate on (default: the run's)." },
+  {
+    name: "dataset",
+    type: "list",
+    choices: DATASET_CHOICES,
+    help: "Datasets to evaluate on (default: the run's).",
+  },
   { name: "split", type: "enum", default: "test", choices: ["test", "val", "all"], help: "Which split." },
   { name: "checkpoint", type: "enum", default: "best", choices: ["best", "last"], help: "Which checkpoint." },
   { name: "data_dir", type: "string", help: "Where prepared datasets live (default: the run's)." },
@@ -77,12 +82,14 @@ export async function runEval(args: string[]): Promise<number> {
       seed: num(ro, "seed"),
       size: typeof ro.train_size === "number" ? ro.train_size : undefined,
     });
-    const usable = set.tasks.filter((t) => cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes));
+    const usable = set.tasks.filter((t) =>
+      cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes)
+    );
     if (usable.length === 0) {
       throw new OptionError(
-        `--dataset=${name} labels ${set.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")}, but the run's heads are ${
-          cfg.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")
-        }`,
+        `--dataset=${name} labels ${
+          set.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")
+        }, but the run's heads are ${cfg.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")}`,
       );
     }
     sets.push({ ...set, tasks: usable });
@@ -103,7 +110,11 @@ export async function runEval(args: string[]): Promise<number> {
   if (o.json) console.log(JSON.stringify(result, null, 2));
   else {
     for (const r of result) {
-      console.log(`${r.metric}: acc ${(r.acc * 100).toFixed(2)}%  mean-class ${(r.mean_class_acc * 100).toFixed(2)}%  n=${r.n}`);
+      console.log(
+        `${r.metric}: acc ${(r.acc * 100).toFixed(2)}%  mean-class ${
+          (r.mean_class_acc * 100).toFixed(2)
+        }%  n=${r.n}`,
+      );
       console.log(`  confusion (rows true, cols predicted; ${r.labels.join(", ")}):`);
       for (const row of r.confusion) console.log(`  ${row.map((v) => String(v).padStart(5)).join("")}`);
     }

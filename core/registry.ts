@@ -17,7 +17,9 @@ export function validatePlugin(p: unknown, source: string): MethodPlugin {
   };
   if (typeof p !== "object" || p === null) return fail("the default export is not an object");
   const m = p as Record<string, unknown>;
-  if (typeof m.name !== "string" || !/^[a-z][a-z0-9-]*$/.test(m.name)) fail("`name` must be a kebab-case string");
+  if (typeof m.name !== "string" || !/^[a-z][a-z0-9-]*$/.test(m.name)) {
+    fail("`name` must be a kebab-case string");
+  }
   if (!Array.isArray(m.aliases)) fail("`aliases` must be an array");
   if (typeof m.summary !== "string") fail("`summary` must be a string");
   if (typeof m.reference !== "string") fail("`reference` must be a string");
@@ -70,7 +72,9 @@ export async function discoverPlugins(): Promise<MethodPlugin[]> {
   const seen = new Map<string, string>();
   for (const p of plugins) {
     for (const id of new Set([p.name, ...p.aliases].map((s) => s.toLowerCase()))) {
-      if (seen.has(id)) throw new OptionError(`method id "${id}" is declared by two plugins (${seen.get(id)}, ${p.name})`);
+      if (seen.has(id)) {
+        throw new OptionError(`method id "${id}" is declared by two plugins (${seen.get(id)}, ${p.name})`);
+      }
       seen.set(id, p.name);
     }
   }
