@@ -90,7 +90,9 @@ export async function loadRunData(
 export function checkSplits(set: ImageSet): void {
   if (set.n === 0) throw new OptionError(`dataset ${set.name}: no rows (empty dataset)`);
   for (const k of ["train", "val"] as const) {
-    if (set.split[k].length === 0) throw new OptionError(`dataset ${set.name}: the ${k} split is empty (${set.n} rows)`);
+    if (set.split[k].length === 0) {
+      throw new OptionError(`dataset ${set.name}: the ${k} split is empty (${set.n} rows)`);
+    }
   }
   for (const t of set.tasks) {
     const lab = set.labels[t.name]!;
@@ -101,7 +103,9 @@ export function checkSplits(set: ImageSet): void {
         const c = lab[r];
         if (c >= 0 && !inTrain.has(c)) {
           throw new OptionError(
-            `dataset ${set.name}: class ${c} (${t.labels[c]}) of ${t.name} is in the ${k} split but not in the train split; ` +
+            `dataset ${set.name}: class ${c} (${
+              t.labels[c]
+            }) of ${t.name} is in the ${k} split but not in the train split; ` +
               `add training rows of that class or drop them`,
           );
         }
@@ -166,7 +170,11 @@ export interface RunHooks {
 }
 
 /** Validate, then train (or stop after validation with `--dry_run`). */
-export async function executeRun(run: ResolvedRun, log: (s: string) => void, hooks: RunHooks = {}): Promise<RunOutcome> {
+export async function executeRun(
+  run: ResolvedRun,
+  log: (s: string) => void,
+  hooks: RunHooks = {},
+): Promise<RunOutcome> {
   const o = run.options;
   const quiet = bool(o, "quiet");
   const backend = await initBackend({ backend: String(o.backend ?? "auto") as BackendName, quiet });
@@ -266,7 +274,9 @@ async function initWeights(model: MultiTaskModel, path: string, log: (s: string)
     for (const n of report.notes) log(`  ${n}`);
     return;
   }
-  throw new OptionError(`--init_weights=${path}: not a checkpoint directory, a run directory or a tfjs model.json`);
+  throw new OptionError(
+    `--init_weights=${path}: not a checkpoint directory, a run directory or a tfjs model.json`,
+  );
 }
 
 async function ensureFreshDir(dir: string): Promise<void> {

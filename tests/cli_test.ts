@@ -8,7 +8,16 @@ const schema = [...COMMON_OPTIONS, ...TRAIN_OPTIONS, ...SEED_OPTIONS];
 
 Deno.test("parseArgs reads --flag=value, --flag value, bare booleans and Python booleans", () => {
   const r = parseArgs(
-    ["--epoch=3", "--batch_size", "16", "--quiet", "--is_bn=True", "--is_dropout", "false", "--is_naive=TRUE"],
+    [
+      "--epoch=3",
+      "--batch_size",
+      "16",
+      "--quiet",
+      "--is_bn=True",
+      "--is_dropout",
+      "false",
+      "--is_naive=TRUE",
+    ],
     schema,
   );
   assert.equal(r.options.epoch, 3);
@@ -49,25 +58,40 @@ Deno.test("unknown flags and bad values are errors naming the flag, the value an
     });
   });
   await t.step("out of range", () => {
-    assert.throws(() => parseArgs(["--density_t=1.5"], schema), /--density_t: got "1.5", expected a number in \[0, 1\]/);
+    assert.throws(
+      () => parseArgs(["--density_t=1.5"], schema),
+      /--density_t: got "1.5", expected a number in \[0, 1\]/,
+    );
   });
   await t.step("not an integer", () => {
-    assert.throws(() => parseArgs(["--epoch=two"], schema), /--epoch: got "two", expected an integer in \[1, 100000\]/);
+    assert.throws(
+      () => parseArgs(["--epoch=two"], schema),
+      /--epoch: got "two", expected an integer in \[1, 100000\]/,
+    );
   });
   await t.step("bad boolean", () => {
     assert.throws(() => parseArgs(["--is_bn=maybe"], schema), /--is_bn: got "maybe", expected True or False/);
   });
   await t.step("bad choice with hint", () => {
-    assert.throws(() => parseArgs(["--model=mini_xceptoin"], schema), /expected one of .* \(did you mean mini_xception\?\)/);
+    assert.throws(
+      () => parseArgs(["--model=mini_xceptoin"], schema),
+      /expected one of .* \(did you mean mini_xception\?\)/,
+    );
   });
   await t.step("task_type outside the codes", () => {
-    assert.throws(() => parseArgs(["--task_type=13"], schema), /--task_type: got "13", expected one of 0, 1, 5, 10/);
+    assert.throws(
+      () => parseArgs(["--task_type=13"], schema),
+      /--task_type: got "13", expected one of 0, 1, 5, 10/,
+    );
   });
   await t.step("missing value", () => {
     assert.throws(() => parseArgs(["--epoch"], schema), /--epoch: missing value/);
   });
   await t.step("unknown bare argument", () => {
-    assert.throws(() => parseArgs(["distil_t=2"], schema), /unknown argument "distil_t=2" \(did you mean --distill_t=2\?\)/);
+    assert.throws(
+      () => parseArgs(["distil_t=2"], schema),
+      /unknown argument "distil_t=2" \(did you mean --distill_t=2\?\)/,
+    );
   });
 });
 

@@ -91,7 +91,8 @@ Deno.test("distribution factor: far pseudo clusters get low delta; best cluster 
       /labelled/,
     );
     assert.throws(
-      () => distributionFactor(pseudo, labelled, { d, k: 2, rng: new Rng(1), metric: "kl" as unknown as "emd" }),
+      () =>
+        distributionFactor(pseudo, labelled, { d, k: 2, rng: new Rng(1), metric: "kl" as unknown as "emd" }),
       /distribution_metric/,
     );
   });

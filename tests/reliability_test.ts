@@ -35,7 +35,13 @@ interface Row {
 }
 
 /** A prepared dataset folder (`db/<name>_cleaned.csv` + PNGs) with `perClass` rows of every class. */
-async function prepared(root: string, name: string, task: string, classes: number, mutate?: (rows: Row[]) => void) {
+async function prepared(
+  root: string,
+  name: string,
+  task: string,
+  classes: number,
+  mutate?: (rows: Row[]) => void,
+) {
   const rows: Row[] = [];
   for (let c = 0; c < classes; c++) {
     for (let k = 0; k < 4; k++) {
@@ -45,7 +51,10 @@ async function prepared(root: string, name: string, task: string, classes: numbe
     }
   }
   mutate?.(rows);
-  const lines = [`db_name,full_path,${task},split`, ...rows.map((r) => `${name},${r.file},${r.label},${r.split}`)];
+  const lines = [
+    `db_name,full_path,${task},split`,
+    ...rows.map((r) => `${name},${r.file},${r.label},${r.split}`),
+  ];
   await Deno.mkdir(join(root, "db"), { recursive: true });
   await Deno.writeTextFile(join(root, "db", `${name}_cleaned.csv`), lines.join("\n") + "\n");
 }
@@ -71,7 +80,10 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
       name: "corrupt image",
       setup: async (root) => {
         await prepared(root, "fer2013", "emotion", 7);
-        await Deno.writeFile(join(root, "prepared/fer2013/3_1.png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+        await Deno.writeFile(
+          join(root, "prepared/fer2013/3_1.png"),
+          new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]),
+        );
       },
       args: ["stl", "--dataset=fer2013", "--task_type=0"],
       message: /fer2013_cleaned\.csv row 15 \(.*prepared\/fer2013\/3_1\.png\): unreadable image/,
@@ -91,7 +103,8 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
       name: "unknown class",
       setup: (root) => prepared(root, "fer2013", "emotion", 7, (rows) => rows[5].label = 9),
       args: ["stl", "--dataset=fer2013", "--task_type=0"],
-      message: /fer2013_cleaned\.csv row 7 \(prepared\/fer2013\/1_1\.png\): emotion '9' is not a class id 0-6/,
+      message:
+        /fer2013_cleaned\.csv row 7 \(prepared\/fer2013\/1_1\.png\): emotion '9' is not a class id 0-6/,
     },
     {
       name: "empty dataset",
@@ -102,7 +115,13 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
     {
       name: "a class missing from the train split",
       setup: (root) =>
-        prepared(root, "fer2013", "emotion", 7, (rows) => rows.filter((r) => r.label === 6).forEach((r) => r.split = "test")),
+        prepared(
+          root,
+          "fer2013",
+          "emotion",
+          7,
+          (rows) => rows.filter((r) => r.label === 6).forEach((r) => r.split = "test"),
+        ),
       args: ["stl", "--dataset=fer2013", "--task_type=0"],
       message: /class 6 \(neutral\) of emotion is in the (val|test) split but not in the train split/,
     },
@@ -137,7 +156,16 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
   await t.step("--skip_bad_samples skips and lists the bad rows instead", async () => {
     const root = join(base, "skip");
     await prepared(root, "fer2013", "emotion", 7, (rows) => rows[5].label = 9);
-    const r = await cli(["stl", "--dataset=fer2013", "--task_type=0", "--epoch=1", "--skip_bad_samples", ...TINY, `--data_dir=${root}`, `--out=${root}/run`]);
+    const r = await cli([
+      "stl",
+      "--dataset=fer2013",
+      "--task_type=0",
+      "--epoch=1",
+      "--skip_bad_samples",
+      ...TINY,
+      `--data_dir=${root}`,
+      `--out=${root}/run`,
+    ]);
     assert.equal(r.code, 0, r.err.join("\n"));
     assert.ok(r.err.some((l) => /skipped 1 bad row/.test(l)), r.err.join("\n"));
     assert.ok(r.err.some((l) => /row 7 .*emotion '9' is not a class id/.test(l)), r.err.join("\n"));
@@ -146,7 +174,15 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
     const root = join(base, "mismatch");
     await prepared(root, "fer2013", "emotion", 7);
     await prepared(root, "ferplus", "emotion", 8);
-    const first = await cli(["stl", "--dataset=fer2013", "--task_type=0", "--epoch=1", ...TINY, `--data_dir=${root}`, `--out=${root}/a`]);
+    const first = await cli([
+      "stl",
+      "--dataset=fer2013",
+      "--task_type=0",
+      "--epoch=1",
+      ...TINY,
+      `--data_dir=${root}`,
+      `--out=${root}/a`,
+    ]);
     assert.equal(first.code, 0, first.err.join("\n"));
     const r = await cli([
       "stl",
@@ -159,7 +195,10 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
       `--out=${root}/b`,
     ]);
     assert.equal(r.code, 2, r.err.join("\n"));
-    assert.match(r.err.find((l) => l.startsWith("error:"))!, /checkpoint .*has shape \[128,7\], the model needs \[128,8\]|checkpoint .*model does not match/);
+    assert.match(
+      r.err.find((l) => l.startsWith("error:"))!,
+      /checkpoint .*has shape \[128,7\], the model needs \[128,8\]|checkpoint .*model does not match/,
+    );
     assert.equal(await exists(`${root}/b`), false);
   });
   await Deno.remove(base, { recursive: true });
@@ -167,7 +206,15 @@ Deno.test("bad inputs: one clear line, exit status 2, no run directory", async (
 
 Deno.test("a non-finite loss stops the run naming head and batch, or is skipped with --nan_policy=skip", async () => {
   const dir = await Deno.makeTempDir();
-  const poison = (sets: { name: string; images: Float32Array; split: { train: Int32Array }; height: number; width: number }[]) => {
+  const poison = (
+    sets: {
+      name: string;
+      images: Float32Array;
+      split: { train: Int32Array };
+      height: number;
+      width: number;
+    }[],
+  ) => {
     const s = sets[0];
     const per = s.height * s.width;
     const row = s.split.train[3];
@@ -179,7 +226,9 @@ Deno.test("a non-finite loss stops the run naming head and batch, or is skipped 
     () => executeRun(stop!, () => {}, { afterLoad: poison }),
     /non-finite loss in emotion \(NaN\) at epoch 0, batch \d+; stopping \(use --nan_policy=skip/,
   );
-  const skip = await resolveRun("stl", [...args, "--nan_policy=skip", `--out=${dir}/skip`], { print: () => {} });
+  const skip = await resolveRun("stl", [...args, "--nan_policy=skip", `--out=${dir}/skip`], {
+    print: () => {},
+  });
   const logs: string[] = [];
   const out = await executeRun(skip!, (s) => logs.push(s), { afterLoad: poison });
   assert.equal(out.summary!.skippedBatches, 1);

@@ -74,7 +74,11 @@ const EXPECTED: Expect[] = [
   { method: "lel-ltn", datasets: ["sfew", "aflw"], options: { is_pesudo: true, batch_size: 64 } },
   { method: "dcn-ap", datasets: ["sfew", "aflw"], options: { is_pesudo: true, is_MRF: true } },
   { method: "sfsmr", datasets: ["sfew", "aflw"], options: { is_lnorm: true, is_trace_norm: true } },
-  { method: "slrm", datasets: ["sfew", "aflw"], options: { is_lnorm: true, is_nuclear_norm: true, is_trace_norm: true } },
+  {
+    method: "slrm",
+    datasets: ["sfew", "aflw"],
+    options: { is_lnorm: true, is_nuclear_norm: true, is_trace_norm: true },
+  },
   {
     method: "stl",
     datasets: ["sfew"],
@@ -100,7 +104,10 @@ Deno.test("each seed README training command resolves to its method and options"
       assert.deepEqual(run.datasets, want.datasets);
       for (const [k, v] of Object.entries(want.options)) assert.equal(run.options[k], v, `--${k}`);
       for (const w of want.warnings ?? []) {
-        assert.ok(run.warnings.some((x) => w.test(x)), `expected a warning ${w}; got ${run.warnings.join(" | ")}`);
+        assert.ok(
+          run.warnings.some((x) => w.test(x)),
+          `expected a warning ${w}; got ${run.warnings.join(" | ")}`,
+        );
       }
       if (want.method === "stl") {
         assert.equal(run.stlTask, want.datasets[0] === "aflw" ? "pose" : "emotion");
@@ -137,13 +144,18 @@ Deno.test("seed entries default as the original scripts did", async () => {
 
 Deno.test("unknown method names list the known ones; plugins come from methods/", async () => {
   const plugins = await discoverPlugins();
-  for (const m of ["stl", "all-in-one", "lel-ltn", "dcn-ap", "sfsmr", "slrm", "dml-lwf", "distilling", "sa-mtl"]) {
+  for (
+    const m of ["stl", "all-in-one", "lel-ltn", "dcn-ap", "sfsmr", "slrm", "dml-lwf", "distilling", "sa-mtl"]
+  ) {
     assert.ok(plugins.some((p) => p.name === m), `plugin ${m} discovered`);
   }
   assert.equal(findPlugin(plugins, "SA-MTL").name, "sa-mtl");
   assert.throws(() => findPlugin(plugins, "sa-mtll"), (e: Error) => {
     assert.ok(e instanceof OptionError);
-    assert.match(e.message, /unknown method "sa-mtll" \(did you mean sa-mtl\?\); known methods: all-in-one, /);
+    assert.match(
+      e.message,
+      /unknown method "sa-mtll" \(did you mean sa-mtl\?\); known methods: all-in-one, /,
+    );
     return true;
   });
   await assert.rejects(() => resolveRun("run", ["nope"], { print: () => {} }), /unknown method "nope"/);

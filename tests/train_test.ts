@@ -78,12 +78,14 @@ Deno.test("the loss falls on a fixed batch", async () => {
 
 Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write the run directory", async (t) => {
   const root = await Deno.makeTempDir();
-  for (const [task, extra] of [
-    ["stl", ["--dataset=synth-pose", "--task=pose", "--epoch=2"]],
-    ["all-in-one", ["--epoch=2"]],
-    ["dml-lwf", ["--epoch=2"]],
-    ["distilling", ["--epoch=2", "--t2_scaling"]],
-  ] as const) {
+  for (
+    const [task, extra] of [
+      ["stl", ["--dataset=synth-pose", "--task=pose", "--epoch=2"]],
+      ["all-in-one", ["--epoch=2"]],
+      ["dml-lwf", ["--epoch=2"]],
+      ["distilling", ["--epoch=2", "--t2_scaling"]],
+    ] as const
+  ) {
     await t.step(task, async () => {
       const dir = join(root, task);
       const out = await train(task, [...extra, `--out=${dir}`]);
@@ -104,7 +106,11 @@ Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write th
       assert.equal(accKeys.length, task === "stl" ? 1 : 2);
       for (const k of accKeys) assert.ok(summary.test[k] >= 0 && summary.test[k] <= 1);
       const confusions = [...Deno.readDirSync(join(dir, "confusion"))].map((e) => e.name);
-      assert.ok(confusions.includes(task === "stl" ? "epoch_1_pose_synth-pose.csv" : "epoch_1_emotion_synth-emotion.csv"));
+      assert.ok(
+        confusions.includes(
+          task === "stl" ? "epoch_1_pose_synth-pose.csv" : "epoch_1_emotion_synth-emotion.csv",
+        ),
+      );
       if (task === "dml-lwf" || task === "distilling") {
         // Alternating: epoch 0 trains emotion and distils pose for it; pseudo accuracy is scored.
         assert.ok(Number(rows[0]["pose/synth-emotion/train/pseudo_acc"]) >= 0);
@@ -180,7 +186,13 @@ Deno.test("a run resumed after epoch 1 ends exactly like an uninterrupted 2-epoc
 
 Deno.test("a short run's evaluation is not at chance (BatchNorm statistics recalibrated)", async () => {
   const dir = await Deno.makeTempDir();
-  const out = await train("stl", ["--dataset=digits-rot-a", "--task=digit", "--epoch=2", "--train_size=600", `--out=${dir}/r`]);
+  const out = await train("stl", [
+    "--dataset=digits-rot-a",
+    "--task=digit",
+    "--epoch=2",
+    "--train_size=600",
+    `--out=${dir}/r`,
+  ]);
   const acc = out.summary!.test["digit/digits-rot-a/test/acc"];
   assert.ok(acc > 0.3, `digit test accuracy ${acc} is near chance (0.1)`);
   await Deno.remove(dir, { recursive: true });

@@ -24,7 +24,12 @@ function lineSpec(title: string, yTitle: string, values: Point[]): TopLevelSpec 
     data: { values: values as unknown as Record<string, unknown>[] },
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "outer epoch", axis: { tickMinStep: 1, format: "d" } },
+      x: {
+        field: "epoch",
+        type: "quantitative",
+        title: "outer epoch",
+        axis: { tickMinStep: 1, format: "d" },
+      },
       y: { field: "value", type: "quantitative", title: yTitle },
       color: {
         field: "series",
