@@ -1,29 +1,245 @@
 /**
- * Backend selection (placeholder until the engine lands: cpu or stock wasm, no kernel pack).
+ * Backend selection for training (`--backend=auto|tensorflow|webgpu|wasm|cpu`).
+ *
+ * `auto` tries, in order: `tensorflow` (tfjs-node-gpu / tfjs-node, when the user has made them
+ * importable), `webgpu` (only with a hardware adapter; software rasterisers such as llvmpipe are
+ * slower than the CPU path), `wasm` + the kernel pack (the CPU default), `cpu` + the kernel pack.
+ * Every selected backend passes the op-level gradient self-check first ({@link runSelfCheck}).
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core alone registers no gradients; tfjs-layers' bundle registers all of them.
+import "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-wasm";
+import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
+import {
+  KERNEL_PACK_VERSION,
+  packKernelNames,
+  registerKernelPack,
+  simdKernelsAvailable,
+} from "../kernels/mod.ts";
+import { assertSelfCheck, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
 
 /** Backends accepted by `--backend`. */
 export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
 
+/** All values accepted by `--backend`. */
+export const BACKEND_NAMES: readonly BackendName[] = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
+
 /** What was selected, for run configs. */
 export interface BackendInfo {
+  /** The active tfjs backend (`tensorflow`, `webgpu`, `wasm` or `cpu`). */
   name: string;
+  /** What `--backend` asked for. */
+  requested: BackendName;
+  /** Kernel pack version when the pack is registered on the active backend, else null. */
   kernelPack: string | null;
+  /** Kernels the pack replaced or added on the active backend. */
+  packKernels: string[];
+  /** WebAssembly SIMD in use (wasm only). */
   simd: boolean;
+  /** The pack's own SIMD module (kernels/wasm/pack.wasm) is loaded (wasm only; else JS kernel paths). */
+  packSimd: boolean;
+  /** Threads the backend computes with (1 for wasm in Deno: tfjs disables wasm threads under Node-like runtimes). */
   threads: number;
+  /** tfjs-core version. */
+  tfjs: string;
+  /** GPU adapter description (webgpu only). */
+  adapter?: string;
+  /** Self-check summary (absent when skipped). */
+  selfCheck?: { ok: boolean; maxRelError: number; ms: number };
+  /** Candidates `auto` skipped, with the reason. */
+  skipped: string[];
 }
 
-/** Select and initialise a backend. */
-export async function initBackend(
-  opts: { backend?: BackendName; quiet?: boolean } = {},
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  backend?: BackendName;
+  /** No log line. */
+  quiet?: boolean;
+  /** Run the gradient self-check (default true; cached per backend within the process). */
+  selfCheck?: boolean;
+}
+
+const selfChecks = new Map<string, SelfCheckReport>();
+
+/** Software WebGPU adapters (slower than the CPU engine here). */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|basic render/i;
+
+/** Whether a WebGPU adapter description names a software rasteriser (llvmpipe, lavapipe, SwiftShader). */
+export function isSoftwareAdapter(description: string): boolean {
+  return SOFTWARE_ADAPTER.test(description);
+}
+
+/** Throws a one-line error unless `value` is a valid `--backend` value. */
+export function parseBackendName(value: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(`--backend: unknown value '${value}' (expected ${BACKEND_NAMES.join("|")})`);
+}
+
+/** Imports tfjs-node-gpu or tfjs-node if the user made one importable; true when `tensorflow` is registered. */
+async function loadTensorflow(): Promise<string | null> {
+  for (const spec of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      // A computed specifier: optional packages outside the import map must not break type checking.
+      await import(spec);
+      if (tf.findBackendFactory("tensorflow")) return spec;
+    } catch {
+      // Not installed or its native binding is missing: try the next one.
+    }
+  }
+  return null;
+}
+
+interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: Record<string, string>;
+}
+
+/** The WebGPU adapter's description, and whether it is a hardware adapter. */
+export async function probeWebgpu(): Promise<{ description: string; hardware: boolean } | null> {
+  const gpu =
+    (globalThis.navigator as { gpu?: { requestAdapter(): Promise<AdapterLike | null> } } | undefined)
+      ?.gpu;
+  if (!gpu) return null;
+  let adapter: AdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch {
+    return null;
+  }
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const description = ["vendor", "architecture", "device", "description"].map((k) => info[k] ?? "")
+    .filter((s) => s).join(" ").trim() || "unknown adapter";
+  const hardware = !adapter.isFallbackAdapter && !isSoftwareAdapter(description);
+  return { description, hardware };
+}
+
+async function activate(
+  name: "tensorflow" | "webgpu" | "wasm" | "cpu",
+  requested: BackendName,
+  skipped: string[],
 ): Promise<BackendInfo> {
-  const want = opts.backend ?? "auto";
-  const name = want === "auto" ? "cpu" : want;
-  await tf.setBackend(name);
+  let kernelPack: string | null = null;
+  let packKernels: string[] = [];
+  if (name === "wasm" || name === "cpu") {
+    packKernels = registerKernelPack(name);
+    kernelPack = KERNEL_PACK_VERSION;
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`--backend=${name}: tfjs could not initialise it`);
   await tf.ready();
-  return { name: tf.getBackend(), kernelPack: null, simd: false, threads: 1 };
+  const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false;
+  const threads = name === "wasm" ? wasmBackend.getThreadsCount() : 1;
+  const packSimd = name === "wasm" && simdKernelsAvailable();
+  return {
+    name,
+    requested,
+    kernelPack,
+    packKernels,
+    simd,
+    packSimd,
+    threads,
+    tfjs: tf.version_core,
+    skipped,
+  };
+}
+
+async function checked(info: BackendInfo, opts: InitBackendOptions): Promise<BackendInfo> {
+  if (opts.selfCheck === false) return info;
+  let report = selfChecks.get(info.name);
+  if (!report) {
+    report = await runSelfCheck(info.name);
+    selfChecks.set(info.name, report);
+  }
+  info.selfCheck = { ok: report.ok, maxRelError: report.maxRelError, ms: report.ms };
+  assertSelfCheck(report);
+  return info;
+}
+
+/**
+ * Selects, initialises and self-checks a backend; returns what was selected for the run config.
+ * Throws a one-line error when an explicitly requested backend is unavailable or fails the check.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const requested = parseBackendName(opts.backend ?? "auto");
+  const skipped: string[] = [];
+  let info: BackendInfo | null = null;
+  if (requested === "tensorflow" || requested === "auto") {
+    const spec = await loadTensorflow();
+    if (spec) {
+      info = await activate("tensorflow", requested, skipped);
+    } else if (requested === "tensorflow") {
+      throw new Error(
+        "--backend=tensorflow: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is importable " +
+          "(add one to deno.json imports and install it with its native binding)",
+      );
+    } else {
+      skipped.push("tensorflow: tfjs-node not importable");
+    }
+  }
+  if (!info && (requested === "webgpu" || requested === "auto")) {
+    const probe = await probeWebgpu();
+    if (probe && (probe.hardware || requested === "webgpu")) {
+      await import("@tensorflow/tfjs-backend-webgpu");
+      info = await activate("webgpu", requested, skipped);
+      info.adapter = probe.description;
+    } else if (requested === "webgpu") {
+      throw new Error("--backend=webgpu: navigator.gpu gives no adapter in this runtime");
+    } else {
+      skipped.push(probe ? `webgpu: software adapter (${probe.description})` : "webgpu: no adapter");
+    }
+  }
+  if (info) {
+    info = await checkedOrSkip(info, opts, requested, skipped);
+  }
+  if (!info && (requested === "wasm" || requested === "auto")) {
+    let wasm: BackendInfo | null = null;
+    try {
+      wasm = await activate("wasm", requested, skipped);
+    } catch (e) {
+      // With auto, a wasm backend that cannot start (no read permission for its .wasm) falls back to cpu.
+      if (requested !== "auto" || !(e instanceof Error)) throw e;
+      skipped.push(`wasm: ${e.message}`);
+    }
+    if (wasm) info = await checkedOrSkip(wasm, opts, requested, skipped);
+  }
+  if (!info && (requested === "cpu" || requested === "auto")) {
+    info = await checked(await activate("cpu", requested, skipped), opts);
+  }
+  if (!info) throw new Error(`--backend=${requested}: no backend could be initialised`);
+  if (!opts.quiet) {
+    const sc = info.selfCheck
+      ? ` self-check ok (max rel ${info.selfCheck.maxRelError.toExponential(1)})`
+      : "";
+    const pack = info.kernelPack
+      ? ` kernel-pack ${info.kernelPack} (${info.packKernels.length} kernels)`
+      : "";
+    console.error(
+      `backend ${info.name}${pack} simd=${info.simd} pack-simd=${info.packSimd} threads=${info.threads}` +
+        `${info.adapter ? ` adapter="${info.adapter}"` : ""}${sc}`,
+    );
+  }
+  return info;
+}
+
+/** With `auto`, a backend that fails its self-check is skipped (logged in `skipped`); explicit requests throw. */
+async function checkedOrSkip(
+  info: BackendInfo,
+  opts: InitBackendOptions,
+  requested: BackendName,
+  skipped: string[],
+): Promise<BackendInfo | null> {
+  try {
+    return await checked(info, opts);
+  } catch (e) {
+    if (requested !== "auto" || !(e instanceof Error)) throw e;
+    skipped.push(`${info.name}: ${e.message}`);
+    return null;
+  }
+}
+
+/** Kernel names the pack would register on a backend (for run configs and docs). */
+export function kernelPackFor(name: "wasm" | "cpu"): string[] {
+  return packKernelNames(name);
 }

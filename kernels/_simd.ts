@@ -1,0 +1,126 @@
+/**
+ * Loader of the pack's WebAssembly SIMD kernels (kernels/wasm/pack.wasm, built from pack.as by
+ * `deno task build:kernels`). The module imports the tfjs wasm backend's linear memory, so its
+ * functions take heap byte offsets of tensors directly.
+ * @module
+ */
+import type { KernelBackend, TensorInfo } from "@tensorflow/tfjs-core";
+import type { ConvGeometry } from "./_geometry.ts";
+
+/** Exports of pack.wasm (pointers are byte offsets on the tfjs wasm heap). */
+export interface PackWasm {
+  channelSum(x: number, out: number, rows: number, c: number, scale: number, acc: number, part: number): void;
+  rowBroadcast(a: number, v: number, out: number, rows: number, c: number, op: number): void;
+  depthwiseFilterGrad(x: number, dy: number, out: number, g: number, part: number, acc: number): void;
+  depthwiseInputGrad(dy: number, w: number, dx: number, g: number): void;
+  maxPoolGrad(x: number, dy: number, dx: number, g: number, best: number, at: number): void;
+  im2colT(x: number, colT: number, g: number, b0: number, nb: number): void;
+  batchNormForward(
+    x: number,
+    mean: number,
+    variance: number,
+    offset: number,
+    scale: number,
+    eps: number,
+    rows: number,
+    c: number,
+    out: number,
+    coef: number,
+  ): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+  batchNormGrad(
+    dy: number,
+    x: number,
+    mean: number,
+    variance: number,
+    scale: number,
+    eps: number,
+    rows: number,
+    c: number,
+    dx: number,
+    dmean: number,
+    dvar: number,
+    dscale: number,
+    doffset: number,
+    acc: number,
+    part: number,
+  ): void;
+}
+
+/** The SIMD kernels bound to one wasm backend instance. */
+export interface SimdKernels {
+  fns: PackWasm;
+  /** Heap byte offset of a tensor. */
+  ptr(t: TensorInfo): number;
+}
+
+interface WasmBackendInternals {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+}
+
+let enabled = true;
+let module: WebAssembly.Module | null | undefined;
+const bound = new WeakMap<KernelBackend, SimdKernels | null>();
+
+/** Turns the SIMD kernels on or off (tests and benches compare both paths); returns the old value. */
+export function setSimdKernelsEnabled(on: boolean): boolean {
+  const old = enabled;
+  enabled = on;
+  return old;
+}
+
+/** Whether pack.wasm could be loaded (false without read permission or without the file). */
+export function simdKernelsAvailable(): boolean {
+  if (module === undefined) {
+    const url = new URL("./wasm/pack.wasm", import.meta.url);
+    try {
+      // Query first: without read permission Deno would otherwise prompt on a terminal.
+      const granted = url.protocol === "file:" &&
+        Deno.permissions.querySync({ name: "read", path: url }).state === "granted";
+      module = granted ? new WebAssembly.Module(Deno.readFileSync(url)) : null;
+    } catch {
+      module = null;
+    }
+  }
+  return module !== null;
+}
+
+/** The SIMD kernels for a wasm backend instance, or null (cpu backend, disabled, or unavailable). */
+export function simdKernels(backend: KernelBackend): SimdKernels | null {
+  if (!enabled) return null;
+  const cached = bound.get(backend);
+  if (cached !== undefined) return cached;
+  const wb = backend as unknown as WasmBackendInternals;
+  let result: SimdKernels | null = null;
+  const memory = wb.wasm?.asm?.memory;
+  if (memory instanceof WebAssembly.Memory && simdKernelsAvailable() && module) {
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    result = {
+      fns: instance.exports as unknown as PackWasm,
+      ptr: (t) => wb.dataIdMap.get(t.dataId).memoryOffset,
+    };
+  }
+  bound.set(backend, result);
+  return result;
+}
+
+/** Writes the 14-int geometry block the window kernels of pack.wasm read. */
+export function geometryBlock(g: ConvGeometry): Int32Array {
+  return Int32Array.from([
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.fh,
+    g.fw,
+    g.sh,
+    g.sw,
+    g.dh,
+    g.dw,
+    g.padTop,
+    g.padLeft,
+  ]);
+}

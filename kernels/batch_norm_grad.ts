@@ -1,0 +1,87 @@
+/**
+ * A kernel the pack adds (no tfjs equivalent): the whole backward pass of a batch norm with
+ * per-channel statistics in two passes over the data (SIMD on wasm, JS on cpu), returning
+ * [dx, dmean, dvariance, dscale, doffset]. tfjs' own FusedBatchNorm gradient builds the same five
+ * results from about fourteen full-size elementwise ops and reductions (one is a Tile to full size).
+ * The pack's FusedBatchNorm gradient (kernels/_gradients.ts) calls it.
+ * @module
+ */
+import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+import { kernelIo } from "./_io.ts";
+import { simdKernels } from "./_simd.ts";
+
+/** Kernel name in the tfjs registry (namespaced: not a tfjs kernel). */
+export const kernelName = "SaMtlFusedBatchNormGrad";
+
+/** Inputs dy, x ([..., C]), mean, variance, scale? ([C]); attr varianceEpsilon. */
+export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, x, mean, variance, scale } = inputs as Record<string, TensorInfo | undefined> as {
+    dy: TensorInfo;
+    x: TensorInfo;
+    mean: TensorInfo;
+    variance: TensorInfo;
+    scale?: TensorInfo;
+  };
+  const eps = (attrs as NamedAttrMap).varianceEpsilon as number;
+  const io = kernelIo(backend as never);
+  const c = x.shape[x.shape.length - 1];
+  const rows = x.shape.reduce((p, d) => p * d, 1) / c;
+  const dx = io.alloc(x.shape, "float32", false);
+  const outs = [dx, io.alloc([c]), io.alloc([c]), io.alloc([c]), io.alloc([c])];
+  const simd = simdKernels(backend as never);
+  if (simd) {
+    const acc = io.alloc([4 * c]);
+    const part = io.alloc([3 * c]);
+    const p = simd.ptr;
+    simd.fns.batchNormGrad(
+      p(dy),
+      p(x),
+      p(mean),
+      p(variance),
+      scale ? p(scale) : 0,
+      eps,
+      rows,
+      c,
+      p(dx),
+      p(outs[1]),
+      p(outs[2]),
+      p(outs[3]),
+      p(outs[4]),
+      p(acc),
+      p(part),
+    );
+    io.free(acc);
+    io.free(part);
+    return outs;
+  }
+  const dyv = io.floats(dy);
+  const xv = io.floats(x);
+  const mv = io.floats(mean);
+  const vv = io.floats(variance);
+  const sv = scale ? io.floats(scale) : null;
+  const sdy = new Float64Array(c);
+  const sdxm = new Float64Array(c);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let j = 0; j < c; j++, o++) {
+      const d = dyv[o];
+      sdy[j] += d;
+      sdxm[j] += d * Math.fround(xv[o] - mv[j]);
+    }
+  }
+  const coef = new Float32Array(c);
+  const [dmv, dvv, dsv, dov] = outs.slice(1).map((t) => io.floats(t));
+  for (let j = 0; j < c; j++) {
+    const rs = Math.fround(1 / Math.sqrt(Math.fround(vv[j] + eps)));
+    const s = sv ? sv[j] : 1;
+    dmv[j] = -rs * s * sdy[j];
+    dvv[j] = -0.5 * rs * rs * rs * s * sdxm[j];
+    dsv[j] = rs * sdxm[j];
+    dov[j] = sdy[j];
+    coef[j] = s * rs;
+  }
+  const dxv = io.floats(dx);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let j = 0; j < c; j++, o++) dxv[o] = dyv[o] * coef[j];
+  }
+  return outs;
+};

@@ -1,0 +1,130 @@
+/**
+ * Conv2DBackpropInput (dL/dx of a 2-D convolution). The stock wasm kernel is a naive C++ loop and the
+ * cpu one indexes element by element. Here the backend's GEMM computes the patch gradients
+ * cols [P, K] = dy [P, CO] · Wᵀ [CO, K], and col2im scatters them back into dx, chunked over the batch.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+import { kernelIo } from "./_io.ts";
+import { batchChunk, type ConvGeometry, convGeometry, transpose2d } from "./_geometry.ts";
+
+/** Kernel name in the tfjs registry. */
+export const kernelName = "Conv2DBackpropInput";
+
+/** Adds the patch gradients of images b0..b0+nb-1 into dx. */
+function col2im(cols: Float32Array, dx: Float32Array, g: ConvGeometry, b0: number, nb: number): void {
+  const { inH, inW, inC, outH, outW, fh, fw, sh, sw, dh, dw, padTop, padLeft } = g;
+  const K = fh * fw * inC;
+  let p = 0;
+  for (let b = b0; b < b0 + nb; b++) {
+    const xb = b * inH * inW * inC;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++, p++) {
+        const cb = p * K;
+        for (let r = 0; r < fh; r++) {
+          const ih = oh * sh - padTop + r * dh;
+          if (ih < 0 || ih >= inH) continue;
+          for (let s = 0; s < fw; s++) {
+            const iw = ow * sw - padLeft + s * dw;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = xb + (ih * inW + iw) * inC;
+            const co = cb + (r * fw + s) * inC;
+            for (let c = 0; c < inC; c++) dx[xo + c] += cols[co + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Stride-1 case on wasm: dx is the "full" convolution of dy with the spatially flipped,
+ * in/out-swapped filter, which XNNPACK's forward Conv2D runs directly. Returns null when the
+ * geometry does not fit (negative padding, dilation).
+ */
+function viaForwardConv(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  backend: unknown,
+): TensorInfo | null {
+  const { fh, fw, inH, inW, outH, outW, inC, outC } = g;
+  if (g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1 || fh * fw === 1) return null;
+  const top = fh - 1 - g.padTop;
+  const left = fw - 1 - g.padLeft;
+  const bottom = inH - outH - top + fh - 1;
+  const right = inW - outW - left + fw - 1;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
+  const conv = tf.getKernel("Conv2D", "wasm");
+  if (!conv) return null;
+  const io = kernelIo(backend as never);
+  const flipped = io.alloc([fh, fw, outC, inC]);
+  const w = io.floats(filter);
+  const f = io.floats(flipped);
+  for (let r = 0; r < fh; r++) {
+    for (let s = 0; s < fw; s++) {
+      const src = ((fh - 1 - r) * fw + (fw - 1 - s)) * inC * outC;
+      const dst = (r * fw + s) * outC * inC;
+      for (let ci = 0; ci < inC; ci++) {
+        for (let co = 0; co < outC; co++) f[dst + co * inC + ci] = w[src + ci * outC + co];
+      }
+    }
+  }
+  const out = conv.kernelFunc({
+    inputs: { x: dy, filter: flipped },
+    backend: backend as never,
+    attrs: {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: "NHWC",
+    },
+  }) as TensorInfo;
+  io.free(flipped);
+  return out;
+}
+
+/** dx = col2im(dy·Wᵀ) (or one forward conv, see {@link viaForwardConv}). */
+export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as NamedAttrMap;
+  const inputShape = a.inputShape as number[];
+  const io = kernelIo(backend as never);
+  const g = convGeometry(inputShape, filter.shape, { attrs: a, kernel: kernelName });
+  if (io.backendName === "wasm") {
+    const direct = viaForwardConv(dy, filter, g, backend);
+    if (direct) return direct;
+  }
+  const K = g.fh * g.fw * g.inC;
+  const pimg = g.outH * g.outW;
+  // XNNPACK's GEMM is slow with transpose flags: transpose W [K, CO] → Wᵀ [CO, K] once here.
+  const wT = io.alloc([1, g.outC, K]);
+  transpose2d(io.floats(filter), io.floats(wT), { rows: K, cols: g.outC });
+  // A 1x1 stride-1 unpadded conv: dx = dy·Wᵀ is already NHWC.
+  if (g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0) {
+    const d3 = { dataId: dy.dataId, shape: [1, g.batch * pimg, g.outC], dtype: dy.dtype };
+    const prod = io.matMul(d3, wT, false, false);
+    io.free(wT);
+    return { dataId: prod.dataId, shape: inputShape, dtype: prod.dtype };
+  }
+  const out = io.alloc(inputShape);
+  const nbMax = batchChunk(g.batch, K * pimg);
+  for (let b0 = 0; b0 < g.batch; b0 += nbMax) {
+    const nb = Math.min(nbMax, g.batch - b0);
+    const pc = nb * pimg;
+    let dyc: TensorInfo = { dataId: dy.dataId, shape: [1, pc, g.outC], dtype: dy.dtype };
+    let part: TensorInfo | null = null;
+    if (b0 > 0) {
+      part = io.alloc([1, pc, g.outC]);
+      io.floats(part).set(io.floats(dy).subarray(b0 * pimg * g.outC, (b0 + nb) * pimg * g.outC));
+      dyc = part;
+    }
+    const cols = io.matMul(dyc, wT, false, false);
+    if (part) io.free(part);
+    col2im(io.floats(cols), io.floats(out), g, b0, nb);
+    io.free(cols);
+  }
+  io.free(wT);
+  return out;
+};

@@ -1,0 +1,360 @@
+// SIMD kernels of the kernel pack, in AssemblyScript. Built by `deno task build:kernels` into
+// pack.wasm. The module imports the tfjs wasm backend's own linear memory (env.memory), so every
+// pointer below is a byte offset of a tensor on that heap: no copies in or out. It has no runtime,
+// no static data and no allocations, so instantiating it never writes to the shared memory.
+// All channel loops run four lanes at a time (f32x4) with a scalar tail.
+
+// out[j] = scale * sum_r x[r*c + j] (reduction over all leading axes of a [..., c] tensor).
+// acc: scratch of c f64 values; the per-block partial sums are f32, flushed to f64 every 256 rows.
+export function channelSum(x: usize, out: usize, rows: i32, c: i32, scale: f64, acc: usize, part: usize): void {
+  const c4 = c & ~3;
+  for (let j = 0; j < c; j++) store<f64>(acc + (<usize>j << 3), 0);
+  let r = 0;
+  while (r < rows) {
+    const r1 = min(rows, r + 256);
+    for (let j = 0; j < c; j++) store<f32>(part + (<usize>j << 2), 0);
+    for (let q = r; q < r1; q++) {
+      const row = x + (<usize>(q * c) << 2);
+      let j = 0;
+      for (; j < c4; j += 4) {
+        const p = part + (<usize>j << 2);
+        v128.store(p, f32x4.add(v128.load(p), v128.load(row + (<usize>j << 2))));
+      }
+      for (; j < c; j++) {
+        const p = part + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) + load<f32>(row + (<usize>j << 2)));
+      }
+    }
+    for (let j = 0; j < c; j++) {
+      const a = acc + (<usize>j << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(part + (<usize>j << 2)));
+    }
+    r = r1;
+  }
+  for (let j = 0; j < c; j++) store<f32>(out + (<usize>j << 2), <f32>(load<f64>(acc + (<usize>j << 3)) * scale));
+}
+
+// out[r, j] = a[r, j] (op) v[j] for a [rows, c] tensor and a [c] vector.
+// op: 0 multiply, 1 add, 2 subtract (a - v), 3 reverse subtract (v - a), 4 divide (a / v).
+export function rowBroadcast(a: usize, v: usize, out: usize, rows: i32, c: i32, op: i32): void {
+  const c4 = c & ~3;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * c) << 2;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const x = v128.load(a + off + (<usize>j << 2));
+      const y = v128.load(v + (<usize>j << 2));
+      let z: v128;
+      if (op == 0) z = f32x4.mul(x, y);
+      else if (op == 1) z = f32x4.add(x, y);
+      else if (op == 2) z = f32x4.sub(x, y);
+      else if (op == 3) z = f32x4.sub(y, x);
+      else z = f32x4.div(x, y);
+      v128.store(out + off + (<usize>j << 2), z);
+    }
+    for (; j < c; j++) {
+      const x = load<f32>(a + off + (<usize>j << 2));
+      const y = load<f32>(v + (<usize>j << 2));
+      let z: f32;
+      if (op == 0) z = x * y;
+      else if (op == 1) z = x + y;
+      else if (op == 2) z = x - y;
+      else if (op == 3) z = y - x;
+      else z = x / y;
+      store<f32>(out + off + (<usize>j << 2), z);
+    }
+  }
+}
+
+// Geometry block shared by the window kernels, written by the caller at `g` (i32 each):
+// 0 batch, 1 inH, 2 inW, 3 c, 4 outH, 5 outW, 6 fh, 7 fw, 8 sh, 9 sw, 10 dh, 11 dw, 12 padTop, 13 padLeft.
+@inline function gi(g: usize, i: i32): i32 {
+  return load<i32>(g + (<usize>i << 2));
+}
+
+// Depthwise conv filter gradient, channel multiplier 1: dw[r, s, c] = sum x[b, ih, iw, c] * dy[b, oh, ow, c].
+// part: f32 scratch (fh*fw*c) summed per image; acc: f64 scratch (fh*fw*c); out: f32 result.
+export function depthwiseFilterGrad(x: usize, dy: usize, out: usize, g: usize, part: usize, acc: usize): void {
+  const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
+  const padTop = gi(g, 12), padLeft = gi(g, 13);
+  const n = fh * fw * c;
+  const c4 = c & ~3;
+  for (let k = 0; k < n; k++) store<f64>(acc + (<usize>k << 3), 0);
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < n; k++) store<f32>(part + (<usize>k << 2), 0);
+    for (let oh = 0; oh < outH; oh++) {
+      const dyRow = dy + (<usize>(((b * outH + oh) * outW) * c) << 2);
+      for (let r = 0; r < fh; r++) {
+        const ih = oh * sh - padTop + r * dh;
+        if (ih < 0 || ih >= inH) continue;
+        const xRow = x + (<usize>(((b * inH + ih) * inW) * c) << 2);
+        for (let s = 0; s < fw; s++) {
+          const pk = part + (<usize>((r * fw + s) * c) << 2);
+          for (let ow = 0; ow < outW; ow++) {
+            const iw = ow * sw - padLeft + s * dw;
+            if (iw < 0 || iw >= inW) continue;
+            const xp = xRow + (<usize>(iw * c) << 2);
+            const dp = dyRow + (<usize>(ow * c) << 2);
+            let j = 0;
+            for (; j < c4; j += 4) {
+              const o = <usize>j << 2;
+              v128.store(pk + o, f32x4.add(v128.load(pk + o), f32x4.mul(v128.load(xp + o), v128.load(dp + o))));
+            }
+            for (; j < c; j++) {
+              const o = <usize>j << 2;
+              store<f32>(pk + o, load<f32>(pk + o) + load<f32>(xp + o) * load<f32>(dp + o));
+            }
+          }
+        }
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      const a = acc + (<usize>k << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(part + (<usize>k << 2)));
+    }
+  }
+  for (let k = 0; k < n; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(acc + (<usize>k << 3)));
+}
+
+// Depthwise conv input gradient, channel multiplier 1: dx[b, ih, iw, c] += dy[b, oh, ow, c] * w[r, s, c].
+// dx must be zero on entry.
+export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize): void {
+  const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
+  const padTop = gi(g, 12), padLeft = gi(g, 13);
+  const c4 = c & ~3;
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const dyRow = dy + (<usize>(((b * outH + oh) * outW) * c) << 2);
+      for (let r = 0; r < fh; r++) {
+        const ih = oh * sh - padTop + r * dh;
+        if (ih < 0 || ih >= inH) continue;
+        const xRow = dx + (<usize>(((b * inH + ih) * inW) * c) << 2);
+        for (let s = 0; s < fw; s++) {
+          const wk = w + (<usize>((r * fw + s) * c) << 2);
+          for (let ow = 0; ow < outW; ow++) {
+            const iw = ow * sw - padLeft + s * dw;
+            if (iw < 0 || iw >= inW) continue;
+            const xp = xRow + (<usize>(iw * c) << 2);
+            const dp = dyRow + (<usize>(ow * c) << 2);
+            let j = 0;
+            for (; j < c4; j += 4) {
+              const o = <usize>j << 2;
+              v128.store(xp + o, f32x4.add(v128.load(xp + o), f32x4.mul(v128.load(dp + o), v128.load(wk + o))));
+            }
+            for (; j < c; j++) {
+              const o = <usize>j << 2;
+              store<f32>(xp + o, load<f32>(xp + o) + load<f32>(dp + o) * load<f32>(wk + o));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Max-pool gradient: dy goes to the first maximum (row-major window order) of each window, per
+// channel; padding never wins; an all-NaN window routes nothing. dx must be zero on entry.
+// best: f32 scratch (c), at: i32 scratch (c).
+export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, best: usize, at: usize): void {
+  const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
+  const padTop = gi(g, 12), padLeft = gi(g, 13);
+  const c4 = c & ~3;
+  const ninf = f32x4.splat(-Infinity);
+  const none = i32x4.splat(-1);
+  const lane = i32x4(0, 1, 2, 3);
+  let dyp = dy;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * inH * inW * c;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        let j = 0;
+        for (; j < c4; j += 4) {
+          const o = <usize>j << 2;
+          v128.store(best + o, ninf);
+          v128.store(at + o, none);
+        }
+        for (; j < c; j++) {
+          store<f32>(best + (<usize>j << 2), -Infinity);
+          store<i32>(at + (<usize>j << 2), -1);
+        }
+        for (let r = 0; r < fh; r++) {
+          const ih = oh * sh - padTop + r * dh;
+          if (ih < 0 || ih >= inH) continue;
+          for (let s = 0; s < fw; s++) {
+            const iw = ow * sw - padLeft + s * dw;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = xb + (ih * inW + iw) * c;
+            const xp = x + (<usize>xo << 2);
+            j = 0;
+            for (; j < c4; j += 4) {
+              const o = <usize>j << 2;
+              const v = v128.load(xp + o);
+              const bv = v128.load(best + o);
+              const gt = f32x4.gt(v, bv);
+              v128.store(best + o, v128.bitselect(v, bv, gt));
+              const idx = i32x4.add(i32x4.splat(xo + j), lane);
+              v128.store(at + o, v128.bitselect(idx, v128.load(at + o), gt));
+            }
+            for (; j < c; j++) {
+              const o = <usize>j << 2;
+              const v = load<f32>(xp + o);
+              if (v > load<f32>(best + o)) {
+                store<f32>(best + o, v);
+                store<i32>(at + o, xo + j);
+              }
+            }
+          }
+        }
+        for (j = 0; j < c; j++) {
+          const k = load<i32>(at + (<usize>j << 2));
+          if (k >= 0) {
+            const p = dx + (<usize>k << 2);
+            store<f32>(p, load<f32>(p) + load<f32>(dyp + (<usize>j << 2)));
+          }
+        }
+        dyp += <usize>c << 2;
+      }
+    }
+  }
+}
+
+// colT[k, p] for k = (r*fw + s)*c + ci over images b0..b0+nb-1 (p = image-local output position),
+// zeros where the window falls in the padding. colT has k rows of nb*outH*outW floats.
+export function im2colT(x: usize, colT: usize, g: usize, b0: i32, nb: i32): void {
+  const inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
+  const padTop = gi(g, 12), padLeft = gi(g, 13);
+  let o = colT;
+  for (let r = 0; r < fh; r++) {
+    for (let s = 0; s < fw; s++) {
+      for (let ci = 0; ci < c; ci++) {
+        for (let b = b0; b < b0 + nb; b++) {
+          const xb = b * inH * inW * c;
+          for (let oh = 0; oh < outH; oh++) {
+            const ih = oh * sh - padTop + r * dh;
+            if (ih < 0 || ih >= inH) {
+              memory.fill(o, 0, <usize>outW << 2);
+              o += <usize>outW << 2;
+              continue;
+            }
+            const xr = x + (<usize>(xb + ih * inW * c + ci) << 2);
+            let iw = s * dw - padLeft;
+            for (let ow = 0; ow < outW; ow++) {
+              store<f32>(o, iw >= 0 && iw < inW ? load<f32>(xr + (<usize>(iw * c) << 2)) : 0);
+              o += 4;
+              iw += sw;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Fused batch-norm backward for per-channel statistics (x: [rows, c]; mean, variance, scale: [c]).
+// Same formulas as tfjs' FusedBatchNorm gradient, in two passes instead of about fourteen:
+//   dx = dy·scale·rs; dmean = −rs·scale·Σdy; dvar = −½·rs³·scale·Σdy(x−mean); dscale = rs·Σdy(x−mean);
+//   doffset = Σdy, with rs = 1/sqrt(variance + eps). scale = 0 means no scale (ones).
+// acc: f64 scratch (2c); part: f32 scratch (3c).
+export function batchNormGrad(
+  dy: usize, x: usize, mean: usize, variance: usize, scale: usize, eps: f32, rows: i32, c: i32,
+  dx: usize, dmean: usize, dvar: usize, dscale: usize, doffset: usize, acc: usize, part: usize,
+): void {
+  const c4 = c & ~3;
+  const pdy = part;
+  const pdxm = part + (<usize>c << 2);
+  const coef = part + (<usize>c << 3);
+  for (let j = 0; j < 2 * c; j++) store<f64>(acc + (<usize>j << 3), 0);
+  let r = 0;
+  while (r < rows) {
+    const r1 = min(rows, r + 256);
+    for (let j = 0; j < 2 * c; j++) store<f32>(part + (<usize>j << 2), 0);
+    for (let q = r; q < r1; q++) {
+      const off = <usize>(q * c) << 2;
+      let j = 0;
+      for (; j < c4; j += 4) {
+        const o = <usize>j << 2;
+        const d = v128.load(dy + off + o);
+        const xm = f32x4.sub(v128.load(x + off + o), v128.load(mean + o));
+        v128.store(pdy + o, f32x4.add(v128.load(pdy + o), d));
+        v128.store(pdxm + o, f32x4.add(v128.load(pdxm + o), f32x4.mul(d, xm)));
+      }
+      for (; j < c; j++) {
+        const o = <usize>j << 2;
+        const d = load<f32>(dy + off + o);
+        store<f32>(pdy + o, load<f32>(pdy + o) + d);
+        store<f32>(pdxm + o, load<f32>(pdxm + o) + d * (load<f32>(x + off + o) - load<f32>(mean + o)));
+      }
+    }
+    for (let j = 0; j < c; j++) {
+      const a = acc + (<usize>j << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(pdy + (<usize>j << 2)));
+      const b = acc + (<usize>(c + j) << 3);
+      store<f64>(b, load<f64>(b) + <f64>load<f32>(pdxm + (<usize>j << 2)));
+    }
+    r = r1;
+  }
+  for (let j = 0; j < c; j++) {
+    const o = <usize>j << 2;
+    const rs = <f64>(<f32>1 / sqrt<f32>(load<f32>(variance + o) + eps));
+    const s = scale == 0 ? <f64>1 : <f64>load<f32>(scale + o);
+    const sdy = load<f64>(acc + (<usize>j << 3));
+    const sdxm = load<f64>(acc + (<usize>(c + j) << 3));
+    store<f32>(dmean + o, <f32>(-rs * s * sdy));
+    store<f32>(dvar + o, <f32>(-0.5 * rs * rs * rs * s * sdxm));
+    store<f32>(dscale + o, <f32>(rs * sdxm));
+    store<f32>(doffset + o, <f32>sdy);
+    store<f32>(coef + o, <f32>(s * rs));
+  }
+  rowBroadcast(dy, coef, dx, rows, c, 0);
+}
+
+// Batch norm forward with per-channel parameters: out = x·a + b with a = scale·rs, b = offset − mean·a,
+// rs = 1/sqrt(variance + eps). offset/scale = 0 mean absent (0 / 1). coef: f32 scratch (2c).
+export function batchNormForward(
+  x: usize, mean: usize, variance: usize, offset: usize, scale: usize, eps: f32, rows: i32, c: i32,
+  out: usize, coef: usize,
+): void {
+  const a = coef;
+  const b = coef + (<usize>c << 2);
+  for (let j = 0; j < c; j++) {
+    const o = <usize>j << 2;
+    const rs = <f32>1 / sqrt<f32>(load<f32>(variance + o) + eps);
+    const s = scale == 0 ? <f32>1 : load<f32>(scale + o);
+    const k = s * rs;
+    store<f32>(a + o, k);
+    store<f32>(b + o, (offset == 0 ? <f32>0 : load<f32>(offset + o)) - load<f32>(mean + o) * k);
+  }
+  const c4 = c & ~3;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * c) << 2;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(out + off + o, f32x4.add(f32x4.mul(v128.load(x + off + o), v128.load(a + o)), v128.load(b + o)));
+    }
+    for (; j < c; j++) {
+      const o = <usize>j << 2;
+      store<f32>(out + off + o, load<f32>(x + off + o) * load<f32>(a + o) + load<f32>(b + o));
+    }
+  }
+}
+
+// dst[c·rows + r] = src[r·cols + c]: [rows, cols] → [cols, rows], in 16×16 blocks.
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r0 = 0; r0 < rows; r0 += 16) {
+    const r1 = min(rows, r0 + 16);
+    for (let c0 = 0; c0 < cols; c0 += 16) {
+      const c1 = min(cols, c0 + 16);
+      for (let r = r0; r < r1; r++) {
+        const s = src + (<usize>(r * cols) << 2);
+        for (let c = c0; c < c1; c++) {
+          store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+        }
+      }
+    }
+  }
+}

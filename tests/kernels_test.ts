@@ -1,0 +1,354 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { forwardFlops } from "../bench/train_bench.ts";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import {
+  assertSupportedTfjs,
+  isKernelPackRegistered,
+  KERNEL_PACK_VERSION,
+  registerKernelPack,
+  setChunkBudget,
+  setSimdKernelsEnabled,
+  simdKernelsAvailable,
+  unregisterKernelPack,
+} from "../kernels/mod.ts";
+import { BINARY, buildPackWasm } from "../kernels/wasm/build.ts";
+import {
+  ensureReferenceBackend,
+  relativeError,
+  runOnBackend,
+  runSelfCheck,
+  type SelfCheckCase,
+} from "../core/self_check.ts";
+import {
+  buildMiniXception,
+  disposeBatch,
+  multiHeadLoss,
+  randomBatch,
+  trainStep,
+} from "../bench/_test_models.ts";
+
+const c4 = (t: tf.Tensor) => t as tf.Tensor4D;
+
+/** Larger and odder shapes than the start-up self-check, including the GEMM chunk path. */
+const EXTRA_CASES: SelfCheckCase[] = [
+  {
+    name: "conv 5x5 s2 same odd",
+    shapes: [[3, 11, 13, 4], [5, 5, 4, 6]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 2, "same"),
+  },
+  {
+    name: "conv 3x3 s1 valid odd",
+    shapes: [[3, 9, 7, 5], [3, 3, 5, 7]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "valid"),
+  },
+  {
+    name: "conv 2x3 s[1,2] same",
+    shapes: [[2, 8, 9, 3], [2, 3, 3, 4]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), [1, 2], "same"),
+  },
+  {
+    name: "conv 2x2 s1 same (asymmetric pad)",
+    shapes: [[2, 5, 6, 3], [2, 2, 3, 4]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "conv 4x3 s1 same (asymmetric pad)",
+    shapes: [[2, 7, 5, 2], [4, 3, 2, 3]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "conv 1x1 s1 odd",
+    shapes: [[3, 7, 5, 6], [1, 1, 6, 5]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "conv 1x1 s2 valid odd",
+    shapes: [[3, 7, 5, 6], [1, 1, 6, 5]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 2, "valid"),
+  },
+  {
+    name: "depthwise 3x3 s2 same odd",
+    shapes: [[3, 11, 9, 5], [3, 3, 5, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 2, "same"),
+  },
+  {
+    name: "depthwise 5x5 s1 valid x3",
+    shapes: [[2, 9, 8, 2], [5, 5, 2, 3]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "valid"),
+  },
+  {
+    name: "maxpool 3x3 s2 valid negatives odd",
+    shapes: [[3, 9, 11, 5]],
+    negative: true,
+    fn: (x) => tf.maxPool(c4(x), 3, 2, "valid"),
+  },
+  {
+    name: "maxpool 2x2 s2 same negatives odd",
+    shapes: [[2, 7, 5, 3]],
+    negative: true,
+    fn: (x) => tf.maxPool(c4(x), 2, 2, "same"),
+  },
+  { name: "maxpool 3x3 s2 same", shapes: [[2, 9, 9, 4]], fn: (x) => tf.maxPool(c4(x), 3, 2, "same") },
+  // Channel counts that are multiples of 4 plus a tail: the SIMD lanes and the scalar tail.
+  {
+    name: "depthwise 3x3 s1 same c8",
+    shapes: [[2, 6, 7, 8], [3, 3, 8, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "depthwise 3x3 s2 same c6",
+    shapes: [[2, 7, 6, 6], [3, 3, 6, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 2, "same"),
+  },
+  {
+    name: "maxpool 3x3 s2 same negatives c9",
+    shapes: [[2, 7, 7, 9]],
+    negative: true,
+    fn: (x) => tf.maxPool(c4(x), 3, 2, "same"),
+  },
+  {
+    name: "batch-norm moments c8 and c7",
+    shapes: [[3, 5, 4, 8], [8], [8], [2, 3, 3, 7]],
+    fn: (x, g, b, z) => {
+      const m = tf.moments(x, [0, 1, 2]);
+      const n = tf.moments(z, [0, 1, 2], true);
+      const y = tf.batchNorm(x, m.mean, m.variance, b, g, 1e-3);
+      return tf.concat([
+        tf.reshape(y, [-1]),
+        tf.reshape(tf.div(tf.sub(n.mean, z), tf.add(n.variance, 1)), [-1]),
+      ]);
+    },
+  },
+  {
+    name: "channel-vector broadcasts both orders",
+    shapes: [[2, 3, 5, 6], [6], [1, 1, 1, 6]],
+    fn: (x, v, w) =>
+      tf.stack([
+        tf.mul(v, x),
+        tf.mul(x, w),
+        tf.add(v, x),
+        tf.add(x, w),
+        tf.sub(v, x),
+        tf.sub(x, w),
+        tf.div(x, tf.add(tf.abs(v), 1)),
+      ]),
+  },
+  {
+    name: "matMul with transposes, batched",
+    shapes: [[5, 7], [6, 5], [2, 4, 3], [2, 5, 4]],
+    fn: (a, b, c, d) =>
+      tf.concat([
+        tf.reshape(tf.matMul(a, b, true, true), [-1]),
+        tf.reshape(tf.matMul(b, a, false, false), [-1]),
+        tf.reshape(tf.matMul(c, d, true, true), [-1]),
+        tf.reshape(tf.matMul(d, c, false, false), [-1]),
+      ]),
+  },
+  {
+    name: "same-shape and scalar binary ops",
+    shapes: [[2, 3, 4], [2, 3, 4], []],
+    fn: (x, y, k) =>
+      tf.stack([
+        tf.mul(x, y),
+        tf.add(x, y),
+        tf.sub(x, y),
+        tf.div(x, tf.add(tf.abs(y), 1)),
+        tf.mul(x, k),
+        tf.add(k, x),
+        tf.sub(k, x),
+        tf.sub(x, k),
+      ]),
+  },
+  {
+    name: "sum / mean leading and other axes",
+    shapes: [[3, 4, 5]],
+    fn: (x) =>
+      tf.concat([
+        tf.sum(x, [0, 1]),
+        tf.reshape(tf.mean(x, 0, true), [-1]),
+        tf.reshape(tf.sum(x, 2), [-1]),
+        tf.mean(x, [0, 2]),
+      ]),
+  },
+  { name: "tile rank 4", shapes: [[2, 3, 1, 4]], fn: (x) => tf.tile(x, [1, 2, 5, 3]) },
+  { name: "tile rank 1", shapes: [[5]], fn: (x) => tf.tile(x, [4]) },
+];
+
+async function packedCheck(backend: string, cases?: SelfCheckCase[]) {
+  const report = await runSelfCheck(backend, { tolerance: 1e-5, cases });
+  for (const r of report.results) assert.ok(r.ok, `${backend} ${r.name}: relative error ${r.relError}`);
+}
+
+Deno.test("kernel pack", async (t) => {
+  ensureReferenceBackend();
+  await tf.setBackend("wasm");
+  await t.step("version guard and bad backend name", () => {
+    assertSupportedTfjs();
+    assert.match(KERNEL_PACK_VERSION, /^\d+\.\d+\.\d+$/);
+    assert.throws(() => registerKernelPack("webgl" as "cpu"), /backend must be 'wasm' or 'cpu'/);
+  });
+
+  await t.step("stock wasm fails the self-check (the checks can fail)", async () => {
+    unregisterKernelPack("wasm");
+    const report = await runSelfCheck("wasm");
+    assert.equal(report.ok, false);
+    const bad = report.results.filter((r) => !r.ok).map((r) => r.name);
+    assert.ok(bad.includes("conv2d 3x3 s1 same"), bad.join()); // Conv2DBackpropFilter missing
+    assert.ok(bad.includes("maxpool 3x3 s2 same negatives"), bad.join()); // wrong MaxPoolGrad
+  });
+
+  for (const backend of ["wasm", "cpu"] as const) {
+    await t.step(`${backend} + pack matches stock cpu: self-check and extra cases`, async () => {
+      registerKernelPack(backend);
+      assert.ok(isKernelPackRegistered(backend));
+      await packedCheck(backend);
+      await packedCheck(backend, EXTRA_CASES);
+    });
+
+    if (backend === "wasm") {
+      await t.step("wasm + pack without the SIMD module (JS kernel paths)", async () => {
+        const old = setSimdKernelsEnabled(false);
+        try {
+          await packedCheck(backend);
+          await packedCheck(backend, EXTRA_CASES);
+        } finally {
+          setSimdKernelsEnabled(old);
+        }
+      });
+    }
+
+    await t.step(`${backend} + pack: chunked im2col/col2im path`, async () => {
+      const old = setChunkBudget(200);
+      try {
+        await packedCheck(backend, EXTRA_CASES.slice(0, 4));
+      } finally {
+        setChunkBudget(old);
+      }
+    });
+
+    await t.step(`${backend} + pack: MaxPoolGrad of an all-negative input routes every dy`, async () => {
+      const [g] = await runOnBackend(backend, () => {
+        const x = tf.tensor4d(Array.from({ length: 32 }, (_, i) => -1 - (i % 7) * 0.25), [1, 4, 4, 2]);
+        return tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(c4(v), 2, 2, "valid")))(x);
+      });
+      assert.equal(g.reduce((a, b) => a + b, 0), 8);
+      assert.ok(g.every((v) => v === 0 || v === 1));
+    });
+
+    await t.step(`${backend} + pack: transposed matMul with a broadcast batch (values)`, async () => {
+      // Values only: tfjs' own BatchMatMul gradient rejects broadcast batches.
+      const f = () => {
+        const a = tf.randomUniform([1, 4, 3], -1, 1, "float32", 5);
+        const d = tf.randomUniform([2, 5, 4], -1, 1, "float32", 6);
+        return [tf.matMul(a, d, true, true), tf.matMul(d, a, false, false)];
+      };
+      const want = await runOnBackend("reference-cpu", f);
+      const got = await runOnBackend(backend, f);
+      want.forEach((w, i) => assert.ok(relativeError(got[i], w) < 1e-5, `output ${i}`));
+    });
+
+    await t.step(`${backend} + pack: Tile of int32 and bool tensors`, async () => {
+      const f = () => [
+        tf.tile(tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 2, 3], "int32"), [3, 1, 2]),
+        tf.cast(tf.tile(tf.tensor2d([true, false, false, true], [2, 2], "bool"), [2, 3]), "int32"),
+        tf.tile(tf.tensor2d([[1, 2]]), [0, 2]),
+      ];
+      const want = await runOnBackend("reference-cpu", f);
+      const got = await runOnBackend(backend, f);
+      assert.deepEqual(got, want);
+    });
+  }
+
+  await t.step(
+    "pack.wasm: committed binary matches a rebuild, imports only memory, has no data",
+    async () => {
+      assert.ok(simdKernelsAvailable());
+      const committed = await Deno.readFile(BINARY);
+      const mod = new WebAssembly.Module(committed);
+      assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: "env", name: "memory", kind: "memory" }]);
+      // Section ids: no data (11) and no start (8) section, so instantiation never writes to the tfjs heap.
+      const ids: number[] = [];
+      for (let i = 8; i < committed.length;) {
+        ids.push(committed[i++]);
+        let n = 0;
+        let shift = 0;
+        let byte: number;
+        do {
+          byte = committed[i++];
+          n |= (byte & 127) << shift;
+          shift += 7;
+        } while (byte & 128);
+        i += n;
+      }
+      assert.ok(!ids.includes(11) && !ids.includes(8), `sections ${ids}`);
+      let rebuilt: Uint8Array | null = null;
+      try {
+        rebuilt = await buildPackWasm();
+      } catch (e) {
+        // Only a missing compiler skips the comparison; a compile error fails.
+        if (!(e instanceof Error) || /asc failed/.test(e.message)) throw e;
+        console.warn(`assemblyscript not available, rebuild comparison skipped: ${e.message}`);
+      }
+      if (rebuilt) assert.deepEqual(rebuilt, committed, "pack.wasm is stale: run deno task build:kernels");
+    },
+  );
+
+  await t.step("whole mini-Xception step: variable gradients within 1e-4 of stock cpu", async () => {
+    await tf.setBackend("reference-cpu");
+    const model = buildMiniXception({ size: 24, channels: 1, seed: 7 });
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const grads = (backend: string) =>
+      runOnBackend(backend, () => {
+        const batch = randomBatch([3, 24, 24, 1], { seed: 11 });
+        const { grads } = tf.variableGrads(() => multiHeadLoss(model, batch), vars);
+        disposeBatch(batch);
+        return vars.map((v) => grads[v.name]);
+      });
+    const want = await grads("reference-cpu");
+    for (const backend of ["wasm", "cpu"]) {
+      const got = await grads(backend);
+      assert.equal(got.length, want.length);
+      want.forEach((w, i) => {
+        const e = relativeError(got[i], w);
+        assert.ok(e <= 1e-4, `${backend} ${vars[i].name}: relative error ${e}`);
+      });
+    }
+    model.layers.forEach((l) => l.dispose());
+  });
+
+  await t.step("wasm + pack: a training step leaks no heap buffers or tensors", async () => {
+    await tf.setBackend("wasm");
+    const model = buildMiniXception({ size: 20, channels: 1, seed: 3 });
+    const batch = randomBatch([2, 20, 20, 1], { seed: 4 });
+    const opt = tf.train.adam(1e-3);
+    await trainStep(model, batch, opt);
+    const ids = tf.backend().numDataIds();
+    const tensors = tf.memory().numTensors;
+    await trainStep(model, batch, opt);
+    await trainStep(model, batch, opt);
+    assert.equal(tf.backend().numDataIds(), ids);
+    assert.equal(tf.memory().numTensors, tensors);
+    disposeBatch(batch);
+    opt.dispose();
+    model.layers.forEach((l) => l.dispose());
+  });
+
+  await t.step("bench:train FLOP count of conv, separable and dense layers", () => {
+    const input = tfl.input({ shape: [6, 6, 2] });
+    let x = tfl.layers.conv2d({ filters: 3, kernelSize: 3 }).apply(input) as tfl.SymbolicTensor; // 4x4x3
+    x = tfl.layers.separableConv2d({ filters: 5, kernelSize: 3, padding: "same" }).apply(
+      x,
+    ) as tfl.SymbolicTensor;
+    x = tfl.layers.flatten().apply(x) as tfl.SymbolicTensor;
+    const y = tfl.layers.dense({ units: 7 }).apply(x) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: y });
+    const conv = 2 * 4 * 4 * 3 * 9 * 2;
+    const sep = 2 * 4 * 4 * 3 * 9 + 2 * 4 * 4 * 3 * 5;
+    const dense = 2 * 80 * 7;
+    assert.equal(forwardFlops(model), conv + sep + dense);
+    model.layers.forEach((l) => l.dispose());
+  });
+});
