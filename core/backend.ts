@@ -18,7 +18,13 @@ import {
   registerKernelPack,
   simdKernelsAvailable,
 } from "../kernels/mod.ts";
-import { assertSelfCheck, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
+import { assertSelfCheck, quietCpuBackend, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
+
+// Replace the stock cpu factory with one that does not print tfjs' Node.js banner.
+if (tf.findBackendFactory("cpu") && !tf.findBackend("cpu")) {
+  tf.removeBackend("cpu");
+  tf.registerBackend("cpu", quietCpuBackend, 1);
+}
 
 /** Backends accepted by `--backend`. */
 export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -97,11 +103,25 @@ interface AdapterLike {
 }
 
 /** The WebGPU adapter's description, and whether it is a hardware adapter. */
+/**
+ * wgpu looks for a Wayland/X session while it enumerates adapters and prints "XDG_RUNTIME_DIR is invalid"
+ * on headless machines; a private runtime folder keeps that noise out of every run's output.
+ */
+function quietWgpuProbe(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    const dir = Deno.makeTempDirSync({ prefix: "xdg-runtime-" });
+    Deno.chmodSync(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch { /* no permission to create it: the probe still works, only noisier */ }
+}
+
 export async function probeWebgpu(): Promise<{ description: string; hardware: boolean } | null> {
   const gpu =
     (globalThis.navigator as { gpu?: { requestAdapter(): Promise<AdapterLike | null> } } | undefined)
       ?.gpu;
   if (!gpu) return null;
+  quietWgpuProbe();
   let adapter: AdapterLike | null;
   try {
     adapter = await gpu.requestAdapter();

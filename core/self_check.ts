@@ -16,14 +16,24 @@ import { Rng } from "./rng.ts";
 /** Name of the reference backend (stock cpu kernels). */
 export const REFERENCE_BACKEND = "reference-cpu";
 
-/** Registers the reference backend (idempotent) and returns its name. */
+/**
+ * A cpu backend that skips tfjs' "install the node backend" banner (printed on first use whenever
+ * `IS_NODE`, which Deno sets): we never use the stock cpu backend for training, so the advice misleads.
+ */
+export function quietCpuBackend(): MathBackendCPU {
+  const b = new MathBackendCPU();
+  (b as unknown as { firstUse: boolean }).firstUse = false;
+  return b;
+}
+
+/** Register the reference backend (stock cpu kernels under their own name) once; returns its name. */
 export function ensureReferenceBackend(): string {
   if (tf.findBackendFactory(REFERENCE_BACKEND)) return REFERENCE_BACKEND;
   for (const cfg of stockKernelConfigs("cpu")) {
     tf.registerKernel({ ...cfg, backendName: REFERENCE_BACKEND });
   }
   // Priority -1: never picked by tfjs' automatic backend choice.
-  tf.registerBackend(REFERENCE_BACKEND, () => new MathBackendCPU(), -1);
+  tf.registerBackend(REFERENCE_BACKEND, quietCpuBackend, -1);
   return REFERENCE_BACKEND;
 }
 
