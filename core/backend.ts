@@ -65,6 +65,11 @@ export interface InitBackendOptions {
   quiet?: boolean;
   /** Run the gradient self-check (default true; cached per backend within the process). */
   selfCheck?: boolean;
+  /**
+   * Whether `auto` may pick WebGPU (default true). Runs of small networks pass false: on an H100,
+   * tfjs-webgpu trained mini-Xception 10-13x slower than the CPU engine (docs/engine.md).
+   */
+  autoWebgpu?: boolean;
 }
 
 const selfChecks = new Map<string, SelfCheckReport>();
@@ -198,7 +203,11 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       skipped.push("tensorflow: tfjs-node not importable");
     }
   }
-  if (!info && (requested === "webgpu" || requested === "auto")) {
+  if (!info && requested === "auto" && opts.autoWebgpu === false) {
+    skipped.push(
+      "webgpu: not used by auto for small networks (slower than the CPU engine; --backend=webgpu forces it)",
+    );
+  } else if (!info && (requested === "webgpu" || requested === "auto")) {
     const probe = await probeWebgpu();
     if (probe && (probe.hardware || requested === "webgpu")) {
       await import("@tensorflow/tfjs-backend-webgpu");

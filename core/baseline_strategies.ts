@@ -313,6 +313,7 @@ export const lelLtnStrategy: LabelStrategy = {
 export const dcnApStrategy: LabelStrategy = {
   name: "mrf-pseudo",
   needsTeacher: true,
+  needsLabelled: () => false,
   async build(view: TeacherView, ctx: StrategyContext): Promise<TargetSet> {
     checkView(view, "dcn-ap");
     const o = ctx.options;

@@ -52,9 +52,9 @@ export const PROFILES: Record<string, CompareProfile> = {
   default: {
     datasets: ["synth-emotion", "synth-pose"],
     model: "mini_xception",
-    imageSize: 40,
-    trainSize: 1500,
-    passes: 4,
+    imageSize: 48,
+    trainSize: 2400,
+    passes: 6,
     seeds: 3,
     batchSize: 32,
     lr: 2e-3,
@@ -96,7 +96,14 @@ const COMPARE_OPTIONS: OptionSpec[] = [
   { name: "train_size", type: "int", min: 8, max: 1_000_000, help: "Rows per synthetic dataset." },
   { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
   { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
-  { name: "jobs", type: "int", default: 1, min: 1, max: 64, help: "Runs in parallel processes." },
+  {
+    name: "jobs",
+    type: "int",
+    default: Math.max(1, Math.min(navigator.hardwareConcurrency ?? 1, 8)),
+    min: 1,
+    max: 64,
+    help: "Runs in parallel processes (default: one per CPU core; each run uses one thread).",
+  },
   { name: "data_dir", type: "string", default: "data", help: "Where prepared real datasets live." },
 ];
 
@@ -213,7 +220,7 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
     const [task, dataset, , metric] = k.split("/");
     if (metric !== "acc") continue;
     const spec = (cfg.tasks as { name: string; labels: string[] }[]).find((t) => t.name === task)!;
-    const confPath = join(dir, "confusion", `epoch_${summary.bestEpoch}_${task}_${dataset}.csv`);
+    const confPath = join(dir, "confusion", `epoch_${summary.bestEpoch}_${task}_${dataset}_test.csv`);
     const conf = parseCsv(await Deno.readTextFile(confPath), confPath);
     const confusion = conf.rows.map((r) => conf.columns.slice(1).map((c) => Number(r[c])));
     results.push({

@@ -76,6 +76,21 @@ const SEED_COMMON: Partial<Options> = {
   shuffle: "rows",
 };
 
+/** Defaults of CONFUSION_EP_multitask.py and its manifold variant (spec 1.4, 1.5). */
+const JOINT_SCRIPT_DEFAULTS: Partial<Options> = {
+  ...SEED_COMMON,
+  dataset_emotion: "ferplus",
+  dataset_pose: "aflw",
+  model: "mini_xception",
+  patience: 10,
+  E_loss_weights: 5,
+  P_loss_weights: 1,
+  selection_threshold: 0.9,
+  interpolation_weights: 0.5,
+  cluster_k: 4,
+  lr: 1e-4,
+};
+
 /** Pick the alternating method from the flags (ALTERNATIVE_*.py, spec 6.8.9). */
 export function pickAlternating(o: Options): string {
   if (bool(o, "is_distilled")) return (o.distill_t ?? 2) === 1 ? "dml-lwf" : "distilling";
@@ -202,19 +217,7 @@ export const ENTRY_TASKS: EntryTask[] = [
     summary: "Joint emotion/pose script: All-in-one, LEL-LTN or DCN-AP by flags.",
     method: pickJoint,
     slots: "EP",
-    defaults: {
-      ...SEED_COMMON,
-      dataset_emotion: "ferplus",
-      dataset_pose: "aflw",
-      model: "mini_xception",
-      patience: 10,
-      E_loss_weights: 5,
-      P_loss_weights: 1,
-      selection_threshold: 0.9,
-      interpolation_weights: 0.5,
-      cluster_k: 4,
-      lr: 1e-4,
-    },
+    defaults: JOINT_SCRIPT_DEFAULTS,
   },
   {
     name: "confusion-ep-manifold",
@@ -223,19 +226,7 @@ export const ENTRY_TASKS: EntryTask[] = [
     summary: "Joint emotion/pose script with manifold regularisers: SFSMR or SLRM by flags.",
     method: (o) => pickManifold(o),
     slots: "EP",
-    defaults: {
-      ...SEED_COMMON,
-      dataset_emotion: "ferplus",
-      dataset_pose: "aflw",
-      model: "mini_xception",
-      patience: 10,
-      E_loss_weights: 5,
-      P_loss_weights: 1,
-      selection_threshold: 0.9,
-      interpolation_weights: 0.5,
-      cluster_k: 4,
-      lr: 1e-4,
-    },
+    defaults: JOINT_SCRIPT_DEFAULTS,
   },
   {
     name: "stl-general",

@@ -28,7 +28,8 @@ const USER_ERRORS = new Set([
 /** Errors whose message is meant for the user (bad flag, bad input file, corrupt checkpoint). */
 export function isUserError(e: unknown): e is Error {
   if (!(e instanceof Error)) return false;
-  return e instanceof OptionError || USER_ERRORS.has(e.name) || e.message.startsWith("checkpoint ") ||
+  // Messages that start by naming a flag or a checkpoint are written for the user too.
+  return e instanceof OptionError || USER_ERRORS.has(e.name) || /^(--[a-z_]+|checkpoint )/.test(e.message) ||
     e instanceof Deno.errors.NotFound;
 }
 

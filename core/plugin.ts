@@ -70,6 +70,11 @@ export interface LabelStrategy {
   name: string;
   /** Whether the strategy needs a teacher snapshot at all. */
   needsTeacher: boolean;
+  /**
+   * Whether `build` reads `view.labelled` (the task's own labelled rows seen by the teacher). When it
+   * returns false the trainer skips that inference pass and leaves `labelled` empty. Default: true.
+   */
+  needsLabelled?: (options: Options) => boolean;
   build?(view: TeacherView, ctx: StrategyContext): TargetSet | Promise<TargetSet>;
 }
 

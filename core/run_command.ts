@@ -16,6 +16,7 @@ import { runTraining, type TrainSummary } from "./train/trainer.ts";
 import type { CheckpointIO, TrainState } from "./train/checkpoint_io.ts";
 import type { TeacherTargets } from "./train/teacher.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
+import { type SynthDifficulty, synthDifficulty } from "../datasets/synth_faces.ts";
 import { buildModel, recalibrateBatchNorm } from "../models/mod.ts";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
 import { loadInitWeights } from "../models/init_weights.ts";
@@ -73,6 +74,7 @@ export async function loadRunData(
     compatSplit: bool(o, "compat"),
     skipBadSamples: bool(o, "skip_bad_samples"),
     log,
+    difficulty: parseDifficulty(o.synth_difficulty),
   };
   const sets: ImageSet[] = [];
   const hidden = new Map<string, HiddenTruth | null>();
@@ -84,6 +86,26 @@ export async function loadRunData(
     hidden.set(name, await loadHiddenTruth(name, loadOpts));
   }
   return { sets, hidden };
+}
+
+/** `--synth_difficulty=knob=value,...` -> overrides of the synthetic faces' nuisance knobs. */
+export function parseDifficulty(v: unknown): Partial<SynthDifficulty> | undefined {
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  const known = Object.keys(synthDifficulty("synth-emotion"));
+  const out: Record<string, number> = {};
+  for (const item of v as string[]) {
+    const m = /^([A-Za-z]+)=([0-9.eE+-]+)$/.exec(item);
+    const value = m ? Number(m[2]) : NaN;
+    if (!m || !known.includes(m[1]) || !Number.isFinite(value) || value < 0) {
+      throw new OptionError(
+        `--synth_difficulty: got "${item}", expected knob=value with value >= 0 and knob one of ${
+          known.join(", ")
+        }`,
+      );
+    }
+    out[m[1]] = value;
+  }
+  return out as Partial<SynthDifficulty>;
 }
 
 /** An empty split, or a class that is evaluated but never trained, stops the run before it starts. */
@@ -177,7 +199,11 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const o = run.options;
   const quiet = bool(o, "quiet");
-  const backend = await initBackend({ backend: String(o.backend ?? "auto") as BackendName, quiet });
+  const backend = await initBackend({
+    backend: String(o.backend ?? "auto") as BackendName,
+    quiet,
+    autoWebgpu: o.model === "vggFace",
+  });
   const { sets, hidden } = await loadRunData(run, log);
   hooks.afterLoad?.(sets);
   const heads = headsOf(sets);

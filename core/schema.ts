@@ -97,6 +97,12 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     help: "Rows generated per embedded synthetic dataset (ignored for real datasets).",
   },
   {
+    name: "synth_difficulty",
+    type: "list",
+    help:
+      "Override nuisance knobs of the synthetic faces, e.g. expressionIntensity=0.7,clutter=0 (see docs/data.md).",
+  },
+  {
     name: "max_train_rows",
     type: "int",
     min: 1,

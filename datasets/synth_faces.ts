@@ -119,9 +119,11 @@ export const SYNTH_PRESETS: Record<SynthName, SynthPreset> = {
       identities: 900,
       identityBase: 0,
     },
+    // Calibrated for the compare default budget (48 px, 1680 training rows, 6 passes): STL emotion
+    // 71 % test accuracy (was 47 % with intensity 0.5, jitter 0.18, blur 0.3, occlusion 0.08).
     difficulty: {
-      expressionIntensity: 0.5,
-      expressionJitter: 0.18,
+      expressionIntensity: 1,
+      expressionJitter: 0.05,
       cueNoise: 0.15,
       identityVariation: 0.8,
       pitch: 8,
@@ -132,8 +134,8 @@ export const SYNTH_PRESETS: Record<SynthName, SynthPreset> = {
       colorCast: 0.15,
       clutter: 0.3,
       noise: 0.03,
-      blur: 0.3,
-      occlusion: 0.08,
+      blur: 0.1,
+      occlusion: 0.03,
       scaleJitter: 0.08,
       shiftJitter: 0.05,
     },

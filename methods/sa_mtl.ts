@@ -15,6 +15,17 @@ const factors = {
   is_pesudo_distribution: true,
 };
 
+// The seed README's hy-zpg line (soft): interpolation on, cluster_k 4.
+const SOFT = {
+  ...factors,
+  is_interpolation: true,
+  selection_threshold: 0,
+  interpolation_weights: 0,
+  density_t: 0.6,
+  cluster_k: 4,
+  distill_t: 2,
+};
+
 const saMtl: MethodPlugin = {
   name: "sa-mtl",
   aliases: ["SA-MTL", "MTL-SA"],
@@ -25,25 +36,8 @@ const saMtl: MethodPlugin = {
   loss: { terms: [] },
   options: SA_MTL_OPTIONS,
   presets: {
-    // The seed README's hy-zpg line (soft): interpolation on, cluster_k 4.
-    default: {
-      ...factors,
-      is_interpolation: true,
-      selection_threshold: 0,
-      interpolation_weights: 0,
-      density_t: 0.6,
-      cluster_k: 4,
-      distill_t: 2,
-    },
-    soft: {
-      ...factors,
-      is_interpolation: true,
-      selection_threshold: 0,
-      interpolation_weights: 0,
-      density_t: 0.6,
-      cluster_k: 4,
-      distill_t: 2,
-    },
+    default: SOFT,
+    soft: SOFT,
     // The bcmi SA-MTL README line (hard): selection at the 0.8 quantile, cluster_k 3.
     hard: {
       ...factors,

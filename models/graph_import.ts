@@ -14,6 +14,7 @@
  * images directly; `"graph"` keeps the graph's scale.
  * @module
  */
+import { EMOTION7_LABELS } from "../datasets/label_spaces.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfc from "@tensorflow/tfjs-converter";
 import { fileURLToPath } from "node:url";
@@ -29,15 +30,7 @@ export const HUMAN_EMOTION_MODEL: string = fileURLToPath(
 );
 
 /** Class order of the FER2013 model (oarriaga / human). */
-export const FER2013_GRAPH_LABELS: readonly string[] = [
-  "angry",
-  "disgust",
-  "fear",
-  "happy",
-  "sad",
-  "surprise",
-  "neutral",
-];
+export const FER2013_GRAPH_LABELS: readonly string[] = EMOTION7_LABELS;
 
 /** Synonyms so FER+ style names (happiness, anger, …) find their FER2013 channel. */
 const SYNONYMS: Record<string, string> = {

@@ -281,7 +281,7 @@ Deno.test("loaders read each dataset's own format", async (t) => {
       6,
       "test",
     ]]);
-    assert.match(reasons(r), /Training\/x\/d\.png: unknown label folder 'x'/);
+    assert.match(reasons(r), /Training\/x\/d\.png: unknown class folder 'x'/);
   });
   await t.step("ferplus: vote CSV with pixels from fer2013.csv", async () => {
     const d = join(root, "ferplus_votes");

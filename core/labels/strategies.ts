@@ -270,6 +270,7 @@ function distilledVectors(view: TeacherView, ctx: StrategyContext): Float32Array
 export const distilledStrategy: LabelStrategy = {
   name: "distilled",
   needsTeacher: true,
+  needsLabelled: () => false,
   build(view: TeacherView, ctx: StrategyContext): TargetSet {
     return distilledTargets(distilledVectors(view, ctx), view.task.classes);
   },
@@ -279,6 +280,7 @@ export const distilledStrategy: LabelStrategy = {
 export const pseudoStrategy: LabelStrategy = {
   name: "pseudo",
   needsTeacher: true,
+  needsLabelled: () => false,
   build(view: TeacherView, ctx: StrategyContext): TargetSet {
     const C = view.task.classes;
     const { labels, confidence } = pseudoLabels(view.probs, C);
@@ -309,6 +311,8 @@ export const pseudoStrategy: LabelStrategy = {
 export const weightedPseudoStrategy: LabelStrategy = {
   name: "weighted-pseudo",
   needsTeacher: true,
+  // Only the distribution factor compares the pseudo set with the labelled set.
+  needsLabelled: (o) => o.is_pesudo_distribution === true && o.is_distilled !== true,
   build(view: TeacherView, ctx: StrategyContext): TargetSet {
     if (view.labelled.features.length !== view.labelled.n * view.d) {
       throw new RangeError(

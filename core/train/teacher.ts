@@ -88,8 +88,9 @@ async function teacherView(args: {
   const lp: Float32Array[] = [];
   const lo: Partial<Record<TaskName, Float32Array[]>> = {};
   let ln = 0;
+  const wantLabelled = opts.strategy.needsLabelled?.(opts.ctx.options) ?? true;
   for (const other of opts.all) {
-    if (!labelsTask(other, task.name)) continue;
+    if (!wantLabelled || !labelsTask(other, task.name)) continue;
     const p = await args.predict(other);
     const orows = opts.trainRows.get(other.name)!;
     const lab = other.labels[task.name]!;
@@ -182,8 +183,8 @@ function scoreAgainstTruth(args: {
   }
 }
 
-function concatF(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+function concatArrays<T extends Float32Array | Int32Array>(parts: T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);
@@ -192,12 +193,10 @@ function concatF(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+function concatF(parts: Float32Array[]): Float32Array {
+  return concatArrays(parts, (n) => new Float32Array(n));
+}
+
 function concatI(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatArrays(parts, (n) => new Int32Array(n));
 }

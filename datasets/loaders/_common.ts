@@ -212,3 +212,42 @@ export function classId(s: string | undefined, classes: number): number | undefi
   const v = Number(t);
   return v < classes ? v : undefined;
 }
+
+/** Options of {@link scanClassFolders}. */
+export interface ClassFolderScan {
+  /** Dataset root (for `where` labels). */
+  root: string;
+  /** Folder holding one sub-folder per class. */
+  dir: string;
+  split: SplitName;
+  /** Class id of a folder name, or undefined for an unknown folder. */
+  classOf: (folder: string) => number | undefined;
+  items: PrepItem[];
+  skipped: SkippedRow[];
+  /** Reject blank images at prep time. */
+  rejectBlank?: boolean;
+}
+
+/** Walk `dir/<class>/<image>` and add one emotion item per image (unknown class folders are skipped). */
+export async function scanClassFolders(opts: ClassFolderScan): Promise<void> {
+  const { root, dir, split, items, skipped } = opts;
+  for (const cls of await sortedEntries(dir)) {
+    if (!cls.isDirectory) continue;
+    const emotion = opts.classOf(cls.name);
+    for (const f of await sortedEntries(join(dir, cls.name))) {
+      if (!f.isFile || !isImageName(f.name)) continue;
+      const path = join(dir, cls.name, f.name);
+      if (emotion === undefined) {
+        skipped.push({ where: where(root, path), reason: `unknown class folder '${cls.name}'` });
+        continue;
+      }
+      items.push({
+        where: where(root, path),
+        source: { kind: "file", path },
+        labels: { emotion },
+        split,
+        ...(opts.rejectBlank ? { rejectBlank: true } : {}),
+      });
+    }
+  }
+}

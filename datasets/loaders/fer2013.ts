@@ -17,11 +17,10 @@ import {
   firstDir,
   firstFile,
   isDir,
-  isImageName,
   type PrepItem,
+  scanClassFolders,
   type ScanResult,
   type SkippedRow,
-  sortedEntries,
   type SplitName,
   streamLines,
   where,
@@ -124,25 +123,15 @@ async function scanFolders(root: string, base: string): Promise<ScanResult> {
   for (const [usage, split] of Object.entries(FER_USAGE_SPLIT)) {
     const dir = join(base, usage);
     if (!(await isDir(dir))) continue;
-    for (const cls of await sortedEntries(dir)) {
-      if (!cls.isDirectory) continue;
-      const emotion = classId(cls.name, EMOTION7_LABELS.length);
-      for (const f of await sortedEntries(join(dir, cls.name))) {
-        if (!f.isFile || !isImageName(f.name)) continue;
-        const path = join(dir, cls.name, f.name);
-        if (emotion === undefined) {
-          skipped.push({ where: where(root, path), reason: `unknown label folder '${cls.name}'` });
-          continue;
-        }
-        items.push({
-          where: where(root, path),
-          source: { kind: "file", path },
-          labels: { emotion },
-          split,
-          rejectBlank: true,
-        });
-      }
-    }
+    await scanClassFolders({
+      root,
+      dir,
+      split,
+      classOf: (name) => classId(name, EMOTION7_LABELS.length),
+      items,
+      skipped,
+      rejectBlank: true,
+    });
   }
   return {
     layout: `unpacked folders ${where(root, base) || "."}/{Training,PublicTest,PrivateTest}/<0-6>/`,

@@ -10,10 +10,9 @@ import { join } from "node:path";
 import {
   type DatasetLoader,
   firstDir,
-  isImageName,
   type PrepItem,
+  scanClassFolders,
   type SkippedRow,
-  sortedEntries,
   type SplitName,
   where,
 } from "./_common.ts";
@@ -58,24 +57,14 @@ export const sfewLoader: DatasetLoader = {
       const dir = await partDir(root, part);
       if (!dir) continue;
       found.push(where(root, dir));
-      for (const cls of await sortedEntries(dir)) {
-        if (!cls.isDirectory) continue;
-        const emotion = SFEW_CLASSES[cls.name.toLowerCase()];
-        for (const f of await sortedEntries(join(dir, cls.name))) {
-          if (!f.isFile || !isImageName(f.name)) continue;
-          const path = join(dir, cls.name, f.name);
-          if (emotion === undefined) {
-            skipped.push({ where: where(root, path), reason: `unknown class folder '${cls.name}'` });
-            continue;
-          }
-          items.push({
-            where: where(root, path),
-            source: { kind: "file", path },
-            labels: { emotion },
-            split,
-          });
-        }
-      }
+      await scanClassFolders({
+        root,
+        dir,
+        split,
+        classOf: (name) => SFEW_CLASSES[name.toLowerCase()],
+        items,
+        skipped,
+      });
     }
     if (found.length === 0) return undefined;
     return { layout: `class folders ${found.join(" + ")}`, items, skipped };
