@@ -175,7 +175,7 @@ export async function resolveRun(
         { heading: "Common", specs: COMMON_OPTIONS },
         { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
         { heading: "Original scripts (reference-spec section 1)", specs: SEED_OPTIONS },
-      ], options),
+      ], { ...options, help: false }),
     );
     return null;
   }

@@ -181,3 +181,42 @@ export default p;`,
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("every seed README training line runs end to end when pointed at the synthetic data", async (t) => {
+  const { executeRun } = await import("../core/run_command.ts");
+  const { parseCsv } = await import("../core/csv.ts");
+  const root = await Deno.makeTempDir({ prefix: "seed_lines_" });
+  const small = [
+    "--model=mini_xception",
+    "--epoch=2",
+    "--image_size=32",
+    "--train_size=100",
+    "--batch_size=16",
+    "--quiet",
+  ];
+  for (let i = 0; i < EXPECTED.length; i++) {
+    const [task, args] = translate(lines[i]);
+    const want = EXPECTED[i];
+    const data = want.method === "stl"
+      ? [`--dataset=${want.datasets[0] === "aflw" ? "synth-pose" : "synth-emotion"}`]
+      : ["--dataset_emotion=synth-emotion", "--dataset_pose=synth-pose"];
+    await t.step(`${task}: ${want.method}`, async () => {
+      const out = `${root}/${i}`;
+      const run = await resolveRun(task, [...args, ...data, ...small, `--out=${out}`], { print: () => {} });
+      assert.equal(run?.plugin.name, want.method);
+      const res = await executeRun(run!, () => {});
+      assert.equal(res.summary?.epochs, 2);
+      const rows = parseCsv(await Deno.readTextFile(`${out}/log.csv`)).rows;
+      assert.equal(rows.length, 2);
+      if (want.method === "sa-mtl") {
+        // The pseudo-label statistics of every outer epoch: histogram, mean weight, kept fraction, accuracy.
+        const pre = "pose/synth-emotion/train/";
+        for (const k of ["mean_weight", "kept_fraction", "pseudo_acc", "hist_0"]) {
+          assert.ok(rows[0][pre + k] !== "", `${pre + k} logged`);
+        }
+        assert.ok(rows[1]["emotion/synth-pose/train/pseudo_acc"] !== "");
+      }
+    });
+  }
+  await Deno.remove(root, { recursive: true });
+});

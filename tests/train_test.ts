@@ -195,3 +195,38 @@ Deno.test("a short run's evaluation is not at chance (BatchNorm statistics recal
   assert.ok(acc > 0.3, `digit test accuracy ${acc} is near chance (0.1)`);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("run --config=RUN/config.json reruns a past run exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  const first = await train("sa-mtl", ["--epoch=2", "--seed=3", "--preset=hard", `--out=${dir}/a`]);
+  const again = await resolveRun("run", [`--config=${dir}/a/config.json`, `--out=${dir}/b`], {
+    print: () => {},
+  });
+  assert.equal(again?.plugin.name, "sa-mtl");
+  assert.equal(again?.options.selection_threshold, 0.8);
+  const second = await executeRun(again!, quietLog);
+  assert.deepEqual(second.summary!.test, first.summary!.test);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("early stopping and LR reduction act at the outer-epoch level", async () => {
+  const dir = await Deno.makeTempDir();
+  // lr 0: the validation loss cannot improve after the first epoch.
+  const stop = await train("all-in-one", [
+    "--epoch=6",
+    "--lr=0",
+    "--early_stopping",
+    "--patience=1",
+    `--out=${dir}/s`,
+  ]);
+  assert.equal((await readLog(`${dir}/s`)).length, 2, "stopped after patience 1");
+  assert.equal(stop.summary!.epochs, 6);
+  await train("all-in-one", ["--epoch=3", "--lr=1e-9", "--reduce_lr", "--patience=1", `--out=${dir}/r2`]);
+  const lrs2 = (await readLog(`${dir}/r2`)).map((r) => Number(r.lr));
+  assert.equal(lrs2[0], 1e-9);
+  assert.ok(
+    Math.abs(lrs2[2] - 1e-10) < 1e-15,
+    `the LR was reduced once validation stalled: ${lrs2.join(", ")}`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
