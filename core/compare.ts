@@ -15,7 +15,7 @@ import { bool, num, OptionError, type Options, type OptionSpec } from "./options
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
 import { discoverPlugins } from "./registry.ts";
 import type { MethodPlugin } from "./plugin.ts";
-import { DATASET_TASKS } from "./entries.ts";
+import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "./csv.ts";
 import type { CompareResults, CurvePoint, RunResult, TaskResult } from "./report/results.ts";
 import { writeReport } from "./report/mod.ts";
@@ -137,7 +137,7 @@ export function planRuns(
   for (let s = 1; s <= p.seeds; s++) {
     if (wanted("stl")) {
       for (const ds of p.datasets) {
-        for (const task of DATASET_TASKS[ds] ?? []) {
+        for (const task of datasetTaskNames(ds)) {
           const dir = join(opts.outDir, "runs", `stl-${task}-seed${s}`);
           runs.push({
             method: "stl",

@@ -7,22 +7,16 @@
  */
 import { bool, num, OptionError, type Options } from "./options.ts";
 import type { TaskName } from "./types.ts";
+import { datasetTasks } from "../datasets/mod.ts";
 
-/** Tasks each known dataset labels. */
-export const DATASET_TASKS: Record<string, TaskName[]> = {
-  expw: ["emotion"],
-  ferplus: ["emotion"],
-  fer2013: ["emotion"],
-  sfew: ["emotion"],
-  aflw: ["pose"],
-  adience: ["gender", "age"],
-  imdb: ["gender"],
-  "synth-emotion": ["emotion"],
-  "synth-pose": ["pose"],
-  "synth-age-gender": ["gender", "age"],
-  "digits-rot-a": ["digit"],
-  "digits-rot-b": ["rotation"],
-};
+/** Tasks a dataset labels (empty for an unknown name; the dataset loader reports that one). */
+export function datasetTaskNames(name: string): TaskName[] {
+  try {
+    return datasetTasks(name).map((t) => t.name);
+  } catch {
+    return [];
+  }
+}
 
 /** STL `--task_type` codes (spec 1.2). */
 export const TASK_TYPE_CODES: Record<number, TaskName> = { 0: "emotion", 1: "age", 5: "pose", 10: "gender" };
@@ -254,7 +248,7 @@ export function entryFor(name: string): EntryTask {
 /** The STL task from `--task` or `--task_type`, repaired against the dataset (seed README B30). */
 export function stlTask(o: Options, warnings: string[]): TaskName {
   const ds = String(o.dataset);
-  const labelled = DATASET_TASKS[ds] ?? [];
+  const labelled = datasetTaskNames(ds);
   let task: TaskName;
   if (typeof o.task === "string") task = o.task as TaskName;
   else {

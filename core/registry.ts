@@ -95,6 +95,3 @@ export function findPlugin(plugins: MethodPlugin[], name: string): MethodPlugin 
     }`,
   );
 }
-
-/** Also export a path helper for tests that write plugins to temp folders. */
-export { fileUrl as pluginFileUrl };

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendInfo, type BackendName, initBackend } from "./backend.ts";
 import { writeJsonAtomic } from "./fs.ts";
-import { bool, num, OptionError, type Options } from "./options.ts";
+import { bool, num, OptionError } from "./options.ts";
 import type { ResolvedRun } from "./commands.ts";
 import { channelsFor } from "./commands.ts";
 import type { HiddenTruth, ImageSet, MultiTaskModel, TaskSpec } from "./types.ts";
@@ -319,6 +319,3 @@ async function ensureFreshDir(dir: string): Promise<void> {
   }
   await Deno.mkdir(dir, { recursive: true });
 }
-
-/** Options as stored in config.json (for `--config`). */
-export type StoredOptions = Options;

@@ -126,7 +126,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     order: o.shuffle === "batches" ? "fixed" : "shuffle",
     augment: bool(o, "is_augmentation"),
   });
-  const evalCols = await evalColumnNames(spec);
+  const evalCols = evalColumnNames(spec);
   const runLog = new RunLog(spec.outDir, evalCols);
   let start = 0;
   let startBatch = 0;
@@ -153,7 +153,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
     await spec.checkpoints.restoreOptimizer(optimizer);
     model.setTrunkTrainable(start >= freezeUntil);
-    const dropped = await runLog.truncateFrom(start + (startBatch > 0 ? 0 : 0));
+    const dropped = await runLog.truncateFrom(start);
     if (dropped > 0) spec.log(`resume: dropped ${dropped} log row(s) written after the checkpoint`);
   } else {
     await runLog.init();
@@ -413,7 +413,7 @@ async function writeConfusions(dir: string, t: number, entries: EvalEntry[], mod
   }
 }
 
-async function evalColumnNames(spec: TrainSpec): Promise<string[]> {
+function evalColumnNames(spec: TrainSpec): string[] {
   const cols: string[] = [];
   for (const s of spec.sets) {
     for (const t of s.tasks) {
@@ -446,7 +446,7 @@ async function evalColumnNames(spec: TrainSpec): Promise<string[]> {
     }
   }
   cols.push("lr", "images_seen", "skipped_batches", "time_s");
-  return await Promise.resolve(cols);
+  return cols;
 }
 
 function pct(v: number): string {
