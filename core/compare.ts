@@ -17,7 +17,8 @@ import { discoverPlugins } from "./registry.ts";
 import type { MethodPlugin } from "./plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "./csv.ts";
-import type { CompareResults, CurvePoint, RunResult, TaskResult } from "./report/results.ts";
+import type { CompareResults, RunResult, TaskResult } from "./report/results.ts";
+import { curvesFromLog } from "./report/results.ts";
 import { writeReport } from "./report/mod.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
@@ -206,15 +207,8 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
   const cfg = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
   const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
   const log = parseCsv(await Deno.readTextFile(join(dir, "log.csv")), join(dir, "log.csv"));
-  const curves: CurvePoint[] = [];
-  for (const row of log.rows) {
-    const epoch = Number(row.epoch);
-    for (const [k, v] of Object.entries(row)) {
-      const parts = k.split("/");
-      if (parts.length !== 4 || v === "" || !Number.isFinite(Number(v))) continue;
-      curves.push({ epoch, split: parts[2], metric: k, value: Number(v) });
-    }
-  }
+  // Non-finite values (a task without a pseudo-label score that epoch) stay out of the curves.
+  const curves = curvesFromLog(log.rows).filter((c) => Number.isFinite(c.value));
   const results: TaskResult[] = [];
   for (const [k, v] of Object.entries(summary.test as Record<string, number>)) {
     const [task, dataset, , metric] = k.split("/");
