@@ -38,29 +38,53 @@ export type {
   LossContext,
   LossTerm,
   MethodPlugin,
+  MethodRole,
+  ScriptSelector,
   StrategyContext,
   TargetSet,
   TeacherView,
 } from "./core/plugin.ts";
-export { OptionError, type Options, type OptionSpec, type OptionValue } from "./core/options.ts";
+export {
+  OptionError,
+  type OptionReader,
+  optionReader,
+  type Options,
+  type OptionSpec,
+  type OptionValue,
+} from "./core/options.ts";
 
 // Running methods.
-export { discoverPlugins, findPlugin, loadPluginFile } from "./core/registry.ts";
-export { type ResolvedRun, resolveRun } from "./core/commands.ts";
-export { executeRun, type RunHooks, type RunOutcome } from "./core/run_command.ts";
-export { runTraining, type TrainSpec, type TrainSummary } from "./core/train/trainer.ts";
-export { runCompare } from "./core/compare.ts";
-export { main } from "./core/main.ts";
-export { parseArgs } from "./core/cli.ts";
-export { type BackendInfo, type BackendName, initBackend } from "./core/backend.ts";
+export { discoverPlugins, findPlugin, loadPluginFile } from "./runner/registry.ts";
+export { type ResolvedRun, resolveRun } from "./runner/commands.ts";
+export { executeRun, type RunHooks, type RunOutcome } from "./runner/run_command.ts";
+export { runTraining, type TrainSpec, type TrainSummary } from "./runner/train/trainer.ts";
+export { runCompare } from "./runner/compare.ts";
+export { main } from "./runner/main.ts";
+export { parseArgs } from "./runner/cli.ts";
+export { type BackendInfo, type BackendName, initBackend } from "./runner/backend.ts";
 export { Rng } from "./core/rng.ts";
 
 // Building blocks for plugins.
 export * as labels from "./core/labels/mod.ts";
-export { BASELINE_OPTIONS, dcnApStrategy, lelLtnStrategy } from "./core/baseline_strategies.ts";
-export { l21NormTerm, nuclearNormTerm, traceTerm } from "./core/regularizers.ts";
+export {
+  checkView,
+  PASSES_PER_REFRESH_OPTION,
+  passesPerRefresh,
+  pseudoTargetMode,
+  pseudoTargets,
+} from "./core/labels/pseudo_targets.ts";
+export {
+  L21_OPTIONS,
+  l21NormTerm,
+  MANIFOLD_OPTION,
+  NUCLEAR_OPTIONS,
+  nuclearNormTerm,
+  TRACE_OPTIONS,
+  traceTerm,
+} from "./core/regularizers.ts";
+export { mrfRefine } from "./core/mrf.ts";
 export { labelEmbeddingExtension } from "./core/label_embedding.ts";
-export { maskedCrossEntropy } from "./core/train/loss.ts";
+export { maskedCrossEntropy } from "./core/loss.ts";
 
 // Datasets and models.
 export { datasetTasks, loadDataset, loadHiddenTruth } from "./datasets/mod.ts";
@@ -74,4 +98,4 @@ export {
 } from "./models/mod.ts";
 
 // Reports.
-export { writeReport } from "./core/report/mod.ts";
+export { writeReport } from "./runner/report/mod.ts";

@@ -8,8 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs as nodeParseArgs } from "node:util";
-import { resolveRun } from "../core/commands.ts";
-import { executeRun } from "../core/run_command.ts";
+import { resolveRun } from "../runner/commands.ts";
+import { executeRun } from "../runner/run_command.ts";
 
 interface Sample {
   epoch: number;

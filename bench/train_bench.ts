@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { type BackendInfo, initBackend, parseBackendName } from "../core/backend.ts";
+import { type BackendInfo, initBackend, parseBackendName } from "../runner/backend.ts";
 import { buildModel } from "../models/mod.ts";
 import type { BackboneName, TaskSpec } from "../core/types.ts";
 import {

@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../core/backend.ts";
-import { trainStep } from "../core/train/step.ts";
+import { initBackend } from "../runner/backend.ts";
+import { trainStep } from "../runner/train/step.ts";
 import { buildModel } from "../models/mod.ts";
 import type { TaskSpec } from "../core/types.ts";
 

@@ -5,9 +5,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../core/backend.ts";
+import { initBackend } from "../runner/backend.ts";
 import { buildModel } from "../models/build.ts";
-import { maskedCrossEntropy } from "../core/train/loss.ts";
+import { maskedCrossEntropy } from "../core/loss.ts";
 
 const want = (Deno.args[0] ?? "webgpu") as "webgpu" | "wasm" | "cpu";
 const t0 = performance.now();

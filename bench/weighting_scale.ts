@@ -10,7 +10,7 @@
  * @module
  */
 import { saMtlTargets } from "../core/labels/mod.ts";
-import { readSaMtlSettings } from "../core/labels/strategies.ts";
+import { readSaMtlSettings } from "../methods/sa_mtl.ts";
 import { Rng } from "../core/rng.ts";
 
 const D = 128, C = 5, K = 4;

@@ -97,6 +97,23 @@ export interface LossTerm {
   compute(ctx: LossContext): tf.Scalar;
 }
 
+/** A method's part in a comparison: the single-task reference, a baseline, or the proposed method. */
+export type MethodRole = "reference" | "baseline" | "proposed";
+
+/**
+ * How one of the original scripts' flag combinations selects this method. The runner asks every
+ * plugin that names a script and runs the highest-ranked one whose `when` holds; a selector without
+ * `when` is the script's fallback (it runs when no flag selects anything, with a warning).
+ */
+export interface ScriptSelector {
+  /** Script family id, e.g. `alternative` (ALTERNATIVE_*.py) or `confusion` (CONFUSION_EP_multitask.py). */
+  script: string;
+  /** Whether the resolved options select this method. */
+  when?: (options: Options) => boolean;
+  /** Higher wins when several selectors hold (the original scripts' if-chain order). */
+  rank?: number;
+}
+
 /** The method plugin contract. */
 export interface MethodPlugin {
   /** kebab-case id used by `deno task NAME` and `deno task run NAME`. */
@@ -117,4 +134,8 @@ export interface MethodPlugin {
   extendModel?: (options: Options) => ModelExtension | undefined;
   /** Optional validation of option combinations; throw an OptionError to refuse. */
   validate?: (options: Options) => void;
+  /** The method's part in a comparison (default `baseline`). */
+  role?: MethodRole;
+  /** Which original scripts' flags select this method (see {@link ScriptSelector}). */
+  selectedBy?: ScriptSelector[];
 }

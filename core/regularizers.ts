@@ -12,14 +12,91 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core alone registers no gradient functions; the tfjs-layers bundle registers all of them.
 import "@tensorflow/tfjs-layers";
 import type { LossContext, LossTerm } from "./plugin.ts";
-import { bool, OptionError, type Options } from "./options.ts";
+import { bool, OptionError, type Options, type OptionSpec } from "./options.ts";
 
-/** Default coefficients (also declared in `BASELINE_OPTIONS`). */
+/** Default coefficients (declared in {@link L21_OPTIONS}, {@link TRACE_OPTIONS}, {@link NUCLEAR_OPTIONS}). */
 export const REGULARIZER_DEFAULTS = {
   lnorm_weight: 1e-4,
   trace_weight: 1e-3,
   nuclear_weight: 1e-4,
 } as const;
+
+/** `--is_lnorm` and `--lnorm_weight`: the l2,1 term of {@link l21NormTerm}. */
+export const L21_OPTIONS: OptionSpec[] = [
+  {
+    name: "is_lnorm",
+    type: "boolean",
+    default: false,
+    help: "add the l2,1 norm of the shared feature kernel (SFSMR, SLRM)",
+    group: "seed",
+  },
+  {
+    name: "lnorm_weight",
+    type: "float",
+    default: REGULARIZER_DEFAULTS.lnorm_weight,
+    min: 0,
+    max: 10,
+    help: "coefficient of the l2,1 norm",
+  },
+];
+
+/** `--is_trace_norm` and `--trace_weight`: the Laplacian term of {@link traceTerm}. */
+export const TRACE_OPTIONS: OptionSpec[] = [
+  {
+    name: "is_trace_norm",
+    type: "boolean",
+    default: false,
+    help: "add the graph-Laplacian term tr(PᵀLP)/B on each batch (SFSMR, SLRM)",
+    group: "seed",
+  },
+  {
+    name: "trace_weight",
+    type: "float",
+    default: REGULARIZER_DEFAULTS.trace_weight,
+    min: 0,
+    max: 10,
+    help: "coefficient of the Laplacian term",
+  },
+];
+
+/** `--is_nuclear_norm` and `--nuclear_weight`: the nuclear-norm term of {@link nuclearNormTerm}. */
+export const NUCLEAR_OPTIONS: OptionSpec[] = [
+  {
+    name: "is_nuclear_norm",
+    type: "boolean",
+    default: false,
+    help: "add the nuclear norm of the stacked task-head kernels (SLRM)",
+    group: "seed",
+  },
+  {
+    name: "nuclear_weight",
+    type: "float",
+    default: REGULARIZER_DEFAULTS.nuclear_weight,
+    min: 0,
+    max: 10,
+    help: "coefficient of the nuclear norm",
+  },
+];
+
+/**
+ * `--is_manifold`: the original manifold script's switch for the features and predictions its terms
+ * read. The manifold methods always read them, so the flag is implied; it stays declared so the
+ * original command lines run, and `--is_manifold=False` is refused by {@link requireManifold}.
+ */
+export const MANIFOLD_OPTION: OptionSpec = {
+  name: "is_manifold",
+  type: "boolean",
+  default: true,
+  help: "manifold outputs (features + predictions) for the regularisers; implied by this method",
+  group: "seed",
+};
+
+/** Refuse `--is_manifold=False` for a method whose terms need the manifold outputs. */
+export function requireManifold(o: Options, method: string): void {
+  if (o.is_manifold === false) {
+    throw new OptionError(`--is_manifold=False: ${method} always reads the manifold outputs (drop the flag)`);
+  }
+}
 
 /** Coefficient of a flag-gated term: 0 when the flag is off, else the weight (default when unset). */
 function gatedCoefficient(o: Options, flag: string, key: string, fallback: number): number {

@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { Image } from "imagescript";
-import { TextPainter } from "../demo/draw.ts";
+import { TextPainter } from "../core/text_painter.ts";
 import { stringifyCsv } from "../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import type { TaskName, TaskSpec } from "../core/types.ts";

@@ -6,10 +6,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { type BackendName, initBackend } from "../core/backend.ts";
-import { formatHelp, parseArgs, resolveOptions } from "../core/cli.ts";
+import { type BackendName, initBackend } from "../runner/backend.ts";
+import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
-import { COMMON_OPTIONS } from "../core/schema.ts";
+import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { type FaceDetector, loadDetector } from "./detect.ts";
 import { listRuns, loadRunPredictor, type Predictor, readRunConfig, TRAIN_HINT } from "./predictor.ts";
 

@@ -7,9 +7,8 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { preprocessPixels, type RgbaImage } from "../datasets/preprocess.ts";
-import type { Options } from "../core/options.ts";
-import type { BackboneName, ModelExtension, MultiTaskModel, TaskSpec } from "../core/types.ts";
-import { buildModel, loadCheckpoint } from "../models/mod.ts";
+import type { MultiTaskModel, TaskSpec } from "../core/types.ts";
+import { openRun } from "../runner/run_config.ts";
 
 /** Per-task class probabilities for a batch: n*C floats per task, row-major. */
 export type Probabilities = Record<string, Float32Array>;
@@ -138,95 +137,17 @@ export function predictFaces(predictors: Predictor[], crops: RgbaImage[]): HeadP
   return out;
 }
 
-/** The parts of a run's `config.json` that the demos read. */
-export interface RunConfig {
-  /** Method plugin name (selects a model extension). */
-  method?: string;
-  /** Options of the run (model, image_size, seed, ...). */
-  options: Options;
-  /** Heads with their label names. */
-  tasks: TaskSpec[];
-}
-
-/** Read and check a run's `config.json`; errors name the file and field. */
-export async function readRunConfig(runDir: string): Promise<RunConfig> {
-  const path = join(runDir, "config.json");
-  let cfg: RunConfig;
-  try {
-    cfg = JSON.parse(await Deno.readTextFile(path)) as RunConfig;
-  } catch (e) {
-    throw new Error(`--run=${runDir}: cannot read ${path} (${(e as Error).message.split("\n")[0]})`);
-  }
-  if (typeof cfg !== "object" || cfg === null || typeof cfg.options !== "object" || cfg.options === null) {
-    throw new Error(`${path}: no "options" object`);
-  }
-  if (!Array.isArray(cfg.tasks) || cfg.tasks.length === 0) throw new Error(`${path}: no "tasks" list`);
-  for (const t of cfg.tasks) {
-    if (typeof t.name !== "string" || !(t.classes > 0) || !Array.isArray(t.labels)) {
-      throw new Error(`${path}: each task needs name, classes and labels (got ${JSON.stringify(t)})`);
-    }
-  }
-  if (typeof cfg.options.model !== "string") throw new Error(`${path}: options.model is missing`);
-  if (typeof cfg.options.image_size !== "number") throw new Error(`${path}: options.image_size is missing`);
-  return cfg;
-}
-
-/** Input channels of a backbone (as in training: only VGGFace reads BGR). */
-export function channelsOf(model: string): 1 | 3 {
-  return model === "vggFace" ? 3 : 1;
-}
+export { readRunConfig, type RunConfig } from "../runner/run_config.ts";
 
 /** Options of {@link loadRunPredictor}. */
 export interface RunPredictorOptions {
   /** `best` (default) or `last`. */
   checkpoint?: "best" | "last";
-  /** A model extension to rebuild the run's graph (default: the run's method plugin's, when it has one). */
-  extension?: ModelExtension | null;
 }
 
-async function pluginExtension(cfg: RunConfig): Promise<{ ext?: ModelExtension; note?: string }> {
-  if (!cfg.method) return {};
-  try {
-    // Only methods that add layers need their plugin; the registry is imported lazily.
-    const { discoverPlugins, findPlugin } = await import("../core/registry.ts");
-    const plugin = findPlugin(await discoverPlugins(), cfg.method);
-    return { ext: plugin.extendModel?.(cfg.options) };
-  } catch (e) {
-    // Most methods add no layers, so the model can still be built; a mismatch shows at load time.
-    return { note: `method plugin "${cfg.method}" not loaded: ${(e as Error).message.split("\n")[0]}` };
-  }
-}
-
-/** Load a run's model and checkpoint as a {@link Predictor}. */
+/** Load a run's model and checkpoint as a {@link Predictor} (rebuilt by the run-configuration module). */
 export async function loadRunPredictor(runDir: string, opts: RunPredictorOptions = {}): Promise<Predictor> {
-  const cfg = await readRunConfig(runDir);
-  const o = cfg.options;
-  const size = o.image_size as number;
-  const found = opts.extension === undefined
-    ? await pluginExtension(cfg)
-    : { ext: opts.extension ?? undefined };
-  const extension = found.ext;
-  const model = buildModel({
-    backbone: o.model as BackboneName,
-    tasks: cfg.tasks,
-    inputShape: [size, size, channelsOf(o.model as string)],
-    isDropout: o.is_dropout === true,
-    isBn: o.is_bn === true,
-    weightsDecay: typeof o.weights_decay === "number" ? o.weights_decay : 0,
-    seed: typeof o.seed === "number" ? o.seed : 1,
-    bnMomentum: o.compat === true ? 0.99 : 0.9,
-    extension,
-  });
-  const ck = join(runDir, "checkpoint", opts.checkpoint ?? "best");
-  try {
-    await loadCheckpoint(ck, { model });
-  } catch (e) {
-    model.model.dispose();
-    const why = (e as Error).message.split("\n")[0];
-    throw new Error(
-      `--run=${runDir}: cannot load the checkpoint ${ck} (${why})${found.note ? `; ${found.note}` : ""}`,
-    );
-  }
+  const { model } = await openRun(runDir, { checkpoint: opts.checkpoint ?? "best" });
   return predictorFromModel(model, { source: runDir });
 }
 

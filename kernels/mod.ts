@@ -28,7 +28,7 @@
  * registerKernelPack("wasm");
  * await tf.setBackend("wasm");
  * ```
- * Prefer `initBackend` (core/backend.ts), which also runs the gradient self-check.
+ * Prefer `initBackend` (runner/backend.ts), which also runs the gradient self-check.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";

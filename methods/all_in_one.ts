@@ -3,6 +3,7 @@
  * are masked out of the loss (spec 6.2; `CONFUSION_EP_multitask.py --is_naive=True`).
  * @module
  */
+import { bool } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 
 const allInOne: MethodPlugin = {
@@ -14,7 +15,8 @@ const allInOne: MethodPlugin = {
   labels: { name: "none (masked)", needsTeacher: false },
   loss: { terms: [] },
   options: [],
-  presets: { default: { is_naive: true } },
+  // CONFUSION_EP_multitask.py: --is_naive wins over every other flag; with no method flag it is the fallback.
+  selectedBy: [{ script: "confusion", rank: 30, when: (o) => bool(o, "is_naive") }, { script: "confusion" }],
 };
 
 export default allInOne;

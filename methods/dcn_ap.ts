@@ -5,8 +5,92 @@
  * mean-field inference). `--is_MRF=False` leaves the plain pseudo labels (the original's behaviour).
  * @module
  */
-import type { MethodPlugin } from "../core/plugin.ts";
-import { BASELINE_OPTIONS, dcnApStrategy, passesPerRefresh } from "../core/baseline_strategies.ts";
+import type { LabelStrategy, MethodPlugin, StrategyContext, TargetSet, TeacherView } from "../core/plugin.ts";
+import { bool, optionReader, type OptionSpec } from "../core/options.ts";
+import { argmaxRows } from "../core/metrics.ts";
+import { PSEUDO_OPTIONS } from "../core/labels/mod.ts";
+import {
+  checkView,
+  mean,
+  PASSES_PER_REFRESH_OPTION,
+  passesPerRefresh,
+  pseudoTargetMode,
+  pseudoTargets,
+} from "../core/labels/pseudo_targets.ts";
+import { mrfRefine } from "../core/mrf.ts";
+
+/** The MRF's flags. */
+const MRF_OPTIONS: OptionSpec[] = [
+  {
+    name: "is_MRF",
+    type: "boolean",
+    default: false,
+    help: "DCN-AP: refine the teacher's pseudo labels by a Potts MRF on a kNN graph of the task features",
+    group: "seed",
+  },
+  {
+    name: "mrf_k",
+    type: "int",
+    default: 10,
+    min: 1,
+    max: 1000,
+    help: "MRF: neighbours per row of the kNN graph",
+  },
+  {
+    name: "mrf_weight",
+    type: "float",
+    default: 1.0,
+    min: 0,
+    max: 100,
+    help: "MRF: pairwise Potts weight λ (0 = keep the teacher's probabilities)",
+  },
+  { name: "mrf_iters", type: "int", default: 10, min: 1, max: 1000, help: "MRF: mean-field sweeps" },
+];
+
+const OPTIONS = [...MRF_OPTIONS, ...PSEUDO_OPTIONS, PASSES_PER_REFRESH_OPTION];
+const read = optionReader(OPTIONS);
+
+/**
+ * DCN-AP: the teacher's probabilities, refined by mean-field on a Potts MRF over the kNN graph of the
+ * teacher's task features when `--is_MRF` is on, become p_max·onehot or onehot targets.
+ */
+export const dcnApStrategy: LabelStrategy = {
+  name: "mrf-pseudo",
+  needsTeacher: true,
+  needsLabelled: () => false,
+  async build(view: TeacherView, ctx: StrategyContext): Promise<TargetSet> {
+    checkView(view, "dcn-ap");
+    const o = ctx.options;
+    const c = view.task.classes;
+    const mode = pseudoTargetMode(o);
+    if (view.features.length !== view.n * view.d) {
+      throw new Error(
+        `dcn-ap (${view.task.name}): ${view.features.length} feature values for ${view.n} rows x ${view.d}`,
+      );
+    }
+    let dist = view.probs;
+    const stats: Record<string, number> = {};
+    if (read.bool(o, "is_MRF") && view.n > 1) {
+      const res = await mrfRefine(view.probs, view.features, {
+        classes: c,
+        d: view.d,
+        k: read.num(o, "mrf_k"),
+        weight: read.num(o, "mrf_weight"),
+        iters: read.num(o, "mrf_iters"),
+      });
+      dist = res.q;
+      const before = argmaxRows(view.probs, c);
+      stats.mrf_changed = mean(argmaxRows(dist, c).map((y, i) => (y !== before[i] ? 1 : 0)));
+      stats.mrf_sweeps = res.deltas.length;
+      stats.mrf_last_delta = res.deltas[res.deltas.length - 1] ?? 0;
+      stats.mrf_mean_degree = res.graph.cols.length / Math.max(1, view.n);
+      stats.mrf_sigma2 = res.graph.sigma2;
+    }
+    const out = pseudoTargets(dist, { classes: c, mode });
+    out.stats = { ...stats, mean_pmax: mean(out.weights!) };
+    return out;
+  },
+};
 
 const dcnAp: MethodPlugin = {
   name: "dcn-ap",
@@ -16,9 +100,15 @@ const dcnAp: MethodPlugin = {
   dataMode: "joint",
   labels: dcnApStrategy,
   loss: { terms: [] },
-  options: BASELINE_OPTIONS,
-  presets: { default: { is_pesudo: true, is_MRF: true, pseudo_target: "scaled" } },
+  options: OPTIONS,
+  presets: { default: { is_MRF: true, pseudo_target: "scaled" } },
   passesPerRefresh,
+  // CONFUSION_EP_multitask.py: --is_pesudo (or --is_interpolation) with --is_MRF.
+  selectedBy: [{
+    script: "confusion",
+    rank: 20,
+    when: (o) => (bool(o, "is_pesudo") || bool(o, "is_interpolation")) && bool(o, "is_MRF"),
+  }],
 };
 
 export default dcnAp;

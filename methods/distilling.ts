@@ -3,6 +3,7 @@
  * distillation loss by T^2 (Hinton et al.; not in the original code).
  * @module
  */
+import { bool } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { DISTILL_OPTIONS, distilledStrategy } from "../core/labels/mod.ts";
 
@@ -16,7 +17,9 @@ const distilling: MethodPlugin = {
   labels: distilledStrategy,
   loss: { terms: [] },
   options: DISTILL_OPTIONS,
-  presets: { default: { is_distilled: true, distill_t: 2 } },
+  presets: { default: { distill_t: 2 } },
+  // ALTERNATIVE_*.py: --is_distilled at any other temperature.
+  selectedBy: [{ script: "alternative", rank: 20, when: (o) => bool(o, "is_distilled") }],
 };
 
 export default distilling;

@@ -4,6 +4,7 @@
  * global softmax).
  * @module
  */
+import { bool } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { DISTILL_OPTIONS, distilledStrategy } from "../core/labels/mod.ts";
 
@@ -16,7 +17,13 @@ const dmlLwf: MethodPlugin = {
   labels: distilledStrategy,
   loss: { terms: [] },
   options: DISTILL_OPTIONS,
-  presets: { default: { is_distilled: true, distill_t: 1 } },
+  presets: { default: { distill_t: 1 } },
+  // ALTERNATIVE_*.py: --is_distilled at --distill_t=1 (T = 1 is plain LwF).
+  selectedBy: [{
+    script: "alternative",
+    rank: 30,
+    when: (o) => bool(o, "is_distilled") && o.distill_t === 1,
+  }],
 };
 
 export default dmlLwf;

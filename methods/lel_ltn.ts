@@ -5,10 +5,140 @@
  * The teacher is refreshed once per outer epoch, each of `--passes_per_refresh` passes (B34: default 4).
  * @module
  */
-import type { MethodPlugin } from "../core/plugin.ts";
-import { num } from "../core/options.ts";
-import { BASELINE_OPTIONS, lelLtnStrategy, passesPerRefresh } from "../core/baseline_strategies.ts";
+import type { LabelStrategy, MethodPlugin, StrategyContext, TargetSet, TeacherView } from "../core/plugin.ts";
+import { bool, optionReader, type OptionSpec } from "../core/options.ts";
+import { TASK_NAMES, type TaskName } from "../core/types.ts";
+import { argmaxRows } from "../core/metrics.ts";
+import { PSEUDO_OPTIONS } from "../core/labels/mod.ts";
+import {
+  checkView,
+  mean,
+  PASSES_PER_REFRESH_OPTION,
+  passesPerRefresh,
+  pseudoTargetMode,
+  pseudoTargets,
+} from "../core/labels/pseudo_targets.ts";
+import {
+  concatRows,
+  createLabelTransfer,
+  predictLabelTransfer,
+  trainLabelTransfer,
+} from "../core/label_transfer.ts";
 import { labelEmbeddingExtension } from "../core/label_embedding.ts";
+
+/** The label embedding and label transfer network's own flags. */
+const LTN_OPTIONS: OptionSpec[] = [
+  {
+    name: "label_embedding_dim",
+    type: "int",
+    default: 64,
+    min: 1,
+    max: 4096,
+    help: "LEL: width of the shared label embedding space",
+  },
+  {
+    name: "ltn_hidden",
+    type: "int",
+    default: 32,
+    min: 1,
+    max: 4096,
+    help: "LTN: hidden units of the label transfer MLP",
+  },
+  {
+    name: "ltn_epochs",
+    type: "int",
+    default: 20,
+    min: 1,
+    max: 1000,
+    help: "LTN: Adam epochs over the labelled rows at each teacher refresh",
+  },
+  {
+    name: "ltn_inputs",
+    type: "enum",
+    default: "all",
+    choices: ["all", "others"],
+    help:
+      "LTN input: the teacher's own head plus the other tasks' distributions (all) or the other tasks only",
+  },
+];
+
+const OPTIONS = [...LTN_OPTIONS, ...PSEUDO_OPTIONS, PASSES_PER_REFRESH_OPTION];
+const read = optionReader(OPTIONS);
+
+/** Other tasks with predictions on both the target rows and the labelled rows, in canonical order. */
+function transferTasks(view: TeacherView, who: string): TaskName[] {
+  const lab = view.labelled.otherProbs;
+  const names = TASK_NAMES.filter((t) => t !== view.task.name && view.otherProbs[t] !== undefined);
+  if (names.length > 0 && !lab) {
+    throw new Error(
+      `${who} (${view.task.name}): the teacher view lacks labelled.otherProbs (the other tasks' predictions on the labelled rows)`,
+    );
+  }
+  for (const t of names) {
+    if (!lab?.[t]) {
+      throw new Error(`${who} (${view.task.name}): labelled.otherProbs has no "${t}" predictions`);
+    }
+  }
+  return names;
+}
+
+/**
+ * LEL-LTN: at each teacher refresh, train a label transfer MLP on the task's labelled rows (input: the
+ * teacher's distributions of the other tasks, plus its own head's unless `--ltn_inputs=others`; output: the
+ * true label), then label the rows that miss the task with its output; the target is
+ * p_max·onehot(argmax) or onehot(argmax) (`--pseudo_target`).
+ */
+export const lelLtnStrategy: LabelStrategy = {
+  name: "ltn-pseudo",
+  needsTeacher: true,
+  build(view: TeacherView, ctx: StrategyContext): TargetSet {
+    const who = "lel-ltn";
+    checkView(view, who);
+    const o = ctx.options;
+    const c = view.task.classes;
+    const mode = pseudoTargetMode(o);
+    const useOwn = read.choice(o, "ltn_inputs") === "all";
+    const names = transferTasks(view, who);
+    if (!useOwn && names.length === 0) {
+      throw new Error(
+        `${who} (${view.task.name}): --ltn_inputs=others but the teacher predicts no other task`,
+      );
+    }
+    if (view.n === 0) return { targets: new Float32Array(0), weights: new Float32Array(0) };
+    const lab = view.labelled;
+    if (lab.n === 0 || lab.labels.length !== lab.n) {
+      throw new Error(`${who} (${view.task.name}): no labelled rows to train the label transfer network on`);
+    }
+    const labParts = [...(useOwn ? [lab.probs] : []), ...names.map((t) => lab.otherProbs![t]!)];
+    const rowParts = [...(useOwn ? [view.probs] : []), ...names.map((t) => view.otherProbs[t]!)];
+    const xTrain = concatRows(labParts, lab.n);
+    const inDim = xTrain.length / lab.n;
+    const net = createLabelTransfer({ inDim, classes: c, hidden: read.num(o, "ltn_hidden") }, ctx.rng);
+    const { losses } = trainLabelTransfer(net, { x: xTrain, labels: lab.labels }, {
+      rng: ctx.rng,
+      epochs: read.num(o, "ltn_epochs"),
+    });
+    const fitY = argmaxRows(predictLabelTransfer(net, xTrain), c);
+    let hits = 0;
+    let known = 0;
+    lab.labels.forEach((y, i) => {
+      if (y < 0) return;
+      known++;
+      if (fitY[i] === y) hits++;
+    });
+    const dist = predictLabelTransfer(net, concatRows(rowParts, view.n));
+    const out = pseudoTargets(dist, { classes: c, mode });
+    const teacherY = argmaxRows(view.probs, c);
+    const ltnY = argmaxRows(dist, c);
+    out.stats = {
+      ltn_train_loss: losses[losses.length - 1],
+      ltn_train_acc: hits / Math.max(1, known),
+      ltn_agree_teacher: mean(ltnY.map((y, i) => (y === teacherY[i] ? 1 : 0))),
+      mean_pmax: mean(out.weights!),
+    };
+    return out;
+  },
+};
 
 const lelLtn: MethodPlugin = {
   name: "lel-ltn",
@@ -18,13 +148,16 @@ const lelLtn: MethodPlugin = {
   dataMode: "joint",
   labels: lelLtnStrategy,
   loss: { terms: [] },
-  options: BASELINE_OPTIONS,
-  presets: { default: { is_pesudo: true, pseudo_target: "scaled" } },
+  options: OPTIONS,
+  presets: { default: { pseudo_target: "scaled" } },
   passesPerRefresh,
-  extendModel: (o) =>
-    labelEmbeddingExtension({
-      dim: typeof o.label_embedding_dim === "number" ? num(o, "label_embedding_dim") : 64,
-    }),
+  extendModel: (o) => labelEmbeddingExtension({ dim: read.num(o, "label_embedding_dim") }),
+  // CONFUSION_EP_multitask.py: --is_pesudo (or --is_interpolation) without --is_MRF.
+  selectedBy: [{
+    script: "confusion",
+    rank: 10,
+    when: (o) => bool(o, "is_pesudo") || bool(o, "is_interpolation"),
+  }],
 };
 
 export default lelLtn;

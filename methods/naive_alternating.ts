@@ -14,7 +14,8 @@ const naiveAlternating: MethodPlugin = {
   labels: { name: "none (masked)", needsTeacher: false },
   loss: { terms: [] },
   options: [],
-  presets: { default: { is_naive: true } },
+  // ALTERNATIVE_*.py with no label flag.
+  selectedBy: [{ script: "alternative" }],
 };
 
 export default naiveAlternating;

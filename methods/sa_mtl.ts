@@ -2,14 +2,225 @@
  * SA-MTL, the proposed method (spec 6.8): alternating training; the absent task's targets are pseudo
  * labels weighted by confidence x local density x distribution distance, kept by hard selection
  * (rejected rows get the distilled vector, or nothing) or interpolated with distilled labels.
- * Presets reproduce the seed README's two command lines and the as-coded profile.
+ * Presets reproduce the seed README's two command lines and the as-coded profile. The weighting
+ * itself is built from the base layer's blocks (`core/labels/`); this file owns the strategy, its
+ * options and how the original scripts' flags select it.
  * @module
  */
-import type { MethodPlugin } from "../core/plugin.ts";
-import { SA_MTL_OPTIONS, weightedPseudoStrategy } from "../core/labels/mod.ts";
+import type { LabelStrategy, MethodPlugin, StrategyContext, TargetSet, TeacherView } from "../core/plugin.ts";
+import { bool, OptionError, optionReader, type Options, type OptionSpec } from "../core/options.ts";
+import { DISTILL_OPTIONS, type SaMtlSettings, saMtlTargets } from "../core/labels/mod.ts";
+
+/** Every option {@link weightedPseudoStrategy} reads (seed defaults from spec 1.3). */
+export const SA_MTL_OPTIONS: OptionSpec[] = [
+  {
+    name: "is_distilled",
+    type: "boolean",
+    default: false,
+    help: "targets are the distilled vectors only; the weighting flags are ignored",
+    group: "seed",
+  },
+  {
+    name: "is_pesudo_confidence",
+    type: "boolean",
+    default: false,
+    help: "include the confidence factor (teacher max probability) in the sample weight",
+    group: "seed",
+  },
+  {
+    name: "is_pesudo_density",
+    type: "boolean",
+    default: false,
+    help: "include the local-density factor (per pseudo class, cutoff quantile --density_t)",
+    group: "seed",
+  },
+  {
+    name: "is_pesudo_distribution",
+    type: "boolean",
+    default: false,
+    help: "include the distribution factor (--cluster_k mixtures, EMD or MMD to the labelled set)",
+    group: "seed",
+  },
+  {
+    name: "is_interpolation",
+    type: "boolean",
+    default: false,
+    help: "soft mode: interpolate weighted one-hot and distilled vectors instead of hard selection",
+    group: "seed",
+  },
+  {
+    name: "density_t",
+    type: "float",
+    default: 0.6,
+    min: 0,
+    max: 0.999999,
+    help: "quantile of the pairwise feature distances used as the density cutoff, in [0, 1)",
+    group: "seed",
+  },
+  DISTILL_OPTIONS[0],
+  {
+    name: "selection_threshold",
+    type: "float",
+    default: 0.9,
+    min: 0,
+    max: 1,
+    help: "hard selection: drop rows with weight <= tau (quantile mode: tau = the s-quantile, s < 1)",
+    group: "seed",
+  },
+  {
+    name: "interpolation_weights",
+    type: "float",
+    default: 0.9,
+    min: 0,
+    max: 1,
+    help: "lambda of --interpolation_mode=lambda: lambda*(w*onehot) + (1-lambda)*distilled (unused by ep)",
+    group: "seed",
+  },
+  {
+    name: "cluster_k",
+    type: "int",
+    default: 4,
+    min: 0,
+    max: 64,
+    help: "Gaussian-mixture components for the distribution factor (>= 1 when that factor is on)",
+    group: "seed",
+  },
+  {
+    name: "selection_mode",
+    type: "enum",
+    default: "quantile",
+    choices: ["quantile", "absolute"],
+    help: "read --selection_threshold as a quantile of the weights (EP code) or an absolute weight (EA)",
+    group: "sa-mtl",
+  },
+  {
+    name: "reject",
+    type: "enum",
+    default: "distill",
+    choices: ["distill", "zero"],
+    help: "target of rows rejected by hard selection: the distilled vector (README/EA) or masked (EP code)",
+    group: "sa-mtl",
+  },
+  {
+    name: "interpolation_mode",
+    type: "enum",
+    default: "ep",
+    choices: ["ep", "lambda"],
+    help:
+      "soft mode formula: ep = w*onehot + (1-w)*distilled; lambda = EA formula with --interpolation_weights",
+    group: "sa-mtl",
+  },
+  {
+    name: "distribution_metric",
+    type: "enum",
+    default: "emd",
+    choices: ["emd", "mmd"],
+    help: "distance of a pseudo feature cluster to the labelled set: closed-form EMD (code) or RBF MMD",
+    group: "sa-mtl",
+  },
+  {
+    name: "gmm_max_fit",
+    type: "int",
+    default: 2048,
+    min: 0,
+    help: "rows (seeded subsample) used to fit each mixture; 0 = all rows",
+    group: "sa-mtl",
+  },
+  {
+    name: "density_exact_max",
+    type: "int",
+    default: 2048,
+    min: 2,
+    help: "pseudo classes up to this size get the exact density; larger ones a sampled estimate",
+    group: "sa-mtl",
+  },
+  {
+    name: "density_samples",
+    type: "int",
+    default: 1024,
+    min: 2,
+    help: "reference rows per large class for the sampled neighbour counts (error ~ 1/sqrt(n))",
+    group: "sa-mtl",
+  },
+];
+
+const read = optionReader(SA_MTL_OPTIONS);
+
+/**
+ * Parse and validate the SA-MTL settings. `compat` reproduces the as-coded EP behaviour: global softmax
+ * (B6), quantile selection, rejected rows zeroed (B12), `interpolation_weights` ignored (B11).
+ */
+export function readSaMtlSettings(options: Options, compat: boolean): SaMtlSettings {
+  const s: SaMtlSettings = {
+    distilledOnly: read.bool(options, "is_distilled"),
+    confidence: read.bool(options, "is_pesudo_confidence"),
+    density: read.bool(options, "is_pesudo_density"),
+    distribution: read.bool(options, "is_pesudo_distribution"),
+    interpolation: read.bool(options, "is_interpolation"),
+    densityT: read.num(options, "density_t"),
+    clusterK: read.num(options, "cluster_k"),
+    metric: read.choice(options, "distribution_metric"),
+    distillT: read.num(options, "distill_t"),
+    selectionThreshold: read.num(options, "selection_threshold"),
+    selectionMode: read.choice(options, "selection_mode"),
+    reject: read.choice(options, "reject"),
+    interpolationMode: read.choice(options, "interpolation_mode"),
+    lambda: read.num(options, "interpolation_weights"),
+    globalSoftmax: false,
+    gmmMaxFit: read.num(options, "gmm_max_fit"),
+    densityExactMax: read.num(options, "density_exact_max"),
+    densitySamples: read.num(options, "density_samples"),
+  };
+  if (compat) {
+    Object.assign(s, {
+      globalSoftmax: true,
+      selectionMode: "quantile",
+      reject: "zero",
+      interpolationMode: "ep",
+    });
+  }
+  if (s.distribution && !s.distilledOnly && s.clusterK < 1) {
+    throw new OptionError(
+      `--cluster_k: the distribution factor (--is_pesudo_distribution=True) needs at least 1 component, got ${s.clusterK}`,
+    );
+  }
+  if (s.densityT >= 1) throw new OptionError(`--density_t: must be in [0, 1), got ${s.densityT}`);
+  if (s.selectionMode === "quantile" && s.selectionThreshold >= 1) {
+    throw new OptionError(
+      `--selection_threshold: must be in [0, 1) with --selection_mode=quantile, got ${s.selectionThreshold}`,
+    );
+  }
+  return s;
+}
+
+/**
+ * SA-MTL weighted pseudo labels (spec 6.8): confidence x density x distribution weights from the
+ * teacher's pseudo-set features and the task's labelled features, then hard selection or interpolation
+ * with distilled vectors (options: {@link SA_MTL_OPTIONS}).
+ */
+export const weightedPseudoStrategy: LabelStrategy = {
+  name: "weighted-pseudo",
+  needsTeacher: true,
+  // Only the distribution factor compares the pseudo set with the labelled set.
+  needsLabelled: (o) => o.is_pesudo_distribution === true && o.is_distilled !== true,
+  build(view: TeacherView, ctx: StrategyContext): TargetSet {
+    if (view.labelled.features.length !== view.labelled.n * view.d) {
+      throw new RangeError(
+        `weighted-pseudo: labelled features hold ${view.labelled.features.length} values, expected ${view.labelled.n}x${view.d}`,
+      );
+    }
+    return saMtlTargets({
+      classes: view.task.classes,
+      logits: view.logits,
+      probs: view.probs,
+      features: view.features,
+      d: view.d,
+      labelledFeatures: view.labelled.features,
+    }, { settings: readSaMtlSettings(ctx.options, ctx.compat), rng: ctx.rng });
+  },
+};
 
 const factors = {
-  is_pesudo: true,
   is_pesudo_confidence: true,
   is_pesudo_density: true,
   is_pesudo_distribution: true,
@@ -35,6 +246,14 @@ const saMtl: MethodPlugin = {
   labels: weightedPseudoStrategy,
   loss: { terms: [] },
   options: SA_MTL_OPTIONS,
+  role: "proposed",
+  // ALTERNATIVE_*.py: --is_pesudo or --is_interpolation (and no --is_distilled) runs SA-MTL.
+  selectedBy: [{
+    script: "alternative",
+    rank: 10,
+    when: (o) => bool(o, "is_pesudo") || bool(o, "is_interpolation"),
+  }],
+  validate: (o) => void readSaMtlSettings(o, bool(o, "compat")),
   presets: {
     default: SOFT,
     soft: SOFT,

@@ -5,8 +5,14 @@
  * @module
  */
 import type { MethodPlugin } from "../core/plugin.ts";
-import { BASELINE_OPTIONS } from "../core/baseline_strategies.ts";
-import { l21NormTerm, traceTerm } from "../core/regularizers.ts";
+import {
+  L21_OPTIONS,
+  l21NormTerm,
+  MANIFOLD_OPTION,
+  requireManifold,
+  TRACE_OPTIONS,
+  traceTerm,
+} from "../core/regularizers.ts";
 
 const sfsmr: MethodPlugin = {
   name: "sfsmr",
@@ -16,8 +22,11 @@ const sfsmr: MethodPlugin = {
   dataMode: "joint",
   labels: { name: "none (masked)", needsTeacher: false },
   loss: { terms: [l21NormTerm(), traceTerm()] },
-  options: BASELINE_OPTIONS,
-  presets: { default: { is_naive: true, is_lnorm: true, is_trace_norm: true } },
+  options: [...L21_OPTIONS, ...TRACE_OPTIONS, MANIFOLD_OPTION],
+  presets: { default: { is_lnorm: true, is_trace_norm: true } },
+  validate: (o) => requireManifold(o, "sfsmr"),
+  // CONFUSION_EP_multitask_manifold.py without --is_nuclear_norm.
+  selectedBy: [{ script: "confusion-manifold" }],
 };
 
 export default sfsmr;

@@ -4,9 +4,18 @@
  * structure between tasks) and the manifold trace term.
  * @module
  */
+import { bool } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
-import { BASELINE_OPTIONS } from "../core/baseline_strategies.ts";
-import { l21NormTerm, nuclearNormTerm, traceTerm } from "../core/regularizers.ts";
+import {
+  L21_OPTIONS,
+  l21NormTerm,
+  MANIFOLD_OPTION,
+  NUCLEAR_OPTIONS,
+  nuclearNormTerm,
+  requireManifold,
+  TRACE_OPTIONS,
+  traceTerm,
+} from "../core/regularizers.ts";
 
 const slrm: MethodPlugin = {
   name: "slrm",
@@ -16,8 +25,11 @@ const slrm: MethodPlugin = {
   dataMode: "joint",
   labels: { name: "none (masked)", needsTeacher: false },
   loss: { terms: [l21NormTerm(), nuclearNormTerm(), traceTerm()] },
-  options: BASELINE_OPTIONS,
-  presets: { default: { is_naive: true, is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true } },
+  options: [...L21_OPTIONS, ...TRACE_OPTIONS, ...NUCLEAR_OPTIONS, MANIFOLD_OPTION],
+  presets: { default: { is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true } },
+  validate: (o) => requireManifold(o, "slrm"),
+  // CONFUSION_EP_multitask_manifold.py with --is_nuclear_norm.
+  selectedBy: [{ script: "confusion-manifold", rank: 10, when: (o) => bool(o, "is_nuclear_norm") }],
 };
 
 export default slrm;

@@ -15,6 +15,8 @@ const stl: MethodPlugin = {
   loss: { terms: [] },
   options: [],
   presets: { default: {} },
+  role: "reference",
+  selectedBy: [{ script: "stl-general" }],
 };
 
 export default stl;

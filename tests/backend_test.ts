@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import { initBackend, isSoftwareAdapter, parseBackendName, probeWebgpu } from "../core/backend.ts";
-import { assertSelfCheck, runSelfCheck } from "../core/self_check.ts";
+import { initBackend, isSoftwareAdapter, parseBackendName, probeWebgpu } from "../runner/backend.ts";
+import { assertSelfCheck, runSelfCheck } from "../runner/self_check.ts";
 import { KERNEL_PACK_VERSION, stockKernelConfigs } from "../kernels/mod.ts";
 
 Deno.test("backend selection", async (t) => {

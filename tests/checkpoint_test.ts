@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { initBackend } from "../core/backend.ts";
+import { initBackend } from "../runner/backend.ts";
 import { Rng } from "../core/rng.ts";
 import type { MultiTaskModel, TaskSpec } from "../core/types.ts";
 import { buildModel, hasCheckpoint, loadCheckpoint, openCheckpoint, saveCheckpoint } from "../models/mod.ts";

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { coerceValue, didYouMean, parseArgs } from "../core/cli.ts";
+import { coerceValue, didYouMean, parseArgs } from "../runner/cli.ts";
 import { OptionError } from "../core/options.ts";
-import { COMMON_OPTIONS, SEED_OPTIONS, TRAIN_OPTIONS } from "../core/schema.ts";
-import { pickAlternating, pickJoint, pickManifold, stlTask } from "../core/entries.ts";
+import { SA_MTL_OPTIONS } from "../methods/sa_mtl.ts";
+import { ENTRY_TASKS } from "../runner/entries.ts";
+import { selectMethod, trainingSchema } from "../runner/commands.ts";
+import { discoverPlugins } from "../runner/registry.ts";
+import type { Options } from "../core/options.ts";
+import { stlTask } from "../runner/entries.ts";
 
-const schema = [...COMMON_OPTIONS, ...TRAIN_OPTIONS, ...SEED_OPTIONS];
+const schema = trainingSchema(await discoverPlugins());
 
 Deno.test("parseArgs reads --flag=value, --flag value, bare booleans and Python booleans", () => {
   const r = parseArgs(
@@ -60,7 +64,7 @@ Deno.test("unknown flags and bad values are errors naming the flag, the value an
   await t.step("out of range", () => {
     assert.throws(
       () => parseArgs(["--density_t=1.5"], schema),
-      /--density_t: got "1.5", expected a number in \[0, 1\]/,
+      /--density_t: got "1.5", expected a number in \[0, 0.999999\]/,
     );
   });
   await t.step("not an integer", () => {
@@ -101,7 +105,7 @@ Deno.test("list flags split on commas and accumulate when repeated", () => {
 });
 
 Deno.test("coerceValue checks float ranges and rejects NaN", () => {
-  const spec = SEED_OPTIONS.find((s) => s.name === "selection_threshold")!;
+  const spec = SA_MTL_OPTIONS.find((s) => s.name === "selection_threshold")!;
   assert.equal(coerceValue(spec, "0.8"), 0.8);
   assert.throws(() => coerceValue(spec, "NaN"), OptionError);
   assert.throws(() => coerceValue(spec, ""), OptionError);
@@ -112,26 +116,41 @@ Deno.test("didYouMean finds near names only", () => {
   assert.equal(didYouMean("completely_else", ["is_pesudo", "is_naive"]), undefined);
 });
 
-Deno.test("the seed scripts pick their method from the flags as the originals did", () => {
-  assert.equal(pickAlternating({ is_distilled: true, distill_t: 1 }), "dml-lwf");
-  assert.equal(pickAlternating({ is_distilled: true, distill_t: 2 }), "distilling");
-  assert.equal(pickAlternating({ is_pesudo: true }), "sa-mtl");
-  assert.equal(pickAlternating({ is_interpolation: true }), "sa-mtl");
-  assert.equal(pickAlternating({ is_naive: true }), "naive-alternating");
-  const w: string[] = [];
-  assert.equal(pickJoint({ is_naive: true }, w), "all-in-one");
-  assert.equal(pickJoint({ is_pesudo: true }, w), "lel-ltn");
-  assert.equal(pickJoint({ is_pesudo: true, is_MRF: true }, w), "dcn-ap");
-  assert.throws(() => pickJoint({ is_distilled: true }, w), /crashed in the original \(B8\)/);
-  assert.equal(pickManifold({ is_lnorm: true, is_trace_norm: true }), "sfsmr");
-  assert.equal(pickManifold({ is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true }), "slrm");
+Deno.test("the seed scripts pick their method from the plugins' selectors as the originals did", async () => {
+  const plugins = await discoverPlugins();
+  const pick = (task: string, o: Options, w: string[] = []) =>
+    selectMethod(ENTRY_TASKS.find((e) => e.name === task)!, plugins, o, w).name;
+  assert.equal(pick("alternative-ep", { is_distilled: true, distill_t: 1 }), "dml-lwf");
+  assert.equal(pick("alternative-ep", { is_distilled: true, distill_t: 2 }), "distilling");
+  assert.equal(pick("alternative-ep", { is_pesudo: true }), "sa-mtl");
+  assert.equal(pick("alternative-ep", { is_interpolation: true }), "sa-mtl");
+  const none: string[] = [];
+  assert.equal(pick("alternative-ep", { is_naive: true }, none), "naive-alternating");
+  assert.match(none[0], /no method flag given to ALTERNATIVE_EP.py: running naive-alternating/);
+  const both: string[] = [];
+  assert.equal(pick("confusion-ep", { is_naive: true, is_pesudo: true }, both), "all-in-one");
+  assert.match(both[0], /select both all-in-one and lel-ltn; CONFUSION_EP_multitask.py runs all-in-one/);
+  assert.equal(pick("confusion-ep", { is_pesudo: true }), "lel-ltn");
+  assert.equal(pick("confusion-ep", { is_pesudo: true, is_MRF: true }), "dcn-ap");
+  assert.equal(pick("confusion-ep-manifold", { is_lnorm: true, is_trace_norm: true }), "sfsmr");
+  assert.equal(
+    pick("confusion-ep-manifold", { is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true }),
+    "slrm",
+  );
+  assert.equal(pick("stl-general", {}), "stl");
 });
 
 Deno.test("STL --task_type=10 with --dataset=aflw is repaired to pose with a warning", () => {
   const w: string[] = [];
-  assert.equal(stlTask({ dataset: "aflw", task_type: 10 }, w), "pose");
+  const repair = { repair: true };
+  assert.equal(stlTask({ dataset: "aflw", task_type: 10 }, w, repair), "pose");
   assert.match(w[0], /read as --task_type=5 \(pose\); in the original 10 is gender and 5 is pose/);
-  assert.equal(stlTask({ dataset: "adience", task_type: 1 }, []), "age");
-  assert.equal(stlTask({ dataset: "synth-emotion", task: "emotion", task_type: 10 }, []), "emotion");
-  assert.throws(() => stlTask({ dataset: "adience", task_type: 0 }, []), /has no emotion labels/);
+  assert.equal(stlTask({ dataset: "adience", task_type: 1 }, [], repair), "age");
+  assert.equal(stlTask({ dataset: "synth-emotion", task: "emotion", task_type: 10 }, [], repair), "emotion");
+  assert.throws(() => stlTask({ dataset: "adience", task_type: 0 }, [], repair), /has no emotion labels/);
+  // Outside the original script's entry a conflict is refused, not repaired.
+  assert.throws(
+    () => stlTask({ dataset: "synth-emotion", task: "pose" }, [], { repair: false }),
+    /--task=pose: --dataset=synth-emotion has no pose labels/,
+  );
 });

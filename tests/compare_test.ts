@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCompare } from "../core/compare.ts";
-import { discoverPlugins } from "../core/registry.ts";
-import { parseReportTable } from "../core/report/mod.ts";
+import { runCompare } from "../runner/compare.ts";
+import { discoverPlugins } from "../runner/registry.ts";
+import { parseReportTable } from "../runner/report/mod.ts";
 import { parseCsv } from "../core/csv.ts";
 
 Deno.test("compare --profile=quick produces the report, results, figures and runs", async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { Image } from "imagescript";
-import { initBackend } from "../core/backend.ts";
+import { initBackend } from "../runner/backend.ts";
 import {
   buildModel,
   FER2013_GRAPH_LABELS,

@@ -21,7 +21,7 @@ import {
   runOnBackend,
   runSelfCheck,
   type SelfCheckCase,
-} from "../core/self_check.ts";
+} from "../runner/self_check.ts";
 import {
   buildMiniXception,
   disposeBatch,

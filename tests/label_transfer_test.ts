@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { initBackend } from "../core/backend.ts";
+import { initBackend } from "../runner/backend.ts";
 import { labelEmbeddingExtension, LabelEmbeddingLogits } from "../core/label_embedding.ts";
-import { lelLtnStrategy } from "../core/baseline_strategies.ts";
+import { lelLtnStrategy } from "../methods/lel_ltn.ts";
 import type { StrategyContext, TeacherView } from "../core/plugin.ts";
 import type { TaskSpec } from "../core/types.ts";
 import {

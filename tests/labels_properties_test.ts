@@ -1,4 +1,5 @@
-import { distilledStrategy, pseudoStrategy, weightedPseudoStrategy } from "../core/labels/mod.ts";
+import { distilledStrategy, pseudoStrategy } from "../core/labels/mod.ts";
+import { weightedPseudoStrategy } from "../methods/sa_mtl.ts";
 import type { Options } from "../core/options.ts";
 import { assertStrategyProperties } from "./_labels_asserts.ts";
 

@@ -4,11 +4,9 @@ import {
   distilledStrategy,
   PSEUDO_OPTIONS,
   pseudoStrategy,
-  readSaMtlSettings,
-  SA_MTL_OPTIONS,
   softmaxRows,
-  weightedPseudoStrategy,
 } from "../core/labels/mod.ts";
+import { readSaMtlSettings, SA_MTL_OPTIONS, weightedPseudoStrategy } from "../methods/sa_mtl.ts";
 import { OptionError, type Options } from "../core/options.ts";
 import type { TargetSet } from "../core/plugin.ts";
 import { Rng } from "../core/rng.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../core/backend.ts";
+import { initBackend } from "../runner/backend.ts";
 import {
   expectedPottsEnergy,
   knnGraph,
@@ -10,12 +10,11 @@ import {
   symmetricAffinity,
 } from "../core/mrf.ts";
 import { Rng } from "../core/rng.ts";
-import {
-  BASELINE_OPTIONS,
-  dcnApStrategy,
-  passesPerRefresh,
-  pseudoTargets,
-} from "../core/baseline_strategies.ts";
+import { passesPerRefresh, pseudoTargets } from "../core/labels/pseudo_targets.ts";
+import dcnAp, { dcnApStrategy } from "../methods/dcn_ap.ts";
+import lelLtn from "../methods/lel_ltn.ts";
+import sfsmr from "../methods/sfsmr.ts";
+import slrm from "../methods/slrm.ts";
 import type { TeacherView } from "../core/plugin.ts";
 
 await initBackend({ backend: "cpu" });
@@ -196,30 +195,42 @@ Deno.test("DCN-AP strategy", async (t) => {
   });
 });
 
-Deno.test("baseline option schema and helpers", () => {
-  const names = BASELINE_OPTIONS.map((o) => o.name);
-  assert.equal(new Set(names).size, names.length);
-  for (
-    const want of [
-      "is_MRF",
-      "mrf_k",
-      "mrf_weight",
-      "mrf_iters",
-      "is_lnorm",
-      "lnorm_weight",
-      "is_trace_norm",
-      "trace_weight",
-      "is_nuclear_norm",
-      "nuclear_weight",
-      "passes_per_refresh",
-      "label_embedding_dim",
-      "ltn_hidden",
-      "ltn_epochs",
-      "pseudo_target",
-    ]
-  ) assert.ok(names.includes(want), want);
-  for (const o of BASELINE_OPTIONS) {
-    assert.ok(o.help.length > 0 && o.group, o.name);
+Deno.test("each baseline plugin declares the flags it reads, and only those", () => {
+  const names = (p: { options: { name: string }[] }) => p.options.map((o) => o.name).sort();
+  assert.deepEqual(names(dcnAp), [
+    "is_MRF",
+    "mrf_iters",
+    "mrf_k",
+    "mrf_weight",
+    "passes_per_refresh",
+    "pseudo_target",
+  ]);
+  assert.deepEqual(names(lelLtn), [
+    "label_embedding_dim",
+    "ltn_epochs",
+    "ltn_hidden",
+    "ltn_inputs",
+    "passes_per_refresh",
+    "pseudo_target",
+  ]);
+  assert.deepEqual(names(sfsmr), [
+    "is_lnorm",
+    "is_manifold",
+    "is_trace_norm",
+    "lnorm_weight",
+    "trace_weight",
+  ]);
+  assert.deepEqual(names(slrm), [
+    "is_lnorm",
+    "is_manifold",
+    "is_nuclear_norm",
+    "is_trace_norm",
+    "lnorm_weight",
+    "nuclear_weight",
+    "trace_weight",
+  ]);
+  for (const o of [dcnAp, lelLtn, sfsmr, slrm].flatMap((p) => p.options)) {
+    assert.ok(o.help.length > 0, o.name);
     if (typeof o.default === "number") {
       assert.ok(o.default >= (o.min ?? -Infinity) && o.default <= (o.max ?? Infinity));
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../core/backend.ts";
+import { initBackend } from "../runner/backend.ts";
 import {
   l21Norm,
   l21NormTerm,

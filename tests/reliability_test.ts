@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../core/main.ts";
-import { resolveRun } from "../core/commands.ts";
-import { executeRun } from "../core/run_command.ts";
-import { initBackend } from "../core/backend.ts";
+import { main } from "../runner/main.ts";
+import { resolveRun } from "../runner/commands.ts";
+import { executeRun } from "../runner/run_command.ts";
+import { initBackend } from "../runner/backend.ts";
 import { parseCsv } from "../core/csv.ts";
 import { writePatternImage } from "./fixtures/real_datasets.ts";
 
@@ -224,7 +224,7 @@ Deno.test("a non-finite loss stops the run naming head and batch, or is skipped 
   const stop = await resolveRun("stl", [...args, `--out=${dir}/stop`], { print: () => {} });
   await assert.rejects(
     () => executeRun(stop!, () => {}, { afterLoad: poison }),
-    /non-finite loss in emotion \(NaN\) at epoch 0, batch \d+; stopping \(use --nan_policy=skip/,
+    /non-finite loss in emotion \(NaN\) at epoch 1, batch \d+; stopping \(use --nan_policy=skip/,
   );
   const skip = await resolveRun("stl", [...args, "--nan_policy=skip", `--out=${dir}/skip`], {
     print: () => {},
@@ -232,7 +232,7 @@ Deno.test("a non-finite loss stops the run naming head and batch, or is skipped 
   const logs: string[] = [];
   const out = await executeRun(skip!, (s) => logs.push(s), { afterLoad: poison });
   assert.equal(out.summary!.skippedBatches, 1);
-  assert.ok(logs.some((l) => /skipped epoch 0, batch \d+: non-finite loss in emotion/.test(l)));
+  assert.ok(logs.some((l) => /skipped epoch 1, batch \d+: non-finite loss in emotion/.test(l)));
   const acc = out.summary!.test["emotion/synth-emotion/test/acc"];
   assert.ok(Number.isFinite(acc), "the model never trained on NaN");
   const row = parseCsv(await Deno.readTextFile(`${dir}/skip/log.csv`)).rows[0];
@@ -242,7 +242,7 @@ Deno.test("a non-finite loss stops the run naming head and batch, or is skipped 
 
 /** Start a training subprocess. */
 function spawn(args: string[]): Deno.ChildProcess {
-  const mainPath = new URL("../core/main.ts", import.meta.url).pathname;
+  const mainPath = new URL("../runner/main.ts", import.meta.url).pathname;
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", mainPath, ...args],
     stdout: "null",
@@ -276,7 +276,7 @@ Deno.test("kill -9 and SIGINT during training lose nothing: --resume ends like a
     const summary = JSON.parse(await Deno.readTextFile(`${dir}/killed/summary.json`));
     assert.deepEqual(summary.test, full.summary!.test);
     const rows = parseCsv(await Deno.readTextFile(`${dir}/killed/log.csv`)).rows;
-    assert.deepEqual(rows.map((x) => x.epoch), ["0", "1", "2", "3", "4", "5", "6", "7"]);
+    assert.deepEqual(rows.map((x) => x.epoch), ["1", "2", "3", "4", "5", "6", "7", "8"]);
   });
 
   await t.step("SIGINT finishes the step, checkpoints mid-epoch and exits cleanly", async () => {

@@ -20,7 +20,7 @@ import {
   summarize,
   validateCompareResults,
   writeReport,
-} from "../core/report/mod.ts";
+} from "../runner/report/mod.ts";
 
 const CLASSES = { emotion: ["neutral", "happy", "sad"], pose: ["frontal", "left", "right"] };
 const DATASET = { emotion: "ferplus", pose: "aflw" } as const;
@@ -115,6 +115,8 @@ function fixture(seeds = [0, 1, 2]): CompareResults {
     runs,
     machine: { os: "linux", arch: "x86_64", cpus: 2 },
     wallSeconds: 42,
+    baseline: "stl",
+    proposed: "sa-mtl",
   };
 }
 
@@ -318,15 +320,20 @@ Deno.test("results.json reads back and renders the same report", async () => {
   }
 });
 
-Deno.test("without stl or sa-mtl the report says what it cannot compute", async () => {
+Deno.test("without a reference or a proposed method the report says what it cannot compute", async () => {
   const dir = await Deno.makeTempDir({ prefix: "report_test_" });
   try {
     const r = fixture();
     r.runs = r.runs.filter((x) => x.method === "all-in-one");
+    delete r.baseline;
+    delete r.proposed;
     await writeReport(r, dir, { figures: false });
     const md = await Deno.readTextFile(join(dir, "report.md"));
-    assert.match(md, /there is no `stl` run, so no differences or Δm are computed/);
-    assert.match(md, /not checked, no `sa-mtl` run in these results/);
+    assert.match(
+      md,
+      /results.json names no reference method with runs, so no differences or Δm are computed/,
+    );
+    assert.match(md, /not checked, results.json names no proposed method with runs/);
     assert.ok(!md.includes(DIFF_TABLE_HEADING));
     const table = parseReportTable(md);
     assert.equal(table.rows.length, 1);

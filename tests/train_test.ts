@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { resolveRun } from "../core/commands.ts";
-import { executeRun } from "../core/run_command.ts";
-import { initBackend } from "../core/backend.ts";
-import { maskedCrossEntropy } from "../core/train/loss.ts";
-import { trainStep } from "../core/train/step.ts";
+import { resolveRun } from "../runner/commands.ts";
+import { executeRun } from "../runner/run_command.ts";
+import { initBackend } from "../runner/backend.ts";
+import { maskedCrossEntropy } from "../core/loss.ts";
+import { trainStep } from "../runner/train/step.ts";
 import { buildModel } from "../models/mod.ts";
 import { parseCsv } from "../core/csv.ts";
 
@@ -121,7 +121,7 @@ Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write th
 });
 
 Deno.test("distilled teacher targets are row-normalised (B6 fixed) and the compat profile is not", async () => {
-  const { buildTeacherTargets } = await import("../core/train/teacher.ts");
+  const { buildTeacherTargets } = await import("../runner/train/teacher.ts");
   const { distilledStrategy } = await import("../core/labels/mod.ts");
   const { loadDataset } = await import("../datasets/mod.ts");
   const { Rng } = await import("../core/rng.ts");

@@ -2,9 +2,9 @@
  * Label strategies and sample weightings for missing-task targets, as pure functions on typed arrays.
  *
  * ```ts
- * import { weightedPseudoStrategy, SA_MTL_OPTIONS } from "./core/labels/mod.ts";
- * // in a method plugin: labels: weightedPseudoStrategy, options: SA_MTL_OPTIONS
- * const set = await weightedPseudoStrategy.build!(view, { options, rng, compat: false });
+ * import { distilledStrategy, DISTILL_OPTIONS } from "./core/labels/mod.ts";
+ * // in a method plugin: labels: distilledStrategy, options: DISTILL_OPTIONS
+ * const set = await distilledStrategy.build!(view, { options, rng, compat: false });
  * // set.targets: n*C rows (all-zero = masked), set.weights, set.kept, set.stats
  * ```
  *
@@ -71,10 +71,8 @@ export {
 export {
   DISTILL_OPTIONS,
   distilledStrategy,
+  distilledVectors,
   PSEUDO_OPTIONS,
   pseudoStrategy,
-  readSaMtlSettings,
-  SA_MTL_OPTIONS,
   T2_SCALING_OPTION,
-  weightedPseudoStrategy,
 } from "./strategies.ts";

@@ -9,7 +9,12 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "../../core/rng.ts";
-import { type CompareResults, type CurvePoint, type RunResult, writeReport } from "../../core/report/mod.ts";
+import {
+  type CompareResults,
+  type CurvePoint,
+  type RunResult,
+  writeReport,
+} from "../../runner/report/mod.ts";
 import { FERPLUS_LABELS, POSE5_LABELS } from "../../datasets/label_spaces.ts";
 
 const SEEDS = [0, 1, 2];
@@ -158,6 +163,8 @@ const results: CompareResults = {
   wallSeconds: runs.reduce((a, r) => a + r.trainSeconds, 0) + 95,
   startedAt: "2026-01-01T00:00:00Z",
   finishedAt: "2026-01-01T06:30:00Z",
+  baseline: "stl",
+  proposed: "sa-mtl",
   // Stored in results.json, so a re-rendered copy keeps the label.
   title: "EXAMPLE report (invented numbers, for documentation only)",
   notice:

@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { parseCsv } from "../csv.ts";
-import { writeFileAtomic } from "../fs.ts";
+import { readRunLog } from "./run_log.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { findFont, renderSvg, svgToPng } from "../report/figures.ts";
 
 interface Point {
@@ -44,11 +44,11 @@ function lineSpec(title: string, yTitle: string, values: Point[]): TopLevelSpec 
 
 /** Write `plots/loss.{svg,png}` and `plots/accuracy.{svg,png}` for a run directory. */
 export async function writeRunPlots(dir: string): Promise<string[]> {
-  const table = parseCsv(await Deno.readTextFile(join(dir, "log.csv")), join(dir, "log.csv"));
+  const table = await readRunLog(dir);
   const loss: Point[] = [];
   const acc: Point[] = [];
   for (const row of table.rows) {
-    const epoch = Number(row.epoch) + 1;
+    const epoch = Number(row.epoch);
     for (const [k, v] of Object.entries(row)) {
       if (v === "" || !Number.isFinite(Number(v))) continue;
       const parts = k.split("/");

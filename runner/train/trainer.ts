@@ -7,11 +7,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import type { MethodPlugin } from "../plugin.ts";
-import { bool, num, type Options } from "../options.ts";
-import { Rng } from "../rng.ts";
-import type { HiddenTruth, ImageSet, MultiTaskModel, TaskName } from "../types.ts";
-import { writeJsonAtomic } from "../fs.ts";
+import type { MethodPlugin } from "../../core/plugin.ts";
+import { bool, num, type Options } from "../../core/options.ts";
+import { Rng } from "../../core/rng.ts";
+import type { HiddenTruth, ImageSet, MultiTaskModel, TaskName } from "../../core/types.ts";
+import { writeJsonAtomic } from "../../core/fs.ts";
 import { RunLog, writeConfusion } from "./run_log.ts";
 import { Progress } from "./progress.ts";
 import { trainStep } from "./step.ts";
@@ -52,6 +52,7 @@ export interface TrainSpec {
 export interface TrainSummary {
   method: string;
   epochs: number;
+  /** The epoch (1-based) whose validation score was best; its checkpoint is `checkpoint/best`. */
   bestEpoch: number;
   bestValAcc: number;
   /** Test metrics at the best validation epoch, `task/dataset/test/metric`. */
@@ -130,7 +131,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   const runLog = new RunLog(spec.outDir, evalCols);
   let start = 0;
   let startBatch = 0;
-  let best = { epoch: -1, valAcc: -Infinity, row: {} as Record<string, number | string> };
+  let best = { epoch: 0, valAcc: -Infinity, row: {} as Record<string, number | string> };
   let targets: TeacherTargets[] = [];
   let imagesSeen = 0;
   let skipped = 0;
@@ -153,7 +154,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
     await spec.checkpoints.restoreOptimizer(optimizer);
     model.setTrunkTrainable(start >= freezeUntil);
-    const dropped = await runLog.truncateFrom(start);
+    const dropped = await runLog.truncateAfter(start);
     if (dropped > 0) spec.log(`resume: dropped ${dropped} log row(s) written after the checkpoint`);
   } else {
     await runLog.init();
@@ -179,7 +180,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       lr = baseLr;
       optimizer.dispose();
       optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
-      spec.log(`epoch ${t}: trunk unfrozen, lr ${lr}`);
+      spec.log(`epoch ${t + 1}: trunk unfrozen, lr ${lr}`);
     }
     const epochStart = performance.now();
     const active = activeSets(plugin.dataMode, sets, t);
@@ -198,11 +199,6 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         hidden: spec.hidden,
         batchSize: num(o, "eval_batch_size"),
       });
-      if (bool(o, "t2_scaling") && plugin.labels.name.startsWith("distilled")) {
-        // Hinton's T^2 scaling: targets are not renormalised, so scaling them scales their loss.
-        const t2 = num(o, "distill_t") ** 2;
-        for (const tt of targets) for (let i = 0; i < tt.targets.length; i++) tt.targets[i] *= t2;
-      }
     } else if (!plugin.labels.needsTeacher) {
       targets = [];
     }
@@ -211,12 +207,15 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       for (const tt of targets) if (tt.dataset === src.set.name) p[tt.task] = tt.targets;
       return p;
     });
-    const row: Record<string, number | string> = { epoch: t };
+    // Epochs are 1-based in every output (log.csv, summary.json, file names, console).
+    const row: Record<string, number | string> = { epoch: t + 1 };
     for (const tt of targets) {
       for (const [k, v] of Object.entries(tt.stats)) row[`${tt.task}/${tt.dataset}/train/${k}`] = v;
     }
 
     const headSums: Record<string, number> = {};
+    // Each plugin loss term's raw value (before its coefficient), averaged over the epoch's steps.
+    const termSums: Record<string, number> = {};
     let doneSteps = 0;
     let stoppedAt = -1;
     for (let pass = 0; pass < passes && stoppedAt < 0; pass++) {
@@ -236,7 +235,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         if (resumingMidEpoch && global < startBatch) continue;
         const res = await runBatch(batch, { spec, optimizer, weights });
         if (res.fault) {
-          const where = `epoch ${t}, batch ${global}`;
+          const where = `epoch ${t + 1}, batch ${global + 1}`;
           if (String(o.nan_policy) === "skip") {
             skipped++;
             spec.log(`skipped ${where}: ${res.fault}`);
@@ -249,6 +248,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
           imagesSeen += batch.size;
           doneSteps++;
           for (const [k, v] of Object.entries(res.heads)) headSums[k] = (headSums[k] ?? 0) + v;
+          for (const [k, v] of Object.entries(res.terms)) termSums[k] = (termSums[k] ?? 0) + v;
           headSums.__total = (headSums.__total ?? 0) + res.total;
         }
         progress.step(b, batch.size, res.heads as Record<string, number>);
@@ -263,7 +263,9 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     if (stoppedAt >= 0) {
       await spec.checkpoints.save("last", { model, optimizer, state: stateAt(t, stoppedAt) });
       spec.log(
-        `interrupted: checkpoint written at epoch ${t}, batch ${stoppedAt}; resume with --resume --run=${spec.outDir}`,
+        `interrupted: checkpoint written in epoch ${
+          t + 1
+        } after batch ${stoppedAt}; resume with --resume --run=${spec.outDir}`,
       );
       interrupted = true;
       break;
@@ -285,6 +287,9 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       if (k !== "__total") row[`${k}/all/train/loss`] = doneSteps ? v / doneSteps : NaN;
     }
     row["all/all/train/loss"] = doneSteps ? (headSums.__total ?? 0) / doneSteps : NaN;
+    for (const [k, v] of Object.entries(termSums)) {
+      row[`all/all/train/${k}`] = doneSteps ? v / doneSteps : NaN;
+    }
     row["lr"] = lr;
     row["images_seen"] = imagesSeen;
     row["skipped_batches"] = skipped;
@@ -294,7 +299,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     await writeConfusions(spec.outDir, t, entries, model);
     spec.onEpochEnd?.(t, row);
 
-    if (improved) best = { epoch: t, valAcc: score.valAcc, row: { ...row } };
+    if (improved) best = { epoch: t + 1, valAcc: score.valAcc, row: { ...row } };
     if (score.valLoss < bestValLoss - 1e-6) {
       bestValLoss = score.valLoss;
       sinceImprove = 0;
@@ -408,7 +413,7 @@ function recalibrateOn(spec: TrainSpec, active: ImageSet[], rows: Map<string, In
 async function writeConfusions(dir: string, t: number, entries: EvalEntry[], model: MultiTaskModel) {
   for (const e of entries) {
     const labels = model.tasks.find((m) => m.name === e.task)!.labels;
-    const name = `epoch_${t}_${e.task}_${e.dataset}_${e.split}.csv`;
+    const name = `epoch_${t + 1}_${e.task}_${e.dataset}_${e.split}.csv`;
     await writeConfusion(join(dir, "confusion", name), labels, e.confusion);
   }
 }

@@ -5,8 +5,8 @@
  * the originals did, reference-spec.md 6.10).
  * @module
  */
-import { bool, num, OptionError, type Options } from "./options.ts";
-import type { TaskName } from "./types.ts";
+import { bool, num, OptionError, type Options } from "../core/options.ts";
+import type { TaskName } from "../core/types.ts";
 import { datasetTasks } from "../datasets/mod.ts";
 
 /** Tasks a dataset labels (empty for an unknown name; the dataset loader reports that one). */
@@ -24,14 +24,25 @@ export const TASK_TYPE_CODES: Record<number, TaskName> = { 0: "emotion", 1: "age
 /** Which dataset flags an entry reads, in schedule order. */
 export type DatasetSlots = "single" | "EP" | "EA" | "EGA";
 
-/** An entry task. */
+/** An entry task: a method's own task, or one that stands for an original script. */
 export interface EntryTask {
   name: string;
   summary: string;
-  /** The original script this entry stands for, if any. */
+  /** The original script this entry stands for (file name), if any. */
   script?: string;
-  /** A fixed method, or a function that picks one from the flags (seed scripts). */
-  method: string | ((o: Options, warnings: string[]) => string);
+  /**
+   * A method's own task: the plugin name. A script entry instead names its script family
+   * (`family`), and the method comes from the plugins' script selectors.
+   */
+  method?: string;
+  /** Script family id matched against the plugins' `selectedBy` (script entries only). */
+  family?: string;
+  /** Flags of the original script beyond the training flags (script entries only). */
+  scriptFlags?: string[];
+  /** Of those, the ones that only select a method. */
+  selectors?: string[];
+  /** Flag combinations the script refuses. */
+  refuse?: ScriptRefusal[];
   slots: DatasetSlots;
   defaults: Partial<Options>;
   /** Other task names that reach this entry (the script name in kebab case). */
@@ -85,61 +96,67 @@ const JOINT_SCRIPT_DEFAULTS: Partial<Options> = {
   lr: 1e-4,
 };
 
-/** Pick the alternating method from the flags (ALTERNATIVE_*.py, spec 6.8.9). */
-export function pickAlternating(o: Options): string {
-  if (bool(o, "is_distilled")) return (o.distill_t ?? 2) === 1 ? "dml-lwf" : "distilling";
-  if (bool(o, "is_pesudo") || bool(o, "is_interpolation")) return "sa-mtl";
-  return "naive-alternating";
+/**
+ * The original scripts' label flags: the selectors that pick a method and the method knobs their
+ * argparse declared. Every script entry accepts them all (the seed README passes them all) and warns
+ * about those the selected method does not read.
+ */
+const SCRIPT_LABEL_FLAGS = [
+  "num_worker",
+  "is_naive",
+  "is_distilled",
+  "distill_t",
+  "is_pesudo",
+  "is_interpolation",
+  "interpolation_weights",
+  "selection_threshold",
+  "is_pesudo_confidence",
+  "is_pesudo_density",
+  "density_t",
+  "is_pesudo_distribution",
+  "cluster_k",
+];
+
+/** Flags that only select a method (read by the selection, so never "ignored"). */
+const SELECTORS = ["is_naive", "is_distilled", "is_pesudo", "is_interpolation", "is_MRF", "is_nuclear_norm"];
+
+/** A flag combination a script refuses outright (it crashed in the original). */
+export interface ScriptRefusal {
+  when: (o: Options) => boolean;
+  message: string;
 }
 
-/** Pick the joint method from the flags (CONFUSION_EP_multitask.py, spec 6.2-6.4). */
-export function pickJoint(o: Options, warnings: string[]): string {
-  if (bool(o, "is_naive")) {
-    if (bool(o, "is_pesudo")) {
-      warnings.push("--is_naive=True overrides --is_pesudo (All-in-one), as in the original");
-    }
-    return "all-in-one";
-  }
-  if (bool(o, "is_pesudo") || bool(o, "is_interpolation")) return bool(o, "is_MRF") ? "dcn-ap" : "lel-ltn";
-  if (bool(o, "is_distilled")) {
-    throw new OptionError(
-      "--is_distilled with the joint script crashed in the original (B8); use deno task dml-lwf or distilling",
-    );
-  }
-  warnings.push("no method flag (--is_naive/--is_pesudo) given to the joint script: running All-in-one");
-  return "all-in-one";
+/** The entry of a method's own task (`deno task <plugin name>`): fresh-machine defaults. */
+export function methodEntry(name: string, summary: string, single: boolean): EntryTask {
+  return { name, summary, method: name, slots: single ? "single" : "EP", defaults: FRESH_MACHINE_DEFAULTS };
 }
 
-/** Pick the manifold method (CONFUSION_EP_multitask_manifold.py): SLRM with the nuclear norm, else SFSMR. */
-export function pickManifold(o: Options): string {
-  return bool(o, "is_nuclear_norm") ? "slrm" : "sfsmr";
-}
+const ALTERNATIVE = {
+  family: "alternative",
+  scriptFlags: SCRIPT_LABEL_FLAGS,
+  selectors: SELECTORS,
+};
 
-const method = (name: string, summary: string): EntryTask => ({
-  name,
-  summary,
-  method: name,
-  slots: name === "stl" ? "single" : "EP",
-  defaults: FRESH_MACHINE_DEFAULTS,
-});
+const CONFUSION = {
+  family: "confusion",
+  scriptFlags: [...SCRIPT_LABEL_FLAGS, "is_MRF"],
+  selectors: SELECTORS,
+  refuse: [{
+    when: (o: Options) =>
+      bool(o, "is_distilled") && !bool(o, "is_naive") && !bool(o, "is_pesudo") &&
+      !bool(o, "is_interpolation"),
+    message:
+      "--is_distilled with the joint script crashed in the original (B8); use an alternating entry (alternative-ep)",
+  }],
+};
 
-/** Every entry task. Per-method tasks for plugins added later are created on the fly by `entryFor`. */
+/** The entry tasks that stand for the original scripts. Methods' own tasks come from the plugins. */
 export const ENTRY_TASKS: EntryTask[] = [
-  method("stl", "Single-task learning on one dataset."),
-  method("all-in-one", "Joint training, missing labels masked."),
-  method("lel-ltn", "Label embeddings + label transfer network pseudo labels."),
-  method("dcn-ap", "Pseudo labels refined by an MRF (attribute propagation)."),
-  method("sfsmr", "Joint training with l2,1 + manifold trace regularisers."),
-  method("slrm", "Joint training with l2,1 + nuclear norm + trace regularisers."),
-  method("dml-lwf", "Alternating training with distilled labels, T = 1."),
-  method("distilling", "Alternating training with distilled labels, T = 2."),
-  method("sa-mtl", "Alternating training with weighted pseudo labels (the proposed method)."),
-  method("naive-alternating", "Alternating training with the other head masked."),
   {
     name: "alternative-ep",
     script: "ALTERNATIVE_EP.py",
-    summary: "Alternating emotion/pose script: SA-MTL, DML-LWF, distilling or naive by flags.",
-    method: (o) => pickAlternating(o),
+    summary: "Alternating emotion/pose script: the method is picked from the flags.",
+    ...ALTERNATIVE,
     slots: "EP",
     defaults: {
       ...SEED_COMMON,
@@ -162,7 +179,7 @@ export const ENTRY_TASKS: EntryTask[] = [
     name: "alternative-ea",
     script: "ALTERNATIVE_EA.py",
     summary: "Alternating emotion/age script.",
-    method: (o) => pickAlternating(o),
+    ...ALTERNATIVE,
     slots: "EA",
     defaults: {
       ...SEED_COMMON,
@@ -187,7 +204,7 @@ export const ENTRY_TASKS: EntryTask[] = [
     name: "alternative-ega",
     script: "ALTERNATIVE_EGA.py",
     summary: "Alternating emotion vs gender+age script.",
-    method: (o) => pickAlternating(o),
+    ...ALTERNATIVE,
     slots: "EGA",
     defaults: {
       ...SEED_COMMON,
@@ -208,8 +225,8 @@ export const ENTRY_TASKS: EntryTask[] = [
     name: "confusion-ep",
     script: "CONFUSION_EP_multitask.py",
     aliases: ["confusion-ep-multitask"],
-    summary: "Joint emotion/pose script: All-in-one, LEL-LTN or DCN-AP by flags.",
-    method: pickJoint,
+    summary: "Joint emotion/pose script: the method is picked from the flags.",
+    ...CONFUSION,
     slots: "EP",
     defaults: JOINT_SCRIPT_DEFAULTS,
   },
@@ -217,8 +234,17 @@ export const ENTRY_TASKS: EntryTask[] = [
     name: "confusion-ep-manifold",
     script: "CONFUSION_EP_multitask_manifold.py",
     aliases: ["confusion-ep-multitask-manifold"],
-    summary: "Joint emotion/pose script with manifold regularisers: SFSMR or SLRM by flags.",
-    method: (o) => pickManifold(o),
+    summary: "Joint emotion/pose script with manifold regularisers: the method is picked from the flags.",
+    ...CONFUSION,
+    family: "confusion-manifold",
+    scriptFlags: [
+      ...SCRIPT_LABEL_FLAGS,
+      "is_MRF",
+      "is_lnorm",
+      "is_trace_norm",
+      "is_nuclear_norm",
+      "is_manifold",
+    ],
     slots: "EP",
     defaults: JOINT_SCRIPT_DEFAULTS,
   },
@@ -227,7 +253,9 @@ export const ENTRY_TASKS: EntryTask[] = [
     script: "STL_general_train.py",
     aliases: ["stl-general-train"],
     summary: "Single-task script (--task_type 0 emotion, 1 age, 5 pose, 10 gender).",
-    method: "stl",
+    family: "stl-general",
+    scriptFlags: ["num_worker"],
+    selectors: [],
     slots: "single",
     defaults: {
       ...SEED_COMMON,
@@ -240,13 +268,17 @@ export const ENTRY_TASKS: EntryTask[] = [
   },
 ];
 
-/** The entry for a task name; a plugin name without a built-in entry gets per-method defaults. */
-export function entryFor(name: string): EntryTask {
-  return ENTRY_TASKS.find((e) => e.name === name || e.aliases?.includes(name)) ?? method(name, "");
+/** The script entry for a task name, if the name is one of the original scripts' tasks. */
+export function scriptEntry(name: string): EntryTask | undefined {
+  return ENTRY_TASKS.find((e) => e.name === name || e.aliases?.includes(name));
 }
 
-/** The STL task from `--task` or `--task_type`, repaired against the dataset (seed README B30). */
-export function stlTask(o: Options, warnings: string[]): TaskName {
+/**
+ * The STL task from `--task` or `--task_type`. With `repair` (the original STL script's entry), a task
+ * the dataset does not label is read as the dataset's only task, with a warning: the seed README passes
+ * `--task_type=10` with AFLW, whose only task is pose (B30). Elsewhere the conflict is refused.
+ */
+export function stlTask(o: Options, warnings: string[], opts: { repair: boolean }): TaskName {
   const ds = String(o.dataset);
   const labelled = datasetTaskNames(ds);
   let task: TaskName;
@@ -260,7 +292,8 @@ export function stlTask(o: Options, warnings: string[]): TaskName {
       );
     }
   }
-  if (!labelled.includes(task) && labelled.length === 1) {
+  if (labelled.includes(task)) return task;
+  if (opts.repair && labelled.length === 1) {
     const fixed = labelled[0];
     const code = Object.entries(TASK_TYPE_CODES).find(([, t]) => t === fixed)?.[0];
     warnings.push(
@@ -268,11 +301,10 @@ export function stlTask(o: Options, warnings: string[]): TaskName {
         code !== undefined ? `--task_type=${code}` : `--task=${fixed}`
       } (${fixed}); in the original 10 is gender and 5 is pose`,
     );
-    task = fixed;
-  } else if (!labelled.includes(task)) {
-    throw new OptionError(`--dataset=${ds} has no ${task} labels (it labels: ${labelled.join(", ")})`);
+    return fixed;
   }
-  return task;
+  const flag = typeof o.task === "string" ? `--task=${task}` : `--task_type=${o.task_type} (${task})`;
+  throw new OptionError(`${flag}: --dataset=${ds} has no ${task} labels (it labels: ${labelled.join(", ")})`);
 }
 
 /** The datasets a run trains on, in schedule order (emotion first, as the original alternation). */

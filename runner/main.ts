@@ -1,13 +1,14 @@
 /**
- * The command dispatcher behind the deno tasks: `deno run -A core/main.ts COMMAND [flags]`.
+ * The command dispatcher behind the deno tasks: `deno run -A runner/main.ts COMMAND [flags]`.
  * Errors a user can fix print one line and exit with status 2.
  * @module
  */
-import { OptionError } from "./options.ts";
+import { OptionError } from "../core/options.ts";
 import { resolveRun } from "./commands.ts";
 import { executeRun } from "./run_command.ts";
 import { methodsTable } from "./methods_table.ts";
 import { discoverPlugins } from "./registry.ts";
+import type { MethodPlugin } from "../core/plugin.ts";
 import { ENTRY_TASKS } from "./entries.ts";
 import { runEval } from "./eval_command.ts";
 import { runCompare } from "./compare.ts";
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case "help":
       case "--help":
-        console.log(usage());
+        console.log(usage(await discoverPlugins()));
         return 0;
       case "methods": {
         const plugins = await discoverPlugins();
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
           else {
             const test = Object.entries(out.summary.test).filter(([k]) => k.endsWith("/acc"));
             console.log(
-              `${run.plugin.name}: best epoch ${out.summary.bestEpoch + 1}, ${
+              `${run.plugin.name}: best epoch ${out.summary.bestEpoch}, ${
                 test.map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(", ")
               }, ${out.summary.trainSeconds.toFixed(0)} s; run directory ${out.dir}`,
             );
@@ -77,7 +78,12 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (isUserError(e)) {
-      console.error(`error: ${e.message.split("\n")[0]}`);
+      const message = e.message.split("\n")[0];
+      // With --json, stdout carries only JSON: the error too, as an object scripts can read.
+      if (args.some((a) => a === "--json" || /^--json=(true|1|yes)$/i.test(a))) {
+        console.log(JSON.stringify({ error: message, exitCode: 2 }));
+      }
+      console.error(`error: ${message}`);
       return 2;
     }
     throw e;
@@ -92,13 +98,14 @@ function describe(p: Awaited<ReturnType<typeof discoverPlugins>>[number]) {
     reference: p.reference,
     dataMode: p.dataMode,
     labels: p.labels.name,
+    role: p.role ?? "baseline",
     loss: ["masked-ce", ...p.loss.terms.map((t) => t.name)],
     options: p.options.map((o) => o.name),
     presets: Object.keys(p.presets ?? {}),
   };
 }
 
-function usage(): string {
+function usage(plugins: MethodPlugin[]): string {
   return [
     "usage: deno task COMMAND [flags]   (deno task COMMAND --help for its flags)",
     "",
@@ -106,6 +113,7 @@ function usage(): string {
     "  run METHOD              train any registered method (or --plugin=FILE)",
     "  eval --run=DIR          evaluate a run's checkpoint",
     "  compare                 train every method on the same data and write report.md",
+    ...plugins.map((p) => `  ${p.name.padEnd(23)} ${p.summary}`),
     ...ENTRY_TASKS.map((e) => `  ${e.name.padEnd(23)} ${e.summary}`),
   ].join("\n");
 }

@@ -2,7 +2,7 @@
  * The `deno task methods` table: name, aliases, data mode, label strategy, loss terms, reference.
  * @module
  */
-import type { MethodPlugin } from "./plugin.ts";
+import type { MethodPlugin } from "../core/plugin.ts";
 
 /** Render the registered plugins as a fixed-width text table. */
 export function methodsTable(plugins: MethodPlugin[]): string {

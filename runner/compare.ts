@@ -11,14 +11,15 @@
 import { join, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
 import { parseArgs, resolveOptions } from "./cli.ts";
-import { bool, num, OptionError, type Options, type OptionSpec } from "./options.ts";
+import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
 import { discoverPlugins } from "./registry.ts";
-import type { MethodPlugin } from "./plugin.ts";
+import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
-import { parseCsv } from "./csv.ts";
+import { parseCsv } from "../core/csv.ts";
 import type { CompareResults, RunResult, TaskResult } from "./report/results.ts";
 import { curvesFromLog } from "./report/results.ts";
+import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
@@ -135,19 +136,21 @@ export function planRuns(
     "--quiet",
     ...opts.extra,
   ];
+  // The single-task reference trains once per task of every dataset; every other method once.
+  const reference = plugins.find((pl) => pl.role === "reference");
   for (let s = 1; s <= p.seeds; s++) {
-    if (wanted("stl")) {
+    if (reference && wanted(reference.name)) {
       for (const ds of p.datasets) {
         for (const task of datasetTaskNames(ds)) {
-          const dir = join(opts.outDir, "runs", `stl-${task}-seed${s}`);
+          const dir = join(opts.outDir, "runs", `${reference.name}-${task}-seed${s}`);
           runs.push({
-            method: "stl",
+            method: reference.name,
             seed: s,
             task,
             dir,
             args: [
               "run",
-              "stl",
+              reference.name,
               `--dataset=${ds}`,
               `--task=${task}`,
               `--epoch=${p.passes}`,
@@ -206,7 +209,7 @@ async function runOne(run: PlannedRun, log: (s: string) => void): Promise<void> 
 export async function readRun(dir: string, planned: PlannedRun): Promise<RunResult> {
   const cfg = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
   const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
-  const log = parseCsv(await Deno.readTextFile(join(dir, "log.csv")), join(dir, "log.csv"));
+  const log = await readRunLog(dir);
   // Non-finite values (a task without a pseudo-label score that epoch) stay out of the curves.
   const curves = curvesFromLog(log.rows).filter((c) => Number.isFinite(c.value));
   const results: TaskResult[] = [];
@@ -244,11 +247,13 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
   };
 }
 
-/** STL trains one run per task; the report wants one result per (method, seed). */
-export function mergeStl(runs: RunResult[]): RunResult[] {
+/** The reference trains one run per task; the report wants one result per (method, seed). */
+export function mergeStl(runs: RunResult[], reference: string | undefined): RunResult[] {
   const out: RunResult[] = [];
   for (const r of runs) {
-    const prev = r.method === "stl" ? out.find((o) => o.method === "stl" && o.seed === r.seed) : undefined;
+    const prev = r.method === reference
+      ? out.find((o) => o.method === reference && o.seed === r.seed)
+      : undefined;
     if (!prev) {
       out.push({ ...r, results: [...r.results], curves: [...r.curves] });
       continue;
@@ -342,7 +347,7 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
       note: profile.note,
     },
     seeds: Array.from({ length: profile.seeds }, (_, i) => i + 1),
-    runs: mergeStl(results),
+    runs: mergeStl(results, plugins.find((p) => p.role === "reference")?.name),
     machine: {
       os: Deno.build.os,
       arch: arch(),
@@ -354,8 +359,8 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     wallSeconds: (performance.now() - t0) / 1000,
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
-    baseline: "stl",
-    proposed: "sa-mtl",
+    baseline: plugins.find((p) => p.role === "reference")?.name,
+    proposed: plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
   if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds: compare.wallSeconds }, null, 2));

@@ -47,7 +47,7 @@ export interface PseudoLabelPoint {
   rejectedAcc?: number;
 }
 
-/** What backend trained the run (a superset-compatible view of core/backend.ts `BackendInfo`). */
+/** What backend trained the run (a superset-compatible view of runner/backend.ts `BackendInfo`). */
 export interface BackendSummary {
   name: string;
   kernelPack?: string | null;
@@ -58,7 +58,7 @@ export interface BackendSummary {
 
 /** Everything the report needs from one training run of one method with one seed. */
 export interface RunResult {
-  /** Method id (plugin name, e.g. `stl`, `sa-mtl`). */
+  /** Method id (the plugin name). */
   method: string;
   seed: number;
   datasets: string[];
@@ -108,9 +108,9 @@ export interface CompareResults {
   /** ISO timestamps, when known. */
   startedAt?: string;
   finishedAt?: string;
-  /** Reference method for differences and delta-m (default: the method named `stl`). */
+  /** Reference method for differences and delta-m (the plugin whose role is `reference`); none when absent. */
   baseline?: string;
-  /** The proposed method whose claim the verdict checks (default: `sa-mtl`). */
+  /** The proposed method whose claim the verdict checks (the plugin whose role is `proposed`). */
   proposed?: string;
   /** First heading of report.md (default "SA-MTL comparison report"). */
   title?: string;

@@ -4,7 +4,7 @@
  * the markdown tables that show them, and {@link parseReportTable} that reads such a table back.
  * @module
  */
-import { TASK_NAMES } from "../types.ts";
+import { TASK_NAMES } from "../../core/types.ts";
 import type { CompareResults, RunResult } from "./results.ts";
 import { runPseudoLabels } from "./results.ts";
 import { deltaM, type PairedDiff, pairedDiff, type Spread, spread } from "./stats.ts";
@@ -88,13 +88,10 @@ export const MCA_TABLE_HEADING = "## Test mean-class accuracy (%)";
 /** Heading of the paired-difference table. */
 export const DIFF_TABLE_HEADING = "## Paired per-seed difference to the baseline (percentage points)";
 
-/** Known spellings of the proposed method. */
-const PROPOSED_NAMES = ["sa-mtl", "sa_mtl", "samtl", "mtl-sa"];
-
-function findMethod(methods: string[], wanted: string | undefined, fallback: string[]): string | null {
-  const lower = (s: string) => s.toLowerCase();
-  if (wanted !== undefined) return methods.find((m) => lower(m) === lower(wanted)) ?? null;
-  return methods.find((m) => fallback.includes(lower(m))) ?? null;
+/** The method named in results.json (case-insensitive), or null when it names none. */
+function findMethod(methods: string[], wanted: string | undefined): string | null {
+  if (wanted === undefined) return null;
+  return methods.find((m) => m.toLowerCase() === wanted.toLowerCase()) ?? null;
 }
 
 /** Columns in canonical task order, then dataset order of first appearance. */
@@ -131,8 +128,8 @@ export function summarize(results: CompareResults): ReportSummary {
   const runs = results.runs;
   const methods: string[] = [];
   for (const r of runs) if (!methods.includes(r.method)) methods.push(r.method);
-  const baseline = findMethod(methods, results.baseline, ["stl"]);
-  const proposed = findMethod(methods, results.proposed, PROPOSED_NAMES);
+  const baseline = findMethod(methods, results.baseline);
+  const proposed = findMethod(methods, results.proposed);
   if (results.baseline !== undefined && baseline === null) {
     throw new RangeError(
       `results.baseline: method "${results.baseline}" has no runs (methods: ${methods.join(", ")})`,

@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { ImageSet, MultiTaskModel, TaskName } from "../types.ts";
+import type { ImageSet, MultiTaskModel, TaskName } from "./types.ts";
 
 /** Outputs of {@link predictRows}: n*C (logits, probs) and n*d (features) per task. */
 export interface RowPredictions {

@@ -10,7 +10,7 @@
  * @module
  */
 import { distance } from "fastest-levenshtein";
-import { OptionError, type Options, type OptionSpec, type OptionValue } from "./options.ts";
+import { OptionError, type Options, type OptionSpec, type OptionValue } from "../core/options.ts";
 
 /** Result of {@link parseArgs}. */
 export interface ParsedArgs {

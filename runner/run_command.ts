@@ -7,24 +7,19 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendInfo, type BackendName, initBackend } from "./backend.ts";
-import { writeJsonAtomic } from "./fs.ts";
-import { bool, num, OptionError } from "./options.ts";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { bool, OptionError } from "../core/options.ts";
 import type { ResolvedRun } from "./commands.ts";
-import { channelsFor } from "./commands.ts";
-import type { HiddenTruth, ImageSet, MultiTaskModel, TaskSpec } from "./types.ts";
+import type { ImageSet, MultiTaskModel } from "../core/types.ts";
 import { runTraining, type TrainSummary } from "./train/trainer.ts";
 import type { CheckpointIO, TrainState } from "./train/checkpoint_io.ts";
 import type { TeacherTargets } from "./train/teacher.ts";
-import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
-import { type SynthDifficulty, synthDifficulty } from "../datasets/synth_faces.ts";
-import { buildModel, recalibrateBatchNorm } from "../models/mod.ts";
+import { recalibrateBatchNorm } from "../models/mod.ts";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
 import { loadInitWeights } from "../models/init_weights.ts";
 import type { BuiltModel } from "../models/build.ts";
 import { writeRunPlots } from "./train/plots.ts";
-
-/** Versions recorded in every run's config. */
-export const TOOLKIT_VERSION = "0.1.0";
+import { buildRunModel, headsOf, loadRunData, type RunConfig, TOOLKIT_VERSION } from "./run_config.ts";
 
 /** What {@link executeRun} returns. */
 export interface RunOutcome {
@@ -33,130 +28,10 @@ export interface RunOutcome {
   backend: BackendInfo;
 }
 
-/** Keep only one task of a dataset (STL). */
-function restrictTasks(set: ImageSet, task: string): ImageSet {
-  const tasks = set.tasks.filter((t) => t.name === task);
-  if (tasks.length === 0) throw new OptionError(`--dataset=${set.name} has no ${task} labels`);
-  return { ...set, tasks, labels: { [task]: set.labels[task as keyof typeof set.labels] } };
-}
-
-/** The model's heads: the union of the datasets' tasks (class counts must agree). */
-export function headsOf(sets: ImageSet[]): TaskSpec[] {
-  const heads: TaskSpec[] = [];
-  for (const s of sets) {
-    for (const t of s.tasks) {
-      const prev = heads.find((h) => h.name === t.name);
-      if (!prev) heads.push(t);
-      else if (prev.classes !== t.classes) {
-        throw new OptionError(
-          `datasets disagree on the ${t.name} label space (${prev.classes} vs ${t.classes} classes, ${s.name}); ` +
-            `train them in separate runs`,
-        );
-      }
-    }
-  }
-  return heads;
-}
-
-/** Load and validate every dataset of a run. */
-export async function loadRunData(
-  run: ResolvedRun,
-  log: (s: string) => void = console.error,
-): Promise<{ sets: ImageSet[]; hidden: Map<string, HiddenTruth | null> }> {
-  const o = run.options;
-  const model = String(o.model);
-  const loadOpts = {
-    dataDir: String(o.data_dir ?? "data"),
-    imageSize: num(o, "image_size"),
-    channels: channelsFor(model),
-    seed: num(o, "seed"),
-    size: typeof o.train_size === "number" ? o.train_size : undefined,
-    compatSplit: bool(o, "compat"),
-    skipBadSamples: bool(o, "skip_bad_samples"),
-    log,
-    difficulty: parseDifficulty(o.synth_difficulty),
-  };
-  const sets: ImageSet[] = [];
-  const hidden = new Map<string, HiddenTruth | null>();
-  for (const name of run.datasets) {
-    let set = await loadDataset(name, loadOpts);
-    if (run.stlTask) set = restrictTasks(set, run.stlTask);
-    checkSplits(set);
-    sets.push(set);
-    hidden.set(name, await loadHiddenTruth(name, loadOpts));
-  }
-  return { sets, hidden };
-}
-
-/** `--synth_difficulty=knob=value,...` -> overrides of the synthetic faces' nuisance knobs. */
-export function parseDifficulty(v: unknown): Partial<SynthDifficulty> | undefined {
-  if (!Array.isArray(v) || v.length === 0) return undefined;
-  const known = Object.keys(synthDifficulty("synth-emotion"));
-  const out: Record<string, number> = {};
-  for (const item of v as string[]) {
-    const m = /^([A-Za-z]+)=([0-9.eE+-]+)$/.exec(item);
-    const value = m ? Number(m[2]) : NaN;
-    if (!m || !known.includes(m[1]) || !Number.isFinite(value) || value < 0) {
-      throw new OptionError(
-        `--synth_difficulty: got "${item}", expected knob=value with value >= 0 and knob one of ${
-          known.join(", ")
-        }`,
-      );
-    }
-    out[m[1]] = value;
-  }
-  return out as Partial<SynthDifficulty>;
-}
-
-/** An empty split, or a class that is evaluated but never trained, stops the run before it starts. */
-export function checkSplits(set: ImageSet): void {
-  if (set.n === 0) throw new OptionError(`dataset ${set.name}: no rows (empty dataset)`);
-  for (const k of ["train", "val"] as const) {
-    if (set.split[k].length === 0) {
-      throw new OptionError(`dataset ${set.name}: the ${k} split is empty (${set.n} rows)`);
-    }
-  }
-  for (const t of set.tasks) {
-    const lab = set.labels[t.name]!;
-    const inTrain = new Set<number>();
-    for (const r of set.split.train) inTrain.add(lab[r]);
-    for (const k of ["val", "test"] as const) {
-      for (const r of set.split[k]) {
-        const c = lab[r];
-        if (c >= 0 && !inTrain.has(c)) {
-          throw new OptionError(
-            `dataset ${set.name}: class ${c} (${
-              t.labels[c]
-            }) of ${t.name} is in the ${k} split but not in the train split; ` +
-              `add training rows of that class or drop them`,
-          );
-        }
-      }
-    }
-  }
-}
-
 /** Default run directory: `runs/<method>-<datasets>-<timestamp>`. */
 export function defaultRunDir(run: ResolvedRun): string {
   const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
   return join("runs", `${run.plugin.name}-${run.datasets.join("+")}-${ts}`);
-}
-
-/** Build the run's model (with the plugin's extension). */
-export function modelFor(run: ResolvedRun, heads: TaskSpec[]): MultiTaskModel {
-  const o = run.options;
-  const size = num(o, "image_size");
-  return buildModel({
-    backbone: String(o.model) as "mini_xception",
-    tasks: heads,
-    inputShape: [size, size, channelsFor(String(o.model))],
-    isDropout: bool(o, "is_dropout"),
-    isBn: bool(o, "is_bn"),
-    weightsDecay: typeof o.weights_decay === "number" ? o.weights_decay : 0,
-    seed: num(o, "seed"),
-    bnMomentum: bool(o, "compat") ? 0.99 : 0.9,
-    extension: run.plugin.extendModel?.(o),
-  });
 }
 
 /** Checkpoint storage under `<dir>/checkpoint/{last,best}`. */
@@ -209,7 +84,7 @@ export async function executeRun(
   const heads = headsOf(sets);
   let resumeState: TrainState | undefined;
   let dir: string;
-  const model = modelFor(run, heads);
+  const model = buildRunModel({ plugin: run.plugin, options: o, heads });
   if (bool(o, "resume")) {
     const runs = Array.isArray(o.run) ? o.run : [];
     if (runs.length !== 1) throw new OptionError("--resume needs exactly one --run=DIR");
@@ -240,7 +115,7 @@ export async function executeRun(
   }
   if (!resumeState) {
     await ensureFreshDir(dir);
-    await writeJsonAtomic(join(dir, "config.json"), {
+    const config: RunConfig = {
       method: run.plugin.name,
       command: run.command,
       options: o,
@@ -251,7 +126,8 @@ export async function executeRun(
       versions: { toolkit: TOOLKIT_VERSION, tfjs: tf.version_core, deno: Deno.version.deno },
       seed: o.seed,
       created: new Date().toISOString(),
-    });
+    };
+    await writeJsonAtomic(join(dir, "config.json"), config);
   }
   const stop = { requested: false };
   const onSignal = () => {

@@ -19,7 +19,7 @@ export class Progress {
     this.#label = label;
     this.#total = totalSteps;
     this.#quiet = opts.quiet ?? false;
-    this.#tty = opts.tty ?? Deno.stdout.isTerminal();
+    this.#tty = opts.tty ?? Deno.stderr.isTerminal();
   }
 
   /** Record a finished step. */
@@ -36,7 +36,7 @@ export class Progress {
     const done = Math.round((step / this.#total) * width);
     const bar = "#".repeat(done) + "-".repeat(width - done);
     const line = `${this.#label} [${bar}] ${step}/${this.#total} ${this.#stats(step)}`;
-    Deno.stdout.writeSync(new TextEncoder().encode(`\r${line.slice(0, 160)}\x1b[K`));
+    Deno.stderr.writeSync(new TextEncoder().encode(`\r${line.slice(0, 160)}\x1b[K`));
   }
 
   #stats(step: number): string {
@@ -51,8 +51,8 @@ export class Progress {
   done(summary: string): void {
     if (this.#quiet) return;
     const text = `${this.#label} ${this.#stats(this.#total)} ${summary}`;
-    if (this.#tty) Deno.stdout.writeSync(new TextEncoder().encode(`\r${text}\x1b[K\n`));
-    else console.log(text);
+    if (this.#tty) Deno.stderr.writeSync(new TextEncoder().encode(`\r${text}\x1b[K\n`));
+    else console.error(text);
   }
 
   /** Images per second so far. */

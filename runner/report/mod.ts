@@ -3,17 +3,17 @@
  * {@link RunResult} per (method, seed) into a {@link CompareResults} and calls {@link writeReport}:
  *
  * ```ts
- * import { writeReport } from "./core/report/mod.ts";
+ * import { writeReport } from "./runner/report/mod.ts";
  * await writeReport(results, "runs/compare/smoke");
  * // -> report.md, results.json, results.csv, runs.csv, figures/*.svg + *.png
  * ```
  *
- * A saved `results.json` can be rendered again: `deno run -A core/report/mod.ts results.json OUT_DIR`.
+ * A saved `results.json` can be rendered again: `deno run -A runner/report/mod.ts results.json OUT_DIR`.
  * @module
  */
 import { join } from "node:path";
-import { stringifyCsv } from "../csv.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../fs.ts";
+import { stringifyCsv } from "../../core/csv.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { type FigureOptions, type FigureRef, writeFigures } from "./figures.ts";
 import { type CompareResults, ResultsError, type RunResult, validateCompareResults } from "./results.ts";
 import {
@@ -368,7 +368,7 @@ export function renderReport(
 if (import.meta.main) {
   const [input, outDir] = Deno.args;
   if (!input || !outDir) {
-    console.error("usage: deno run -A core/report/mod.ts RESULTS_JSON OUT_DIR");
+    console.error("usage: deno run -A runner/report/mod.ts RESULTS_JSON OUT_DIR");
     Deno.exit(2);
   }
   try {

@@ -3,9 +3,9 @@
  * cross-entropy and the confusion matrix. Metric names follow `task/dataset/split/metric`.
  * @module
  */
-import type { ImageSet, MultiTaskModel, TaskName } from "../types.ts";
-import { predictRows } from "./infer.ts";
-import { argmaxRows, type ClassMetrics, classMetrics } from "./metrics.ts";
+import type { ImageSet, MultiTaskModel, TaskName } from "../../core/types.ts";
+import { predictRows } from "../../core/infer.ts";
+import { argmaxRows, type ClassMetrics, classMetrics } from "../../core/metrics.ts";
 
 /** Metrics of one (task, dataset, split). */
 export interface EvalEntry extends ClassMetrics {

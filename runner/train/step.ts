@@ -4,10 +4,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { LossTerm } from "../plugin.ts";
-import type { Options } from "../options.ts";
-import type { MultiTaskModel, TaskName } from "../types.ts";
-import { maskedCrossEntropy } from "./loss.ts";
+import type { LossTerm } from "../../core/plugin.ts";
+import type { Options } from "../../core/options.ts";
+import type { MultiTaskModel, TaskName } from "../../core/types.ts";
+import { maskedCrossEntropy } from "../../core/loss.ts";
 
 /** One batch as the trainer feeds it to a step. */
 export interface StepBatch {

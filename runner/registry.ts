@@ -4,8 +4,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { MethodPlugin } from "./plugin.ts";
-import { OptionError } from "./options.ts";
+import type { MethodPlugin } from "../core/plugin.ts";
+import { OptionError } from "../core/options.ts";
 import { didYouMean } from "./cli.ts";
 
 const METHODS_DIR = new URL("../methods/", import.meta.url);
@@ -40,6 +40,14 @@ function fileUrl(path: string): string {
   return new URL(`file://${resolve(path)}`).href;
 }
 
+/** Where each plugin was loaded from (for messages that must name a file). */
+const SOURCES = new WeakMap<MethodPlugin, string>();
+
+/** The file a plugin came from (`methods/sa_mtl.ts`, or the `--plugin` path). */
+export function pluginSource(p: MethodPlugin): string {
+  return SOURCES.get(p) ?? `plugin ${p.name}`;
+}
+
 /** Import one plugin file. */
 export async function loadPluginFile(path: string): Promise<MethodPlugin> {
   let mod: { default?: unknown };
@@ -48,7 +56,9 @@ export async function loadPluginFile(path: string): Promise<MethodPlugin> {
   } catch (e) {
     throw new OptionError(`--plugin=${path}: cannot load: ${(e as Error).message.split("\n")[0]}`);
   }
-  return validatePlugin(mod.default, path);
+  const plugin = validatePlugin(mod.default, path);
+  SOURCES.set(plugin, path);
+  return plugin;
 }
 
 let cache: MethodPlugin[] | null = null;
@@ -67,7 +77,9 @@ export async function discoverPlugins(): Promise<MethodPlugin[]> {
   for (const f of files) {
     const url = new URL(f, METHODS_DIR).href;
     const mod = await import(url);
-    plugins.push(validatePlugin(mod.default, `methods/${f}`));
+    const plugin = validatePlugin(mod.default, `methods/${f}`);
+    SOURCES.set(plugin, `methods/${f}`);
+    plugins.push(plugin);
   }
   const seen = new Map<string, string>();
   for (const p of plugins) {

@@ -5,10 +5,10 @@
  * against the hidden truth, which the strategy never sees.
  * @module
  */
-import type { LabelStrategy, StrategyContext, TargetSet, TeacherView } from "../plugin.ts";
-import type { HiddenTruth, ImageSet, MultiTaskModel, TaskName, TaskSpec } from "../types.ts";
-import { predictRows, type RowPredictions } from "./infer.ts";
-import { argmaxRows } from "./metrics.ts";
+import type { LabelStrategy, StrategyContext, TargetSet, TeacherView } from "../../core/plugin.ts";
+import type { HiddenTruth, ImageSet, MultiTaskModel, TaskName, TaskSpec } from "../../core/types.ts";
+import { predictRows, type RowPredictions } from "../../core/infer.ts";
+import { argmaxRows } from "../../core/metrics.ts";
 
 /** Targets for one (dataset, task) pair, indexed by dataset row id (n_rows * C). */
 export interface TeacherTargets {

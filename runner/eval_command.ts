@@ -6,16 +6,14 @@
  */
 import { join } from "node:path";
 import { parseArgs, resolveOptions } from "./cli.ts";
-import { channelsFor } from "./commands.ts";
-import { bool, num, OptionError, type Options, type OptionSpec } from "./options.ts";
+import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
-import type { ImageSet, TaskSpec } from "./types.ts";
+import type { ImageSet } from "../core/types.ts";
 import { evaluate } from "./train/evaluate.ts";
 import { type BackendName, initBackend } from "./backend.ts";
 import { loadDataset } from "../datasets/mod.ts";
-import { buildModel } from "../models/mod.ts";
-import { loadCheckpoint } from "../models/checkpoint.ts";
-import { writeJsonAtomic } from "./fs.ts";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { datasetLoadOptions, openRun } from "./run_config.ts";
 
 const EVAL_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
@@ -31,25 +29,6 @@ const EVAL_OPTIONS: OptionSpec[] = [
   { name: "data_dir", type: "string", help: "Where prepared datasets live (default: the run's)." },
 ];
 
-/** Run config as written by the trainer. */
-interface RunConfig {
-  method: string;
-  options: Options;
-  datasets: string[];
-  tasks: TaskSpec[];
-  stl_task: string | null;
-}
-
-/** Read a run's config.json with a clear error. */
-export async function readRunConfig(dir: string): Promise<RunConfig> {
-  const path = join(dir, "config.json");
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as RunConfig;
-  } catch (e) {
-    throw new OptionError(`--run=${dir}: cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
-  }
-}
-
 /** The eval command; returns an exit code. */
 export async function runEval(args: string[]): Promise<number> {
   const parsed = parseArgs(args, EVAL_OPTIONS);
@@ -59,28 +38,22 @@ export async function runEval(args: string[]): Promise<number> {
     return 0;
   }
   if (typeof o.run !== "string") throw new OptionError("--run=DIR is required (a run directory under runs/)");
-  const cfg = await readRunConfig(o.run);
-  const ro = cfg.options;
   await initBackend({ backend: String(o.backend) as BackendName, quiet: bool(o, "quiet") });
-  const size = num(ro, "image_size");
-  const model = buildModel({
-    backbone: String(ro.model) as "mini_xception",
-    tasks: cfg.tasks,
-    inputShape: [size, size, channelsFor(String(ro.model))],
-    isDropout: bool(ro, "is_dropout"),
-    isBn: bool(ro, "is_bn"),
-    seed: num(ro, "seed"),
+  const { config: cfg, model } = await openRun(o.run, {
+    checkpoint: o.checkpoint === "last" ? "last" : "best",
   });
-  await loadCheckpoint(join(o.run, "checkpoint", String(o.checkpoint)), { model });
-  const names = Array.isArray(o.dataset) && o.dataset.length ? o.dataset : cfg.datasets;
+  const ro = cfg.options;
+  const names = Array.isArray(o.dataset) && o.dataset.length ? o.dataset : cfg.datasets ?? [];
+  if (names.length === 0) {
+    throw new OptionError(`--run=${o.run}: its config names no datasets; give --dataset`);
+  }
   const sets: ImageSet[] = [];
   for (const name of names) {
+    // The run's own data settings (size, seed, synthetic knobs), so its test split is the one it held out.
     const set = await loadDataset(name, {
+      ...datasetLoadOptions(ro, () => {}),
       dataDir: String(o.data_dir ?? ro.data_dir ?? "data"),
-      imageSize: size,
-      channels: channelsFor(String(ro.model)),
-      seed: num(ro, "seed"),
-      size: typeof ro.train_size === "number" ? ro.train_size : undefined,
+      skipBadSamples: false,
     });
     const usable = set.tasks.filter((t) =>
       cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes)

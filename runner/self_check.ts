@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { stockKernelConfigs } from "../kernels/mod.ts";
-import { Rng } from "./rng.ts";
+import { Rng } from "../core/rng.ts";
 
 /** Name of the reference backend (stock cpu kernels). */
 export const REFERENCE_BACKEND = "reference-cpu";

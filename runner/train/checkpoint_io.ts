@@ -5,7 +5,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import type { MultiTaskModel } from "../types.ts";
+import type { MultiTaskModel } from "../../core/types.ts";
 import type { TeacherTargets } from "./teacher.ts";
 
 /** Trainer state stored with a checkpoint. */

@@ -123,7 +123,9 @@ export function buildVerdict(results: CompareResults, s: ReportSummary): Verdict
 
   const beatsBaseline: Comparison[] = [];
   if (s.baseline === null) {
-    lines.push("- **Against the baseline**: there is no `stl` run, so no differences or Δm are computed.");
+    lines.push(
+      "- **Against the baseline**: results.json names no reference method with runs, so no differences or Δm are computed.",
+    );
   } else {
     const base = s.baseline;
     for (const col of s.columns) {
@@ -181,12 +183,16 @@ function checkClaim(s: ReportSummary): {
   const p = s.proposed;
   const others = s.methods.filter((m) => m !== p);
   if (p === null || others.length === 0) {
-    const why = p === null ? "no `sa-mtl` run in these results" : "no other method to compare with";
+    const why = p === null
+      ? "results.json names no proposed method with runs"
+      : "no other method to compare with";
     return {
       holdsInMeans: null,
       holdsBeyondSpread: null,
       columns: [],
-      lines: [`- **The paper's claim** (SA-MTL beats every baseline on every task): not checked, ${why}.`],
+      lines: [
+        `- **The paper's claim** (the proposed method beats every baseline on every task): not checked, ${why}.`,
+      ],
     };
   }
   const columns: ClaimColumn[] = [];

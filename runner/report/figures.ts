@@ -11,7 +11,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
-import { writeFileAtomic } from "../fs.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import type { CompareResults } from "./results.ts";
 import { runPseudoLabels } from "./results.ts";
 import { mean, sampleStd } from "./stats.ts";

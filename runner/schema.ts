@@ -1,11 +1,11 @@
 /**
- * The option schema shared by every command: common flags (the table of shared names in the
- * README), every flag of the original scripts (reference-spec.md section 1) and every flag that the
- * seed README's command lines use. Each flag is declared once here, with type, range and help;
- * defaults live in presets (see `presets.ts`). Plugins add their own flags.
+ * The runner's flags: those every command takes, those every training run reads (the trainer's), the
+ * dataset flags of single- and multi-task runs, and the original scripts' selectors that no method
+ * reads. Each flag is declared once, with type, range and help; defaults live in entry tasks and
+ * presets (runner/entries.ts, the plugins). Method flags are declared by the plugins that read them.
  * @module
  */
-import type { OptionSpec } from "./options.ts";
+import type { OptionSpec } from "../core/options.ts";
 
 /** Every dataset name the toolkit knows (real ones must be prepared by the user). */
 export const DATASET_CHOICES = [
@@ -146,12 +146,6 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     help: "Re-estimate BatchNorm moving statistics on training images before each evaluation.",
   },
   {
-    name: "t2_scaling",
-    type: "boolean",
-    default: false,
-    help: "Scale distillation targets' loss by T^2 (Hinton et al.); not in the original code.",
-  },
-  {
     name: "shuffle",
     type: "enum",
     default: "rows",
@@ -165,30 +159,6 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     min: 1,
     max: 4096,
     help: "Batch size of evaluation passes.",
-  },
-];
-
-/** Every flag of the original scripts and of the seed README's command lines (spec section 1). */
-export const SEED_OPTIONS: OptionSpec[] = [
-  {
-    name: "dataset",
-    type: "enum",
-    choices: DATASET_CHOICES,
-    help: "STL: the one dataset to train on (STL_general_train.py).",
-  },
-  {
-    name: "dataset_emotion",
-    type: "enum",
-    choices: DATASET_CHOICES,
-    help: "Emotion dataset [expw, ferplus, fer2013, sfew].",
-  },
-  { name: "dataset_pose", type: "enum", choices: DATASET_CHOICES, help: "Pose dataset [aflw]." },
-  { name: "dataset_age", type: "enum", choices: DATASET_CHOICES, help: "Age dataset [adience] (EA)." },
-  {
-    name: "dataset_gender_age",
-    type: "enum",
-    choices: DATASET_CHOICES,
-    help: "Gender + age dataset [adience, imdb] (EGA, EPGA).",
   },
   {
     name: "epoch",
@@ -205,31 +175,11 @@ export const SEED_OPTIONS: OptionSpec[] = [
     help: "Batch size (joint: total, split between datasets).",
   },
   {
-    name: "num_worker",
-    type: "int",
-    default: 4,
-    min: 1,
-    max: 64,
-    help: "Accepted for compatibility; unused.",
-  },
-  {
     name: "patience",
     type: "int",
     min: 1,
     max: 10_000,
     help: "Outer epochs without validation improvement before early stopping / LR reduction.",
-  },
-  {
-    name: "task_type",
-    type: "int",
-    choices: ["0", "1", "5", "10"],
-    help: "STL task code: 0 emotion, 1 age, 5 pose, 10 gender.",
-  },
-  {
-    name: "task",
-    type: "enum",
-    choices: ["emotion", "age", "pose", "gender", "digit", "rotation"],
-    help: "STL task by name (readable alias of --task_type).",
   },
   {
     name: "is_augmentation",
@@ -257,61 +207,66 @@ export const SEED_OPTIONS: OptionSpec[] = [
   { name: "P_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the pose head." },
   { name: "A_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the age head." },
   { name: "G_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the gender head." },
-  { name: "is_naive", type: "boolean", help: "No pseudo labels: missing labels are masked." },
+];
+
+/** Dataset flags of single-task runs (STL and the original STL script). */
+export const SINGLE_DATASET_OPTIONS: OptionSpec[] = [
   {
-    name: "is_distilled",
-    type: "boolean",
-    help: "Distilled soft labels (temperature --distill_t) for the other head.",
+    name: "dataset",
+    type: "enum",
+    choices: DATASET_CHOICES,
+    help: "STL: the one dataset to train on (STL_general_train.py).",
   },
-  { name: "distill_t", type: "float", min: 0.01, max: 100, help: "Distillation temperature T." },
+  {
+    name: "task_type",
+    type: "int",
+    choices: ["0", "1", "5", "10"],
+    help: "STL task code: 0 emotion, 1 age, 5 pose, 10 gender.",
+  },
+  {
+    name: "task",
+    type: "enum",
+    choices: ["emotion", "age", "pose", "gender", "digit", "rotation"],
+    help: "STL task by name (readable alias of --task_type).",
+  },
+];
+
+/** Dataset flags of multi-task runs, one per task slot of the original scripts. */
+export const MULTI_DATASET_OPTIONS: OptionSpec[] = [
+  {
+    name: "dataset_emotion",
+    type: "enum",
+    choices: DATASET_CHOICES,
+    help: "Emotion dataset [expw, ferplus, fer2013, sfew].",
+  },
+  { name: "dataset_pose", type: "enum", choices: DATASET_CHOICES, help: "Pose dataset [aflw]." },
+  { name: "dataset_age", type: "enum", choices: DATASET_CHOICES, help: "Age dataset [adience] (EA)." },
+  {
+    name: "dataset_gender_age",
+    type: "enum",
+    choices: DATASET_CHOICES,
+    help: "Gender + age dataset [adience, imdb] (EGA, EPGA).",
+  },
+];
+
+/**
+ * Flags of the original scripts that no method reads: the scripts' own method selectors and an unused
+ * worker count. Declared here only for the scripts' entry tasks; a method plugin that reads one of these
+ * names must declare it identically (or the registry refuses the pair).
+ */
+export const SCRIPT_ONLY_OPTIONS: OptionSpec[] = [
+  {
+    name: "num_worker",
+    type: "int",
+    default: 4,
+    min: 1,
+    max: 64,
+    help: "Accepted for compatibility; unused.",
+  },
+  { name: "is_naive", type: "boolean", help: "No pseudo labels: missing labels are masked." },
   {
     name: "is_pesudo",
     type: "boolean",
     help: "Generate pseudo labels for the other head (sic: spelled as in the original).",
-  },
-  { name: "is_interpolation", type: "boolean", help: "Interpolate pseudo and distilled labels (soft mode)." },
-  {
-    name: "interpolation_weights",
-    type: "float",
-    min: 0,
-    max: 1,
-    help: "lambda of the interpolation (mode 'lambda').",
-  },
-  {
-    name: "selection_threshold",
-    type: "float",
-    min: 0,
-    max: 1,
-    help: "Hard selection threshold (quantile or absolute).",
-  },
-  { name: "is_pesudo_confidence", type: "boolean", help: "Confidence factor in the pseudo-label weight." },
-  { name: "is_pesudo_density", type: "boolean", help: "Local density factor in the pseudo-label weight." },
-  {
-    name: "density_t",
-    type: "float",
-    min: 0,
-    max: 1,
-    help: "Quantile of pairwise distances used as density cutoff.",
-  },
-  {
-    name: "is_pesudo_distribution",
-    type: "boolean",
-    help: "Distribution factor (GMM + EMD/MMD) in the weight.",
-  },
-  {
-    name: "cluster_k",
-    type: "int",
-    min: 0,
-    max: 64,
-    help: "Gaussian mixture components of the distribution factor.",
-  },
-  { name: "is_MRF", type: "boolean", help: "DCN-AP: refine pseudo labels with a Markov random field." },
-  { name: "is_lnorm", type: "boolean", help: "SFSMR/SLRM: l2,1 norm of the shared feature layer." },
-  { name: "is_trace_norm", type: "boolean", help: "SFSMR/SLRM: manifold trace term tr(P^T L P)/B." },
-  { name: "is_nuclear_norm", type: "boolean", help: "SLRM: nuclear norm of the stacked task-head weights." },
-  {
-    name: "is_manifold",
-    type: "boolean",
-    help: "Manifold outputs (features + predictions) for the regularisers.",
   },
 ];

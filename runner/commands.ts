@@ -1,0 +1,318 @@
+/**
+ * From command-line tokens to a validated run: pick the entry and the plugin, build the schema (the
+ * runner's flags plus every plugin's, each declared once), parse, apply defaults and presets, refuse
+ * flags the chosen method does not read, repair the seed README's known mistakes with warnings, and
+ * resolve datasets, heads and input shape.
+ * @module
+ */
+import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { type EntryTask, methodEntry, resolveDatasets, scriptEntry, stlTask } from "./entries.ts";
+import {
+  type DeclaredOption,
+  mergeDeclarations,
+  OptionError,
+  type Options,
+  type OptionSpec,
+} from "../core/options.ts";
+import type { MethodPlugin } from "../core/plugin.ts";
+import { discoverPlugins, findPlugin, loadPluginFile, pluginSource } from "./registry.ts";
+import { defaultImageSize, readRunConfigFile } from "./run_config.ts";
+import {
+  COMMON_OPTIONS,
+  MULTI_DATASET_OPTIONS,
+  SCRIPT_ONLY_OPTIONS,
+  SINGLE_DATASET_OPTIONS,
+  TRAIN_OPTIONS,
+} from "./schema.ts";
+import type { TaskName } from "../core/types.ts";
+
+/** A fully resolved training command. */
+export interface ResolvedRun {
+  entry: EntryTask;
+  plugin: MethodPlugin;
+  /** Every flag the method reads, with its value (defaults, entry, presets and flags applied). */
+  options: Options;
+  datasets: string[];
+  /** For STL: the one task trained; otherwise undefined (all tasks of the datasets). */
+  stlTask?: TaskName;
+  warnings: string[];
+  explicit: Set<string>;
+  /** The command line, for config.json and reports. */
+  command: string;
+}
+
+/** Extra flags of the run command itself. */
+const RUN_ONLY: OptionSpec[] = [
+  { name: "preset", type: "string", help: "A named option set of the method (see `deno task methods`)." },
+];
+
+const RUNNER_SOURCE = "runner/schema.ts";
+
+/**
+ * Every flag a training command can name: the runner's and every plugin's. A flag declared by two
+ * sources with a different type, range or default is an error naming both.
+ */
+export function trainingSchema(plugins: MethodPlugin[]): OptionSpec[] {
+  const declared: DeclaredOption[] = [
+    ...[...COMMON_OPTIONS, ...TRAIN_OPTIONS, ...RUN_ONLY, ...SINGLE_DATASET_OPTIONS, ...MULTI_DATASET_OPTIONS]
+      .map((spec) => ({ spec, source: RUNNER_SOURCE })),
+    ...SCRIPT_ONLY_OPTIONS.map((spec) => ({ spec: { ...spec, group: "seed" }, source: RUNNER_SOURCE })),
+  ];
+  for (const p of plugins) {
+    for (const spec of p.options) {
+      declared.push({ spec: { ...spec, group: spec.group ?? p.name }, source: pluginSource(p) });
+    }
+  }
+  return mergeDeclarations(declared);
+}
+
+/** Dataset flags an entry reads, by its dataset slots. */
+function datasetFlags(entry: EntryTask): string[] {
+  switch (entry.slots) {
+    case "single":
+      return ["dataset", "task", "task_type"];
+    case "EA":
+      return ["dataset_emotion", "dataset_age"];
+    case "EGA":
+      return ["dataset_emotion", "dataset_gender_age"];
+    default:
+      return ["dataset_emotion", "dataset_pose", "dataset_gender_age"];
+  }
+}
+
+/** Names of the flags a method run through an entry reads. */
+export function flagsRead(plugin: MethodPlugin, entry: EntryTask): Set<string> {
+  return new Set([
+    ...[...COMMON_OPTIONS, ...TRAIN_OPTIONS, ...RUN_ONLY].map((s) => s.name),
+    ...datasetFlags(entry),
+    ...plugin.options.map((s) => s.name),
+  ]);
+}
+
+function pluginPath(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith("--plugin=")) return a.slice("--plugin=".length);
+    if (a === "--plugin") return args[i + 1];
+  }
+  return undefined;
+}
+
+/**
+ * The method a script entry runs: the highest-ranked plugin selector of the script's family whose
+ * condition holds, else the family's fallback.
+ */
+export function selectMethod(
+  entry: EntryTask,
+  plugins: MethodPlugin[],
+  o: Options,
+  warnings: string[],
+): MethodPlugin {
+  const candidates = plugins.flatMap((p) =>
+    (p.selectedBy ?? []).filter((s) => s.script === entry.family).map((s) => ({ p, s }))
+  );
+  const byRank = (a: { s: { rank?: number } }, b: { s: { rank?: number } }) =>
+    (b.s.rank ?? 0) - (a.s.rank ?? 0);
+  const hits = candidates.filter((c) => c.s.when?.(o)).sort(byRank);
+  if (hits.length > 0) {
+    const win = hits[0].p;
+    const also = [...new Set(hits.map((h) => h.p.name))].filter((n) => n !== win.name);
+    if (also.length > 0) {
+      warnings.push(
+        `the flags select both ${win.name} and ${
+          also.join(", ")
+        }; ${entry.script} runs ${win.name}, as the original did`,
+      );
+    }
+    return win;
+  }
+  const fallback = candidates.filter((c) => !c.s.when).sort(byRank)[0];
+  if (!fallback) {
+    throw new OptionError(
+      `${entry.name}: no installed method plugin is selected by ${entry.script} with these flags`,
+    );
+  }
+  const names = new Set(candidates.map((c) => c.p.name));
+  if (names.size > 1) warnings.push(`no method flag given to ${entry.script}: running ${fallback.p.name}`);
+  return fallback.p;
+}
+
+/** Refuse explicit flags the run does not read; warn about original-script flags the method ignores. */
+function checkFlagsRead(
+  args: { plugin: MethodPlugin; entry: EntryTask; explicit: Set<string>; plugins: MethodPlugin[] },
+  warnings: string[],
+): void {
+  const { plugin, entry } = args;
+  const read = flagsRead(plugin, entry);
+  const scriptFlags = new Set(entry.scriptFlags ?? []);
+  const selectors = new Set(entry.selectors ?? []);
+  const ignored: string[] = [];
+  for (const name of args.explicit) {
+    if (read.has(name) || selectors.has(name)) continue;
+    if (scriptFlags.has(name)) {
+      ignored.push(`--${name}`);
+      continue;
+    }
+    const readers = args.plugins.filter((p) => p.options.some((s) => s.name === name)).map((p) => p.name);
+    throw new OptionError(
+      `--${name}: ${
+        entry.method ? `deno task ${entry.name}` : `${entry.name} (running ${plugin.name})`
+      } does not read this flag${readers.length ? ` (read by ${readers.join(", ")})` : ""}`,
+    );
+  }
+  if (ignored.length > 0) {
+    warnings.push(
+      `${plugin.name} ignores ${ignored.join(", ")} (flags of ${entry.script} for other methods)`,
+    );
+  }
+}
+
+/** Keep only the flags a run reads (config.json records what the run used, nothing else). */
+function onlyRead(o: Options, read: Set<string>): Options {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => read.has(k)));
+}
+
+/**
+ * Resolve a training command. `task` is the deno task name (`run` takes the method as the first
+ * positional argument). Returns null after printing help.
+ */
+export async function resolveRun(
+  task: string,
+  args: string[],
+  io: { print: (s: string) => void } = { print: console.log },
+): Promise<ResolvedRun | null> {
+  const plugins = [...await discoverPlugins()];
+  const extraPath = pluginPath(args);
+  let extra: MethodPlugin | undefined;
+  if (extraPath) {
+    extra = await loadPluginFile(extraPath);
+    if (!plugins.some((p) => p.name === extra!.name)) plugins.push(extra);
+  }
+  const schema = trainingSchema(plugins);
+  const parsed = parseArgs(args, schema);
+  const warnings = [...parsed.warnings];
+  const explicit = new Set(parsed.explicit);
+  let given = parsed.options;
+
+  // --config reruns a past run: its options are the base, the command line overrides them.
+  // --resume --run=DIR continues one, so its config is the base too.
+  let configMethod: string | undefined;
+  let fromConfig: Options = {};
+  const resumeDir = given.resume && Array.isArray(given.run) && given.run.length === 1
+    ? given.run[0]
+    : undefined;
+  const configPath = typeof given.config === "string"
+    ? given.config
+    : resumeDir !== undefined
+    ? `${resumeDir}/config.json`
+    : undefined;
+  if (configPath !== undefined) {
+    const cfg = await readRunConfigFile(configPath, typeof given.config === "string" ? "--config" : "--run");
+    configMethod = cfg.method;
+    const { out: _out, config: _c, resume: _r, run: _run, dry_run: _d, ...rest } = cfg.options;
+    fromConfig = rest;
+  }
+
+  let entry: EntryTask;
+  let plugin: MethodPlugin;
+  const script = task === "run" ? undefined : scriptEntry(task);
+  if (task === "run" || !script) {
+    let name: string | undefined;
+    if (task === "run") {
+      name = parsed.positionals.shift() ?? extra?.name ?? configMethod;
+      if (!name) {
+        if (given.help) {
+          io.print(formatHelp("deno task run METHOD [flags]", [{ heading: "Flags", specs: schema }], {}));
+          return null;
+        }
+        throw new OptionError(
+          `deno task run: name a method (known: ${
+            plugins.map((p) => p.name).join(", ")
+          }) or give --plugin=FILE`,
+        );
+      }
+    } else name = task;
+    plugin = findPlugin(plugins, name);
+    if (configMethod && resumeDir !== undefined && configMethod !== plugin.name) {
+      // `deno task <method> --resume --run=DIR` must name the same method as the run.
+      throw new OptionError(`--run=${resumeDir} is a ${configMethod} run, not ${plugin.name}`);
+    }
+    entry = methodEntry(plugin.name, plugin.summary, plugin.dataMode === "single");
+  } else {
+    entry = script;
+    const pre = resolveOptions(schema, [entry.defaults, fromConfig], given);
+    for (const r of entry.refuse ?? []) if (r.when(pre)) throw new OptionError(r.message);
+    plugin = configMethod && resumeDir !== undefined
+      ? findPlugin(plugins, configMethod)
+      : selectMethod(entry, plugins, pre, warnings);
+    if (!given.help) warnings.push(`${entry.script} flags select method ${plugin.name}`);
+  }
+  if (parsed.positionals.length > 0) {
+    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
+  }
+  const read = flagsRead(plugin, entry);
+  if (!given.help) checkFlagsRead({ plugin, entry, explicit, plugins }, warnings);
+  given = onlyRead(given, read);
+
+  const presetName = typeof given.preset === "string" ? given.preset : undefined;
+  const presets = plugin.presets ?? {};
+  if (presetName && !presets[presetName]) {
+    throw new OptionError(
+      `--preset=${presetName}: method ${plugin.name} has ${
+        Object.keys(presets).length ? `presets ${Object.keys(presets).join(", ")}` : "no presets"
+      }`,
+    );
+  }
+  const layers = [entry.defaults, presets.default ?? {}, presetName ? presets[presetName] : {}, fromConfig];
+  const options = onlyRead(resolveOptions(schema, layers, given), read);
+  if (typeof options.model === "string" && options.image_size === undefined) {
+    options.image_size = defaultImageSize(options.model);
+  }
+  if (options.help) {
+    io.print(helpText(task, { plugin, entry, schema, options }));
+    return null;
+  }
+  plugin.validate?.(options);
+  const datasets = resolveDatasets(entry, options, { dataMode: plugin.dataMode, explicit });
+  const stl = plugin.dataMode === "single"
+    ? stlTask(options, warnings, { repair: !entry.method })
+    : undefined;
+  if (plugin.dataMode !== "single" && datasets.length < 2) {
+    throw new OptionError(
+      `${plugin.name} is a multi-task method and needs at least two datasets, got ${datasets.join(",")}`,
+    );
+  }
+  return {
+    entry,
+    plugin,
+    options,
+    datasets,
+    stlTask: stl,
+    warnings,
+    explicit,
+    command: `deno task ${task} ${args.join(" ")}`.trim(),
+  };
+}
+
+/** `--help` of a training task: only the flags it reads, grouped, with ranges and defaults. */
+function helpText(
+  task: string,
+  ctx: { plugin: MethodPlugin; entry: EntryTask; schema: OptionSpec[]; options: Options },
+): string {
+  const { plugin, entry, schema } = ctx;
+  const pick = (names: Iterable<string>) => {
+    const want = new Set(names);
+    return schema.filter((s) => want.has(s.name));
+  };
+  const own = new Set(plugin.options.map((s) => s.name));
+  const script = (entry.scriptFlags ?? []).filter((n) => !own.has(n));
+  return formatHelp(`deno task ${task === "run" ? `run ${plugin.name}` : task} [flags]: ${plugin.summary}`, [
+    { heading: `Method ${plugin.name} (${plugin.reference})`, specs: pick(own) },
+    ...(script.length
+      ? [{ heading: `${entry.script} flags (select or tune other methods)`, specs: pick(script) }]
+      : []),
+    { heading: "Datasets", specs: pick(datasetFlags(entry)) },
+    { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
+    { heading: "Common", specs: COMMON_OPTIONS },
+  ], { ...ctx.options, help: false });
+}

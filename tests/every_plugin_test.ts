@@ -1,0 +1,85 @@
+/**
+ * Every method plugin, end to end through every command that opens a run: train one tiny epoch, then
+ * `eval` the run's checkpoint and run the image demo on it. A plugin whose model extension, options or
+ * statistics the run-configuration module failed to carry would fail here (eval once could not rebuild
+ * a LEL-LTN model).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { resolveRun } from "../runner/commands.ts";
+import { executeRun } from "../runner/run_command.ts";
+import { discoverPlugins } from "../runner/registry.ts";
+import { runEval } from "../runner/eval_command.ts";
+import { readRunLog } from "../runner/train/run_log.ts";
+import { imageDemoMain } from "../demo/image_demo.ts";
+import { sampleImages } from "../demo/detect.ts";
+
+const TINY = ["--epoch=1", "--train_size=96", "--image_size=32", "--batch_size=16", "--quiet"];
+
+/** Capture what a command prints on stdout (eval prints its JSON there). */
+async function stdoutOf(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const orig = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.map(String).join(" "));
+  try {
+    return { code: await fn(), out: lines.join("\n") };
+  } finally {
+    console.log = orig;
+  }
+}
+
+Deno.test("every plugin: train one tiny epoch, then eval and the image demo open its run", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "every_plugin_" });
+  const photo = join(root, "photo");
+  await Deno.mkdir(photo);
+  await Deno.copyFile(sampleImages()[0], join(photo, "s1.jpg"));
+  try {
+    for (const plugin of await discoverPlugins()) {
+      await t.step(plugin.name, async () => {
+        const dir = join(root, plugin.name);
+        const data = plugin.dataMode === "single" ? ["--dataset=synth-emotion", "--task=emotion"] : [];
+        const run = await resolveRun("run", [plugin.name, ...TINY, ...data, `--out=${dir}`], {
+          print: () => {},
+        });
+        assert.ok(run);
+        const trained = await executeRun(run, () => {});
+        assert.ok(trained.summary && !trained.summary.interrupted);
+
+        const evaluated = await stdoutOf(() => runEval([`--run=${dir}`, "--json", "--quiet"]));
+        assert.equal(evaluated.code, 0);
+        const rows = JSON.parse(evaluated.out) as { metric: string; acc: number; n: number }[];
+        assert.ok(rows.length >= 1);
+        for (const r of rows) {
+          assert.ok(r.n > 0 && r.acc >= 0 && r.acc <= 1, `${r.metric}: acc ${r.acc} on ${r.n} rows`);
+          // eval rebuilds the same model from config.json, so its test accuracy is the run's own.
+          const own: number | undefined = trained.summary!.test[`${r.metric}/acc`];
+          if (own !== undefined) {
+            assert.ok(Math.abs(own - r.acc) < 1e-9, `${r.metric}: eval ${r.acc} vs run ${own}`);
+          }
+        }
+
+        const demoOut = join(dir, "demo_out");
+        const code = await imageDemoMain([`--run=${dir}`, `--input=${photo}`, `--out=${demoOut}`, "--quiet"]);
+        assert.equal(code, 0);
+        const json = JSON.parse(await Deno.readTextFile(join(demoOut, "s1.json")));
+        assert.ok(json.faces.length > 0);
+        for (const task of run.stlTask ? [run.stlTask] : ["emotion", "pose"]) {
+          assert.ok(json.faces[0].heads[task], `the demo shows the ${task} head`);
+        }
+
+        // What the label strategy reports reaches log.csv (SA-MTL's factor means among them).
+        const { columns } = await readRunLog(dir);
+        if (plugin.labels.needsTeacher && plugin.dataMode === "alternating") {
+          assert.ok(columns.some((c) => c.endsWith("/train/pseudo_acc")), columns.join(","));
+        }
+        if (plugin.name === "sa-mtl") {
+          for (const k of ["mean_confidence", "mean_density", "mean_distribution"]) {
+            assert.ok(columns.includes(`pose/synth-emotion/train/${k}`), `log.csv has ${k}`);
+          }
+        }
+      });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
