@@ -16,7 +16,7 @@ import { runTraining, type TrainSummary } from "./train/trainer.ts";
 import type { CheckpointIO, TrainState } from "./train/checkpoint_io.ts";
 import type { TeacherTargets } from "./train/teacher.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
-import { type SynthDifficulty, synthDifficulty } from "../datasets/synth_faces.ts";
+import { type SynthDifficulty, synthDifficulty } from "../datasets/synth/mod.ts";
 import { buildModel, recalibrateBatchNorm } from "../models/mod.ts";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
 import { loadInitWeights } from "../models/init_weights.ts";
