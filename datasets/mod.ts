@@ -25,9 +25,9 @@ import {
 import { digitTask, faceTask, rotationTask } from "./embedded_labels.ts";
 import { datasetTaskSpecs, REAL_DATASETS, realDatasetName } from "./label_spaces.ts";
 import { loadPrepared } from "./prepared.ts";
-import { loadSynth, loadSynthTruth, SYNTH_NAMES, type SynthDifficulty, synthTasks } from "./synth_faces.ts";
+import { loadSynth, loadSynthTruth, SYNTH_NAMES, type SynthDifficulty, synthTasks } from "./synth/mod.ts";
 
-export { SYNTH_NAMES } from "./synth_faces.ts";
+export { SYNTH_NAMES } from "./synth/mod.ts";
 export { DIGITS_NAMES } from "./digits_rot.ts";
 
 /** Every dataset name, embedded ones first. */

@@ -17,7 +17,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import type { TaskName, TaskSpec } from "../core/types.ts";
 import { encodeTruth } from "./_embedded_cache.ts";
 import { faceTask } from "./embedded_labels.ts";
-import { generateSynth, SYNTH_NAMES, type SynthData } from "./synth_faces.ts";
+import { generateSynth, SYNTH_NAMES, type SynthData } from "./synth/mod.ts";
 
 /** Parsed CLI options. */
 export interface SynthCliOptions {

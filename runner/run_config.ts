@@ -10,7 +10,7 @@ import { bool, num, OptionError, type Options } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import type { HiddenTruth, ImageSet, MultiTaskModel, TaskSpec } from "../core/types.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
-import { type SynthDifficulty, synthDifficulty } from "../datasets/synth_faces.ts";
+import { type SynthDifficulty, synthDifficulty } from "../datasets/synth/mod.ts";
 import { buildModel, loadCheckpoint } from "../models/mod.ts";
 import { discoverPlugins, findPlugin, loadPluginFile } from "./registry.ts";
 

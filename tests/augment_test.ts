@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { applyAugment, augmentImage, drawAugmentParams, flipPermutation } from "../datasets/augment.ts";
 import { Rng } from "../core/rng.ts";
-import { poseClass } from "../datasets/synth_faces.ts";
+import { poseClass } from "../datasets/synth/mod.ts";
 import { ROTATION_BINS, ROTATION_RANGE, rotationBin } from "../datasets/digits_rot.ts";
 import { rotationTask } from "../datasets/embedded_labels.ts";
 import { defaultLabelSpace } from "../datasets/label_spaces.ts";

@@ -7,7 +7,7 @@ import {
   SYNTH_NAMES,
   SYNTH_PRESETS,
   synthDifficulty,
-} from "../datasets/synth_faces.ts";
+} from "../datasets/synth/mod.ts";
 import { generateDigits, loadMnistPool, rotationBin } from "../datasets/digits_rot.ts";
 import { DATASET_NAMES, datasetTasks, loadDataset, loadHiddenTruth, truthTasks } from "../datasets/mod.ts";
 import { cachePaths, configHash } from "../datasets/_embedded_cache.ts";
