@@ -1,7 +1,7 @@
 /**
  * Label strategies and option schema of the pseudo-label baselines: LEL-LTN (label transfer network
  * pseudo labels) and DCN-AP (teacher pseudo labels refined by a Potts MRF). Both are re-designs of
- * methods the original code never implemented (spec 6.3, 6.4, B8, B18); see docs/baselines.md.
+ * methods the original code never implemented (docs/original.md §6.3, §6.4, B8, B18); see docs/baselines.md.
  * @module
  */
 import type { LabelStrategy, StrategyContext, TargetSet, TeacherView } from "./plugin.ts";
@@ -95,7 +95,8 @@ const SPECS: OptionSpec[] = [
     default: 4,
     min: 1,
     max: 100,
-    help: "passes over the data between teacher refreshes (joint pseudo-label modes ran 4, spec B34)",
+    help:
+      "passes over the data between teacher refreshes (joint pseudo-label modes ran 4, docs/original.md B34)",
   },
   {
     name: "label_embedding_dim",

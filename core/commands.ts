@@ -54,7 +54,7 @@ function pluginPath(args: string[]): string | undefined {
   return undefined;
 }
 
-/** Default input side per backbone (spec 4.1: VGGFace 224, mini-Xception 64). */
+/** Default input side per backbone (docs/original.md §4.1: VGGFace 224, mini-Xception 64). */
 export function defaultImageSize(model: string): number {
   return model === "vggFace" ? 224 : 64;
 }
@@ -174,7 +174,7 @@ export async function resolveRun(
         },
         { heading: "Common", specs: COMMON_OPTIONS },
         { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
-        { heading: "Original scripts (reference-spec section 1)", specs: SEED_OPTIONS },
+        { heading: "Original scripts (docs/original.md §1)", specs: SEED_OPTIONS },
       ], { ...options, help: false }),
     );
     return null;

@@ -2,7 +2,7 @@
  * Entry tasks: one `deno task` per built-in method (defaults: embedded synthetic data and
  * mini-Xception, so they run on a fresh machine) and the seed-compatible tasks named after the
  * original scripts (defaults as those scripts had them; the method is picked from the flags exactly as
- * the originals did, reference-spec.md 6.10).
+ * the originals did, docs/original.md §6.10).
  * @module
  */
 import { bool, num, OptionError, type Options } from "./options.ts";
@@ -18,7 +18,7 @@ export function datasetTaskNames(name: string): TaskName[] {
   }
 }
 
-/** STL `--task_type` codes (spec 1.2). */
+/** STL `--task_type` codes (docs/original.md §1.2). */
 export const TASK_TYPE_CODES: Record<number, TaskName> = { 0: "emotion", 1: "age", 5: "pose", 10: "gender" };
 
 /** Which dataset flags an entry reads, in schedule order. */
@@ -70,7 +70,7 @@ const SEED_COMMON: Partial<Options> = {
   shuffle: "rows",
 };
 
-/** Defaults of CONFUSION_EP_multitask.py and its manifold variant (spec 1.4, 1.5). */
+/** Defaults of CONFUSION_EP_multitask.py and its manifold variant (docs/original.md §1.4, §1.5). */
 const JOINT_SCRIPT_DEFAULTS: Partial<Options> = {
   ...SEED_COMMON,
   dataset_emotion: "ferplus",
@@ -85,14 +85,14 @@ const JOINT_SCRIPT_DEFAULTS: Partial<Options> = {
   lr: 1e-4,
 };
 
-/** Pick the alternating method from the flags (ALTERNATIVE_*.py, spec 6.8.9). */
+/** Pick the alternating method from the flags (ALTERNATIVE_*.py, docs/original.md §6.8.9). */
 export function pickAlternating(o: Options): string {
   if (bool(o, "is_distilled")) return (o.distill_t ?? 2) === 1 ? "dml-lwf" : "distilling";
   if (bool(o, "is_pesudo") || bool(o, "is_interpolation")) return "sa-mtl";
   return "naive-alternating";
 }
 
-/** Pick the joint method from the flags (CONFUSION_EP_multitask.py, spec 6.2-6.4). */
+/** Pick the joint method from the flags (CONFUSION_EP_multitask.py, docs/original.md §6.2-6.4). */
 export function pickJoint(o: Options, warnings: string[]): string {
   if (bool(o, "is_naive")) {
     if (bool(o, "is_pesudo")) {
@@ -103,7 +103,7 @@ export function pickJoint(o: Options, warnings: string[]): string {
   if (bool(o, "is_pesudo") || bool(o, "is_interpolation")) return bool(o, "is_MRF") ? "dcn-ap" : "lel-ltn";
   if (bool(o, "is_distilled")) {
     throw new OptionError(
-      "--is_distilled with the joint script crashed in the original (B8); use deno task dml-lwf or distilling",
+      "--is_distilled with the joint script crashed in the original (docs/original.md B8); use deno task dml-lwf or distilling",
     );
   }
   warnings.push("no method flag (--is_naive/--is_pesudo) given to the joint script: running All-in-one");
@@ -245,7 +245,7 @@ export function entryFor(name: string): EntryTask {
   return ENTRY_TASKS.find((e) => e.name === name || e.aliases?.includes(name)) ?? method(name, "");
 }
 
-/** The STL task from `--task` or `--task_type`, repaired against the dataset (seed README B30). */
+/** The STL task from `--task` or `--task_type`, repaired against the dataset (docs/original.md B30). */
 export function stlTask(o: Options, warnings: string[]): TaskName {
   const ds = String(o.dataset);
   const labelled = datasetTaskNames(ds);

@@ -1,5 +1,5 @@
 /**
- * SA-MTL, the proposed method (spec 6.8): alternating training; the absent task's targets are pseudo
+ * SA-MTL, the proposed method (docs/original.md §6.8): alternating training; the absent task's targets are pseudo
  * labels weighted by confidence x local density x distribution distance, kept by hard selection
  * (rejected rows get the distilled vector, or nothing) or interpolated with distilled labels.
  * Presets reproduce the seed README's two command lines and the as-coded profile.
@@ -30,7 +30,7 @@ const saMtl: MethodPlugin = {
   name: "sa-mtl",
   aliases: ["SA-MTL", "MTL-SA"],
   summary: "Alternating datasets; weighted pseudo labels (confidence x density x distribution).",
-  reference: "SA-MTL (bcmi/SA-MTL); reference-spec 6.8",
+  reference: "SA-MTL (bcmi/SA-MTL); docs/original.md §6.8",
   dataMode: "alternating",
   labels: weightedPseudoStrategy,
   loss: { terms: [] },

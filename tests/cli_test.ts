@@ -122,7 +122,10 @@ Deno.test("the seed scripts pick their method from the flags as the originals di
   assert.equal(pickJoint({ is_naive: true }, w), "all-in-one");
   assert.equal(pickJoint({ is_pesudo: true }, w), "lel-ltn");
   assert.equal(pickJoint({ is_pesudo: true, is_MRF: true }, w), "dcn-ap");
-  assert.throws(() => pickJoint({ is_distilled: true }, w), /crashed in the original \(B8\)/);
+  assert.throws(
+    () => pickJoint({ is_distilled: true }, w),
+    /crashed in the original \(docs\/original\.md B8\)/,
+  );
   assert.equal(pickManifold({ is_lnorm: true, is_trace_norm: true }), "sfsmr");
   assert.equal(pickManifold({ is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true }), "slrm");
 });

@@ -44,7 +44,7 @@ export const PSEUDO_OPTIONS: OptionSpec[] = [
   },
 ];
 
-/** Every option {@link weightedPseudoStrategy} reads (seed defaults from spec 1.3). */
+/** Every option {@link weightedPseudoStrategy} reads (seed defaults from docs/original.md §1.3). */
 export const SA_MTL_OPTIONS: OptionSpec[] = [
   {
     name: "is_distilled",
@@ -219,7 +219,7 @@ function readEnum<T extends string>(o: Options, name: string): T {
 
 /**
  * Parse and validate the SA-MTL settings. `compat` reproduces the as-coded EP behaviour: global softmax
- * (B6), quantile selection, rejected rows zeroed (B12), `interpolation_weights` ignored (B11).
+ * (docs/original.md B6), quantile selection, rejected rows zeroed (B12), `interpolation_weights` ignored (B11).
  */
 export function readSaMtlSettings(options: Options, compat: boolean): SaMtlSettings {
   const s: SaMtlSettings = {
@@ -266,7 +266,7 @@ function distilledVectors(view: TeacherView, ctx: StrategyContext): Float32Array
     : softmaxRows(view.logits, view.task.classes, { temperature });
 }
 
-/** Distilled soft labels softmax(z / T) (global softmax under compat, B6). Option: `distill_t`. */
+/** Distilled soft labels softmax(z / T) (global softmax under compat, docs/original.md B6). Option: `distill_t`. */
 export const distilledStrategy: LabelStrategy = {
   name: "distilled",
   needsTeacher: true,
@@ -304,7 +304,7 @@ export const pseudoStrategy: LabelStrategy = {
 };
 
 /**
- * SA-MTL weighted pseudo labels (spec 6.8): confidence x density x distribution weights from the
+ * SA-MTL weighted pseudo labels (docs/original.md §6.8): confidence x density x distribution weights from the
  * teacher's pseudo-set features and the task's labelled features, then hard selection or interpolation
  * with distilled vectors (options: {@link SA_MTL_OPTIONS}).
  */
