@@ -1,6 +1,6 @@
 /**
  * Small test models for the engine's tests and benchmarks, built with tfjs-layers: the
- * mini-Xception of reference-spec §4.4 (two conv3×3 + global-average-pool heads, like the PyTorch
+ * mini-Xception of docs/original.md §4.4 (two conv3×3 + global-average-pool heads, like the PyTorch
  * peer in shared/peer/torch_mini_xception.py) and a small VGG (vggFace-like trunk). Also a seeded
  * random batch and one custom training step (forward + backward + Adam).
  * @module
@@ -30,7 +30,7 @@ function seeds(seed: number): () => number {
 }
 
 /**
- * Mini-Xception (spec §4.4): stem 2× conv3×3(8) valid + BN + ReLU; modules with 16/32/64/128
+ * Mini-Xception (docs/original.md §4.4): stem 2× conv3×3(8) valid + BN + ReLU; modules with 16/32/64/128
  * filters (1×1 stride-2 conv + BN shortcut; separable conv3×3 + BN + ReLU + separable conv3×3 + BN +
  * max-pool 3×3/2 same; add); per head conv3×3 (with bias) + global average pool → logits.
  */

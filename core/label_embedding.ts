@@ -3,7 +3,7 @@
  * live in one shared e-dimensional space (a trainable (ΣC_t)×e matrix), each task projects its feature tap
  * to e dims, and the task's logits are the dot products of that vector with the task's label embeddings,
  * so related labels of different tasks can share structure. A re-design: the original code has no label
- * embedding (spec 6.3, B18). Plugged in through the model builder's {@link ModelExtension} hook.
+ * embedding (docs/original.md §6.3, B18). Plugged in through the model builder's {@link ModelExtension} hook.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";

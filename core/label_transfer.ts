@@ -3,7 +3,7 @@
  * a small MLP that maps the predicted label distributions of the tasks (concatenated) to one task's label
  * distribution. It is trained on the task's own labelled rows, where the teacher's predictions are known
  * and so is the true label, then labels the rows that miss the task. The original SA-MTL code has no LTN
- * (spec 6.3, B18): this is a re-design. Plain JS in float64: it is tiny, and so it runs the same on every
+ * (docs/original.md §6.3, B18): this is a re-design. Plain JS in float64: it is tiny, and so it runs the same on every
  * backend and is reproducible from the seed.
  * @module
  */

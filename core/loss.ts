@@ -1,5 +1,5 @@
 /**
- * Masked multi-head loss (spec 5.1, fix B13): per head the masked mean of cross-entropy with soft or
+ * Masked multi-head loss (docs/original.md §5.1, fix B13): per head the masked mean of cross-entropy with soft or
  * scaled targets. Targets are not renormalised, so a target w*onehot(k) acts as a per-sample weight.
  * A head whose batch has no labelled row contributes exactly 0, never NaN or inf.
  * @module
@@ -24,7 +24,7 @@ export function maskedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, ma
   });
 }
 
-/** Masked accuracy against the argmax of the targets (spec 5.2); NaN when no row is labelled. */
+/** Masked accuracy against the argmax of the targets (docs/original.md §5.2); NaN when no row is labelled. */
 export function maskedAccuracy(
   probs: Float32Array,
   targets: Float32Array,

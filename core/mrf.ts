@@ -1,6 +1,6 @@
 /**
  * DCN-AP's refinement of pseudo labels by a Markov random field (a re-design: the original code has no
- * MRF, spec 6.4 / B18). Nodes are the rows that need a label; edges are the symmetrised k-nearest-neighbour
+ * MRF, docs/original.md §6.4 / B18). Nodes are the rows that need a label; edges are the symmetrised k-nearest-neighbour
  * graph of the teacher's task features; the energy is
  *
  *   E(y) = Σ_i −log p_i(y_i) + λ Σ_{(i,j)∈E} w_ij [y_i ≠ y_j],   w_ij = exp(−d_ij² / σ²),

@@ -2,7 +2,7 @@
  * Differentiable regularisers of the manifold / low-rank baselines (SFSMR, SLRM): the l2,1 norm of the
  * shared feature kernel, the graph-Laplacian smoothness term tr(Pᵀ L P)/B on the batch, and the nuclear
  * norm of the stacked task-head kernels. The original code computed its Laplacian term outside the graph
- * (zero gradient, spec B17) and had no norms at all; everything here is a re-design (docs/baselines.md).
+ * (zero gradient, docs/original.md B17) and had no norms at all; everything here is a re-design (docs/baselines.md).
  *
  * Each factory returns a {@link LossTerm}: `compute` returns the raw term and `coefficient` reads the
  * flag/weight pair from the options (0 when the flag is off), so the trainer adds `coefficient * term`.

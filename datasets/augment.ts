@@ -1,5 +1,5 @@
 /**
- * Seeded image augmentation on HWC float images (spec 2.7, fix B19): random rotation (+-10 deg),
+ * Seeded image augmentation on HWC float images (docs/original.md §2.7, fix B19): random rotation (+-10 deg),
  * shift (+-10 % of width and height), zoom (0.9-1.1) and a random horizontal flip, applied as one
  * inverse affine map with bilinear sampling, the same map for every channel. Grayscale images are
  * augmented too (the original skipped them).
@@ -143,7 +143,7 @@ export function augmentImage(
 export function flipPermutation(task: TaskSpec): Int32Array | null | "forbidden" {
   const name: TaskName = task.name;
   if (name === "pose") {
-    // AFLW bins (spec 2.4): 1 = [10, 60) <-> 2 = (-60, -10]; 3 = <= -60 <-> 4 = >= 60.
+    // AFLW bins (docs/original.md §2.4): 1 = [10, 60) <-> 2 = (-60, -10]; 3 = <= -60 <-> 4 = >= 60.
     if (task.classes !== 5) return "forbidden";
     return Int32Array.from([0, 2, 1, 4, 3]);
   }

@@ -1,21 +1,21 @@
 /**
- * Batch generators (spec 3, fixes B21, B22, B33): plain typed arrays, no tensors, so they are testable
+ * Batch generators (docs/original.md §3, fixes B21, B22, B33): plain typed arrays, no tensors, so they are testable
  * without a backend.
  *
  * - {@link singleGenerator}: one dataset, ceil(n/B) batches, the last one partial.
  * - {@link jointGenerator}: every batch mixes all datasets in proportion to their sizes, with at least one
- *   row of each (B22); every training row is seen exactly once per epoch (no dropped tail, B21). A dataset
+ *   row of each (docs/original.md B22); every training row is seen exactly once per epoch (no dropped tail, B21). A dataset
  *   with fewer rows than the epoch has batches is cycled (re-shuffled passes) so it still appears in every batch.
  * - {@link alternatingGenerator}: one dataset per outer epoch (epoch e uses source e mod k).
  *
  * Targets per head: a true label gives a one-hot row (mask 1); otherwise the source's pseudo targets for
  * that dataset row (looked up by row id, so they follow the rows through any shuffle) when the row is not all
- * zero (mask 1); otherwise zeros (mask 0). Every fill is sized by the batch's actual rows (B33).
+ * zero (mask 1); otherwise zeros (mask 0). Every fill is sized by the batch's actual rows (docs/original.md B33).
  *
  * Row order: `shuffle` (default) draws a fresh row permutation every epoch; `fixed` is the original
- * behaviour (fixed batch contents in the given row order, batch order shuffled each epoch, spec 3.7);
+ * behaviour (fixed batch contents in the given row order, batch order shuffled each epoch, docs/original.md §3.7);
  * `none` keeps rows and batches in order (evaluation). The original joint generator's tail dropping
- * (B21) is not reproduced in any mode.
+ * (docs/original.md B21) is not reproduced in any mode.
  * @module
  */
 import { Rng } from "../core/rng.ts";

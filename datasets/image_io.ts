@@ -1,6 +1,6 @@
 /**
  * Image files <-> raw RGBA pixels with imagescript: decode JPEG/PNG/GIF/TIFF, encode PNG/JPEG,
- * crop with clamping to the image bounds (fix B26's unclamped crops), grayscale pixel buffers.
+ * crop with clamping to the image bounds (docs/original.md B26's unclamped crops), grayscale pixel buffers.
  * @module
  */
 import { decode as isDecode, Image } from "imagescript";

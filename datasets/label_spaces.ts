@@ -1,6 +1,6 @@
 /**
- * Label spaces of the real datasets (reference-spec.md 2.3) and the label conversions that more than
- * one module needs: AFLW yaw -> 5 pose classes (2.4) and Adience "(lo, hi)" -> 8 age groups (2.2, B25).
+ * Label spaces of the real datasets (docs/original.md §2.3) and the label conversions that more than
+ * one module needs: AFLW yaw -> 5 pose classes (§2.4) and Adience "(lo, hi)" -> 8 age groups (§2.2, docs/original.md B25).
  * @module
  */
 import type { TaskName, TaskSpec } from "../core/types.ts";
@@ -137,7 +137,7 @@ export function datasetTaskSpecs(dataset: RealDatasetName): TaskSpec[] {
 }
 
 /**
- * AFLW yaw (radians) -> pose class, exactly as spec 2.4: degrees y; 0 if |y| < 10; 1 if 10 <= y < 60;
+ * AFLW yaw (radians) -> pose class, exactly as docs/original.md §2.4: degrees y; 0 if |y| < 10; 1 if 10 <= y < 60;
  * 2 if -60 < y <= -10; 3 if y <= -60; otherwise 4 (y >= 60 and NaN).
  */
 export function yawToPoseClass(yawRad: number): number {
@@ -151,7 +151,7 @@ export function yawToPoseClass(yawRad: number): number {
 
 /**
  * Adience age token "(lo, hi)" -> age group = index of `lo` among the group lower bounds.
- * Returns undefined for anything else ("None", a bare number, an unknown lower bound), the guard of B25.
+ * Returns undefined for anything else ("None", a bare number, an unknown lower bound), the guard of docs/original.md B25.
  */
 export function adienceAgeGroup(token: string): number | undefined {
   const m = /^\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(token.trim());

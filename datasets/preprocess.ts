@@ -1,5 +1,5 @@
 /**
- * The one preprocessing function shared by training, evaluation and the demos (spec 2.5, fix B20):
+ * The one preprocessing function shared by training, evaluation and the demos (docs/original.md §2.5, fix B20):
  * RGBA pixels -> bilinear resize -> grayscale (1 channel) or BGR (3 channels, keras-vggface order)
  * -> float32 x/128 - 1.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Dataset splits (spec 2.6, fix B21).
+ * Dataset splits (docs/original.md §2.6, fix B21).
  *
  * - {@link stratifiedSplit}: the toolkit default, a seeded train/val/test split that keeps every
  *   class's share in each part (largest-remainder rounding, so the part sizes are exact).

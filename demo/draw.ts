@@ -1,6 +1,6 @@
 /**
  * Crops and annotations for the demos: face crops widened like the original and clamped to the image
- * (fix B26), white boxes, and one text line per head (label and probability) next to each box.
+ * (docs/original.md B26), white boxes, and one text line per head (label and probability) next to each box.
  * @module
  */
 import type { Image } from "imagescript";
@@ -29,7 +29,7 @@ export interface CropOptions {
 
 /**
  * The crop of a detected face: the box widened by (padX, padY) as the original demos, then clamped
- * to the image, so a face at the border never wraps around (B26). Always at least 1x1 pixel.
+ * to the image, so a face at the border never wraps around (docs/original.md B26). Always at least 1x1 pixel.
  */
 export function cropRect(
   box: FaceBox,

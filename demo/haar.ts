@@ -1,5 +1,5 @@
 /**
- * OpenCV Haar cascades evaluated in TypeScript (the original demos' detector, spec 8): parse the
+ * OpenCV Haar cascades evaluated in TypeScript (the original demos' detector, docs/original.md §8): parse the
  * cascade XML (the OpenCV 2.4+ `opencv-cascade-classifier` format and the older
  * `opencv-haar-classifier` format), build integral images, run the boosted stage classifiers over a
  * multi-scale sliding window and group the raw hits as `detectMultiScale` does (scale 1.3,

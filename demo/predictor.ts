@@ -1,6 +1,6 @@
 /**
  * Face-attribute predictors for the demos: a trained run (config + best checkpoint) or any built
- * {@link MultiTaskModel}. Crops go through the training preprocessing (`preprocessPixels`, fix B20),
+ * {@link MultiTaskModel}. Crops go through the training preprocessing (`preprocessPixels`, docs/original.md B20),
  * so the demo sees exactly what the network was trained on.
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Per-face tracking for the video demo: boxes are matched to tracks by intersection over union, and
- * each track keeps its own sliding window of recent labels per head (fix B26: the original shared one
+ * each track keeps its own sliding window of recent labels per head (docs/original.md B26: the original shared one
  * window across all faces and frames).
  * @module
  */

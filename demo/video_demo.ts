@@ -1,7 +1,7 @@
 /**
  * `deno task demo:video [--run=DIR]... --input=VIDEO [--out=DIR]`: detect faces frame by frame, follow
  * each face with an IoU tracker, run every head on its clamped crop and draw, per track, the mode of
- * its last 10 labels per head (one window per face, fix B26). GIF is read and written with
+ * its last 10 labels per head (one window per face, docs/original.md B26). GIF is read and written with
  * imagescript; other formats stream through ffmpeg as raw RGBA (one frame in memory at a time).
  * Output: the annotated video and a JSON Lines file with one line per frame. Without `--input`, a
  * short GIF panning across face-api's sample1.jpg is generated and used.

@@ -96,7 +96,7 @@ const dcnAp: MethodPlugin = {
   name: "dcn-ap",
   aliases: ["DCN-AP", "mrf"],
   summary: "Joint; pseudo labels refined by a kNN Potts MRF (mean field).",
-  reference: "Zhang, Luo, Loy & Tang, ExpW (arXiv 1609.06426); reference-spec 6.4",
+  reference: "Zhang, Luo, Loy & Tang, ExpW (arXiv 1609.06426); docs/original.md §6.4",
   dataMode: "joint",
   labels: dcnApStrategy,
   loss: { terms: [] },

@@ -1,5 +1,5 @@
 /**
- * "Distilling tricks": DML-LWF with temperature T = 2 (spec 6.7); `--t2_scaling` multiplies the
+ * "Distilling tricks": DML-LWF with temperature T = 2 (docs/original.md §6.7); `--t2_scaling` multiplies the
  * distillation loss by T^2 (Hinton et al.; not in the original code).
  * @module
  */
@@ -12,7 +12,7 @@ const distilling: MethodPlugin = {
   aliases: ["Distilling", "kd"],
   summary: "Alternating datasets; the other head keeps distilled labels at T = 2.",
   reference:
-    "Hinton, Vinyals & Dean, Distilling the Knowledge in a Neural Network (arXiv 1503.02531); spec 6.7",
+    "Hinton, Vinyals & Dean, Distilling the Knowledge in a Neural Network (arXiv 1503.02531); docs/original.md §6.7",
   dataMode: "alternating",
   labels: distilledStrategy,
   loss: { terms: [] },

@@ -1,6 +1,6 @@
 /**
  * DML-LWF: alternating training where the absent task's head learns from the teacher's distilled soft
- * labels softmax(z/T) at T = 1 (spec 6.6; row-wise softmax, fix B6; `--compat` restores the original's
+ * labels softmax(z/T) at T = 1 (docs/original.md §6.6; row-wise softmax, fix B6; `--compat` restores the original's
  * global softmax).
  * @module
  */
@@ -12,7 +12,7 @@ const dmlLwf: MethodPlugin = {
   name: "dml-lwf",
   aliases: ["DML-LWF", "lwf"],
   summary: "Alternating datasets; the other head keeps the teacher's distilled labels (T = 1).",
-  reference: "Li & Hoiem, Learning without Forgetting, TPAMI 2018 (arXiv 1606.09282); reference-spec 6.6",
+  reference: "Li & Hoiem, Learning without Forgetting, TPAMI 2018 (arXiv 1606.09282); docs/original.md §6.6",
   dataMode: "alternating",
   labels: distilledStrategy,
   loss: { terms: [] },

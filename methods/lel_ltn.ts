@@ -2,7 +2,7 @@
  * LEL-LTN (Augenstein, Ruder & Sogaard, NAACL 2018): joint training with label-embedding logits (every
  * task's labels embedded in one space) and a label transfer network that maps the other tasks' predicted
  * label distributions to this task's labels; its output is the pseudo label of rows that miss the task.
- * The teacher is refreshed once per outer epoch, each of `--passes_per_refresh` passes (B34: default 4).
+ * The teacher is refreshed once per outer epoch, each of `--passes_per_refresh` passes (docs/original.md B34: default 4).
  * @module
  */
 import type { LabelStrategy, MethodPlugin, StrategyContext, TargetSet, TeacherView } from "../core/plugin.ts";
@@ -144,7 +144,7 @@ const lelLtn: MethodPlugin = {
   name: "lel-ltn",
   aliases: ["LEL-LTN", "ltn"],
   summary: "Joint; label-embedding logits + label-transfer-network pseudo labels.",
-  reference: "Augenstein, Ruder & Sogaard, NAACL 2018 (arXiv 1802.09913); reference-spec 6.3",
+  reference: "Augenstein, Ruder & Sogaard, NAACL 2018 (arXiv 1802.09913); docs/original.md §6.3",
   dataMode: "joint",
   labels: lelLtnStrategy,
   loss: { terms: [] },

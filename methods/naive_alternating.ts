@@ -1,6 +1,6 @@
 /**
- * Naive alternating training: one dataset per outer epoch, the absent task's head masked (spec 6.9;
- * `ALTERNATIVE_EP.py --is_naive=True`, which crashed in the original, B7).
+ * Naive alternating training: one dataset per outer epoch, the absent task's head masked (docs/original.md §6.9;
+ * `ALTERNATIVE_EP.py --is_naive=True`, which crashed in the original, docs/original.md B7).
  * @module
  */
 import type { MethodPlugin } from "../core/plugin.ts";
@@ -9,7 +9,7 @@ const naiveAlternating: MethodPlugin = {
   name: "naive-alternating",
   aliases: ["alternating-naive"],
   summary: "Alternating datasets per outer epoch; the other head gets no loss.",
-  reference: "reference-spec 6.9 (ALTERNATIVE_EP.py --is_naive=True; fixed B7)",
+  reference: "docs/original.md §6.9 (ALTERNATIVE_EP.py --is_naive=True; fixed B7)",
   dataMode: "alternating",
   labels: { name: "none (masked)", needsTeacher: false },
   loss: { terms: [] },

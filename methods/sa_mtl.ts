@@ -1,5 +1,5 @@
 /**
- * SA-MTL, the proposed method (spec 6.8): alternating training; the absent task's targets are pseudo
+ * SA-MTL, the proposed method (docs/original.md §6.8): alternating training; the absent task's targets are pseudo
  * labels weighted by confidence x local density x distribution distance, kept by hard selection
  * (rejected rows get the distilled vector, or nothing) or interpolated with distilled labels.
  * Presets reproduce the seed README's two command lines and the as-coded profile. The weighting
@@ -11,7 +11,7 @@ import type { LabelStrategy, MethodPlugin, StrategyContext, TargetSet, TeacherVi
 import { bool, OptionError, optionReader, type Options, type OptionSpec } from "../core/options.ts";
 import { DISTILL_OPTIONS, type SaMtlSettings, saMtlTargets } from "../core/labels/mod.ts";
 
-/** Every option {@link weightedPseudoStrategy} reads (seed defaults from spec 1.3). */
+/** Every option {@link weightedPseudoStrategy} reads (seed defaults from docs/original.md §1.3). */
 export const SA_MTL_OPTIONS: OptionSpec[] = [
   {
     name: "is_distilled",
@@ -148,7 +148,7 @@ const read = optionReader(SA_MTL_OPTIONS);
 
 /**
  * Parse and validate the SA-MTL settings. `compat` reproduces the as-coded EP behaviour: global softmax
- * (B6), quantile selection, rejected rows zeroed (B12), `interpolation_weights` ignored (B11).
+ * (docs/original.md B6), quantile selection, rejected rows zeroed (B12), `interpolation_weights` ignored (B11).
  */
 export function readSaMtlSettings(options: Options, compat: boolean): SaMtlSettings {
   const s: SaMtlSettings = {
@@ -194,7 +194,7 @@ export function readSaMtlSettings(options: Options, compat: boolean): SaMtlSetti
 }
 
 /**
- * SA-MTL weighted pseudo labels (spec 6.8): confidence x density x distribution weights from the
+ * SA-MTL weighted pseudo labels (docs/original.md §6.8): confidence x density x distribution weights from the
  * teacher's pseudo-set features and the task's labelled features, then hard selection or interpolation
  * with distilled vectors (options: {@link SA_MTL_OPTIONS}).
  */
@@ -241,7 +241,7 @@ const saMtl: MethodPlugin = {
   name: "sa-mtl",
   aliases: ["SA-MTL", "MTL-SA"],
   summary: "Alternating datasets; weighted pseudo labels (confidence x density x distribution).",
-  reference: "SA-MTL (bcmi/SA-MTL); reference-spec 6.8",
+  reference: "SA-MTL (bcmi/SA-MTL); docs/original.md §6.8",
   dataMode: "alternating",
   labels: weightedPseudoStrategy,
   loss: { terms: [] },

@@ -1,5 +1,5 @@
 /**
- * SFSMR (a redesign; the original computed a zero-gradient term, B17): All-in-one batches plus the
+ * SFSMR (a redesign; the original computed a zero-gradient term, docs/original.md B17): All-in-one batches plus the
  * l2,1 norm of the shared feature layer (row sparsity: shared feature selection) and the manifold trace
  * term tr(P^T L P)/B over a heat-kernel graph of the batch's manifold features.
  * @module
@@ -18,7 +18,7 @@ const sfsmr: MethodPlugin = {
   name: "sfsmr",
   aliases: ["SFSMR"],
   summary: "Joint; masked CE + l2,1 (shared layer) + manifold trace regularisers.",
-  reference: "redesign of CONFUSION_EP_multitask_manifold.py, reference-spec 6.5; docs/baselines.md",
+  reference: "redesign of CONFUSION_EP_multitask_manifold.py, docs/original.md §6.5; docs/baselines.md",
   dataMode: "joint",
   labels: { name: "none (masked)", needsTeacher: false },
   loss: { terms: [l21NormTerm(), traceTerm()] },

@@ -1,5 +1,5 @@
 /**
- * STL: single-task learning, one network per task trained on one dataset (spec 6.1).
+ * STL: single-task learning, one network per task trained on one dataset (docs/original.md §6.1).
  * `--task_type` takes the original codes (0 emotion, 1 age, 5 pose, 10 gender); `--task` the names.
  * @module
  */
@@ -9,7 +9,7 @@ const stl: MethodPlugin = {
   name: "stl",
   aliases: ["STL", "single-task"],
   summary: "Single-task learning: one dataset, one head, plain cross-entropy.",
-  reference: "reference-spec 6.1 (STL_general_train.py)",
+  reference: "docs/original.md §6.1 (STL_general_train.py)",
   dataMode: "single",
   labels: { name: "none", needsTeacher: false },
   loss: { terms: [] },

@@ -1,5 +1,5 @@
 /**
- * The convolutional trunks: VGG16 (reference-spec 4.2, keras-vggface layer names), the mini-Xception
+ * The convolutional trunks: VGG16 (docs/original.md §4.2, keras-vggface layer names), the mini-Xception
  * (4.4) and the larger Xception layout of the FER2013 model that `@vladmandic/human` ships
  * (`big_xception`). Each returns the trunk's output tensor and the names of its layers (the part
  * that `setTrunkTrainable(false)` freezes).
@@ -145,7 +145,7 @@ function residualModule(
 }
 
 /**
- * mini-Xception trunk (spec 4.4): two valid 3×3 convolutions of 8 filters (no bias, L2 0.01, BN, ReLU),
+ * mini-Xception trunk (docs/original.md §4.4): two valid 3×3 convolutions of 8 filters (no bias, L2 0.01, BN, ReLU),
  * then four residual modules of 16, 32, 64, 128 filters. 64×64 input → 4×4×128.
  */
 export function miniXceptionTrunk(x: ST, s: LayerSettings): Trunk {

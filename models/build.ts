@@ -3,13 +3,13 @@
  * with named feature taps, the cross-stitch unit, task logits, and an optional plugin extension.
  *
  * Heads (all backbones, `head: "branch"`, the default): per task a 128-wide Dense branch `<task>_fc`
- * (linear; its output is the task's feature tap, pre-BN, pre-ReLU, pre-cross-stitch as in spec 4.5)
+ * (linear; its output is the task's feature tap, pre-BN, pre-ReLU, pre-cross-stitch as in docs/original.md §4.5)
  * → optional BN `<task>_bn` → ReLU `<task>_relu` → cross-stitch (emotion/pose and digit/rotation) →
  * optional Dropout 0.5 `<task>_dropout` → logits Dense `<task>`. The branches read `common_relu`
  * (after `common_fc` Dense 1024) on VGG and `gap_trunk` (global average pool of the trunk) on the
- * Xception trunks: this gives mini-Xception the per-task taps SA-MTL needs (B31).
+ * Xception trunks: this gives mini-Xception the per-task taps SA-MTL needs (docs/original.md B31).
  *
- * Xception trunks also offer the original head (`head: "conv"`, spec 4.4 and the imported FER2013
+ * Xception trunks also offer the original head (`head: "conv"`, docs/original.md §4.4 and the imported FER2013
  * model): per task Conv 3×3 with C filters `<task>_conv` → global average pool `gap_<task>` = logits;
  * the feature tap of every task is then the shared `gap_trunk`, and there is no cross-stitch.
  * @module
@@ -46,7 +46,7 @@ export type HeadKind = "branch" | "conv";
 export interface BuildOptions extends ModelOptions {
   /** Head layout (default `branch`; `conv` only for the Xception backbones). */
   head?: HeadKind;
-  /** Add `manifold_<task>` = concat(`<task>_relu`, softmax(logits)) extra outputs (spec 4.2 step 10, B2). */
+  /** Add `manifold_<task>` = concat(`<task>_relu`, softmax(logits)) extra outputs (docs/original.md §4.2 step 10, B2). */
   manifold?: boolean;
   /** Width of the per-task branch (default 128). */
   branchWidth?: number;
@@ -84,7 +84,7 @@ export const CROSS_STITCH_GROUPS: readonly (readonly TaskName[])[] = [["emotion"
   "rotation",
 ]];
 
-/** Tasks whose branch gets BatchNorm (`isBn`) and Dropout (`isDropout`): all but gender (spec 4.2, 4.7, B3). */
+/** Tasks whose branch gets BatchNorm (`isBn`) and Dropout (`isDropout`): all but gender (docs/original.md §4.2, §4.7, B3). */
 const BN_DROPOUT_TASKS: ReadonlySet<TaskName> = new Set(["emotion", "pose", "age", "digit", "rotation"]);
 
 function validate(opts: BuildOptions): void {

@@ -1,10 +1,10 @@
 /**
- * The cross-stitch unit (reference-spec 4.3) as a serializable tfjs-layers layer.
+ * The cross-stitch unit (docs/original.md §4.3) as a serializable tfjs-layers layer.
  *
  * Inputs are k feature tensors [B, d_i]; the layer concatenates them to z = [x_1 ‖ … ‖ x_k]
  * (width D = Σ d_i), computes u = z·W with one trainable D×D matrix initialised to the identity
  * (no bias), and splits u back at the cumulative input widths, so unequal widths are sliced correctly
- * (the original sliced the second half at the wrong offset, B32).
+ * (the original sliced the second half at the wrong offset, docs/original.md B32).
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";

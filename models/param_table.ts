@@ -26,7 +26,11 @@ export function paramTableRows(): [string, BuildOptions][] {
     ["vggFace 224×224×3, emotion+pose, `isBn`", { ...vgg, tasks: [E, P], isBn: true }],
     ["vggFace 224×224×3, emotion+pose+gender+age", { ...vgg, tasks: [E, P, G, A] }],
     ["vggFace 64×64×3, emotion+pose", { ...vgg, inputShape: [64, 64, 3], tasks: [E, P] }],
-    ["mini_xception 64×64×1, emotion+pose, head `conv` (spec 4.4)", { ...mini, tasks: [E, P], head: "conv" }],
+    ["mini_xception 64×64×1, emotion+pose, head `conv` (docs/original.md §4.4)", {
+      ...mini,
+      tasks: [E, P],
+      head: "conv",
+    }],
     ["mini_xception 64×64×1, emotion+pose, head `branch`", { ...mini, tasks: [E, P] }],
     ["mini_xception 64×64×1, emotion+pose+gender+age, `branch`", { ...mini, tasks: [E, P, G, A] }],
     ["big_xception 64×64×1, emotion, head `conv`", { ...big, tasks: [E], head: "conv" }],

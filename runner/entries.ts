@@ -2,7 +2,7 @@
  * Entry tasks: one `deno task` per built-in method (defaults: embedded synthetic data and
  * mini-Xception, so they run on a fresh machine) and the seed-compatible tasks named after the
  * original scripts (defaults as those scripts had them; the method is picked from the flags exactly as
- * the originals did, reference-spec.md 6.10).
+ * the originals did, docs/original.md §6.10).
  * @module
  */
 import { bool, num, OptionError, type Options } from "../core/options.ts";
@@ -18,7 +18,7 @@ export function datasetTaskNames(name: string): TaskName[] {
   }
 }
 
-/** STL `--task_type` codes (spec 1.2). */
+/** STL `--task_type` codes (docs/original.md §1.2). */
 export const TASK_TYPE_CODES: Record<number, TaskName> = { 0: "emotion", 1: "age", 5: "pose", 10: "gender" };
 
 /** Which dataset flags an entry reads, in schedule order. */
@@ -81,7 +81,7 @@ const SEED_COMMON: Partial<Options> = {
   shuffle: "rows",
 };
 
-/** Defaults of CONFUSION_EP_multitask.py and its manifold variant (spec 1.4, 1.5). */
+/** Defaults of CONFUSION_EP_multitask.py and its manifold variant (docs/original.md §1.4, §1.5). */
 const JOINT_SCRIPT_DEFAULTS: Partial<Options> = {
   ...SEED_COMMON,
   dataset_emotion: "ferplus",
@@ -146,7 +146,7 @@ const CONFUSION = {
       bool(o, "is_distilled") && !bool(o, "is_naive") && !bool(o, "is_pesudo") &&
       !bool(o, "is_interpolation"),
     message:
-      "--is_distilled with the joint script crashed in the original (B8); use an alternating entry (alternative-ep)",
+      "--is_distilled with the joint script crashed in the original (docs/original.md B8); use an alternating entry (alternative-ep)",
   }],
 };
 
@@ -276,7 +276,7 @@ export function scriptEntry(name: string): EntryTask | undefined {
 /**
  * The STL task from `--task` or `--task_type`. With `repair` (the original STL script's entry), a task
  * the dataset does not label is read as the dataset's only task, with a warning: the seed README passes
- * `--task_type=10` with AFLW, whose only task is pose (B30). Elsewhere the conflict is refused.
+ * `--task_type=10` with AFLW, whose only task is pose (docs/original.md B30). Elsewhere the conflict is refused.
  */
 export function stlTask(o: Options, warnings: string[], opts: { repair: boolean }): TaskName {
   const ds = String(o.dataset);

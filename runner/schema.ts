@@ -23,7 +23,7 @@ export const DATASET_CHOICES = [
   "digits-rot-b",
 ] as const;
 
-/** Backbones accepted by `--model` (mobilenetv2/inceptionv3/ssrnet failed in the original, B5). */
+/** Backbones accepted by `--model` (mobilenetv2/inceptionv3/ssrnet failed in the original, docs/original.md B5). */
 export const MODEL_CHOICES = ["mini_xception", "vggFace", "big_xception"] as const;
 
 /** Flags every command takes. */
@@ -70,7 +70,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     type: "float",
     min: 0,
     max: 10,
-    help: "Adam learning rate (default per schedule, spec 4.7).",
+    help: "Adam learning rate (default per schedule, docs/original.md §4.7).",
   },
   { name: "data_dir", type: "string", default: "data", help: "Where prepared datasets live." },
   { name: "run", type: "list", help: "An existing run directory (resume, eval, demos); may repeat." },
@@ -150,7 +150,8 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     type: "enum",
     default: "rows",
     choices: ["rows", "batches"],
-    help: "Per-epoch row shuffle (fix B21), or the original fixed batch contents in shuffled order.",
+    help:
+      "Per-epoch row shuffle (fix docs/original.md B21), or the original fixed batch contents in shuffled order.",
   },
   {
     name: "eval_batch_size",
@@ -187,13 +188,13 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     help: "Data augmentation (rotation, shift, zoom, horizontal flip).",
   },
   { name: "is_dropout", type: "boolean", help: "Dropout 0.5 after the shared FC and the task branches." },
-  { name: "is_bn", type: "boolean", help: "BatchNorm on the FC layers (fixed B3)." },
+  { name: "is_bn", type: "boolean", help: "BatchNorm on the FC layers (fixed docs/original.md B3)." },
   {
     name: "weights_decay",
     type: "float",
     min: 0,
     max: 1,
-    help: "L2 on Dense kernels (fixed B4; a no-op in the original).",
+    help: "L2 on Dense kernels (fixed docs/original.md B4; a no-op in the original).",
   },
   { name: "is_freezing", type: "boolean", help: "Two-stage training: freeze the trunk first." },
   {

@@ -40,7 +40,7 @@ function freshModel(seed = 3) {
 await tf.setBackend("wasm");
 await tf.ready();
 
-Deno.test("crops are widened like the original and clamped to the image (B26)", () => {
+Deno.test("crops are widened like the original and clamped to the image (docs/original.md B26)", () => {
   const inside = cropRect({ x: 100, y: 100, width: 50, height: 60, score: 1 }, 400, 300);
   assert.deepEqual(inside, { x: 80, y: 60, width: 90, height: 140 });
   // A face at the top-left corner: the original's negative starts wrapped around; here they clamp.

@@ -172,7 +172,7 @@ Deno.test("jointGenerator", async (t) => {
   });
 
   await t.step(
-    "a tiny dataset still appears in every batch (B22), cycled; the large one is seen once",
+    "a tiny dataset still appears in every batch (docs/original.md B22), cycled; the large one is seen once",
     () => {
       const tiny = fakeSet("T", 3, POSE, 1);
       const src2: DataSource[] = [sources[0], { set: tiny, rows: tiny.split.train }];

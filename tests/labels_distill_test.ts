@@ -27,7 +27,7 @@ Deno.test("softmaxRows", async (t) => {
   });
 });
 
-Deno.test("softmaxGlobal reproduces B6: the whole array sums to 1, rows to about 1/n", () => {
+Deno.test("softmaxGlobal reproduces docs/original.md B6: the whole array sums to 1, rows to about 1/n", () => {
   const n = 50, C = 3;
   const z = Float32Array.from({ length: n * C }, (_, i) => (i % 7) * 0.3);
   const g = softmaxGlobal(z, { temperature: 2 });

@@ -22,7 +22,7 @@ const argmax = (i: number) => {
   return b;
 };
 
-Deno.test("option schemas: every option read is declared once, defaults from spec 1.3", () => {
+Deno.test("option schemas: every option read is declared once, defaults from docs/original.md §1.3", () => {
   const names = SA_MTL_OPTIONS.map((s) => s.name);
   assert.equal(new Set(names).size, names.length);
   const d = Object.fromEntries(SA_MTL_OPTIONS.map((s) => [s.name, s.default]));

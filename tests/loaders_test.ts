@@ -54,7 +54,7 @@ function labelsOf(items: PrepItem[], task: "emotion" | "pose" | "gender" | "age"
 }
 
 Deno.test("label spaces and label conversions", async (t) => {
-  await t.step("label spaces per dataset (spec 2.3)", () => {
+  await t.step("label spaces per dataset (docs/original.md §2.3)", () => {
     assert.equal(labelSpace("ferplus", "emotion").classes, 8);
     assert.equal(labelSpace("ferplus", "emotion").labels[7], "contempt");
     assert.deepEqual(labelSpace("FER2013", "emotion").labels, [
@@ -77,7 +77,7 @@ Deno.test("label spaces and label conversions", async (t) => {
     assert.equal(realDatasetName("mnist"), undefined);
     assert.deepEqual(Object.keys(LOADERS).sort(), [...REAL_DATASETS].sort());
   });
-  await t.step("yaw -> pose class exactly as spec 2.4", () => {
+  await t.step("yaw -> pose class exactly as docs/original.md §2.4", () => {
     const deg = (d: number) => d * Math.PI / 180;
     const cases: [number, number][] = [
       [0, 0],
@@ -95,7 +95,7 @@ Deno.test("label spaces and label conversions", async (t) => {
     for (const [d, c] of cases) assert.equal(yawToPoseClass(deg(d)), c, `yaw ${d} degrees`);
     assert.equal(yawToPoseClass(NaN), 4);
   });
-  await t.step("Adience age token guard (B25)", () => {
+  await t.step("Adience age token guard (docs/original.md B25)", () => {
     assert.equal(adienceAgeGroup("(0, 2)"), 0);
     assert.equal(adienceAgeGroup("(25, 32)"), 4);
     assert.equal(adienceAgeGroup("(8, 23)"), 2);

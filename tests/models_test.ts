@@ -208,7 +208,7 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     m.model.dispose();
   });
 
-  await t.step("isBn and isDropout place layers as spec 4.7 / B3 say", () => {
+  await t.step("isBn and isDropout place layers as docs/original.md §4.7 / B3 say", () => {
     const m = build("vggFace", [E7, P, G, A], { isBn: true, isDropout: true });
     const of = (cls: string) =>
       m.model.layers.filter((l) => l.getClassName() === cls).map((l) => l.name).sort();
@@ -247,7 +247,7 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     const grads = tf.variableGrads(() => m.regularizationLoss!()!, m.weightsByRole("task_heads"));
     assert.ok(tf.sum(tf.abs(grads.grads[Object.keys(grads.grads)[0]])).dataSync()[0] > 0);
     m.model.dispose();
-    // mini-Xception keeps the original fixed L2(0.01) on its two stem convolutions (spec 4.4, 5.1).
+    // mini-Xception keeps the original fixed L2(0.01) on its two stem convolutions (docs/original.md §4.4, §5.1).
     const mini = build("mini_xception", [E7]);
     const stem = ["stem_conv1", "stem_conv2"].map((n) =>
       tf.sum(tf.square(mini.model.getLayer(n).getWeights()[0])).dataSync()[0]
@@ -291,7 +291,7 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     m.model.dispose();
   });
 
-  await t.step("manifold outputs only on request (B2)", () => {
+  await t.step("manifold outputs only on request (docs/original.md B2)", () => {
     const off = build("vggFace", [E7, P]);
     assert.deepEqual(Object.keys(off.apply(input("vggFace", 1), false).extra), []);
     const on = build("vggFace", [E7, P], { manifold: true });
@@ -320,7 +320,7 @@ Deno.test("CrossStitch layer: unequal widths, identity init, serialization", asy
   assert.deepEqual(ya.shape, [4, 3]);
   assert.deepEqual(yb.shape, [4, 5]);
   assert.ok(maxAbsDiff(ya, tf.slice(u, [0, 0], [-1, 3])) < 1e-5);
-  assert.ok(maxAbsDiff(yb, tf.slice(u, [0, 3], [-1, 5])) < 1e-5); // second slice starts at the first width (B32)
+  assert.ok(maxAbsDiff(yb, tf.slice(u, [0, 3], [-1, 5])) < 1e-5); // second slice starts at the first width (docs/original.md B32)
   // Save to memory and load back through tfjs serialization.
   let saved: tf.io.ModelArtifacts | null = null;
   await model.save(tf.io.withSaveHandler((art) => {
@@ -378,7 +378,7 @@ Deno.test("recalibrateBatchNorm makes inference match training-mode statistics",
 });
 
 Deno.test("parameter counts match the spec's architectures", () => {
-  // VGGFace at 224x224x3 with emotion (7) + pose (5), spec 4.2: trunk + common_fc + 2 branches + cross-stitch + logits.
+  // VGGFace at 224x224x3 with emotion (7) + pose (5), docs/original.md §4.2: trunk + common_fc + 2 branches + cross-stitch + logits.
   const trunk = [
     [3, 64],
     [64, 64],

@@ -21,7 +21,7 @@ const OWN: Record<string, TaskName[]> = {
   "digits-rot-b": ["rotation"],
 };
 
-Deno.test("poseClass bins yaw exactly as spec 2.4", () => {
+Deno.test("poseClass bins yaw exactly as docs/original.md §2.4", () => {
   const cases: [number, number][] = [
     [0, 0],
     [9.999, 0],

@@ -120,7 +120,7 @@ Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write th
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("distilled teacher targets are row-normalised (B6 fixed) and the compat profile is not", async () => {
+Deno.test("distilled teacher targets are row-normalised (docs/original.md B6 fixed) and the compat profile is not", async () => {
   const { buildTeacherTargets } = await import("../runner/train/teacher.ts");
   const { distilledStrategy } = await import("../core/labels/mod.ts");
   const { loadDataset } = await import("../datasets/mod.ts");

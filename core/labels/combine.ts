@@ -1,5 +1,5 @@
 /**
- * Combining the sample-weight factors (spec 6.8.7): product of the enabled factors, then division by
+ * Combining the sample-weight factors (docs/original.md §6.8.7): product of the enabled factors, then division by
  * the maximum so the best row has weight 1.
  * @module
  */

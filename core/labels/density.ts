@@ -1,5 +1,5 @@
 /**
- * Local density factor per pseudo class (spec 6.8.5, defect B14).
+ * Local density factor per pseudo class (docs/original.md §6.8.5, defect B14).
  *
  * For the n_c rows of a pseudo class c with features x, D is their n_c x n_c Euclidean distance matrix
  * (self-distances included). The cutoff is the entry at index floor(n_c^2 * t) of D's ascending-sorted

@@ -1,5 +1,5 @@
 /**
- * Distilled soft labels: the teacher's temperature-softened outputs (spec 6.6, defect B6).
+ * Distilled soft labels: the teacher's temperature-softened outputs (docs/original.md §6.6, defect B6).
  * @module
  */
 import { assertShape } from "./_select.ts";
@@ -16,7 +16,7 @@ function checkTemperature(t: number): number {
 }
 
 /**
- * Row-wise softmax(z_i / T) of n*C logits: each row sums to 1 (the fix of B6). Stable for any finite
+ * Row-wise softmax(z_i / T) of n*C logits: each row sums to 1 (the fix of docs/original.md B6). Stable for any finite
  * logits (max subtraction). Returns a new n*C array.
  */
 export function softmaxRows(
@@ -41,7 +41,7 @@ export function softmaxRows(
 }
 
 /**
- * The as-coded EP distillation (compat, B6): exp(z_ic / T) normalised over the WHOLE n*C array, so each
+ * The as-coded EP distillation (compat, docs/original.md B6): exp(z_ic / T) normalised over the WHOLE n*C array, so each
  * row sums to about 1/n. Computed with the global max subtracted, which gives the same values where the
  * original did not overflow and finite values where it produced NaN.
  */

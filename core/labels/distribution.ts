@@ -1,5 +1,5 @@
 /**
- * Distribution factor (spec 6.8.6): how close each pseudo-labelled row's feature cluster lies to the
+ * Distribution factor (docs/original.md §6.8.6): how close each pseudo-labelled row's feature cluster lies to the
  * labelled set's feature distribution. Class-agnostic, as in the original.
  *
  * EMD (default, from the code): fit a `cluster_k` mixture to the labelled features (signature Q =

@@ -1,5 +1,5 @@
 /**
- * Earth Mover's Distance from one weighted point to a weighted point set (spec 6.8.6 step 3, B16).
+ * Earth Mover's Distance from one weighted point to a weighted point set (docs/original.md §6.8.6 step 3, B16).
  * @module
  */
 

@@ -1,5 +1,5 @@
 /**
- * Seeded Gaussian mixture with full covariances, fitted by EM (spec 6.8.6 steps 1-2, section 11).
+ * Seeded Gaussian mixture with full covariances, fitted by EM (docs/original.md §6.8.6 steps 1-2, §11).
  *
  * Follows scikit-learn's GaussianMixture defaults as the original used them: k-means initialisation
  * (here k-means++ seeding then Lloyd iterations, seeded), at most 100 EM iterations, stop when the mean

@@ -1,6 +1,6 @@
 /**
  * Maximum Mean Discrepancy with an RBF kernel: the "MMD" alternative to EMD in the distribution factor
- * (an extension named by the READMEs, absent from the code: spec 6.8.6 step 5, B16).
+ * (an extension named by the READMEs, absent from the code: docs/original.md §6.8.6 step 5, B16).
  * @module
  */
 import { blockSqDist, rowNorms } from "./_select.ts";

@@ -1,5 +1,5 @@
 /**
- * Pseudo labels and their confidence from teacher probabilities (spec 6.8.2, 6.8.4).
+ * Pseudo labels and their confidence from teacher probabilities (docs/original.md §6.8.2, §6.8.4).
  * @module
  */
 import { assertShape } from "./_select.ts";

@@ -1,7 +1,7 @@
 /**
  * Pseudo-label targets shared by the joint pseudo-label baselines (LEL-LTN, DCN-AP): a label
  * distribution becomes p_max * onehot(argmax) or onehot(argmax), and the teacher is refreshed every
- * `--passes_per_refresh` passes over the data (the original joint scripts refreshed every 4, B34).
+ * `--passes_per_refresh` passes over the data (the original joint scripts refreshed every 4, docs/original.md B34).
  * @module
  */
 import type { Options, OptionSpec } from "../options.ts";
@@ -19,7 +19,8 @@ export const PASSES_PER_REFRESH_OPTION: OptionSpec = {
   default: 4,
   min: 1,
   max: 100,
-  help: "passes over the data between teacher refreshes (joint pseudo-label modes ran 4, spec B34)",
+  help:
+    "passes over the data between teacher refreshes (joint pseudo-label modes ran 4, docs/original.md B34)",
 };
 
 const read = optionReader([PASSES_PER_REFRESH_OPTION, ...PSEUDO_OPTIONS]);

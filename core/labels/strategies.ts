@@ -46,7 +46,7 @@ export const PSEUDO_OPTIONS: OptionSpec[] = [
 
 const read = optionReader([...DISTILL_OPTIONS, ...PSEUDO_OPTIONS]);
 
-/** The teacher's distilled vectors softmax(z / T) (one global softmax under compat, B6). */
+/** The teacher's distilled vectors softmax(z / T) (one global softmax under compat, docs/original.md B6). */
 export function distilledVectors(view: TeacherView, ctx: StrategyContext): Float32Array {
   const temperature = read.num(ctx.options, "distill_t");
   return ctx.compat

@@ -1,6 +1,6 @@
 /**
  * Building the missing-task targets from weights, pseudo labels and distilled vectors
- * (spec 6.8.3 steps 2-3, 6.8.8, 6.8.10, 6.8.11; defects B10-B12).
+ * (docs/original.md §6.8.3 steps 2-3, §6.8.8, §6.8.10, §6.8.11; defects B10-B12).
  * @module
  */
 import type { TargetSet } from "../plugin.ts";
@@ -56,7 +56,7 @@ function check(weights: Float32Array, labels: Int32Array, o: TargetInputs): numb
 }
 
 /**
- * The hard-selection threshold tau. `quantile`: tau = sort(w)[floor(s * n)], s in [0, 1) (B10: the
+ * The hard-selection threshold tau. `quantile`: tau = sort(w)[floor(s * n)], s in [0, 1) (docs/original.md B10: the
  * original crashed for s >= 1). `absolute`: tau = s, s in [0, 1]. Rows with w_i > tau are kept.
  */
 export function selectionThreshold(

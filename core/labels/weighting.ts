@@ -1,5 +1,5 @@
 /**
- * The SA-MTL weighting pipeline (the original `assign_weights`, spec 6.8.3-6.8.8 and 6.8.11) as one
+ * The SA-MTL weighting pipeline (the original `assign_weights`, docs/original.md §6.8.3-6.8.8 and §6.8.11) as one
  * pure function over teacher outputs: distilled vectors, pseudo labels, confidence x density x
  * distribution weights, then hard selection, interpolation, the "pure" mix or distill-only targets.
  *
@@ -55,7 +55,7 @@ export interface SaMtlSettings {
   interpolationMode: InterpolationMode;
   /** `interpolation_weights` (lambda). */
   lambda: number;
-  /** Global softmax for d (B6, compat only). */
+  /** Global softmax for d (docs/original.md B6, compat only). */
   globalSoftmax: boolean;
   /** `gmm_max_fit`: rows per mixture fit (0 = all). */
   gmmMaxFit: number;

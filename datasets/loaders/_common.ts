@@ -188,7 +188,7 @@ export function stem(name: string): string {
   return i > 0 ? b.slice(0, i) : b;
 }
 
-/** Output name for a face crop: `<image stem>_<face id>.<ext>` (one file per face, fix B25). */
+/** Output name for a face crop: `<image stem>_<face id>.<ext>` (one file per face, docs/original.md B25). */
 export function cropName(image: string, faceId: string | number): string {
   const b = basename(image);
   const ext = /\.png$/i.test(b) ? "png" : "jpg";

@@ -4,7 +4,7 @@
  * `faces/<user_id>/coarse_tilt_aligned_face.<face_id>.<original_image>` (or the `aligned/` landmark
  * variant). Gender f -> 0, m -> 1 (other values skipped); age group = index of the lower bound of a
  * "(lo, hi)" pair. Rows whose age is not such a pair ("None", a bare number) are skipped: the 13-token
- * guard of B25 (whitespace splitting gives 13 tokens exactly when the age is a pair). The tilt and yaw
+ * guard of docs/original.md B25 (whitespace splitting gives 13 tokens exactly when the age is a pair). The tilt and yaw
  * columns are read from their own fields (the original read the wrong tokens).
  * Split: the official folds; fold 4 -> test, fold 3 -> val, folds 0-2 -> train (subject-disjoint).
  * @module
@@ -61,7 +61,7 @@ export const adienceLoader: DatasetLoader = {
   name: "adience",
   title: "Adience",
   folder: "Adience",
-  // Column names as the original CSV spelled them (spec 2.2), so its consumers still find them.
+  // Column names as the original CSV spelled them (docs/original.md §2.2), so its consumers still find them.
   extraColumns: ["face_id", "fold", "tilt_ang", "fuducial_yaw_angle"],
   layouts: [
     "ROOT/fold_{0..4}_data.txt (or ROOT/labels_list/) with faces in ROOT/faces/<user_id>/" +

@@ -6,7 +6,7 @@
  * - the CSV export the original code read (2.2): `faceid.csv` (face_id, file_id), `facepose.csv`
  *   (face_id, roll, pitch, yaw), `facerect.csv` (face_id, x, y, w, h), with originals under `flickr/`
  *   or `images/`, or pre-cropped `cropped_images/<file_id>` (used for single-face images only).
- * Every face is cropped into its own file `<image>_<face_id>` (fix B25). Pose class from yaw (2.4).
+ * Every face is cropped into its own file `<image>_<face_id>` (docs/original.md B25). Pose class from yaw (docs/original.md §2.4).
  * @module
  */
 import { basename, dirname, join } from "node:path";

@@ -1,7 +1,7 @@
 /**
  * ExpW loader: `label.lst` (or `label.txt`) lines
  * `image face_id top left right bottom confidence expression` (expression 0-6, FER2013 order).
- * Each face is cropped out of the original image into its own file `<image>_<face_id>` (fix B25: the
+ * Each face is cropped out of the original image into its own file `<image>_<face_id>` (docs/original.md B25: the
  * original code mapped every face of an image to one crop). When the original is missing, a
  * pre-cropped `cropped_images/<image>` (the original code's input) is used for single-face images only.
  * @module

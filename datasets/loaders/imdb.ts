@@ -1,5 +1,5 @@
 /**
- * IMDB(-WIKI) loader, gender only (its ages are in years and cannot feed the 8-group age head, B25).
+ * IMDB(-WIKI) loader, gender only (its ages are in years and cannot feed the 8-group age head, docs/original.md B25).
  * Two layouts:
  * - the metadata MAT-file `imdb.mat` (or `wiki.mat`) of the cropped-face archive: a 1x1 struct with
  *   fields full_path (cell of paths relative to the MAT-file's folder), gender (0 woman, 1 man, NaN

@@ -1,5 +1,5 @@
 /**
- * What one row shows: the label definitions shared with evaluation (the AFLW pose bins of spec 2.4, the
+ * What one row shows: the label definitions shared with evaluation (the AFLW pose bins of docs/original.md §2.4, the
  * Adience age ranges) and the per-row draw of emotion, intensity, yaw, pitch, roll and age from a
  * dataset's domain. Kept apart from the renderer because these are the ground truth the labels and the
  * hidden truth file are made of; the renderer only consumes them.
@@ -10,7 +10,7 @@ import type { Identity } from "./_identities.ts";
 import { clamp, pickWeighted } from "./_math.ts";
 import type { SynthDifficulty, SynthDomain } from "./_presets.ts";
 
-/** AFLW pose class of a yaw in degrees, exactly as spec 2.4 (NaN falls into class 4, as the original). */
+/** AFLW pose class of a yaw in degrees, exactly as docs/original.md §2.4 (NaN falls into class 4, as the original). */
 export function poseClass(yawDeg: number): number {
   if (Math.abs(yawDeg) < 10) return 0;
   if (yawDeg >= 10 && yawDeg < 60) return 1;

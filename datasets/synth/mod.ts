@@ -7,7 +7,7 @@
  * at projected surface points (z-tested, so a nose hides the far eye at profile). Head yaw/pitch/roll rotate
  * the whole scene, so yaw shows as displaced and compressed features and an asymmetric outline.
  *
- * Attributes: emotion (7, FER2013 order), yaw (degrees, binned into the 5 AFLW classes, spec 2.4), pitch,
+ * Attributes: emotion (7, FER2013 order), yaw (degrees, binned into the 5 AFLW classes, docs/original.md §2.4), pitch,
  * roll, gender, age (years, 8 Adience groups), identity, skin tone, lighting, background clutter, noise,
  * occlusion, scale/shift jitter. Each nuisance has one knob in {@link SynthDifficulty}.
  *

@@ -1,6 +1,6 @@
 /**
  * Teacher targets: once per refresh, the model as it stands (a frozen snapshot: every target is
- * computed before any weight changes, fix B9) predicts the missing task of every training row, and
+ * computed before any weight changes, docs/original.md B9) predicts the missing task of every training row, and
  * the method's label strategy turns that into targets. On synthetic data the targets are scored
  * against the hidden truth, which the strategy never sees.
  * @module
