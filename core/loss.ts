@@ -4,6 +4,7 @@
  * A head whose batch has no labelled row contributes exactly 0, never NaN or inf.
  * @module
  */
+import { argmaxRow } from "./metrics.ts";
 import * as tf from "@tensorflow/tfjs-core";
 
 /**
@@ -39,18 +40,4 @@ export function maskedAccuracy(
     if (argmaxRow(probs, i, classes) === argmaxRow(targets, i, classes)) hit++;
   }
   return n === 0 ? NaN : hit / n;
-}
-
-/** Index of the largest entry of row `i` of an n*C array (first one on ties). */
-export function argmaxRow(a: Float32Array, i: number, classes: number): number {
-  let best = 0;
-  let bv = -Infinity;
-  const o = i * classes;
-  for (let c = 0; c < classes; c++) {
-    if (a[o + c] > bv) {
-      bv = a[o + c];
-      best = c;
-    }
-  }
-  return best;
 }

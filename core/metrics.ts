@@ -43,21 +43,24 @@ export function classMetrics(truth: Int32Array, pred: Int32Array, classes: numbe
   return { n, acc: n ? hit / n : NaN, meanClassAcc: present ? sumRecall / present : NaN, confusion };
 }
 
-/** Argmax of every row of an n*C array. */
+/** Index of the largest entry of row `i` of an n*C array (first one on ties). */
+export function argmaxRow(a: Float32Array, i: number, classes: number): number {
+  let best = 0;
+  let bv = -Infinity;
+  const o = i * classes;
+  for (let c = 0; c < classes; c++) {
+    if (a[o + c] > bv) {
+      bv = a[o + c];
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** Argmax of every row of an n*C array (first one on ties). The toolkit's one argmax. */
 export function argmaxRows(a: Float32Array, classes: number): Int32Array {
   const n = a.length / classes;
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bv = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      const v = a[i * classes + c];
-      if (v > bv) {
-        bv = v;
-        best = c;
-      }
-    }
-    out[i] = best;
-  }
+  for (let i = 0; i < n; i++) out[i] = argmaxRow(a, i, classes);
   return out;
 }

@@ -8,9 +8,41 @@ import type * as tf from "@tensorflow/tfjs-core";
 import type { Options, OptionSpec } from "./options.ts";
 import type { ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
 import type { Rng } from "./rng.ts";
+import type { DataSource, EpochGenerator, GeneratorOptions } from "./batches.ts";
+import type { ImageSet } from "./types.ts";
 
-/** How batches are drawn from the datasets. */
-export type DataMode = "single" | "joint" | "alternating";
+/** The name of a schedule: a built-in one (`single`, `joint`, `alternating`) or a plugin's own. */
+export type DataMode = string;
+
+/** How a comparison's budget (passes over every dataset) becomes a run's outer epochs. */
+export interface ScheduleBudget {
+  /** Passes over each dataset the comparison grants. */
+  passes: number;
+  /** Datasets of the run. */
+  datasets: number;
+  /** The method's passes per outer epoch (teacher refreshes every outer epoch). */
+  passesPerRefresh: number;
+}
+
+/**
+ * A training schedule: which datasets an outer epoch trains, how its batches are drawn, when the teacher
+ * is refreshed, and how a budget becomes outer epochs. The built-in ones live in `datasets/schedules.ts`;
+ * a plugin may bring its own (`MethodPlugin.schedule`).
+ */
+export interface Schedule {
+  /** Name a plugin's `dataMode` refers to. */
+  name: string;
+  /** `one`: a single dataset and head (single-task); `many`: a multi-task run over two or more datasets. */
+  datasets: "one" | "many";
+  /** Datasets trained in outer epoch `epoch` (0-based). */
+  active(sets: readonly ImageSet[], epoch: number): ImageSet[];
+  /** The batch generator over the run's training sources. */
+  generator(sources: DataSource[], opts: GeneratorOptions): EpochGenerator;
+  /** Whether the teacher targets are rebuilt at the start of outer epoch `epoch` (0-based). */
+  refreshAt(epoch: number): boolean;
+  /** Outer epochs that spend a comparison's budget. */
+  epochsFor(budget: ScheduleBudget): number;
+}
 
 /**
  * What a label strategy sees when it builds targets for a task that a set of rows does not label:
@@ -121,7 +153,10 @@ export interface MethodPlugin {
   aliases: string[];
   summary: string;
   reference: string;
+  /** The schedule, by name (see {@link Schedule}); `single`, `joint` and `alternating` are built in. */
   dataMode: DataMode;
+  /** A schedule of the plugin's own, named by `dataMode`. */
+  schedule?: Schedule;
   labels: LabelStrategy;
   loss: { terms: LossTerm[] };
   /** Flags this plugin reads beyond the common schema. */

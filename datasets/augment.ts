@@ -15,21 +15,8 @@
 import type { Rng } from "../core/rng.ts";
 import type { TaskName, TaskSpec } from "../core/types.ts";
 
-/** Augmentation ranges. */
-export interface AugmentOptions {
-  /** Maximum rotation in degrees (uniform in +-rotation). Default 10. */
-  rotation?: number;
-  /** Maximum shift as a fraction of width/height (uniform in +-shift per axis). Default 0.1. */
-  shift?: number;
-  /** Zoom range [lo, hi]: factor > 1 enlarges the content. Default [0.9, 1.1]. */
-  zoom?: [number, number];
-  /** Random horizontal flip with probability 0.5. Default true. */
-  flip?: boolean;
-  /** How pixels from outside the source are filled: nearest edge (Keras default) or a constant. */
-  fill?: "nearest" | "constant";
-  /** Constant for `fill: "constant"` (in the preprocessed range; -1 = black). Default -1. */
-  cval?: number;
-}
+export type { AugmentOptions } from "../core/batches.ts";
+import type { AugmentOptions } from "../core/batches.ts";
 
 /** One drawn transform (exposed so tests and the generators can apply a known transform). */
 export interface AugmentParams {

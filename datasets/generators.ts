@@ -20,66 +20,26 @@
  */
 import { Rng } from "../core/rng.ts";
 import type { ImageSet, TaskName, TaskSpec } from "../core/types.ts";
-import { augmentImage, type AugmentOptions, flipPermutation } from "./augment.ts";
+import type {
+  Batch,
+  DataSource,
+  EpochGenerator,
+  EpochOptions,
+  GeneratorOptions,
+  PseudoTargets,
+  RowOrder,
+} from "../core/batches.ts";
+import { augmentImage, flipPermutation } from "./augment.ts";
 
-/** Per-task targets indexed by dataset row: n*C floats (an all-zero row = no target). */
-export type PseudoTargets = Partial<Record<TaskName, Float32Array>>;
-
-/** One dataset and the rows a generator draws from it. */
-export interface DataSource {
-  set: ImageSet;
-  /** Row indices into `set` (e.g. `set.split.train`). */
-  rows: Int32Array;
-  /** Targets for tasks the rows lack (pseudo / distilled), indexed by dataset row. */
-  pseudo?: PseudoTargets;
-}
-
-/** A training or evaluation batch. */
-export interface Batch {
-  /** Number of rows. */
-  size: number;
-  /** size*h*w*c, HWC. */
-  x: Float32Array;
-  /** Which dataset row each batch row is. */
-  rows: { dataset: string; row: number }[];
-  /** Index into the generator's sources per batch row. */
-  source: Int32Array;
-  /** Per head: size*C targets. */
-  targets: Partial<Record<TaskName, Float32Array>>;
-  /** Per head: 1 where the row has a target. */
-  masks: Partial<Record<TaskName, Float32Array>>;
-}
-
-/** Row order within and across epochs. */
-export type RowOrder = "shuffle" | "fixed" | "none";
-
-/** Options shared by the generators. */
-export interface GeneratorOptions {
-  /** The model's heads: targets and masks are produced for each. */
-  heads: TaskSpec[];
-  batchSize: number;
-  /** Seed for shuffles and augmentation (epoch e uses a stream derived from seed and e). */
-  seed: number;
-  /** Default `shuffle`. */
-  order?: RowOrder;
-  /** Augment every image (true = default ranges). Off by default. */
-  augment?: boolean | AugmentOptions;
-}
-
-/** Per-epoch overrides. */
-export interface EpochOptions {
-  /** Replace the sources' pseudo targets for this epoch (index = source). */
-  pseudo?: (PseudoTargets | undefined)[];
-}
-
-/** An epoch-indexed batch source. */
-export interface EpochGenerator {
-  readonly sources: DataSource[];
-  /** Batches in epoch `epoch`. */
-  steps(epoch: number): number;
-  /** The batches of epoch `epoch`, in order. */
-  epoch(epoch: number, opts?: EpochOptions): IterableIterator<Batch>;
-}
+export type {
+  Batch,
+  DataSource,
+  EpochGenerator,
+  EpochOptions,
+  GeneratorOptions,
+  PseudoTargets,
+  RowOrder,
+} from "../core/batches.ts";
 
 interface Plan {
   /** Per batch: per source, the dataset rows. */

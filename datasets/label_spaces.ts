@@ -136,12 +136,16 @@ export function datasetTaskSpecs(dataset: RealDatasetName): TaskSpec[] {
   return DATASET_TASKS[dataset].map((t) => labelSpace(dataset, t));
 }
 
-/**
- * AFLW yaw (radians) -> pose class, exactly as docs/original.md §2.4: degrees y; 0 if |y| < 10; 1 if 10 <= y < 60;
- * 2 if -60 < y <= -10; 3 if y <= -60; otherwise 4 (y >= 60 and NaN).
- */
+/** AFLW yaw (radians) -> pose class; see {@link yawDegreesToPoseClass}. */
 export function yawToPoseClass(yawRad: number): number {
-  const y = yawRad * 180 / Math.PI;
+  return yawDegreesToPoseClass(yawRad * 180 / Math.PI);
+}
+
+/**
+ * AFLW yaw (degrees) -> pose class, exactly as docs/original.md §2.4: 0 if |y| < 10; 1 if 10 <= y < 60;
+ * 2 if -60 < y <= -10; 3 if y <= -60; otherwise 4 (y >= 60 and NaN). The toolkit's one yaw binning.
+ */
+export function yawDegreesToPoseClass(y: number): number {
   if (Math.abs(y) < 10) return 0;
   if (y >= 10 && y < 60) return 1;
   if (y > -60 && y <= -10) return 2;

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { preprocessPixels, type RgbaImage } from "../datasets/preprocess.ts";
 import type { MultiTaskModel, TaskSpec } from "../core/types.ts";
 import { openRun } from "../runner/run_config.ts";
+import { argmaxRow } from "../core/metrics.ts";
 
 /** Per-task class probabilities for a batch: n*C floats per task, row-major. */
 export type Probabilities = Record<string, Float32Array>;
@@ -118,13 +119,9 @@ export function predictFaces(predictors: Predictor[], crops: RgbaImage[]): HeadP
     for (const t of tasks) {
       const row = probs[t.name];
       crops.forEach((_, i) => {
-        let best = 0;
+        const best = argmaxRow(row, i, t.classes);
         const all: Record<string, number> = {};
-        for (let k = 0; k < t.classes; k++) {
-          const v = row[i * t.classes + k];
-          all[t.labels[k] ?? String(k)] = v;
-          if (v > row[i * t.classes + best]) best = k;
-        }
+        for (let k = 0; k < t.classes; k++) all[t.labels[k] ?? String(k)] = row[i * t.classes + k];
         out[i].push({
           task: t.name,
           label: t.labels[best] ?? String(best),

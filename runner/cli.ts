@@ -77,7 +77,7 @@ function allowedText(spec: OptionSpec): string {
     case "list":
       return spec.choices ? `a comma-separated list of ${spec.choices.join(", ")}` : "a comma-separated list";
     default:
-      return "a string";
+      return "a non-empty string";
   }
 }
 
@@ -140,9 +140,11 @@ export function coerceValue(spec: OptionSpec, raw: string, warnings: string[] = 
       return matchChoice(spec, raw, warnings);
     case "list": {
       const items = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+      if (items.length === 0) throw badValue(spec, raw);
       return spec.choices ? items.map((i) => matchChoice(spec, i, warnings)) : items;
     }
     default:
+      if (raw.trim() === "") throw badValue(spec, raw);
       return raw;
   }
 }
@@ -166,6 +168,14 @@ export function parseArgs(args: string[], specs: OptionSpec[]): ParsedArgs {
   const names = [...index.keys()];
 
   const set = (spec: OptionSpec, value: OptionValue) => {
+    // Only list flags accumulate; a repeated scalar flag is ambiguous (which one wins?), so it is refused.
+    if (explicit.has(spec.name) && spec.type !== "list") {
+      throw new OptionError(
+        `--${spec.name}: given more than once (${JSON.stringify(options[spec.name])}, then ${
+          JSON.stringify(value)
+        })`,
+      );
+    }
     explicit.add(spec.name);
     if (spec.type === "list") {
       const prev = options[spec.name];

@@ -15,7 +15,7 @@ import {
   type OptionSpec,
 } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
-import { discoverPlugins, findPlugin, loadPluginFile, pluginSource } from "./registry.ts";
+import { discoverPlugins, findPlugin, loadPluginFile, pluginSource, scheduleOf } from "./registry.ts";
 import { defaultImageSize, readRunConfigFile } from "./run_config.ts";
 import {
   COMMON_OPTIONS,
@@ -39,6 +39,8 @@ export interface ResolvedRun {
   explicit: Set<string>;
   /** The command line, for config.json and reports. */
   command: string;
+  /** Where each option's value came from: default, task, preset, config or flag. */
+  sources: Record<string, string>;
 }
 
 /** Extra flags of the run command itself. */
@@ -237,7 +239,7 @@ export async function resolveRun(
       // `deno task <method> --resume --run=DIR` must name the same method as the run.
       throw new OptionError(`--run=${resumeDir} is a ${configMethod} run, not ${plugin.name}`);
     }
-    entry = methodEntry(plugin.name, plugin.summary, plugin.dataMode === "single");
+    entry = methodEntry(plugin.name, plugin.summary, scheduleOf(plugin).datasets === "one");
   } else {
     entry = script;
     const pre = resolveOptions(schema, [entry.defaults, fromConfig], given);
@@ -265,19 +267,32 @@ export async function resolveRun(
   }
   const layers = [entry.defaults, presets.default ?? {}, presetName ? presets[presetName] : {}, fromConfig];
   const options = onlyRead(resolveOptions(schema, layers, given), read);
+  // Where each value came from, in the order the layers apply (later wins).
+  const sources: Record<string, string> = {};
+  for (const s of schema) if (s.default !== undefined) sources[s.name] = "default";
+  const layerNames = [
+    entry.method ? `task ${entry.name}` : `task ${entry.name} (${entry.script})`,
+    `preset ${plugin.name}:default`,
+    `preset ${plugin.name}:${presetName}`,
+    "config",
+  ];
+  layers.forEach((layer, i) => {
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) sources[k] = layerNames[i];
+  });
+  for (const k of Object.keys(given)) sources[k] = "flag";
   if (typeof options.model === "string" && options.image_size === undefined) {
     options.image_size = defaultImageSize(options.model);
+    sources.image_size = `default for --model=${options.model}`;
   }
   if (options.help) {
     io.print(helpText(task, { plugin, entry, schema, options }));
     return null;
   }
   plugin.validate?.(options);
-  const datasets = resolveDatasets(entry, options, { dataMode: plugin.dataMode, explicit });
-  const stl = plugin.dataMode === "single"
-    ? stlTask(options, warnings, { repair: !entry.method })
-    : undefined;
-  if (plugin.dataMode !== "single" && datasets.length < 2) {
+  const singleTask = scheduleOf(plugin).datasets === "one";
+  const datasets = resolveDatasets(entry, options, { singleTask, explicit });
+  const stl = singleTask ? stlTask(options, warnings, { repair: !entry.method }) : undefined;
+  if (!singleTask && datasets.length < 2) {
     throw new OptionError(
       `${plugin.name} is a multi-task method and needs at least two datasets, got ${datasets.join(",")}`,
     );
@@ -291,6 +306,7 @@ export async function resolveRun(
     warnings,
     explicit,
     command: `deno task ${task} ${args.join(" ")}`.trim(),
+    sources: onlyRead(sources, read) as Record<string, string>,
   };
 }
 

@@ -10,10 +10,11 @@
  */
 import { join, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
-import { parseArgs, resolveOptions } from "./cli.ts";
+import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { checkOutDir } from "./out_dir.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
-import { discoverPlugins } from "./registry.ts";
+import { discoverPlugins, scheduleOf } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "../core/csv.ts";
@@ -77,7 +78,8 @@ export const PROFILES: Record<string, CompareProfile> = {
   },
 };
 
-const COMPARE_OPTIONS: OptionSpec[] = [
+/** Flags of `deno task compare`. */
+export const COMPARE_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
   {
     name: "profile",
@@ -163,10 +165,13 @@ export function planRuns(
       }
     }
     for (const pl of plugins) {
-      if (pl.dataMode === "single" || !wanted(pl.name)) continue;
-      const epochs = pl.dataMode === "alternating"
-        ? p.passes * p.datasets.length
-        : Math.max(1, Math.round(p.passes / (pl.passesPerRefresh ? p.passesPerRefresh : 1)));
+      const schedule = scheduleOf(pl);
+      if (schedule.datasets === "one" || !wanted(pl.name)) continue;
+      const epochs = schedule.epochsFor({
+        passes: p.passes,
+        datasets: p.datasets.length,
+        passesPerRefresh: pl.passesPerRefresh ? p.passesPerRefresh : 1,
+      });
       const dir = join(opts.outDir, "runs", `${pl.name}-seed${s}`);
       runs.push({
         method: pl.name,
@@ -276,8 +281,9 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
   if (o.help) {
     console.log(
-      "deno task compare [--profile=quick|default|full] [--datasets=a,b] [--methods=all|list] " +
-        "[--seeds=N] [--model=NAME] [--out=DIR] [--jobs=N]",
+      formatHelp("deno task compare [flags]: train every method on the same data and write report.md", [
+        { heading: "Flags", specs: COMPARE_OPTIONS },
+      ], { ...o, help: false }),
     );
     return 0;
   }
@@ -312,9 +318,26 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
   const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`];
   const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra });
+  await checkOutDir(outDir);
   if (bool(o, "dry_run")) {
-    for (const r of runs) console.log(`deno task ${r.args.join(" ")}`);
-    log(`dry run: ${runs.length} runs planned; nothing written`);
+    const settings = Object.fromEntries(
+      Object.keys(o).sort().map((
+        k,
+      ) => [k, { value: o[k], source: parsed.explicit.has(k) ? "flag" : "default" }]),
+    );
+    if (o.json) {
+      const planned = runs.map((r) => ({
+        method: r.method,
+        seed: r.seed,
+        task: r.task,
+        dir: r.dir,
+        args: r.args,
+      }));
+      console.log(JSON.stringify({ dryRun: { out: outDir, profile, settings, runs: planned } }, null, 2));
+    } else {
+      for (const r of runs) console.log(`deno task ${r.args.join(" ")}`);
+      log(`dry run: ${runs.length} runs planned into ${outDir}; nothing written`);
+    }
     return 0;
   }
   const started = new Date();

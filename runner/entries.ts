@@ -311,11 +311,10 @@ export function stlTask(o: Options, warnings: string[], opts: { repair: boolean 
 export function resolveDatasets(
   entry: EntryTask,
   o: Options,
-  opts: { dataMode: string; explicit: Set<string> },
+  opts: { singleTask: boolean; explicit: Set<string> },
 ): string[] {
-  const dataMode = opts.dataMode;
   if (Array.isArray(o.datasets) && o.datasets.length > 0) return [...o.datasets];
-  if (dataMode === "single" || entry.slots === "single") return [String(o.dataset)];
+  if (opts.singleTask || entry.slots === "single") return [String(o.dataset)];
   const e = String(o.dataset_emotion);
   switch (entry.slots) {
     case "EA":

@@ -5,7 +5,8 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs, resolveOptions } from "./cli.ts";
+import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { checkOutDir } from "./out_dir.ts";
 import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
 import type { ImageSet } from "../core/types.ts";
@@ -15,7 +16,8 @@ import { loadDataset } from "../datasets/mod.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { datasetLoadOptions, openRun } from "./run_config.ts";
 
-const EVAL_OPTIONS: OptionSpec[] = [
+/** Flags of `deno task eval`. */
+export const EVAL_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
   { name: "run", type: "string", help: "Run directory to evaluate." },
   {
@@ -34,9 +36,12 @@ export async function runEval(args: string[]): Promise<number> {
   const parsed = parseArgs(args, EVAL_OPTIONS);
   const o = resolveOptions(EVAL_OPTIONS, [], parsed.options);
   if (o.help) {
-    console.log("deno task eval --run=DIR [--dataset=NAME] [--split=test|val|all] [--json]");
+    console.log(formatHelp("deno task eval --run=DIR [flags]: evaluate a run's checkpoint", [
+      { heading: "Flags", specs: EVAL_OPTIONS },
+    ], { ...o, help: false }));
     return 0;
   }
+  if (typeof o.out === "string") await checkOutDir(o.out);
   if (typeof o.run !== "string") throw new OptionError("--run=DIR is required (a run directory under runs/)");
   await initBackend({ backend: String(o.backend) as BackendName, quiet: bool(o, "quiet") });
   const { config: cfg, model } = await openRun(o.run, {

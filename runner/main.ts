@@ -5,13 +5,14 @@
  */
 import { OptionError } from "../core/options.ts";
 import { resolveRun } from "./commands.ts";
-import { executeRun } from "./run_command.ts";
+import { type DryRunReport, executeRun } from "./run_command.ts";
 import { methodsTable } from "./methods_table.ts";
 import { discoverPlugins } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { ENTRY_TASKS } from "./entries.ts";
 import { runEval } from "./eval_command.ts";
 import { runCompare } from "./compare.ts";
+import { runSynth } from "./synth_command.ts";
 
 /** Errors whose message is meant for the user (bad flag, bad input file). */
 const USER_ERRORS = new Set([
@@ -56,11 +57,19 @@ export async function main(argv: string[]): Promise<number> {
         return await runEval(args);
       case "compare":
         return await runCompare(args);
+      case "synth":
+        return await runSynth(args);
       default: {
         const run = await resolveRun(command, args);
         if (!run) return 0;
         for (const w of run.warnings) if (!run.options.quiet) log(`warning: ${w}`);
         const out = await executeRun(run, log);
+        if (out.dryRun) {
+          console.log(
+            run.options.json ? JSON.stringify({ dryRun: out.dryRun }, null, 2) : formatDryRun(out.dryRun),
+          );
+          return 0;
+        }
         if (out.summary && out.dir) {
           if (run.options.json) console.log(JSON.stringify({ run: out.dir, ...out.summary }, null, 2));
           else {
@@ -88,6 +97,23 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** The text form of a dry run: what would run, then every setting with where it came from. */
+export function formatDryRun(d: DryRunReport): string {
+  const width = Math.max(...Object.keys(d.settings).map((k) => k.length)) + 2;
+  return [
+    `dry run: ${d.method} on ${
+      d.datasets.map((s) => `${s.name} (${s.train}/${s.val}/${s.test} train/val/test)`).join(", ")
+    }`,
+    `heads ${d.heads.map((h) => `${h.task}:${h.classes}`).join(" ")}; would write ${d.out}; nothing written`,
+    "settings (value, source):",
+    ...Object.entries(d.settings).map(([k, v]) =>
+      `  --${k.padEnd(width)} ${
+        (Array.isArray(v.value) ? v.value.join(",") : String(v.value)).padEnd(16)
+      } ${v.source}`
+    ),
+  ].join("\n");
 }
 
 function describe(p: Awaited<ReturnType<typeof discoverPlugins>>[number]) {

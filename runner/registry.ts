@@ -4,7 +4,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { MethodPlugin } from "../core/plugin.ts";
+import type { MethodPlugin, Schedule } from "../core/plugin.ts";
+import { SCHEDULES } from "../datasets/schedules.ts";
 import { OptionError } from "../core/options.ts";
 import { didYouMean } from "./cli.ts";
 
@@ -23,8 +24,15 @@ export function validatePlugin(p: unknown, source: string): MethodPlugin {
   if (!Array.isArray(m.aliases)) fail("`aliases` must be an array");
   if (typeof m.summary !== "string") fail("`summary` must be a string");
   if (typeof m.reference !== "string") fail("`reference` must be a string");
-  if (!["single", "joint", "alternating"].includes(m.dataMode as string)) {
-    fail("`dataMode` must be single, joint or alternating");
+  if (typeof m.dataMode !== "string") fail("`dataMode` must name a schedule");
+  const own = m.schedule as { name?: unknown } | undefined;
+  if (own !== undefined && own.name !== m.dataMode) fail("`schedule.name` must equal `dataMode`");
+  if (own === undefined && !(m.dataMode as string in SCHEDULES)) {
+    fail(
+      `\`dataMode\` "${m.dataMode}" is not a schedule (built in: ${
+        Object.keys(SCHEDULES).join(", ")
+      }; or give \`schedule\`)`,
+    );
   }
   const labels = m.labels as Record<string, unknown> | undefined;
   if (!labels || typeof labels.name !== "string" || typeof labels.needsTeacher !== "boolean") {
@@ -38,6 +46,11 @@ export function validatePlugin(p: unknown, source: string): MethodPlugin {
 
 function fileUrl(path: string): string {
   return new URL(`file://${resolve(path)}`).href;
+}
+
+/** A plugin's schedule: its own, or the built-in one its `dataMode` names. */
+export function scheduleOf(p: MethodPlugin): Schedule {
+  return p.schedule ?? SCHEDULES[p.dataMode];
 }
 
 /** Where each plugin was loaded from (for messages that must name a file). */

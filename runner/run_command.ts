@@ -19,13 +19,26 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpo
 import { loadInitWeights } from "../models/init_weights.ts";
 import type { BuiltModel } from "../models/build.ts";
 import { writeRunPlots } from "./train/plots.ts";
+import { checkOutDir } from "./out_dir.ts";
 import { buildRunModel, headsOf, loadRunData, type RunConfig, TOOLKIT_VERSION } from "./run_config.ts";
+
+/** What `--dry_run` resolved: every setting with its source, the data and the model's heads. */
+export interface DryRunReport {
+  method: string;
+  datasets: { name: string; train: number; val: number; test: number }[];
+  heads: { task: string; classes: number }[];
+  /** The run directory it would write. */
+  out: string;
+  settings: Record<string, { value: unknown; source: string }>;
+}
 
 /** What {@link executeRun} returns. */
 export interface RunOutcome {
   dir: string | null;
   summary: TrainSummary | null;
   backend: BackendInfo;
+  /** Set by `--dry_run` (nothing was written). */
+  dryRun?: DryRunReport;
 }
 
 /** Default run directory: `runs/<method>-<datasets>-<timestamp>`. */
@@ -79,12 +92,23 @@ export async function executeRun(
     quiet,
     autoWebgpu: o.model === "vggFace",
   });
+  if (!bool(o, "resume")) await checkOutDir(typeof o.out === "string" ? o.out : "runs");
   const { sets, hidden } = await loadRunData(run, log);
   hooks.afterLoad?.(sets);
   const heads = headsOf(sets);
   let resumeState: TrainState | undefined;
   let dir: string;
-  const model = buildRunModel({ plugin: run.plugin, options: o, heads });
+  let model: MultiTaskModel;
+  try {
+    model = buildRunModel({ plugin: run.plugin, options: o, heads });
+  } catch (e) {
+    // Shapes a backbone cannot take (e.g. VGGFace below 32 px) surface here, before anything is written.
+    throw new OptionError(
+      `--model=${o.model} --image_size=${o.image_size}: cannot build the model (${
+        (e as Error).message.split("\n")[0]
+      })`,
+    );
+  }
   if (bool(o, "resume")) {
     const runs = Array.isArray(o.run) ? o.run : [];
     if (runs.length !== 1) throw new OptionError("--resume needs exactly one --run=DIR");
@@ -104,14 +128,21 @@ export async function executeRun(
   }
   if (bool(o, "dry_run")) {
     model.model.dispose();
-    log(
-      `dry run: ${run.plugin.name} on ${
-        sets.map((s) =>
-          `${s.name} (${s.split.train.length}/${s.split.val.length}/${s.split.test.length} train/val/test)`
-        ).join(", ")
-      }, heads ${heads.map((h) => `${h.name}:${h.classes}`).join(" ")}; nothing written`,
-    );
-    return { dir: null, summary: null, backend };
+    const dryRun: DryRunReport = {
+      method: run.plugin.name,
+      datasets: sets.map((s) => ({
+        name: s.name,
+        train: s.split.train.length,
+        val: s.split.val.length,
+        test: s.split.test.length,
+      })),
+      heads: heads.map((h) => ({ task: h.name, classes: h.classes })),
+      out: dir,
+      settings: Object.fromEntries(
+        Object.keys(o).sort().map((k) => [k, { value: o[k], source: run.sources[k] ?? "default" }]),
+      ),
+    };
+    return { dir: null, summary: null, backend, dryRun };
   }
   if (!resumeState) {
     await ensureFreshDir(dir);
@@ -162,7 +193,14 @@ export async function executeRun(
 
 /** `--init_weights`: a checkpoint directory of ours, a run directory, or a tfjs layers model.json. */
 async function initWeights(model: MultiTaskModel, path: string, log: (s: string) => void): Promise<void> {
-  const candidates = [path, join(path, "checkpoint", "best")];
+  const info = await Deno.stat(path).catch(() => null);
+  if (!info) throw new OptionError(`--init_weights=${path}: no such file or directory`);
+  if (info.isFile && !path.endsWith(".json")) {
+    throw new OptionError(
+      `--init_weights=${path}: not a checkpoint directory, a run directory or a tfjs model.json`,
+    );
+  }
+  const candidates = info.isDirectory ? [path, join(path, "checkpoint", "best")] : [];
   for (const c of candidates) {
     if (await hasCheckpoint(c)) {
       await loadCheckpoint(c, { model });
@@ -171,7 +209,10 @@ async function initWeights(model: MultiTaskModel, path: string, log: (s: string)
     }
   }
   if (path.endsWith(".json")) {
-    const report = await loadInitWeights(model as BuiltModel, path);
+    const report = await loadInitWeights(model as BuiltModel, path).catch((e) => {
+      if (e instanceof OptionError) throw e;
+      throw new OptionError(`--init_weights=${path}: cannot load (${(e as Error).message.split("\n")[0]})`);
+    });
     log(`initial weights: ${report.loaded.length} tensors from ${path} (${report.format})`);
     for (const n of report.notes) log(`  ${n}`);
     return;

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { resolveRun } from "../runner/commands.ts";
+import { withFlags } from "./_args.ts";
 import { OptionError } from "../core/options.ts";
 import { discoverPlugins, findPlugin } from "../runner/registry.ts";
 
@@ -207,7 +208,9 @@ Deno.test("every seed README training line runs end to end when pointed at the s
       : ["--dataset_emotion=synth-emotion", "--dataset_pose=synth-pose"];
     await t.step(`${task}: ${want.method}`, async () => {
       const out = `${root}/${i}`;
-      const run = await resolveRun(task, [...args, ...data, ...small, `--out=${out}`], { print: () => {} });
+      const run = await resolveRun(task, withFlags(args, [...data, ...small, `--out=${out}`]), {
+        print: () => {},
+      });
       assert.equal(run?.plugin.name, want.method);
       const res = await executeRun(run!, () => {});
       assert.equal(res.summary?.epochs, 2);

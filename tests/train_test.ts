@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveRun } from "../runner/commands.ts";
+import { withFlags } from "./_args.ts";
 import { executeRun } from "../runner/run_command.ts";
 import { initBackend } from "../runner/backend.ts";
 import { maskedCrossEntropy } from "../core/loss.ts";
@@ -22,7 +23,7 @@ const TINY = ["--train_size=120", "--image_size=32", "--batch_size=16", "--lr=3e
 const quietLog = () => {};
 
 async function train(task: string, args: string[], hooks = {}) {
-  const run = await resolveRun(task, [...TINY, ...args], { print: () => {} });
+  const run = await resolveRun(task, withFlags(TINY, args), { print: () => {} });
   assert.ok(run);
   return await executeRun(run, quietLog, hooks);
 }
@@ -221,16 +222,19 @@ Deno.test("early stopping and LR reduction act at the outer-epoch level", async 
   ]);
   assert.equal((await readLog(`${dir}/s`)).length, 2, "stopped after patience 1");
   assert.equal(stop.summary!.epochs, 6);
-  const run = await resolveRun("all-in-one", [
-    ...TINY,
-    "--epoch=3",
-    "--lr=0",
-    "--reduce_lr",
-    "--patience=1",
-    `--out=${dir}/r`,
-  ], {
-    print: () => {},
-  });
+  const run = await resolveRun(
+    "all-in-one",
+    withFlags(TINY, [
+      "--epoch=3",
+      "--lr=0",
+      "--reduce_lr",
+      "--patience=1",
+      `--out=${dir}/r`,
+    ]),
+    {
+      print: () => {},
+    },
+  );
   const lines: string[] = [];
   await executeRun(run!, (l) => lines.push(l));
   assert.ok(

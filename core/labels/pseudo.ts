@@ -3,6 +3,7 @@
  * @module
  */
 import { assertShape } from "./_select.ts";
+import { argmaxRow } from "../metrics.ts";
 
 /** Pseudo labels k_i = argmax_c p_ic and confidences conf_i = max_c p_ic. */
 export interface PseudoLabels {
@@ -20,18 +21,13 @@ export function pseudoLabels(probs: Float32Array, classes: number): PseudoLabels
   const labels = new Int32Array(n);
   const confidence = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const o = i * classes;
-    let best = 0;
-    let bv = probs[o];
-    for (let c = 1; c < classes; c++) {
-      if (probs[o + c] > bv) {
-        bv = probs[o + c];
-        best = c;
+    for (let c = 0; c < classes; c++) {
+      if (!Number.isFinite(probs[i * classes + c])) {
+        throw new RangeError(`pseudoLabels: non-finite probability at row ${i}`);
       }
     }
-    if (!Number.isFinite(bv)) throw new RangeError(`pseudoLabels: non-finite probability at row ${i}`);
-    labels[i] = best;
-    confidence[i] = bv;
+    labels[i] = argmaxRow(probs, i, classes);
+    confidence[i] = probs[i * classes + labels[i]];
   }
   return { labels, confidence };
 }

@@ -10,6 +10,7 @@
  *   images `ferplus_whole/<id>.jpg`.
  * @module
  */
+import { argmaxRow } from "../../core/metrics.ts";
 import { dirname, join } from "node:path";
 import { parseCsv } from "../../core/csv.ts";
 import { FERPLUS_LABELS } from "../label_spaces.ts";
@@ -50,8 +51,7 @@ export function ferplusMajority(votes: readonly number[]): number | string {
   const kept = votes.map((v) => (v > 1 ? v : 0));
   const sum = kept.reduce((a, b) => a + b, 0);
   if (sum === 0) return "no class has more than one vote";
-  let best = 0;
-  for (let i = 1; i < kept.length; i++) if (kept[i] > kept[best]) best = i;
+  const best = argmaxRow(Float32Array.from(kept), 0, kept.length);
   if (kept[best] * 2 <= sum) return "no majority vote";
   if (best === 8) return "majority vote is 'unknown'";
   if (best === 9) return "majority vote is 'NF' (not a face)";

@@ -8,16 +8,11 @@
 import type { Rng } from "../../core/rng.ts";
 import type { Identity } from "./_identities.ts";
 import { clamp, pickWeighted } from "./_math.ts";
+import { yawDegreesToPoseClass } from "../label_spaces.ts";
 import type { SynthDifficulty, SynthDomain } from "./_presets.ts";
 
-/** AFLW pose class of a yaw in degrees, exactly as docs/original.md §2.4 (NaN falls into class 4, as the original). */
-export function poseClass(yawDeg: number): number {
-  if (Math.abs(yawDeg) < 10) return 0;
-  if (yawDeg >= 10 && yawDeg < 60) return 1;
-  if (yawDeg > -60 && yawDeg <= -10) return 2;
-  if (yawDeg <= -60) return 3;
-  return 4;
-}
+/** AFLW pose class of a yaw in degrees (the shared binning of the label spaces). */
+export const poseClass: (yawDeg: number) => number = yawDegreesToPoseClass;
 
 /** Age range (years) of each Adience group; sampling is uniform inside the range. */
 export const AGE_GROUP_YEARS: readonly [number, number][] = [

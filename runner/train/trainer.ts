@@ -1,8 +1,8 @@
 /**
- * The schedule loop every method plugin runs on. Per outer epoch: pick the active datasets from the
- * data mode (single / joint / alternating), refresh the teacher targets if the label strategy needs
- * them, run masked-loss steps, evaluate on the held-out splits, append the log row, write confusion
- * matrices and checkpoints (last and best by validation accuracy).
+ * The training loop every method plugin runs on. Per outer epoch: the hooks' `epochStart` (freezing),
+ * the schedule's active datasets, the teacher targets when the schedule refreshes them and the label
+ * strategy needs them, masked-loss steps, evaluation on the held-out splits and model selection, then
+ * the hooks' `epochEnd` (log, LR plateau and early stopping, checkpoints; see `hooks.ts`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -12,21 +12,50 @@ import { bool, num, type Options } from "../../core/options.ts";
 import { Rng } from "../../core/rng.ts";
 import type { HiddenTruth, ImageSet, MultiTaskModel, TaskName } from "../../core/types.ts";
 import { writeJsonAtomic } from "../../core/fs.ts";
-import { RunLog, writeConfusion } from "./run_log.ts";
+import { type LogRow, RunLog } from "./run_log.ts";
+import {
+  adam,
+  checkpointHook,
+  freezingHook,
+  logHook,
+  type LoopState,
+  plateauHook,
+  type TrainerHook,
+  trainState,
+} from "./hooks.ts";
 import { Progress } from "./progress.ts";
 import { trainStep } from "./step.ts";
-import { evalColumns, type EvalEntry, evaluate, selectionScore } from "./evaluate.ts";
-import { buildTeacherTargets, type TeacherTargets } from "./teacher.ts";
-import {
-  alternatingGenerator,
-  type Batch,
-  type DataSource,
-  type EpochGenerator,
-  jointGenerator,
-  type PseudoTargets,
-  singleGenerator,
-} from "../../datasets/generators.ts";
+import { evalColumns, evaluate, selectionScore } from "./evaluate.ts";
+import { buildTeacherTargets } from "./teacher.ts";
+import type { StepResult } from "./step.ts";
+import type { Batch, DataSource, PseudoTargets } from "../../core/batches.ts";
+import { scheduleOf } from "../registry.ts";
 import type { CheckpointIO, TrainState } from "./checkpoint_io.ts";
+
+/** Per-epoch sums of the step losses: per head, per plugin loss term (raw, before its coefficient), total. */
+class StepSums {
+  #steps = 0;
+  #total = 0;
+  #heads: Record<string, number> = {};
+  #terms: Record<string, number> = {};
+
+  add(res: StepResult): void {
+    this.#steps++;
+    this.#total += res.total;
+    for (const [k, v] of Object.entries(res.heads)) this.#heads[k] = (this.#heads[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(res.terms)) this.#terms[k] = (this.#terms[k] ?? 0) + v;
+  }
+
+  /** Epoch means as log columns (NaN when every step was skipped). */
+  columns(): LogRow {
+    const mean = (v: number) => (this.#steps ? v / this.#steps : NaN);
+    const row: LogRow = {};
+    for (const [k, v] of Object.entries(this.#heads)) row[`${k}/all/train/loss`] = mean(v);
+    row["all/all/train/loss"] = mean(this.#total);
+    for (const [k, v] of Object.entries(this.#terms)) row[`all/all/train/${k}`] = mean(v);
+    return row;
+  }
+}
 
 /** Everything a training run needs, already validated. */
 export interface TrainSpec {
@@ -82,13 +111,6 @@ export function lossWeights(o: Options, tasks: TaskName[]): Partial<Record<TaskN
   return w;
 }
 
-/** Datasets trained in outer epoch `t`. */
-export function activeSets(mode: string, sets: ImageSet[], t: number): ImageSet[] {
-  if (mode === "single") return [sets[0]];
-  if (mode === "alternating") return [sets[t % sets.length]];
-  return sets;
-}
-
 /** Training rows per dataset after the `--max_train_rows` budget (a seeded, stable subset). */
 export function budgetRows(sets: ImageSet[], o: Options): Map<string, Int32Array> {
   const max = typeof o.max_train_rows === "number" ? o.max_train_rows : Infinity;
@@ -115,44 +137,63 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   const trainRows = budgetRows(sets, o);
   const freezeUntil = bool(o, "is_freezing") ? num(o, "no_freezing_epoch") : 0;
   const baseLr = num(o, "lr");
-  let lr = freezeUntil > 0 ? 1e-3 : baseLr;
-  let optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
-  model.setTrunkTrainable(freezeUntil === 0);
 
   const sources: DataSource[] = sets.map((s) => ({ set: s, rows: trainRows.get(s.name)! }));
-  const gen = makeGenerator(plugin.dataMode, sources, {
+  const schedule = scheduleOf(plugin);
+  const gen = schedule.generator(sources, {
     heads: model.tasks,
     batchSize: num(o, "batch_size"),
     seed,
     order: o.shuffle === "batches" ? "fixed" : "shuffle",
     augment: bool(o, "is_augmentation"),
   });
-  const evalCols = evalColumnNames(spec);
-  const runLog = new RunLog(spec.outDir, evalCols);
+  const runLog = new RunLog(spec.outDir, evalColumnNames(spec));
+  const initialLr = freezeUntil > 0 ? 1e-3 : baseLr;
+  const st: LoopState = {
+    model,
+    epochs,
+    optimizer: adam(initialLr),
+    lr: initialLr,
+    best: { epoch: 0, valAcc: -Infinity, row: {} },
+    sinceImprove: 0,
+    bestValLoss: Infinity,
+    imagesSeen: 0,
+    skipped: 0,
+    trainSeconds: 0,
+    targets: [],
+    log: spec.log,
+  };
+  const hooks: TrainerHook[] = [
+    freezingHook({ until: freezeUntil, lr: baseLr }),
+    logHook({ runLog, outDir: spec.outDir, quiet: bool(o, "quiet"), onEpochEnd: spec.onEpochEnd }),
+    plateauHook({
+      patience: typeof o.patience === "number" ? o.patience : Infinity,
+      reduceLr: bool(o, "reduce_lr"),
+      earlyStopping: bool(o, "early_stopping"),
+    }),
+    checkpointHook(spec.checkpoints),
+  ];
+  model.setTrunkTrainable(freezeUntil === 0);
+
   let start = 0;
   let startBatch = 0;
-  let best = { epoch: 0, valAcc: -Infinity, row: {} as Record<string, number | string> };
-  let targets: TeacherTargets[] = [];
-  let imagesSeen = 0;
-  let skipped = 0;
-  let trainSeconds = 0;
-  let sinceImprove = 0;
-  let bestValLoss = Infinity;
-
   if (spec.resumeState) {
-    const st = spec.resumeState;
-    start = st.epoch;
-    startBatch = st.batch;
-    best = st.best as typeof best;
-    imagesSeen = st.imagesSeen;
-    skipped = st.skipped;
-    trainSeconds = st.trainSeconds;
-    lr = st.lr;
-    sinceImprove = st.sinceImprove;
-    bestValLoss = st.bestValLoss;
-    targets = st.targets ?? [];
-    optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
-    await spec.checkpoints.restoreOptimizer(optimizer);
+    const r = spec.resumeState;
+    start = r.epoch;
+    startBatch = r.batch;
+    Object.assign(st, {
+      best: r.best,
+      imagesSeen: r.imagesSeen,
+      skipped: r.skipped,
+      trainSeconds: r.trainSeconds,
+      lr: r.lr,
+      sinceImprove: r.sinceImprove,
+      bestValLoss: r.bestValLoss,
+      targets: r.targets ?? [],
+    });
+    st.optimizer.dispose();
+    st.optimizer = adam(st.lr);
+    await spec.checkpoints.restoreOptimizer(st.optimizer);
     model.setTrunkTrainable(start >= freezeUntil);
     const dropped = await runLog.truncateAfter(start);
     if (dropped > 0) spec.log(`resume: dropped ${dropped} log row(s) written after the checkpoint`);
@@ -160,36 +201,14 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     await runLog.init();
   }
 
-  const stateAt = (epoch: number, batch: number): TrainState => ({
-    epoch,
-    batch,
-    best,
-    imagesSeen,
-    skipped,
-    trainSeconds,
-    lr,
-    sinceImprove,
-    bestValLoss,
-    targets: batch > 0 ? targets : undefined,
-  });
-
   let interrupted = false;
   for (let t = start; t < epochs; t++) {
-    if (t === freezeUntil && freezeUntil > 0) {
-      model.setTrunkTrainable(true);
-      lr = baseLr;
-      optimizer.dispose();
-      optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
-      spec.log(`epoch ${t + 1}: trunk unfrozen, lr ${lr}`);
-    }
+    for (const h of hooks) await h.epochStart?.(st, t);
     const epochStart = performance.now();
-    const active = activeSets(plugin.dataMode, sets, t);
+    const active = schedule.active(sets, t);
     const resumingMidEpoch = t === start && startBatch > 0;
-    // Refresh the teacher targets at the start of the outer epoch (joint methods from epoch 1).
-    const refresh = plugin.labels.needsTeacher && !resumingMidEpoch &&
-      (plugin.dataMode === "alternating" || t > 0);
-    if (refresh) {
-      targets = await buildTeacherTargets({
+    if (plugin.labels.needsTeacher && !resumingMidEpoch && schedule.refreshAt(t)) {
+      st.targets = await buildTeacherTargets({
         model,
         strategy: plugin.labels,
         ctx: { options: o, rng: new Rng(`${seed}:labels:${t}`), compat: bool(o, "compat") },
@@ -200,23 +219,20 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         batchSize: num(o, "eval_batch_size"),
       });
     } else if (!plugin.labels.needsTeacher) {
-      targets = [];
+      st.targets = [];
     }
     const pseudo = sources.map((src) => {
       const p: PseudoTargets = {};
-      for (const tt of targets) if (tt.dataset === src.set.name) p[tt.task] = tt.targets;
+      for (const tt of st.targets) if (tt.dataset === src.set.name) p[tt.task] = tt.targets;
       return p;
     });
     // Epochs are 1-based in every output (log.csv, summary.json, file names, console).
-    const row: Record<string, number | string> = { epoch: t + 1 };
-    for (const tt of targets) {
+    const row: LogRow = { epoch: t + 1 };
+    for (const tt of st.targets) {
       for (const [k, v] of Object.entries(tt.stats)) row[`${tt.task}/${tt.dataset}/train/${k}`] = v;
     }
 
-    const headSums: Record<string, number> = {};
-    // Each plugin loss term's raw value (before its coefficient), averaged over the epoch's steps.
-    const termSums: Record<string, number> = {};
-    let doneSteps = 0;
+    const sums = new StepSums();
     let stoppedAt = -1;
     for (let pass = 0; pass < passes && stoppedAt < 0; pass++) {
       const e = t * passes + pass;
@@ -233,23 +249,19 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         const global = pass * steps + b;
         b++;
         if (resumingMidEpoch && global < startBatch) continue;
-        const res = await runBatch(batch, { spec, optimizer, weights });
+        const res = await runBatch(batch, { spec, optimizer: st.optimizer, weights });
         if (res.fault) {
           const where = `epoch ${t + 1}, batch ${global + 1}`;
-          if (String(o.nan_policy) === "skip") {
-            skipped++;
-            spec.log(`skipped ${where}: ${res.fault}`);
-          } else {
+          if (String(o.nan_policy) !== "skip") {
             throw new Error(
               `${res.fault} at ${where}; stopping (use --nan_policy=skip to skip such batches)`,
             );
           }
+          st.skipped++;
+          spec.log(`skipped ${where}: ${res.fault}`);
         } else {
-          imagesSeen += batch.size;
-          doneSteps++;
-          for (const [k, v] of Object.entries(res.heads)) headSums[k] = (headSums[k] ?? 0) + v;
-          for (const [k, v] of Object.entries(res.terms)) termSums[k] = (termSums[k] ?? 0) + v;
-          headSums.__total = (headSums.__total ?? 0) + res.total;
+          st.imagesSeen += batch.size;
+          sums.add(res);
         }
         progress.step(b, batch.size, res.heads as Record<string, number>);
         if (spec.stop?.requested) {
@@ -259,9 +271,13 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       }
       progress.done("");
     }
-    trainSeconds += (performance.now() - epochStart) / 1000;
+    st.trainSeconds += (performance.now() - epochStart) / 1000;
     if (stoppedAt >= 0) {
-      await spec.checkpoints.save("last", { model, optimizer, state: stateAt(t, stoppedAt) });
+      await spec.checkpoints.save("last", {
+        model,
+        optimizer: st.optimizer,
+        state: trainState(st, t, stoppedAt),
+      });
       spec.log(
         `interrupted: checkpoint written in epoch ${
           t + 1
@@ -277,56 +293,32 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     // the test metrics of the epoch chosen on validation), which saves an inference pass per epoch.
     const valEntries = await evaluate(model, { sets, splits: ["val"], batchSize: num(o, "eval_batch_size") });
     const score = selectionScore(valEntries);
-    const improved = score.valAcc > best.valAcc;
+    const improved = score.valAcc > st.best.valAcc;
     const testEntries = improved
       ? await evaluate(model, { sets, splits: ["test"], batchSize: num(o, "eval_batch_size") })
       : [];
     const entries = [...valEntries, ...testEntries];
-    Object.assign(row, evalColumns(entries));
-    for (const [k, v] of Object.entries(headSums)) {
-      if (k !== "__total") row[`${k}/all/train/loss`] = doneSteps ? v / doneSteps : NaN;
+    Object.assign(row, evalColumns(entries), sums.columns(), {
+      lr: st.lr,
+      images_seen: st.imagesSeen,
+      skipped_batches: st.skipped,
+      time_s: Math.round(st.trainSeconds * 1000) / 1000,
+      "all/all/val/acc": score.valAcc,
+    });
+    // Model selection: best validation accuracy; the plateau counter watches the validation loss.
+    if (improved) st.best = { epoch: t + 1, valAcc: score.valAcc, row: { ...row } };
+    if (score.valLoss < st.bestValLoss - 1e-6) {
+      st.bestValLoss = score.valLoss;
+      st.sinceImprove = 0;
+    } else st.sinceImprove++;
+    let stop = false;
+    for (const h of hooks) {
+      if ((await h.epochEnd?.(st, { t, row, entries, improved })) === "stop") stop = true;
     }
-    row["all/all/train/loss"] = doneSteps ? (headSums.__total ?? 0) / doneSteps : NaN;
-    for (const [k, v] of Object.entries(termSums)) {
-      row[`all/all/train/${k}`] = doneSteps ? v / doneSteps : NaN;
-    }
-    row["lr"] = lr;
-    row["images_seen"] = imagesSeen;
-    row["skipped_batches"] = skipped;
-    row["time_s"] = Math.round(trainSeconds * 1000) / 1000;
-    row["all/all/val/acc"] = score.valAcc;
-    await runLog.append(row);
-    await writeConfusions(spec.outDir, t, entries, model);
-    spec.onEpochEnd?.(t, row);
-
-    if (improved) best = { epoch: t + 1, valAcc: score.valAcc, row: { ...row } };
-    if (score.valLoss < bestValLoss - 1e-6) {
-      bestValLoss = score.valLoss;
-      sinceImprove = 0;
-    } else sinceImprove++;
-    await spec.checkpoints.save("last", { model, optimizer, state: stateAt(t + 1, 0) });
-    if (improved) await spec.checkpoints.save("best", { model, optimizer, state: stateAt(t + 1, 0) });
-    if (!bool(o, "quiet")) {
-      spec.log(
-        `epoch ${t + 1}/${epochs}: ${
-          entries.filter((e) => e.split === "val").map((e) => `${e.task}/${e.dataset} val ${pct(e.acc)}`)
-            .join(", ")
-        }${improved ? " (best)" : ""}`,
-      );
-    }
-    const patience = typeof o.patience === "number" ? o.patience : Infinity;
-    if (sinceImprove >= patience && bool(o, "reduce_lr")) {
-      lr *= 0.1;
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      sinceImprove = 0;
-      spec.log(`epoch ${t + 1}: validation loss flat for ${patience} epochs, lr -> ${lr}`);
-    }
-    if (sinceImprove >= patience && bool(o, "early_stopping")) {
-      spec.log(`early stopping after epoch ${t + 1}`);
-      break;
-    }
+    if (stop) break;
   }
-  optimizer.dispose();
+  st.optimizer.dispose();
+  const { best, imagesSeen, skipped, trainSeconds } = st;
 
   const test: Record<string, number> = {};
   const val: Record<string, number> = {};
@@ -352,16 +344,6 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   };
   if (!interrupted) await writeJsonAtomic(join(spec.outDir, "summary.json"), summary);
   return summary;
-}
-
-function makeGenerator(
-  mode: string,
-  sources: DataSource[],
-  opts: Parameters<typeof jointGenerator>[1],
-): EpochGenerator {
-  if (mode === "single") return singleGenerator(sources[0], opts);
-  if (mode === "alternating") return alternatingGenerator(sources, opts);
-  return jointGenerator(sources, opts);
 }
 
 async function runBatch(
@@ -410,14 +392,6 @@ function recalibrateOn(spec: TrainSpec, active: ImageSet[], rows: Map<string, In
   x.dispose();
 }
 
-async function writeConfusions(dir: string, t: number, entries: EvalEntry[], model: MultiTaskModel) {
-  for (const e of entries) {
-    const labels = model.tasks.find((m) => m.name === e.task)!.labels;
-    const name = `epoch_${t + 1}_${e.task}_${e.dataset}_${e.split}.csv`;
-    await writeConfusion(join(dir, "confusion", name), labels, e.confusion);
-  }
-}
-
 function evalColumnNames(spec: TrainSpec): string[] {
   const cols: string[] = [];
   for (const s of spec.sets) {
@@ -452,8 +426,4 @@ function evalColumnNames(spec: TrainSpec): string[] {
   }
   cols.push("lr", "images_seen", "skipped_batches", "time_s");
   return cols;
-}
-
-function pct(v: number): string {
-  return Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : "n/a";
 }

@@ -1,5 +1,6 @@
 /**
- * `deno task synth --out=DIR [--seed=0] [--size=64] [--n=ROWS] [--sheet=PATH] [--per-class=8]`
+ * Writing the synthetic datasets as files (`deno task synth`, whose flags live in
+ * `runner/synth_command.ts`).
  *
  * Writes the three synthetic datasets as files, for inspection or for use by other tools:
  * `DIR/<name>/images/<row>.png`, `DIR/<name>/<name>.csv` (`db_name, full_path, <own task columns>`, paths
@@ -8,7 +9,6 @@
  * combined sheet (emotion, pose, gender, age rows, each from the dataset labelled for it).
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { Image } from "imagescript";
 import { TextPainter } from "../core/text_painter.ts";
@@ -27,48 +27,6 @@ export interface SynthCliOptions {
   n?: number;
   sheet?: string;
   perClass: number;
-}
-
-const USAGE =
-  "usage: deno task synth --out=DIR [--seed=0] [--size=64] [--n=ROWS] [--sheet=PATH] [--per-class=8]";
-
-function intFlag(
-  name: string,
-  v: string | undefined,
-  def: number | undefined,
-  min: number,
-): number | undefined {
-  if (v === undefined) return def;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < min) {
-    throw new Error(`--${name}: expected an integer >= ${min}, got "${v}"`);
-  }
-  return x;
-}
-
-/** Parse `deno task synth` arguments (throws a one-line error naming the bad flag). */
-export function parseSynthArgs(argv: string[]): SynthCliOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: "string" },
-      seed: { type: "string" },
-      size: { type: "string" },
-      n: { type: "string" },
-      sheet: { type: "string" },
-      "per-class": { type: "string" },
-    },
-    strict: true,
-  });
-  if (!values.out) throw new Error(`--out is required; ${USAGE}`);
-  return {
-    out: values.out,
-    seed: intFlag("seed", values.seed, 0, 0)!,
-    size: intFlag("size", values.size, 64, 8)!,
-    n: intFlag("n", values.n, undefined, 1),
-    sheet: values.sheet,
-    perClass: intFlag("per-class", values["per-class"], 8, 1)!,
-  };
 }
 
 async function loadFont(): Promise<TextPainter | null> {
@@ -179,13 +137,4 @@ export async function writeSynth(
     log(`contact sheet -> ${opts.sheet}`);
   }
   return folders;
-}
-
-if (import.meta.main) {
-  try {
-    await writeSynth(parseSynthArgs(Deno.args));
-  } catch (e) {
-    console.error(`synth: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
 }
