@@ -2,25 +2,74 @@
  * SA-MTL toolkit: multi-task learning across datasets that each label one task (facial emotion, head
  * pose, gender, age), with SA-MTL and every method it is compared with, on TensorFlow.js.
  *
- * Run a method from code the way `deno task NAME` does:
+ * Train a method from code with {@link train}, whose options are the command line's flags by the same
+ * names, typed and checked as the command line checks them; {@link evaluate} a run's checkpoint; run the
+ * whole benchmark with {@link compare}. Two tiny epochs of SA-MTL on the embedded synthetic faces:
  *
  * ```ts
- * import { executeRun, resolveRun } from "./mod.ts";
+ * import { evaluate, train } from "./mod.ts";
  *
- * const run = await resolveRun("sa-mtl", ["--epoch=2", "--out=runs/demo"]);
- * if (run) {
- *   const { summary } = await executeRun(run, console.error);
- *   console.log(summary?.test);
+ * // SA-MTL on the embedded synthetic faces (emotion and pose), tiny settings: a minute on a CPU.
+ * const { dir, summary } = await train({
+ *   method: "sa-mtl",
+ *   options: {
+ *     epoch: 2,
+ *     train_size: 96,
+ *     image_size: 32,
+ *     batch_size: 16,
+ *     quiet: true,
+ *     out: await Deno.makeTempDir({ prefix: "sa-mtl-" }),
+ *   },
+ * });
+ * console.log(`run ${dir}: best epoch ${summary!.bestEpoch}`);
+ *
+ * // Its best checkpoint on the test splits.
+ * for (const m of await evaluate({ run: dir!, quiet: true })) {
+ *   console.log(`${m.metric}: accuracy ${(m.acc * 100).toFixed(1)}%`);
  * }
  * ```
  *
- * Add a method by writing one {@link MethodPlugin} file (see `methods/` and the README).
+ * Add a method by writing one {@link MethodPlugin} file (see `methods/` and the README), and train it
+ * with `train({ plugin })` or `options.plugin`.
  * @module
  */
+
+// The typed API.
+export {
+  compare,
+  type CompareOutcome,
+  type CompareRequest,
+  type DatasetName,
+  type EvalMetric,
+  evaluate,
+  type EvaluateRequest,
+  type ModelName,
+  train,
+  type TrainOptions,
+  type TrainRequest,
+  type TrainResult,
+} from "./runner/api.ts";
+export type { TrainSummary } from "./runner/train/trainer.ts";
+export { DATASET_CHOICES, MODEL_CHOICES } from "./runner/schema.ts";
+export type { DryRunReport, RunHooks } from "./runner/run_command.ts";
+export type { BackendInfo, BackendName } from "./runner/backend.ts";
+export { type CompareProfile, type PlannedRun, PROFILES } from "./runner/compare.ts";
+export type {
+  BackendSummary,
+  CompareResults,
+  CurvePoint,
+  MachineInfo,
+  PseudoLabelPoint,
+  RunResult,
+  TaskResult,
+} from "./runner/report/results.ts";
+export { main } from "./runner/main.ts";
 
 // Contracts.
 export type {
   BackboneName,
+  ExtensionContext,
+  ExtensionResult,
   HiddenTruth,
   ImageSet,
   LoadOptions,
@@ -39,30 +88,36 @@ export type {
   LossTerm,
   MethodPlugin,
   MethodRole,
+  Schedule,
+  ScheduleBudget,
   ScriptSelector,
   StrategyContext,
   TargetSet,
   TeacherView,
 } from "./core/plugin.ts";
+export type {
+  LayersModel,
+  Scalar,
+  SymbolicTensor,
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor4D,
+  Variable,
+} from "./core/tensors.ts";
 export {
   OptionError,
   type OptionReader,
   optionReader,
   type Options,
   type OptionSpec,
+  type OptionType,
   type OptionValue,
 } from "./core/options.ts";
 
-// Running methods.
+// Plugins.
 export { discoverPlugins, findPlugin, loadPluginFile } from "./runner/registry.ts";
-export { type ResolvedRun, resolveRun } from "./runner/commands.ts";
-export { executeRun, type RunHooks, type RunOutcome } from "./runner/run_command.ts";
-export { runTraining, type TrainSpec, type TrainSummary } from "./runner/train/trainer.ts";
-export { runCompare } from "./runner/compare.ts";
-export { main } from "./runner/main.ts";
-export { parseArgs } from "./runner/cli.ts";
-export { type BackendInfo, type BackendName, initBackend } from "./runner/backend.ts";
-export { Rng } from "./core/rng.ts";
+export { Rng, type RngState } from "./core/rng.ts";
 
 // Building blocks for plugins.
 export * as labels from "./core/labels/mod.ts";
@@ -70,32 +125,58 @@ export {
   checkView,
   PASSES_PER_REFRESH_OPTION,
   passesPerRefresh,
+  type PseudoTargetMode,
   pseudoTargetMode,
+  type PseudoTargetOptions,
   pseudoTargets,
 } from "./core/labels/pseudo_targets.ts";
 export {
   L21_OPTIONS,
   l21NormTerm,
+  type L21Options,
+  type L21TermOptions,
+  type LaplacianOptions,
   MANIFOLD_OPTION,
   NUCLEAR_OPTIONS,
   nuclearNormTerm,
+  type NuclearOptions,
+  type NuclearTermOptions,
   TRACE_OPTIONS,
   traceTerm,
+  type TraceTermOptions,
 } from "./core/regularizers.ts";
-export { mrfRefine } from "./core/mrf.ts";
-export { labelEmbeddingExtension } from "./core/label_embedding.ts";
+export {
+  type MeanFieldResult,
+  mrfRefine,
+  type MrfRefineOptions,
+  type MrfRefineResult,
+  type SparseGraph,
+} from "./core/mrf.ts";
+export { labelEmbeddingExtension, type LabelEmbeddingOptions } from "./core/label_embedding.ts";
 export { maskedCrossEntropy } from "./core/loss.ts";
 
 // Datasets and models.
-export { datasetTasks, loadDataset, loadHiddenTruth } from "./datasets/mod.ts";
-export { preprocessPixels } from "./datasets/preprocess.ts";
+export type {
+  AugmentOptions,
+  Batch,
+  DataSource,
+  EpochGenerator,
+  EpochOptions,
+  GeneratorOptions,
+  PseudoTargets,
+  RowOrder,
+} from "./core/batches.ts";
+export type { EmbeddedOptions } from "./datasets/_embedded_cache.ts";
+export type { SynthDifficulty } from "./datasets/synth/_presets.ts";
+export { type DatasetLoadOptions, datasetTasks, loadDataset, loadHiddenTruth } from "./datasets/mod.ts";
+export { type PreprocessOptions, preprocessPixels, type RgbaImage } from "./datasets/preprocess.ts";
 export {
   buildModel,
+  type BuildOptions,
+  type BuiltModel,
   countParams,
-  loadCheckpoint,
+  type HeadKind,
+  type ParamCount,
   recalibrateBatchNorm,
-  saveCheckpoint,
+  type RecalibrateOptions,
 } from "./models/mod.ts";
-
-// Reports.
-export { writeReport } from "./runner/report/mod.ts";

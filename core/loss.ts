@@ -6,6 +6,7 @@
  */
 import { argmaxRow } from "./metrics.ts";
 import * as tf from "@tensorflow/tfjs-core";
+import type { Scalar, Tensor1D, Tensor2D } from "./tensors.ts";
 
 /**
  * Masked cross-entropy of one head.
@@ -13,7 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
  * @param targets [B, C] one-hot, soft or scaled targets (all-zero rows are unlabelled)
  * @param mask [B] 1 for rows that carry a target
  */
-export function maskedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, mask: tf.Tensor1D): tf.Scalar {
+export function maskedCrossEntropy(logits: Tensor2D, targets: Tensor2D, mask: Tensor1D): Scalar {
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits);
     const ce = tf.neg(tf.sum(tf.mul(targets, logp), 1));

@@ -4,7 +4,7 @@
  * optional model extension. The runner discovers plugins at run time; the core never imports one.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
+import type { Scalar, Tensor1D, Tensor2D } from "./tensors.ts";
 import type { Options, OptionSpec } from "./options.ts";
 import type { ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
 import type { Rng } from "./rng.ts";
@@ -115,9 +115,9 @@ export interface LossContext {
   model: MultiTaskModel;
   outputs: ModelOutputs;
   /** Softmax probabilities per head for the batch. */
-  probs: Partial<Record<TaskName, tf.Tensor2D>>;
+  probs: Partial<Record<TaskName, Tensor2D>>;
   /** Per head: 1 for rows with a (true or pseudo) target. */
-  masks: Partial<Record<TaskName, tf.Tensor1D>>;
+  masks: Partial<Record<TaskName, Tensor1D>>;
   options: Options;
 }
 
@@ -126,7 +126,7 @@ export interface LossTerm {
   name: string;
   /** Coefficient read from the options (0 disables the term). */
   coefficient(options: Options): number;
-  compute(ctx: LossContext): tf.Scalar;
+  compute(ctx: LossContext): Scalar;
 }
 
 /** A method's part in a comparison: the single-task reference, a baseline, or the proposed method. */

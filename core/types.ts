@@ -3,8 +3,7 @@
  * Everything here is a type: this module has no runtime dependencies, so any module may import it.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
-import type * as tfl from "@tensorflow/tfjs-layers";
+import type { LayersModel, Scalar, SymbolicTensor, Tensor, Tensor2D, Tensor4D, Variable } from "./tensors.ts";
 
 /** A prediction task. Face tasks plus the two tasks of the digits-rot benchmark. */
 export type TaskName = "emotion" | "pose" | "gender" | "age" | "digit" | "rotation";
@@ -78,10 +77,10 @@ export interface LoadOptions {
 
 /** Outputs of a multi-task model for one batch: per task, logits and the 128-d feature tap. */
 export interface ModelOutputs {
-  logits: Partial<Record<TaskName, tf.Tensor2D>>;
-  features: Partial<Record<TaskName, tf.Tensor2D>>;
+  logits: Partial<Record<TaskName, Tensor2D>>;
+  features: Partial<Record<TaskName, Tensor2D>>;
   /** Extra named outputs that a model extension added (e.g. label-embedding logits). */
-  extra: Record<string, tf.Tensor>;
+  extra: Record<string, Tensor>;
 }
 
 /** A built multi-task network. */
@@ -90,17 +89,17 @@ export interface MultiTaskModel {
   tasks: TaskSpec[];
   inputShape: [number, number, number];
   /** The underlying layers model; its outputs are described by `outputNames`. */
-  model: tfl.LayersModel;
+  model: LayersModel;
   /** Run the model; `training` switches dropout/BN to training behaviour. */
-  apply(x: tf.Tensor4D, training: boolean): ModelOutputs;
+  apply(x: Tensor4D, training: boolean): ModelOutputs;
   /** Variables trained by the optimiser (respects freezing). */
-  trainableWeights(): tf.Variable[];
+  trainableWeights(): Variable[];
   /** Freeze or unfreeze the shared trunk (two-stage training). */
   setTrunkTrainable(trainable: boolean): void;
   /** Kernels of the Dense/Conv layers that the method regularisers read, by role. */
-  weightsByRole(role: "shared_fc" | "task_heads"): tf.Variable[];
+  weightsByRole(role: "shared_fc" | "task_heads"): Variable[];
   /** L2 weight-decay penalty of the Dense kernels (`--weights_decay`), or null when off. */
-  regularizationLoss?(): tf.Scalar | null;
+  regularizationLoss?(): Scalar | null;
 }
 
 /** Builder options for {@link MultiTaskModel}. */
@@ -124,16 +123,16 @@ export interface ModelOptions {
 export interface ExtensionContext {
   tasks: TaskSpec[];
   /** Per task: the feature tap (128-d) and the default logits. */
-  features: Partial<Record<TaskName, tfl.SymbolicTensor>>;
-  logits: Partial<Record<TaskName, tfl.SymbolicTensor>>;
+  features: Partial<Record<TaskName, SymbolicTensor>>;
+  logits: Partial<Record<TaskName, SymbolicTensor>>;
   /** Seed for the extension's initialisers. */
   seed: number;
 }
 
 /** What a model extension returns: replacement logits per task and extra named outputs. */
 export interface ExtensionResult {
-  logits?: Partial<Record<TaskName, tfl.SymbolicTensor>>;
-  extra?: Record<string, tfl.SymbolicTensor>;
+  logits?: Partial<Record<TaskName, SymbolicTensor>>;
+  extra?: Record<string, SymbolicTensor>;
 }
 
 /** A plugin's hook into the model builder. */

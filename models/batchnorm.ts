@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { MultiTaskModel } from "../core/types.ts";
+import type { LayersModel, Tensor4D } from "../core/tensors.ts";
 
 /** Options of {@link recalibrateBatchNorm}. */
 export interface RecalibrateOptions {
@@ -37,8 +38,8 @@ function statVariables(layer: tfl.layers.Layer): [tfl.LayerVariable, tfl.LayerVa
  * layers' momentum/rate settings are unchanged afterwards; every pass runs in `tf.tidy`.
  */
 export function recalibrateBatchNorm(
-  model: MultiTaskModel | tfl.LayersModel,
-  x: tf.Tensor4D,
+  model: MultiTaskModel | LayersModel,
+  x: Tensor4D,
   opts: RecalibrateOptions = {},
 ): void {
   const m = "model" in model ? model.model : model;

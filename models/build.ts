@@ -26,6 +26,7 @@ import type {
   TaskSpec,
 } from "../core/types.ts";
 import { TASK_NAMES } from "../core/types.ts";
+import type { LayersModel, Scalar } from "../core/tensors.ts";
 import {
   bigXceptionTrunk,
   bn,
@@ -61,7 +62,7 @@ export interface BuiltModel extends MultiTaskModel {
   /** Output keys in `model.outputs` order (`logits/<task>`, `features/<task>`, `extra/<name>`); repeats share an output. */
   outputKeys: string[];
   /** Sum of the layers' regularisation penalties (L2 terms), or null when the model has none. */
-  regularizationLoss(): tf.Scalar | null;
+  regularizationLoss(): Scalar | null;
 }
 
 /** Default input shape per backbone (H, W, C). */
@@ -349,7 +350,7 @@ export interface ParamCount {
 }
 
 /** Count parameters (trainable respects frozen layers; BN moving statistics are non-trainable). */
-export function countParams(model: MultiTaskModel | tfl.LayersModel): ParamCount {
+export function countParams(model: MultiTaskModel | LayersModel): ParamCount {
   const m = "apply" in model && "model" in model ? model.model : model as tfl.LayersModel;
   const size = (ws: tfl.LayerVariable[]) =>
     ws.reduce((a, w) => a + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);

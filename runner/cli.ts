@@ -256,6 +256,91 @@ function isBoolLiteral(s: string): boolean {
   return BOOL_TRUE.has(l) || BOOL_FALSE.has(l);
 }
 
+/**
+ * Check one typed value (from a programmatic caller or a config file) against its declaration, as the
+ * parser checks a command-line string: type, range and choices. The error names the flag.
+ */
+export function checkValue(spec: OptionSpec, value: OptionValue): void {
+  const bad = () =>
+    new OptionError(`--${spec.name}: got ${JSON.stringify(value)}, expected ${allowedText(spec)}`);
+  switch (spec.type) {
+    case "boolean":
+      if (typeof value !== "boolean") throw bad();
+      return;
+    case "int":
+    case "float":
+      if (typeof value !== "number" || !Number.isFinite(value)) throw bad();
+      if (spec.type === "int" && !Number.isInteger(value)) throw bad();
+      if (spec.choices && !spec.choices.includes(String(value))) throw bad();
+      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+        throw bad();
+      }
+      return;
+    case "enum":
+      if (typeof value !== "string") throw bad();
+      checkChoice(spec, value);
+      return;
+    case "list":
+      if (!Array.isArray(value) || value.length === 0) throw bad();
+      for (const item of value) {
+        if (typeof item !== "string" || item.trim() === "") throw bad();
+        if (spec.choices) checkChoice(spec, item);
+      }
+      return;
+    default:
+      if (typeof value !== "string" || value.trim() === "") throw bad();
+  }
+}
+
+/** An exact choice (typed callers get no case folding or aliases, only a did-you-mean). */
+function checkChoice(spec: OptionSpec, value: string): void {
+  if (spec.choices?.includes(value)) return;
+  const hint = didYouMean(value, spec.choices ?? []);
+  throw new OptionError(
+    `--${spec.name}: got "${value}", expected ${allowedText(spec)}${hint ? ` (did you mean ${hint}?)` : ""}`,
+  );
+}
+
+/**
+ * Check a typed options object against a schema: every name declared (an alias becomes its flag's name),
+ * every value valid. Entries whose value is `undefined` count as not given. Returns the options under
+ * their canonical names.
+ */
+export function checkOptions(options: Readonly<Record<string, unknown>>, specs: OptionSpec[]): Options {
+  const index = specIndex(specs);
+  const out: Options = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const spec = index.get(name);
+    if (!spec) {
+      const hint = didYouMean(name, index.keys());
+      throw new OptionError(`unknown flag --${name}${hint ? ` (did you mean --${hint}?)` : ""}`);
+    }
+    if (out[spec.name] !== undefined) {
+      throw new OptionError(`--${spec.name}: given more than once (as ${spec.name} and ${name})`);
+    }
+    checkValue(spec, value as OptionValue);
+    out[spec.name] = Array.isArray(value) ? [...value] : value as OptionValue;
+  }
+  return out;
+}
+
+/**
+ * The command line that gives these options (`--epoch=2 --quiet --datasets=a,b`), for the `command`
+ * that config.json and reports record when a run was started from code.
+ */
+export function optionsToArgs(options: Options): string[] {
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (value === true) args.push(`--${name}`);
+    else if (value === false) args.push(`--${name}=False`);
+    else if (Array.isArray(value)) args.push(`--${name}=${value.join(",")}`);
+    else args.push(`--${name}=${value}`);
+  }
+  return args;
+}
+
 /** Apply defaults from the schema, then from presets (later wins), then the explicit options. */
 export function resolveOptions(
   specs: OptionSpec[],

@@ -5,7 +5,7 @@
  * resolve datasets, heads and input shape.
  * @module
  */
-import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { checkOptions, formatHelp, optionsToArgs, parseArgs, resolveOptions } from "./cli.ts";
 import { type EntryTask, methodEntry, resolveDatasets, scriptEntry, stlTask } from "./entries.ts";
 import {
   type DeclaredOption,
@@ -15,7 +15,14 @@ import {
   type OptionSpec,
 } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
-import { discoverPlugins, findPlugin, loadPluginFile, pluginSource, scheduleOf } from "./registry.ts";
+import {
+  discoverPlugins,
+  findPlugin,
+  loadPluginFile,
+  pluginSource,
+  scheduleOf,
+  validatePlugin,
+} from "./registry.ts";
 import { defaultImageSize, readRunConfigFile } from "./run_config.ts";
 import {
   COMMON_OPTIONS,
@@ -89,15 +96,6 @@ export function flagsRead(plugin: MethodPlugin, entry: EntryTask): Set<string> {
     ...datasetFlags(entry),
     ...plugin.options.map((s) => s.name),
   ]);
-}
-
-function pluginPath(args: string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith("--plugin=")) return a.slice("--plugin=".length);
-    if (a === "--plugin") return args[i + 1];
-  }
-  return undefined;
 }
 
 /**
@@ -175,6 +173,88 @@ function onlyRead(o: Options, read: Set<string>): Options {
 }
 
 /**
+ * A training command in typed form: what a command line parses into ({@link parseRunCommand}) and what
+ * the programmatic `train()` builds. Both resolve through {@link resolveTyped}.
+ */
+export interface RunRequest {
+  /** The deno task: a method's own task, an original script's entry task, or `run`. */
+  task: string;
+  /** With task `run`: the method to train (a plugin name or alias); else the task names it. */
+  method?: string;
+  /** The flags given, typed, by flag name (defaults, entry and presets are applied on resolving). */
+  options: Options;
+  /** A plugin object to use besides the discovered ones (a file goes in `options.plugin`). */
+  plugin?: MethodPlugin;
+  /** Repairs made while reading a command line. */
+  warnings?: string[];
+  /** Arguments that are not flags (refused). */
+  positionals?: string[];
+  /** The command line config.json records (default: the task and the options as flags). */
+  command?: string;
+}
+
+/** The plugins and the training schema a request resolves against. */
+export interface TrainingContext {
+  /** The discovered plugins, plus the extra one if any. */
+  plugins: MethodPlugin[];
+  /** Every flag a training command can name. */
+  schema: OptionSpec[];
+  /** The plugin from `--plugin=FILE` or a programmatic caller, if any. */
+  extra?: MethodPlugin;
+}
+
+/** Discover the plugins, add an extra one (a file, or an object), and build the training schema. */
+export async function trainingContext(
+  extra: { file?: string; plugin?: MethodPlugin } = {},
+): Promise<TrainingContext> {
+  const plugins = [...await discoverPlugins()];
+  let plugin = extra.plugin ? validatePlugin(extra.plugin, `plugin ${extra.plugin.name}`) : undefined;
+  if (extra.file !== undefined) {
+    const fromFile = await loadPluginFile(extra.file);
+    if (plugin && plugin !== fromFile) {
+      throw new OptionError(
+        `--plugin=${extra.file}: a plugin object (${plugin.name}) is given too; give one`,
+      );
+    }
+    plugin = fromFile;
+  }
+  if (plugin && !plugins.some((p) => p.name === plugin.name)) plugins.push(plugin);
+  return { plugins, schema: trainingSchema(plugins), extra: plugin };
+}
+
+/** The first `--plugin` value on a command line (its flags must be known before parsing). */
+function pluginPath(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith("--plugin=")) return a.slice("--plugin=".length);
+    if (a === "--plugin") return args[i + 1];
+  }
+  return undefined;
+}
+
+/** Parse a training command line into a typed {@link RunRequest} (and the context it was parsed in). */
+export async function parseRunCommand(
+  task: string,
+  args: string[],
+): Promise<{ request: RunRequest; context: TrainingContext }> {
+  const context = await trainingContext({ file: pluginPath(args) });
+  const parsed = parseArgs(args, context.schema);
+  const positionals = [...parsed.positionals];
+  const method = task === "run" ? positionals.shift() : undefined;
+  return {
+    request: {
+      task,
+      method,
+      options: parsed.options,
+      warnings: parsed.warnings,
+      positionals,
+      command: `deno task ${task} ${args.join(" ")}`.trim(),
+    },
+    context,
+  };
+}
+
+/**
  * Resolve a training command. `task` is the deno task name (`run` takes the method as the first
  * positional argument). Returns null after printing help.
  */
@@ -183,18 +263,39 @@ export async function resolveRun(
   args: string[],
   io: { print: (s: string) => void } = { print: console.log },
 ): Promise<ResolvedRun | null> {
-  const plugins = [...await discoverPlugins()];
-  const extraPath = pluginPath(args);
-  let extra: MethodPlugin | undefined;
-  if (extraPath) {
-    extra = await loadPluginFile(extraPath);
-    if (!plugins.some((p) => p.name === extra!.name)) plugins.push(extra);
-  }
-  const schema = trainingSchema(plugins);
-  const parsed = parseArgs(args, schema);
-  const warnings = [...parsed.warnings];
-  const explicit = new Set(parsed.explicit);
-  let given = parsed.options;
+  const { request, context } = await parseRunCommand(task, args);
+  return await resolveTyped(request, io, context);
+}
+
+/**
+ * Resolve a typed training request: check every option against its declaration (type, range, choices),
+ * pick the entry and the method, refuse flags the method does not read, apply defaults, entry, presets
+ * and `config`, validate, and resolve the datasets. Returns null after printing help (`options.help`).
+ * Errors are {@link OptionError}s naming the flag.
+ */
+export async function resolveTyped(
+  request: RunRequest,
+  io: { print: (s: string) => void } = { print: console.log },
+  context?: TrainingContext,
+): Promise<ResolvedRun | null> {
+  const { task } = request;
+  const ctx = context ?? await trainingContext({
+    file: typeof request.options.plugin === "string" ? request.options.plugin : undefined,
+    plugin: request.plugin,
+  });
+  const { plugins, schema, extra } = ctx;
+  let given = checkOptions(request.options, schema);
+  const command = request.command ??
+    [
+      "deno task",
+      task,
+      ...(task === "run" && request.method ? [request.method] : []),
+      ...optionsToArgs(given),
+    ]
+      .join(" ");
+  const warnings = [...request.warnings ?? []];
+  const explicit = new Set(Object.keys(given));
+  const positionals = [...request.positionals ?? []];
 
   // --config reruns a past run: its options are the base, the command line overrides them.
   // --resume --run=DIR continues one, so its config is the base too.
@@ -221,7 +322,7 @@ export async function resolveRun(
   if (task === "run" || !script) {
     let name: string | undefined;
     if (task === "run") {
-      name = parsed.positionals.shift() ?? extra?.name ?? configMethod;
+      name = request.method ?? extra?.name ?? configMethod;
       if (!name) {
         if (given.help) {
           io.print(formatHelp("deno task run METHOD [flags]", [{ heading: "Flags", specs: schema }], {}));
@@ -249,8 +350,8 @@ export async function resolveRun(
       : selectMethod(entry, plugins, pre, warnings);
     if (!given.help) warnings.push(`${entry.script} flags select method ${plugin.name}`);
   }
-  if (parsed.positionals.length > 0) {
-    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
+  if (positionals.length > 0) {
+    throw new OptionError(`unexpected argument "${positionals[0]}" (flags start with --)`);
   }
   const read = flagsRead(plugin, entry);
   if (!given.help) checkFlagsRead({ plugin, entry, explicit, plugins }, warnings);
@@ -305,7 +406,7 @@ export async function resolveRun(
     stlTask: stl,
     warnings,
     explicit,
-    command: `deno task ${task} ${args.join(" ")}`.trim(),
+    command,
     sources: onlyRead(sources, read) as Record<string, string>,
   };
 }

@@ -10,7 +10,7 @@
  */
 import { join, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
-import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { checkOptions, formatHelp, optionsToArgs, parseArgs, resolveOptions } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
@@ -275,18 +275,67 @@ export function mergeStl(runs: RunResult[], reference: string | undefined): RunR
   return out;
 }
 
-/** The compare command; returns an exit code. */
-export async function runCompare(args: string[], log: (s: string) => void = console.error): Promise<number> {
-  const parsed = parseArgs(args, COMPARE_OPTIONS);
-  const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
-  if (o.help) {
-    console.log(
-      formatHelp("deno task compare [flags]: train every method on the same data and write report.md", [
-        { heading: "Flags", specs: COMPARE_OPTIONS },
-      ], { ...o, help: false }),
-    );
-    return 0;
-  }
+/** What {@link compare} takes: the flags of `deno task compare`, typed, by the same names. */
+export interface CompareRequest {
+  /** Size of the comparison: `quick`, `default` (the default) or `full` (see {@link PROFILES}). */
+  profile?: string;
+  /** Methods to run (default: every discovered plugin). */
+  methods?: string[];
+  /** Seeds per method (default per profile). */
+  seeds?: number;
+  /** Output directory (default `runs/compare-<profile>-<time>`). */
+  out?: string;
+  /** Datasets (default per profile). */
+  datasets?: string[];
+  /** Backbone (default per profile). */
+  model?: "mini_xception" | "vggFace" | "big_xception";
+  /** Input side in pixels (default per profile). */
+  image_size?: number;
+  /** Rows per synthetic dataset (default per profile). */
+  train_size?: number;
+  /** Passes over each dataset per method: the budget (default per profile). */
+  passes?: number;
+  /** Learning rate for every method (default per profile). */
+  lr?: number;
+  /** Runs in parallel processes (default: one per CPU core, at most 8). */
+  jobs?: number;
+  /** Where prepared real datasets live (default `data`). */
+  data_dir?: string;
+  /** TensorFlow.js backend of every run (default `auto`). */
+  backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+  /** Plan and check `out`, run nothing, write nothing. */
+  dry_run?: boolean;
+  /** Progress of the runs off. */
+  quiet?: boolean;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+  /** The command line the report records (default: `deno task compare` and the request as flags). */
+  command?: string;
+}
+
+/** What {@link compare} returns. */
+export interface CompareOutcome {
+  /** The output directory (absolute). */
+  out: string;
+  /** The profile after the request's overrides. */
+  profile: CompareProfile;
+  /** Every planned run (the command line of each). */
+  runs: PlannedRun[];
+  /** Every resolved setting with its source (`flag` or `default`). */
+  settings: Record<string, { value: unknown; source: string }>;
+  /** The results the report was written from (null after `dry_run`). */
+  results: CompareResults | null;
+}
+
+/**
+ * Train every method on the same data, seeds and budget, and write `report.md`, `results.json`,
+ * `results.csv` and figures under `out`. The request is checked against the flags of `deno task compare`
+ * ({@link OptionError} naming the flag); a run that fails throws.
+ */
+export async function compare(request: CompareRequest = {}): Promise<CompareOutcome> {
+  const { log = console.error, command, ...flags } = request;
+  const given = checkOptions(flags, COMPARE_OPTIONS);
+  const o: Options = resolveOptions(COMPARE_OPTIONS, [], given);
   const base = PROFILES[String(o.profile)];
   const profile: CompareProfile = {
     ...base,
@@ -319,27 +368,10 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`];
   const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra });
   await checkOutDir(outDir);
-  if (bool(o, "dry_run")) {
-    const settings = Object.fromEntries(
-      Object.keys(o).sort().map((
-        k,
-      ) => [k, { value: o[k], source: parsed.explicit.has(k) ? "flag" : "default" }]),
-    );
-    if (o.json) {
-      const planned = runs.map((r) => ({
-        method: r.method,
-        seed: r.seed,
-        task: r.task,
-        dir: r.dir,
-        args: r.args,
-      }));
-      console.log(JSON.stringify({ dryRun: { out: outDir, profile, settings, runs: planned } }, null, 2));
-    } else {
-      for (const r of runs) console.log(`deno task ${r.args.join(" ")}`);
-      log(`dry run: ${runs.length} runs planned into ${outDir}; nothing written`);
-    }
-    return 0;
-  }
+  const settings = Object.fromEntries(
+    Object.keys(o).sort().map((k) => [k, { value: o[k], source: k in given ? "flag" : "default" }]),
+  );
+  if (bool(o, "dry_run")) return { out: outDir, profile, runs, settings, results: null };
   const started = new Date();
   const t0 = performance.now();
   if (!bool(o, "quiet")) {
@@ -357,7 +389,7 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   for (const r of runs) results.push(await readRun(r.dir, r));
   const compare: CompareResults = {
     profile: String(o.profile),
-    command: `deno task compare ${args.join(" ")}`.trim(),
+    command: command ?? ["deno task compare", ...optionsToArgs(given)].join(" "),
     datasets: profile.datasets,
     model: profile.model,
     budget: {
@@ -386,7 +418,44 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     proposed: plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
-  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds: compare.wallSeconds }, null, 2));
-  else console.log(`report: ${join(outDir, "report.md")} (${compare.wallSeconds.toFixed(0)} s)`);
+  return { out: outDir, profile, runs, settings, results: compare };
+}
+
+/** The compare command: parse, then {@link compare}, then print; returns an exit code. */
+export async function runCompare(args: string[], log: (s: string) => void = console.error): Promise<number> {
+  const parsed = parseArgs(args, COMPARE_OPTIONS);
+  const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
+  if (o.help) {
+    console.log(
+      formatHelp("deno task compare [flags]: train every method on the same data and write report.md", [
+        { heading: "Flags", specs: COMPARE_OPTIONS },
+      ], { ...o, help: false }),
+    );
+    return 0;
+  }
+  // The parsed flags are the typed request (compare checks them again; it ignores `json`, which only
+  // shapes what is printed here).
+  const command = `deno task compare ${args.join(" ")}`.trim();
+  const outcome = await compare({ ...parsed.options as CompareRequest, log, command });
+  if (o.dry_run) {
+    if (o.json) {
+      const planned = outcome.runs.map((r) => ({
+        method: r.method,
+        seed: r.seed,
+        task: r.task,
+        dir: r.dir,
+        args: r.args,
+      }));
+      const { out, profile, settings } = outcome;
+      console.log(JSON.stringify({ dryRun: { out, profile, settings, runs: planned } }, null, 2));
+    } else {
+      for (const r of outcome.runs) console.log(`deno task ${r.args.join(" ")}`);
+      log(`dry run: ${outcome.runs.length} runs planned into ${outcome.out}; nothing written`);
+    }
+    return 0;
+  }
+  const wall = outcome.results?.wallSeconds ?? 0;
+  if (o.json) console.log(JSON.stringify({ out: outcome.out, wallSeconds: wall }, null, 2));
+  else console.log(`report: ${join(outcome.out, "report.md")} (${wall.toFixed(0)} s)`);
   return 0;
 }

@@ -5,12 +5,12 @@
  * @module
  */
 import { join } from "node:path";
-import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { checkOptions, formatHelp, parseArgs, resolveOptions } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
 import type { ImageSet } from "../core/types.ts";
-import { evaluate } from "./train/evaluate.ts";
+import { evaluate as evaluateModel } from "./train/evaluate.ts";
 import { type BackendName, initBackend } from "./backend.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
@@ -24,6 +24,7 @@ export const EVAL_OPTIONS: OptionSpec[] = [
     name: "dataset",
     type: "list",
     choices: DATASET_CHOICES,
+    aliases: ["datasets"],
     help: "Datasets to evaluate on (default: the run's).",
   },
   { name: "split", type: "enum", default: "test", choices: ["test", "val", "all"], help: "Which split." },
@@ -31,16 +32,53 @@ export const EVAL_OPTIONS: OptionSpec[] = [
   { name: "data_dir", type: "string", help: "Where prepared datasets live (default: the run's)." },
 ];
 
-/** The eval command; returns an exit code. */
-export async function runEval(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, EVAL_OPTIONS);
-  const o = resolveOptions(EVAL_OPTIONS, [], parsed.options);
-  if (o.help) {
-    console.log(formatHelp("deno task eval --run=DIR [flags]: evaluate a run's checkpoint", [
-      { heading: "Flags", specs: EVAL_OPTIONS },
-    ], { ...o, help: false }));
-    return 0;
-  }
+/** What {@link evaluate} takes: the flags of `deno task eval`, typed, by the same names. */
+export interface EvaluateRequest {
+  /** The run directory to evaluate (holds `config.json` and `checkpoint/`). */
+  run: string;
+  /** Datasets to evaluate on (default: the run's own); `--dataset` on the command line. */
+  datasets?: string[];
+  /** Which split: `test` (default), `val`, or `all` (both). */
+  split?: "test" | "val" | "all";
+  /** Which checkpoint: `best` (default) or `last`. */
+  checkpoint?: "best" | "last";
+  /** Where prepared datasets live (default: the run's `data_dir`). */
+  data_dir?: string;
+  /** A directory to write `eval.json` into (nothing is written without it). */
+  out?: string;
+  /** Validate and evaluate, but write nothing. */
+  dry_run?: boolean;
+  /** TensorFlow.js backend (default `auto`). */
+  backend?: BackendName;
+  /** No backend banner or warnings. */
+  quiet?: boolean;
+}
+
+/** One metric of {@link evaluate}: a (task, dataset, split) with its accuracy and confusion matrix. */
+export interface EvalMetric {
+  /** `task/dataset/split`, e.g. `emotion/synth-emotion/test`. */
+  metric: string;
+  /** Rows evaluated. */
+  n: number;
+  /** Accuracy in [0, 1]. */
+  acc: number;
+  /** Mean of the per-class accuracies (classes with rows only). */
+  mean_class_acc: number;
+  /** Mean cross-entropy of the true class. */
+  loss: number;
+  /** Class names of the task's head, in head order. */
+  labels: string[];
+  /** Counts, rows the true class, columns the predicted one. */
+  confusion: number[][];
+}
+
+/**
+ * Evaluate a run's checkpoint on its own or other datasets. The request is checked against the flags of
+ * `deno task eval` (an unknown name or a bad value is an {@link OptionError} naming the flag); with `out`,
+ * the metrics are also written to `out/eval.json`.
+ */
+export async function evaluate(request: EvaluateRequest): Promise<EvalMetric[]> {
+  const o = resolveOptions(EVAL_OPTIONS, [], checkOptions({ ...request }, EVAL_OPTIONS));
   if (typeof o.out === "string") await checkOutDir(o.out);
   if (typeof o.run !== "string") throw new OptionError("--run=DIR is required (a run directory under runs/)");
   await initBackend({ backend: String(o.backend) as BackendName, quiet: bool(o, "quiet") });
@@ -50,32 +88,39 @@ export async function runEval(args: string[]): Promise<number> {
   const ro = cfg.options;
   const names = Array.isArray(o.dataset) && o.dataset.length ? o.dataset : cfg.datasets ?? [];
   if (names.length === 0) {
+    model.model.dispose();
     throw new OptionError(`--run=${o.run}: its config names no datasets; give --dataset`);
   }
   const sets: ImageSet[] = [];
-  for (const name of names) {
-    // The run's own data settings (size, seed, synthetic knobs), so its test split is the one it held out.
-    const set = await loadDataset(name, {
-      ...datasetLoadOptions(ro, () => {}),
-      dataDir: String(o.data_dir ?? ro.data_dir ?? "data"),
-      skipBadSamples: false,
-    });
-    const usable = set.tasks.filter((t) =>
-      cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes)
-    );
-    if (usable.length === 0) {
-      throw new OptionError(
-        `--dataset=${name} labels ${
-          set.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")
-        }, but the run's heads are ${cfg.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")}`,
+  try {
+    for (const name of names) {
+      // The run's own data settings (size, seed, synthetic knobs), so its test split is the one it held out.
+      const set = await loadDataset(name, {
+        ...datasetLoadOptions(ro, () => {}),
+        dataDir: String(o.data_dir ?? ro.data_dir ?? "data"),
+        skipBadSamples: false,
+      });
+      const usable = set.tasks.filter((t) =>
+        cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes)
       );
+      if (usable.length === 0) {
+        throw new OptionError(
+          `--dataset=${name} labels ${
+            set.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")
+          }, but the run's heads are ${cfg.tasks.map((t) => `${t.name}(${t.classes})`).join(", ")}`,
+        );
+      }
+      sets.push({ ...set, tasks: usable });
     }
-    sets.push({ ...set, tasks: usable });
+  } catch (e) {
+    model.model.dispose();
+    throw e;
   }
   const splits = o.split === "all" ? ["val", "test"] as const : [o.split as "val" | "test"];
-  const entries = await evaluate(model, { sets, splits: [...splits] });
-  model.model.dispose();
-  const result = entries.map((e) => ({
+  const entries = await evaluateModel(model, { sets, splits: [...splits] }).finally(() =>
+    model.model.dispose()
+  );
+  const result: EvalMetric[] = entries.map((e) => ({
     metric: `${e.task}/${e.dataset}/${e.split}`,
     n: e.n,
     acc: e.acc,
@@ -85,6 +130,22 @@ export async function runEval(args: string[]): Promise<number> {
     confusion: e.confusion,
   }));
   if (typeof o.out === "string" && !o.dry_run) await writeJsonAtomic(join(o.out, "eval.json"), result);
+  return result;
+}
+
+/** The eval command: parse, then {@link evaluate}, then print; returns an exit code. */
+export async function runEval(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, EVAL_OPTIONS);
+  const o = resolveOptions(EVAL_OPTIONS, [], parsed.options);
+  if (o.help) {
+    console.log(formatHelp("deno task eval --run=DIR [flags]: evaluate a run's checkpoint", [
+      { heading: "Flags", specs: EVAL_OPTIONS },
+    ], { ...o, help: false }));
+    return 0;
+  }
+  // The parsed flags are the typed request (evaluate checks them again; it ignores `json`, which only
+  // shapes what is printed here).
+  const result = await evaluate(parsed.options as unknown as EvaluateRequest);
   if (o.json) console.log(JSON.stringify(result, null, 2));
   else {
     for (const r of result) {

@@ -5,7 +5,8 @@
  */
 import { OptionError } from "../core/options.ts";
 import { resolveRun } from "./commands.ts";
-import { type DryRunReport, executeRun } from "./run_command.ts";
+import type { DryRunReport } from "./run_command.ts";
+import { trainResolved } from "./api.ts";
 import { methodsTable } from "./methods_table.ts";
 import { discoverPlugins } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
@@ -60,10 +61,11 @@ export async function main(argv: string[]): Promise<number> {
       case "synth":
         return await runSynth(args);
       default: {
+        // Strings to typed options (parseRunCommand), checked and resolved (resolveTyped), then trained
+        // the way train() trains.
         const run = await resolveRun(command, args);
         if (!run) return 0;
-        for (const w of run.warnings) if (!run.options.quiet) log(`warning: ${w}`);
-        const out = await executeRun(run, log);
+        const out = await trainResolved(run, { log });
         if (out.dryRun) {
           console.log(
             run.options.json ? JSON.stringify({ dryRun: out.dryRun }, null, 2) : formatDryRun(out.dryRun),
