@@ -26,6 +26,7 @@ export type PseudoTargets = Partial<Record<TaskName, Float32Array>>;
 
 /** One dataset and the rows a generator draws from it. */
 export interface DataSource {
+  /** The dataset rows are drawn from. */
   set: ImageSet;
   /** Row indices into `set` (e.g. `set.split.train`). */
   rows: Int32Array;
@@ -56,6 +57,7 @@ export type RowOrder = "shuffle" | "fixed" | "none";
 export interface GeneratorOptions {
   /** The model's heads: targets and masks are produced for each. */
   heads: TaskSpec[];
+  /** Rows per batch. */
   batchSize: number;
   /** Seed for shuffles and augmentation (epoch e uses a stream derived from seed and e). */
   seed: number;
@@ -73,6 +75,7 @@ export interface EpochOptions {
 
 /** An epoch-indexed batch source. */
 export interface EpochGenerator {
+  /** The datasets and rows, in the order given to the generator. */
   readonly sources: DataSource[];
   /** Batches in epoch `epoch`. */
   steps(epoch: number): number;

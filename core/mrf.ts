@@ -87,9 +87,13 @@ export async function knnGraph(features: Float32Array, opts: KnnOptions): Promis
 
 /** A symmetric weighted graph in CSR form (each undirected edge stored in both rows). */
 export interface SparseGraph {
+  /** Rows (nodes). */
   n: number;
+  /** CSR row pointers: row i's edges are `rowPtr[i]` to `rowPtr[i + 1] - 1` (length n + 1). */
   rowPtr: Int32Array;
+  /** CSR column (neighbour) index of each edge. */
   cols: Int32Array;
+  /** Affinity of each edge. */
   weights: Float32Array;
   /** The kernel width used for the weights. */
   sigma2: number;
@@ -289,6 +293,7 @@ export function expectedPottsEnergy(
 
 /** Options of {@link mrfRefine}. */
 export interface MrfRefineOptions {
+  /** Class count of the task refined. */
   classes: number;
   /** Feature width. */
   d: number;
@@ -298,12 +303,15 @@ export interface MrfRefineOptions {
   weight: number;
   /** Mean-field sweeps (`mrf_iters`). */
   iters: number;
+  /** Gaussian kernel width σ² of the affinities (default: from the neighbour distances). */
   sigma2?: number;
+  /** Rows per tile of the kNN search (bounds memory). */
   tileRows?: number;
 }
 
 /** Result of {@link mrfRefine}: refined marginals, the graph, and per-sweep changes. */
 export interface MrfRefineResult extends MeanFieldResult {
+  /** The kNN graph the field was solved on. */
   graph: SparseGraph;
 }
 

@@ -14,11 +14,17 @@ export type Options = Record<string, OptionValue>;
 
 /** One flag: its type, valid range and help, declared once. */
 export interface OptionSpec {
+  /** The flag's name without dashes, snake_case (`--epoch` is `epoch`). */
   name: string;
+  /** Value type; the parser converts and checks by it. */
   type: OptionType;
+  /** Value when nothing sets it (entry tasks and presets may override it). */
   default?: OptionValue;
+  /** One line of help, shown by `--help` and `deno task methods`. */
   help: string;
+  /** Smallest accepted value (`int` and `float`). */
   min?: number;
+  /** Largest accepted value (`int` and `float`). */
   max?: number;
   /** Allowed values for `enum` (and for each item of `list` when given). */
   choices?: readonly string[];
@@ -30,6 +36,7 @@ export interface OptionSpec {
 
 /** Error for a bad flag or value; the CLI prints its message on one line and exits 2. */
 export class OptionError extends Error {
+  /** An error whose message names the flag (or file) and what is allowed. */
   constructor(message: string) {
     super(message);
     this.name = "OptionError";

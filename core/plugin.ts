@@ -80,6 +80,7 @@ export interface TeacherView {
 
 /** Targets built by a label strategy: n*C rows; an all-zero row means "masked". */
 export interface TargetSet {
+  /** n*C targets, row-major; an all-zero row is masked. */
   targets: Float32Array;
   /** Per-row sample weight in [0, 1] (for statistics), when the strategy has one. */
   weights?: Float32Array;
@@ -91,8 +92,11 @@ export interface TargetSet {
 
 /** Context a label strategy receives besides the teacher view. */
 export interface StrategyContext {
+  /** The run's resolved options. */
   options: Options;
+  /** The run's seeded random stream (for strategies that sample). */
   rng: Rng;
+  /** Whether the run uses the as-coded profile of the original scripts (`--compat`). */
   compat: boolean;
 }
 
@@ -107,25 +111,31 @@ export interface LabelStrategy {
    * returns false the trainer skips that inference pass and leaves `labelled` empty. Default: true.
    */
   needsLabelled?: (options: Options) => boolean;
+  /** Build the targets of the missing task from the teacher's view (absent: the task stays masked). */
   build?(view: TeacherView, ctx: StrategyContext): TargetSet | Promise<TargetSet>;
 }
 
 /** Inputs of a loss term, for one training batch. */
 export interface LossContext {
+  /** The model being trained. */
   model: MultiTaskModel;
+  /** Its outputs on the batch (logits, feature taps, extension outputs). */
   outputs: ModelOutputs;
   /** Softmax probabilities per head for the batch. */
   probs: Partial<Record<TaskName, Tensor2D>>;
   /** Per head: 1 for rows with a (true or pseudo) target. */
   masks: Partial<Record<TaskName, Tensor1D>>;
+  /** The run's resolved options. */
   options: Options;
 }
 
 /** A differentiable term added to the masked cross-entropy. */
 export interface LossTerm {
+  /** Short id; its value is logged per epoch as `all/all/train/<name>`. */
   name: string;
   /** Coefficient read from the options (0 disables the term). */
   coefficient(options: Options): number;
+  /** The term's value on the batch (unweighted; the trainer multiplies by the coefficient). */
   compute(ctx: LossContext): Scalar;
 }
 
@@ -150,14 +160,19 @@ export interface ScriptSelector {
 export interface MethodPlugin {
   /** kebab-case id used by `deno task NAME` and `deno task run NAME`. */
   name: string;
+  /** Other names `deno task run` and `train({ method })` accept (case-insensitive). */
   aliases: string[];
+  /** One line shown by `deno task methods` and `--help`. */
   summary: string;
+  /** The paper or source the method follows. */
   reference: string;
   /** The schedule, by name (see {@link Schedule}); `single`, `joint` and `alternating` are built in. */
   dataMode: DataMode;
   /** A schedule of the plugin's own, named by `dataMode`. */
   schedule?: Schedule;
+  /** How the missing task's targets are made. */
   labels: LabelStrategy;
+  /** Loss terms added to the masked cross-entropy. */
   loss: { terms: LossTerm[] };
   /** Flags this plugin reads beyond the common schema. */
   options: OptionSpec[];

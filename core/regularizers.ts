@@ -311,6 +311,7 @@ export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scala
 export interface L21TermOptions extends L21Options {
   /** Flag that enables the term (default `is_lnorm`) and the option holding its weight (`lnorm_weight`). */
   flag?: string;
+  /** Option holding the term's weight (default `lnorm_weight`). */
   weightKey?: string;
 }
 
@@ -334,7 +335,9 @@ export function l21NormTerm(opts: L21TermOptions = {}): LossTerm {
 
 /** Options of {@link traceTerm}. */
 export interface TraceTermOptions extends LaplacianOptions {
+  /** Flag that enables the term (default `is_trace_norm`). */
   flag?: string;
+  /** Option holding the term's weight (default `trace_weight`). */
   weightKey?: string;
 }
 
@@ -370,7 +373,9 @@ export function traceTerm(opts: TraceTermOptions = {}): LossTerm {
 
 /** Options of {@link nuclearNormTerm}. */
 export interface NuclearTermOptions extends NuclearOptions {
+  /** Flag that enables the term (default `is_nuclear_norm`). */
   flag?: string;
+  /** Option holding the term's weight (default `nuclear_weight`). */
   weightKey?: string;
 }
 

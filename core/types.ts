@@ -13,8 +13,11 @@ export const TASK_NAMES: readonly TaskName[] = ["emotion", "pose", "gender", "ag
 
 /** A task with its label space (class count and class names, index = class id). */
 export interface TaskSpec {
+  /** The task's name. */
   name: TaskName;
+  /** Number of classes. */
   classes: number;
+  /** Class names, index = class id. */
   labels: string[];
 }
 
@@ -31,9 +34,13 @@ export interface ImageSet {
   name: string;
   /** The tasks this dataset labels. */
   tasks: TaskSpec[];
+  /** Number of rows (images). */
   n: number;
+  /** Image height in pixels. */
   height: number;
+  /** Image width in pixels. */
   width: number;
+  /** Channels per pixel: 1 (grayscale) or 3 (BGR). */
   channels: number;
   /** n*h*w*c floats, HWC, preprocessed with the shared preprocessing function (x/128 - 1). */
   images: Float32Array;
@@ -50,7 +57,9 @@ export interface ImageSet {
  * separate file that only evaluation code reads; training never sees it.
  */
 export interface HiddenTruth {
+  /** The dataset these labels belong to. */
   dataset: string;
+  /** True class id per row for every task (-1 where the generator has none). */
   labels: Partial<Record<TaskName, Int32Array>>;
 }
 
@@ -68,6 +77,7 @@ export interface LoadOptions {
   size?: number;
   /** Split fractions (val, test); the rest is train. */
   valFraction?: number;
+  /** Fraction of the rows held out for test. */
   testFraction?: number;
   /** The original fold-0 K-fold split (no test set; val = test) instead of train/val/test. */
   compatSplit?: boolean;
@@ -77,7 +87,9 @@ export interface LoadOptions {
 
 /** Outputs of a multi-task model for one batch: per task, logits and the 128-d feature tap. */
 export interface ModelOutputs {
+  /** Per task: logits `[batch, classes]`. */
   logits: Partial<Record<TaskName, Tensor2D>>;
+  /** Per task: the feature tap `[batch, 128]` the heads read. */
   features: Partial<Record<TaskName, Tensor2D>>;
   /** Extra named outputs that a model extension added (e.g. label-embedding logits). */
   extra: Record<string, Tensor>;
@@ -85,8 +97,11 @@ export interface ModelOutputs {
 
 /** A built multi-task network. */
 export interface MultiTaskModel {
+  /** The backbone the model was built on. */
   backbone: BackboneName;
+  /** Its heads, in output order. */
   tasks: TaskSpec[];
+  /** Input shape `[height, width, channels]`. */
   inputShape: [number, number, number];
   /** The underlying layers model; its outputs are described by `outputNames`. */
   model: LayersModel;
@@ -104,12 +119,19 @@ export interface MultiTaskModel {
 
 /** Builder options for {@link MultiTaskModel}. */
 export interface ModelOptions {
+  /** The backbone to build. */
   backbone: BackboneName;
+  /** One head per task. */
   tasks: TaskSpec[];
+  /** Input shape `[height, width, channels]`. */
   inputShape: [number, number, number];
+  /** Dropout 0.5 after the shared FC and the task branches. */
   isDropout?: boolean;
+  /** BatchNorm on the FC layers. */
   isBn?: boolean;
+  /** L2 weight decay on the Dense kernels (0 = off). */
   weightsDecay?: number;
+  /** Cross-stitch units between the task branches. */
   crossStitch?: boolean;
   /** Seed for every initialiser. */
   seed: number;
@@ -121,9 +143,11 @@ export interface ModelOptions {
 
 /** Symbolic tensors a model extension can build on. */
 export interface ExtensionContext {
+  /** The model's heads. */
   tasks: TaskSpec[];
   /** Per task: the feature tap (128-d) and the default logits. */
   features: Partial<Record<TaskName, SymbolicTensor>>;
+  /** Per task: the default logits. */
   logits: Partial<Record<TaskName, SymbolicTensor>>;
   /** Seed for the extension's initialisers. */
   seed: number;
@@ -131,7 +155,9 @@ export interface ExtensionContext {
 
 /** What a model extension returns: replacement logits per task and extra named outputs. */
 export interface ExtensionResult {
+  /** Logits that replace the default ones, per task. */
   logits?: Partial<Record<TaskName, SymbolicTensor>>;
+  /** Extra named outputs (read back as `ModelOutputs.extra`). */
   extra?: Record<string, SymbolicTensor>;
 }
 

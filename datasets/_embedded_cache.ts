@@ -21,6 +21,7 @@ const FORMAT_VERSION = 1;
 export interface EmbeddedOptions {
   /** Cache root (default `.cache`); set `cache: false` to always regenerate. */
   cacheDir?: string;
+  /** Whether to read and write the cache (default true). */
   cache?: boolean;
   /** K of the compat K-fold split (default 5). */
   compatFolds?: number;

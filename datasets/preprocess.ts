@@ -15,8 +15,11 @@ export interface PreprocessOptions {
 
 /** Raw 8-bit pixels, RGBA interleaved (as imagescript's `bitmap`). */
 export interface RgbaImage {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** width*height*4 bytes, RGBA, row-major. */
   data: Uint8Array | Uint8ClampedArray;
 }
 

@@ -25,16 +25,25 @@ import { writeReport } from "./report/mod.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
+  /** Datasets every method trains on. */
   datasets: string[];
+  /** Backbone of every run. */
   model: string;
+  /** Input side in pixels. */
   imageSize: number;
+  /** Rows per synthetic dataset (0: the real datasets' own size). */
   trainSize: number;
+  /** Passes over each dataset per method: the budget. */
   passes: number;
+  /** Seeds per method. */
   seeds: number;
+  /** Batch size of every run. */
   batchSize: number;
+  /** Learning rate of every run. */
   lr: number;
   /** Teacher refresh period of joint pseudo-label methods (the original: 4). */
   passesPerRefresh: number;
+  /** What the profile is for (shown in the report). */
   note: string;
 }
 
@@ -113,11 +122,15 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
 
 /** One planned training run. */
 export interface PlannedRun {
+  /** The method (a plugin name). */
   method: string;
+  /** The seed (1-based). */
   seed: number;
   /** STL: the task trained. */
   task?: string;
+  /** The run directory. */
   dir: string;
+  /** The command line of the run (`deno task` and these). */
   args: string[];
 }
 

@@ -24,11 +24,15 @@ import { buildRunModel, headsOf, loadRunData, type RunConfig, TOOLKIT_VERSION } 
 
 /** What `--dry_run` resolved: every setting with its source, the data and the model's heads. */
 export interface DryRunReport {
+  /** The method (a plugin name). */
   method: string;
+  /** Each dataset with its split sizes. */
   datasets: { name: string; train: number; val: number; test: number }[];
+  /** The model's heads. */
   heads: { task: string; classes: number }[];
   /** The run directory it would write. */
   out: string;
+  /** Every option with its value and where it came from (default, task, preset, config, flag). */
   settings: Record<string, { value: unknown; source: string }>;
 }
 
@@ -76,6 +80,7 @@ export function checkpointIO(dir: string, resumeFrom?: string): CheckpointIO {
 export interface RunHooks {
   /** Inspect or modify the loaded datasets before training (e.g. inject a fault). */
   afterLoad?: (sets: ImageSet[]) => void;
+  /** Called after each outer epoch (1-based) with its log.csv row. */
   onEpochEnd?: (epoch: number, row: Record<string, number | string>) => void;
 }
 

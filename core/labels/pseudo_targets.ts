@@ -37,7 +37,9 @@ export function pseudoTargetMode(options: Options): PseudoTargetMode {
 
 /** Options of {@link pseudoTargets}. */
 export interface PseudoTargetOptions {
+  /** Class count of the task the targets are for. */
   classes: number;
+  /** Soft probabilities, or one-hot argmax labels (see {@link PseudoTargetMode}). */
   mode: PseudoTargetMode;
 }
 

@@ -13,12 +13,15 @@ export interface CurvePoint {
   split: string;
   /** Full metric name, e.g. `emotion/ferplus/val/acc`. */
   metric: string;
+  /** The metric's value. */
   value: number;
 }
 
 /** Test metrics of one task on one dataset, for the model chosen on validation. */
 export interface TaskResult {
+  /** The task. */
   task: string;
+  /** The dataset. */
   dataset: string;
   /** Test accuracy in [0, 1]. */
   testAcc: number;
@@ -36,8 +39,11 @@ export interface TaskResult {
 
 /** Pseudo-label accuracy against the hidden truth at one epoch (synthetic data only). */
 export interface PseudoLabelPoint {
+  /** The outer epoch. */
   epoch: number;
+  /** The task the pseudo labels are for. */
   task: string;
+  /** The dataset whose rows got them. */
   dataset: string;
   /** Teacher argmax vs hidden truth over every unlabelled row (`task/dataset/train/pseudo_acc`). */
   acc: number;
@@ -49,10 +55,15 @@ export interface PseudoLabelPoint {
 
 /** What backend trained the run (a superset-compatible view of runner/backend.ts `BackendInfo`). */
 export interface BackendSummary {
+  /** Backend name (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   name: string;
+  /** The CPU kernel pack registered, if any. */
   kernelPack?: string | null;
+  /** Whether WebAssembly SIMD was on. */
   simd?: boolean;
+  /** Threads the backend used. */
   threads?: number;
+  /** The device (e.g. the GPU adapter), when known. */
   device?: string;
 }
 
@@ -60,8 +71,11 @@ export interface BackendSummary {
 export interface RunResult {
   /** Method id (the plugin name). */
   method: string;
+  /** The seed. */
   seed: number;
+  /** Datasets the run trained on. */
   datasets: string[];
+  /** Tasks of its heads. */
   tasks: string[];
   /** Per (task, dataset) test metrics. */
   results: TaskResult[];
@@ -71,11 +85,15 @@ export interface RunResult {
   pseudoLabels?: PseudoLabelPoint[];
   /** Epoch of the checkpoint chosen on validation. */
   selectedEpoch?: number;
+  /** Training wall time in seconds. */
   trainSeconds: number;
+  /** Training images processed (the budget actually spent). */
   imagesSeen: number;
+  /** The run directory (several, comma-separated, for the merged single-task runs). */
   runDir: string;
   /** The exact command line of this run. */
   command: string;
+  /** The backend that trained it. */
   backend: BackendSummary;
   /** Package and runtime versions (`deno`, `@tensorflow/tfjs-core`, ...). */
   versions: Record<string, string>;
@@ -83,11 +101,17 @@ export interface RunResult {
 
 /** Host description. */
 export interface MachineInfo {
+  /** Operating system. */
   os: string;
+  /** CPU architecture. */
   arch: string;
+  /** Logical CPU count. */
   cpus: number;
+  /** CPU model name. */
   cpuModel?: string;
+  /** Memory in GiB. */
   memoryGiB?: number;
+  /** Host name. */
   hostname?: string;
 }
 
@@ -97,16 +121,23 @@ export interface CompareResults {
   profile: string;
   /** The exact `compare` command line. */
   command: string;
+  /** Datasets of the comparison. */
   datasets: string[];
+  /** Backbone of every run. */
   model: string;
   /** The training budget (epochs, images per epoch, batch size, ...). */
   budget: Record<string, number | string | boolean>;
+  /** The seeds every method ran with. */
   seeds: number[];
+  /** Every run, one per (method, seed). */
   runs: RunResult[];
+  /** The machine it ran on. */
   machine: MachineInfo;
+  /** Wall time of the whole comparison in seconds. */
   wallSeconds: number;
   /** ISO timestamps, when known. */
   startedAt?: string;
+  /** When the comparison finished (ISO timestamp), when known. */
   finishedAt?: string;
   /** Reference method for differences and delta-m (the plugin whose role is `reference`); none when absent. */
   baseline?: string;

@@ -79,19 +79,27 @@ export interface TrainSpec {
 
 /** Final numbers of a run (also written to summary.json). */
 export interface TrainSummary {
+  /** The method (a plugin name). */
   method: string;
+  /** Outer epochs trained. */
   epochs: number;
   /** The epoch (1-based) whose validation score was best; its checkpoint is `checkpoint/best`. */
   bestEpoch: number;
+  /** Mean validation accuracy over the tasks at the best epoch. */
   bestValAcc: number;
   /** Test metrics at the best validation epoch, `task/dataset/test/metric`. */
   test: Record<string, number>;
   /** Validation metrics at the best epoch. */
   val: Record<string, number>;
+  /** Training wall time in seconds. */
   trainSeconds: number;
+  /** Training images processed. */
   imagesSeen: number;
+  /** Batches skipped for a non-finite loss (`nan_policy: "skip"`). */
   skippedBatches: number;
+  /** Whether a signal stopped the run early (its last checkpoint can be resumed). */
   interrupted: boolean;
+  /** Pseudo-label statistics of the last epoch (accuracy against the hidden truth, ...). */
   pseudo: Record<string, number>;
 }
 
