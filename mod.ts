@@ -52,7 +52,12 @@ export {
 export type { TrainSummary } from "./runner/train/trainer.ts";
 export { DATASET_CHOICES, MODEL_CHOICES } from "./runner/schema.ts";
 export type { DryRunReport, RunHooks } from "./runner/run_command.ts";
-export type { BackendInfo, BackendName } from "./runner/backend.ts";
+export {
+  type BackendInfo,
+  type BackendName,
+  initBackend,
+  type InitBackendOptions,
+} from "./runner/backend.ts";
 export { type CompareProfile, type PlannedRun, PROFILES } from "./runner/compare.ts";
 export type {
   BackendSummary,

@@ -147,7 +147,11 @@ export interface TrainRequest {
   method?: string;
   /** The flags, typed (see {@link TrainOptions}); defaults, the method's task and presets fill the rest. */
   options?: TrainOptions;
-  /** A method plugin object to train, besides the discovered ones (a plugin file goes in `options.plugin`). */
+  /**
+   * A method plugin object to train, besides the discovered ones. Its runs train and report like any
+   * other, but `eval`, the demos and `config` find a run's method by name in `methods/` or in the run's
+   * plugin file, so for runs you will open again give the file as `options.plugin` instead.
+   */
   plugin?: MethodPlugin;
   /** Progress and warning lines (default: stderr). `options.quiet` keeps progress off. */
   log?: (line: string) => void;

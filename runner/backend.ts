@@ -60,6 +60,7 @@ export interface BackendInfo {
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
+  /** The backend to use (default `auto`: tensorflow > webgpu > wasm + kernel pack > cpu). */
   backend?: BackendName;
   /** No log line. */
   quiet?: boolean;

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compare, evaluate, OptionError, train } from "../mod.ts";
+import { compare, discoverPlugins, evaluate, OptionError, train } from "../mod.ts";
 import { resolveRun, resolveTyped, trainingSchema } from "../runner/commands.ts";
 import { COMPARE_OPTIONS } from "../runner/compare.ts";
 import { EVAL_OPTIONS } from "../runner/eval_command.ts";
@@ -192,6 +192,16 @@ Deno.test("train({ dry_run }) and compare({ dry_run }) validate and plan without
     assert.equal(dry.dryRun?.settings.task.source, "flag");
     assert.equal(dry.dryRun?.settings.model.value, "mini_xception");
     assert.deepEqual(dry.dryRun?.heads, [{ task: "pose", classes: 5 }]);
+
+    // A plugin object (not in methods/) trains through `plugin`; the method defaults to its name.
+    const stl = (await discoverPlugins()).find((p) => p.name === "stl")!;
+    const mine = await train({
+      plugin: { ...stl, name: "my-stl", aliases: [] },
+      options: { dataset: "synth-emotion", task: "emotion", image_size: 32, dry_run: true, quiet: true, out },
+      log: () => {},
+    });
+    assert.equal(mine.method, "my-stl");
+    assert.deepEqual(mine.dryRun?.heads.map((h) => h.task), ["emotion"]);
 
     const plan = await compare({
       profile: "quick",
