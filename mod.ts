@@ -4,12 +4,12 @@
  *
  * Train a method from code with {@link train}, whose options are the command line's flags by the same
  * names, typed and checked as the command line checks them; {@link evaluate} a run's checkpoint; run the
- * whole benchmark with {@link compare}. Two tiny epochs of SA-MTL on the embedded synthetic faces:
+ * whole benchmark with {@link compare}. Two epochs of SA-MTL, then its best checkpoint on the test splits:
  *
  * ```ts
  * import { evaluate, train } from "./mod.ts";
  *
- * // SA-MTL on the embedded synthetic faces (emotion and pose), tiny settings: a minute on a CPU.
+ * // SA-MTL on the embedded synthetic faces (emotion and pose), tiny settings: seconds on a CPU.
  * const { dir, summary } = await train({
  *   method: "sa-mtl",
  *   options: {
