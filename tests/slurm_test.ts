@@ -2,8 +2,8 @@
  * `compare --executor=slurm`: the generated sbatch scripts (pass-through flags, bash syntax, dry run
  * writes nothing) everywhere, and on a real one-node Slurm (munged + slurmctld + slurmd started here,
  * see `_slurm_cluster.ts`) the whole sweep: results.json equals the local executor's for the same seeds
- * and threads (up to wall times, timestamps, host names and paths), and `--resume` resubmits only the
- * missing run. Without root or Debian's slurm-wlm/munge the cluster test is skipped with a printed line;
+ * and threads (up to wall times, timestamps, host names and paths), also after one array task was
+ * cancelled mid-run and `--resume` resubmitted only that run, which continued from its checkpoint. Without root or Debian's slurm-wlm/munge the cluster test is skipped with a printed line;
  * `.ci/run` installs them.
  */
 import assert from "node:assert/strict";
@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { runCompare } from "../core/compare.ts";
 import { OptionError } from "../core/options.ts";
 import { arraySpec, parseSbatchExtra, shellQuote } from "../core/executors/slurm.ts";
+import { LAST_CHECKPOINT_MANIFEST } from "../core/executors/run_state.ts";
+import { exists } from "../core/fs.ts";
 import { clusterUnavailable, startCluster } from "./_slurm_cluster.ts";
 
 /** Run compare with console.log captured; returns the exit code and the printed lines. */
@@ -135,7 +137,7 @@ function normalized(results: unknown, outDir: string): unknown {
   ]);
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") {
-      return v.replaceAll(outDir, "<out>").replace(/ --executor=slurm| --out=\S+/g, "");
+      return v.replaceAll(outDir, "<out>").replace(/ --(executor|follow|out)=\S+/g, "");
     }
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === "object") {
@@ -151,8 +153,24 @@ function normalized(results: unknown, outDir: string): unknown {
 const unavailable = await clusterUnavailable();
 if (unavailable) console.log(`slurm_test: SKIPPED the one-node Slurm test: ${unavailable}`);
 
+async function waitFor(what: string, cond: () => Promise<boolean>, seconds = 300): Promise<void> {
+  const t0 = performance.now();
+  while (!(await cond())) {
+    if (performance.now() - t0 > seconds * 1000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function sh(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  const dec = new TextDecoder();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout);
+}
+
 Deno.test({
-  name: "compare --profile=quick --executor=slurm on a one-node Slurm equals the local executor; --resume",
+  name:
+    "compare --profile=quick --executor=slurm on a one-node Slurm: cancel, --resume, equals local executor",
   ignore: unavailable !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -164,8 +182,8 @@ Deno.test({
     try {
       const args = [
         "--profile=quick",
-        "--train_size=100",
-        "--passes=1",
+        "--train_size=200",
+        "--passes=2",
         "--seeds=1",
         "--methods=stl,all-in-one,sa-mtl",
         "--backend=wasm",
@@ -173,19 +191,48 @@ Deno.test({
       ];
       const local = join(tmp, "local");
       const slurm = join(tmp, "slurm");
-      let t0 = performance.now();
+      const t0 = performance.now();
       const l = await capture([...args, `--out=${local}`]);
       const localSec = (performance.now() - t0) / 1000;
       assert.equal(l.code, 0, l.log.join("\n"));
-      t0 = performance.now();
-      const s = await capture([...args, "--executor=slurm", `--out=${slurm}`]);
-      const slurmSec = (performance.now() - t0) / 1000;
-      console.log(s.log.map((x) => `  slurm: ${x}`).join("\n"));
+
+      // Submit and leave; cancel the SA-MTL task (array task 3) once it has written a checkpoint.
+      const s = await capture([...args, "--executor=slurm", "--follow=False", `--out=${slurm}`]);
       assert.equal(s.code, 0, s.log.join("\n"));
-      assert.match(s.out, /report: .*report\.md/);
-      assert.match(s.log.join("\n"), /4\/4 runs done/);
+      console.log(s.log.map((x) => `  slurm: ${x}`).join("\n"));
+      const [sub] = JSON.parse(await Deno.readTextFile(join(slurm, "slurm", "jobs.json"))).submissions;
+      const samtl = join(slurm, "runs", "sa-mtl-seed1");
+      await waitFor("the SA-MTL run's first checkpoint", () => exists(join(samtl, LAST_CHECKPOINT_MANIFEST)));
+      await sh("scancel", [`${sub.arrayJob}_3`]);
+      const queued = async () =>
+        (await sh("squeue", ["-h", "-j", `${sub.arrayJob},${sub.reportJob}`])).trim();
+      await waitFor("the report job", async () => (await queued()) === "");
+      const taskLog = await Deno.readTextFile(join(slurm, "slurm", "logs", `run_${sub.arrayJob}_3.out`));
+      console.log(taskLog.trim().split("\n").map((x) => `  cancelled task: ${x}`).join("\n"));
+      assert.match(taskLog, /CANCELLED/);
+      assert.match(taskLog, /interrupted: checkpoint written/);
+      assert.equal(await exists(join(samtl, "summary.json")), false);
+      const reportLog = await Deno.readTextFile(join(slurm, "slurm", "logs", `report_${sub.reportJob}.out`));
+      assert.match(reportLog, /error: 1 of 4 runs have not finished \(sa-mtl seed 1\)/);
+      assert.equal(await exists(join(slurm, "results.json")), false);
+
+      // --resume resubmits only that run, which continues from its checkpoint; follow to the report.
+      const r = await capture(["--resume", "--executor=slurm", `--out=${slurm}`]);
+      console.log(r.log.map((x) => `  slurm --resume: ${x}`).join("\n"));
+      assert.equal(r.code, 0, r.log.join("\n"));
+      assert.match(r.log[0], /1 of 4 runs submitted/);
+      assert.match(r.log.join("\n"), /1\/1 runs done/);
+      assert.match(r.out, /report: .*report\.md/);
+      const subs = JSON.parse(await Deno.readTextFile(join(slurm, "slurm", "jobs.json"))).submissions;
+      assert.deepEqual(subs.map((x: { indices: number[] }) => x.indices), [[0, 1, 2, 3], [3]]);
+      const resumedLog = await Deno.readTextFile(
+        join(slurm, "slurm", "logs", `run_${subs[1].arrayJob}_3.out`),
+      );
+      assert.doesNotMatch(resumedLog, /interrupted/);
+      const slurmSec = (Date.now() - Date.parse(sub.submittedAt)) / 1000;
       console.log(
-        `  wall time: local executor ${localSec.toFixed(1)} s, slurm executor ${slurmSec.toFixed(1)} s`,
+        `  wall time: local executor ${localSec.toFixed(1)} s; slurm executor, submit to report with the ` +
+          `cancel and resubmission, ${slurmSec.toFixed(1)} s`,
       );
 
       const read = async (dir: string) => JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
@@ -193,22 +240,6 @@ Deno.test({
       const sr = await read(slurm);
       assert.equal(sr.input.runs.length, 3);
       assert.deepEqual(normalized(sr, slurm), normalized(lr, local));
-      // One log per array task, and the report job's.
-      const logs = [...Deno.readDirSync(join(slurm, "slurm", "logs"))].map((e) => e.name);
-      assert.equal(logs.filter((n) => n.startsWith("run_")).length, 4);
-      assert.equal(logs.filter((n) => n.startsWith("report_")).length, 1);
-
-      // --resume resubmits only what is missing: here the SA-MTL run (as if its task had failed).
-      await Deno.remove(join(slurm, "runs", "sa-mtl-seed1"), { recursive: true });
-      await Deno.remove(join(slurm, "results.json"));
-      const r = await capture(["--resume", "--executor=slurm", `--out=${slurm}`]);
-      console.log(r.log.map((x) => `  slurm --resume: ${x}`).join("\n"));
-      assert.equal(r.code, 0, r.log.join("\n"));
-      assert.match(r.log[0], /1 of 4 runs submitted/);
-      const subs = JSON.parse(await Deno.readTextFile(join(slurm, "slurm", "jobs.json"))).submissions;
-      assert.equal(subs.length, 2);
-      assert.deepEqual(subs[1].indices, [3]);
-      assert.deepEqual(normalized(await read(slurm), slurm), normalized(lr, local));
     } finally {
       if (prevConf === undefined) Deno.env.delete("SLURM_CONF");
       else Deno.env.set("SLURM_CONF", prevConf);

@@ -123,6 +123,7 @@ function sbatchLines(opts: SlurmOptions, gpu: boolean): string[] {
 function header(sweep: SlurmSweep): string[] {
   return [
     "set -euo pipefail",
+    "export NO_COLOR=1 # plain job logs",
     `DENO="\${SA_MTL_DENO:-${sweep.deno}}"`,
     `MAIN=${shellQuote(sweep.main)}`,
   ];

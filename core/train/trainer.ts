@@ -216,8 +216,9 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       for (const [k, v] of Object.entries(tt.stats)) row[`${tt.task}/${tt.dataset}/train/${k}`] = v;
     }
 
-    const headSums: Record<string, number> = {};
-    let doneSteps = 0;
+    // A mid-epoch resume continues the epoch's loss sums where the interrupted run left them.
+    const headSums: Record<string, number> = resumingMidEpoch ? { ...spec.resumeState?.lossSums } : {};
+    let doneSteps = resumingMidEpoch ? spec.resumeState?.lossSteps ?? 0 : 0;
     let stoppedAt = -1;
     for (let pass = 0; pass < passes && stoppedAt < 0; pass++) {
       const e = t * passes + pass;
@@ -261,7 +262,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     }
     trainSeconds += (performance.now() - epochStart) / 1000;
     if (stoppedAt >= 0) {
-      await spec.checkpoints.save("last", { model, optimizer, state: stateAt(t, stoppedAt) });
+      const state = { ...stateAt(t, stoppedAt), lossSums: headSums, lossSteps: doneSteps };
+      await spec.checkpoints.save("last", { model, optimizer, state });
       spec.log(
         `interrupted: checkpoint written at epoch ${t}, batch ${stoppedAt}; resume with --resume --run=${spec.outDir}`,
       );
