@@ -340,7 +340,9 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   if (o.help) {
     console.log(
       "deno task compare [--profile=quick|default|full] [--datasets=a,b] [--methods=all|list] " +
-        "[--seeds=N] [--model=NAME] [--out=DIR] [--jobs=N]",
+        "[--seeds=N] [--model=NAME] [--out=DIR] [--jobs=N] [--resume] [--executor=local|slurm] " +
+        "[--partition=P] [--time=T] [--mem=M] [--cpus_per_task=N] [--gres=G] [--account=A] [--qos=Q] " +
+        "[--sbatch_extra=OPTS] [--follow=False]",
     );
     return 0;
   }
@@ -416,7 +418,9 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     main: new URL("./main.ts", import.meta.url).pathname,
   };
   if (bool(o, "dry_run")) {
-    if (slurmOpts) {
+    if (slurmOpts && todo.length === 0) {
+      log(`dry run: every run in ${outDir} has finished; nothing to submit`);
+    } else if (slurmOpts) {
       console.log(executors.arrayScript(sweep, todo, slurmOpts));
       console.log(executors.reportScript(sweep, slurmOpts));
       log(`dry run: ${todo.length} array tasks and a report job (--dependency=afterany); nothing submitted`);
@@ -430,13 +434,18 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   if (slurmOpts) {
     if (resume) await executors.assertNoActiveSubmission(outDir);
     if (todo.length === 0) return await reportFromPlan(plan, outDir, o, log);
+    const outExisted = await exists(outDir);
     await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
     let sub: executors.Submission;
     try {
       sub = await executors.submitSweep(sweep, todo, slurmOpts);
     } catch (e) {
-      // A rejected first submission leaves nothing behind, so the same command can be run again.
-      if (!resume) await Deno.remove(outDir, { recursive: true }).catch(() => {});
+      // A rejected first submission leaves nothing of ours behind, so the same command can run again.
+      if (!resume) {
+        await Deno.remove(join(outDir, PLAN_FILE)).catch(() => {});
+        await Deno.remove(join(outDir, "slurm"), { recursive: true }).catch(() => {});
+        if (!outExisted) await Deno.remove(outDir).catch(() => {});
+      }
       throw e;
     }
     log(
@@ -452,7 +461,7 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   }
   await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
   if (!quiet) {
-    log(`compare (${o.profile}): ${todo.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+    log(`compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
   }
   await executors.runLocal(runs, { jobs: num(o, "jobs"), log: quiet ? () => {} : log });
   return await reportFromPlan(plan, outDir, o, log);

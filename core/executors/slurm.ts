@@ -301,7 +301,14 @@ export async function submitSweep(
   await writeFileAtomic(reportPath, reportScript(sweep, opts));
   const submittedAt = new Date().toISOString();
   const arrayJob = await sbatch([arrayPath]);
-  const reportJob = await sbatch([`--dependency=afterany:${arrayJob}`, reportPath]);
+  let reportJob: string;
+  try {
+    reportJob = await sbatch([`--dependency=afterany:${arrayJob}`, reportPath]);
+  } catch (e) {
+    // Without its report job the array would train for nothing: take it back.
+    await slurmCommand("scancel", [arrayJob]).catch(() => {});
+    throw e;
+  }
   const sub: Submission = { arrayJob, reportJob, indices, submittedAt };
   const subs = await readSubmissions(sweep.outDir);
   await writeJsonAtomic(join(dir, "jobs.json"), { submissions: [...subs, sub] });
