@@ -179,6 +179,9 @@ const PLAN_FLAGS = [
   "train_size",
   "passes",
   "lr",
+  "backend",
+  "threads",
+  "data_dir",
 ];
 
 async function readPlan(outDir: string): Promise<ComparePlan> {

@@ -124,6 +124,35 @@ Deno.test("slurm flags are refused where they would be ignored or break the scri
   assert.equal(shellQuote("it's x"), `'it'\\''s x'`);
 });
 
+Deno.test("local --resume reruns only unfinished runs; the report equals the uninterrupted one", async () => {
+  const out = join(await Deno.makeTempDir({ prefix: "compare_resume_" }), "cmp");
+  const args = [
+    "--profile=quick",
+    "--train_size=100",
+    "--passes=1",
+    "--methods=stl,sa-mtl",
+    "--backend=wasm",
+  ];
+  const first = await capture([...args, "--quiet", `--out=${out}`]);
+  assert.equal(first.code, 0, first.log.join("\n"));
+  const before = JSON.parse(await Deno.readTextFile(join(out, "results.json")));
+  await assert.rejects(runCompare([...args, `--out=${out}`], () => {}), /already holds a comparison/);
+  await assert.rejects(
+    runCompare(["--resume", "--seeds=2", `--out=${out}`], () => {}),
+    /--seeds: not with --resume/,
+  );
+  // As if the STL pose run had been interrupted before its first checkpoint and the rest had finished.
+  await Deno.remove(join(out, "runs", "stl-pose-seed1", "summary.json"));
+  await Deno.remove(join(out, "runs", "stl-pose-seed1", "checkpoint"), { recursive: true });
+  const again = await capture(["--resume", `--out=${out}`]);
+  assert.equal(again.code, 0, again.log.join("\n"));
+  assert.match(again.log.join("\n"), /2 runs already finished/);
+  assert.match(again.log.join("\n"), /done stl\/pose seed 1 .*\(1\/1 runs done\)/);
+  const after = JSON.parse(await Deno.readTextFile(join(out, "results.json")));
+  assert.deepEqual(normalized(after, out), normalized(before, out));
+  await Deno.remove(join(out, ".."), { recursive: true });
+});
+
 /** results.json without what legitimately differs between executors: times, hosts and paths. */
 function normalized(results: unknown, outDir: string): unknown {
   const drop = new Set([
