@@ -22,6 +22,8 @@ import type { CompareResults, RunResult, TaskResult } from "./report/results.ts"
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
+import { exists, writeJsonAtomic } from "../core/fs.ts";
+import * as executors from "./executors/mod.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
@@ -109,7 +111,93 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     help: "Runs in parallel processes (default: one per CPU core; each run uses one thread).",
   },
   { name: "data_dir", type: "string", default: "data", help: "Where prepared real datasets live." },
+  {
+    name: "executor",
+    type: "enum",
+    default: "local",
+    choices: executors.EXECUTORS,
+    help: "Where the runs execute: local processes, or a Slurm job array plus a report job.",
+  },
+  {
+    name: "resume",
+    type: "boolean",
+    default: false,
+    help: "Finish the comparison in --out: rerun only runs without summary.json, from their checkpoints.",
+  },
+  {
+    name: "report_only",
+    type: "boolean",
+    default: false,
+    help: "Write the report of the finished runs in --out (what the Slurm report job runs).",
+  },
+  {
+    name: "follow",
+    type: "boolean",
+    default: true,
+    help: "Slurm: follow the jobs until the report is written (False: submit and exit).",
+  },
+  { name: "partition", type: "string", help: "Slurm: partition (sbatch --partition)." },
+  { name: "time", type: "string", help: "Slurm: time limit per run, e.g. 2:00:00 (sbatch --time)." },
+  { name: "mem", type: "string", help: "Slurm: memory per run, e.g. 16G (sbatch --mem)." },
+  {
+    name: "cpus_per_task",
+    type: "int",
+    min: 1,
+    max: 256,
+    help: "Slurm: CPUs per run (sbatch --cpus-per-task; default --threads).",
+  },
+  { name: "gres", type: "string", help: "Slurm: generic resources per run, e.g. gpu:1 (sbatch --gres)." },
+  { name: "account", type: "string", help: "Slurm: account to charge (sbatch --account)." },
+  { name: "qos", type: "string", help: "Slurm: quality of service (sbatch --qos)." },
+  {
+    name: "sbatch_extra",
+    type: "string",
+    help: 'Slurm: further sbatch options, space-separated, e.g. "--constraint=a100 --exclusive".',
+  },
 ];
+
+/** What a comparison will run, saved as `<out>/compare_plan.json` for `--resume` and `--report_only`. */
+export interface ComparePlan {
+  format: typeof PLAN_FORMAT;
+  profileName: string;
+  profile: CompareProfile;
+  /** The `compare` command line that planned it. */
+  command: string;
+  runs: PlannedRun[];
+  /** When the runs were (last) started; the report's wall time counts from here. */
+  startedAt: string;
+}
+
+const PLAN_FORMAT = "sa-mtl-compare-plan/1";
+const PLAN_FILE = "compare_plan.json";
+
+/** Flags that shape the plan; with --resume the plan comes from --out, so they are refused. */
+const PLAN_FLAGS = [
+  "profile",
+  "datasets",
+  "methods",
+  "seeds",
+  "model",
+  "image_size",
+  "train_size",
+  "passes",
+  "lr",
+  "backend",
+  "threads",
+  "data_dir",
+];
+
+async function readPlan(outDir: string): Promise<ComparePlan> {
+  const path = join(outDir, PLAN_FILE);
+  let plan: ComparePlan;
+  try {
+    plan = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new OptionError(`--out=${outDir}: no comparison to continue (${path}: ${(e as Error).message})`);
+  }
+  if (plan.format !== PLAN_FORMAT) throw new OptionError(`--out=${outDir}: ${path} is not a compare plan`);
+  return plan;
+}
 
 /** One planned training run. */
 export interface PlannedRun {
@@ -191,23 +279,6 @@ export function planRuns(
     }
   }
   return runs;
-}
-
-async function runOne(run: PlannedRun, log: (s: string) => void): Promise<void> {
-  const main = new URL("./main.ts", import.meta.url).pathname;
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...run.args],
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const t0 = performance.now();
-  const out = await cmd.output();
-  const sec = ((performance.now() - t0) / 1000).toFixed(0);
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
-    throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
-  }
-  log(`done ${run.method}${run.task ? `/${run.task}` : ""} seed ${run.seed} in ${sec} s`);
 }
 
 /** Read a finished run directory into the report's shape. */
@@ -315,17 +386,57 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     }
   }
   const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+  const executor = String(o.executor);
+  executors.checkExecutorFlags(executor, parsed.explicit);
+  const slurmOpts = executor === "slurm" ? executors.slurmOptionsFrom(o, parsed.explicit) : undefined;
+  const resume = bool(o, "resume");
+  for (const flag of ["resume", "report_only"]) {
+    if (bool(o, flag) && typeof o.out !== "string") {
+      throw new OptionError(`--${flag}: needs --out=DIR, the comparison's directory`);
+    }
+  }
   const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
-  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`];
-  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra });
   await checkOutDir(outDir);
+  if (bool(o, "report_only")) return await reportFromPlan(await readPlan(outDir), outDir, o, log);
+  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`, `--threads=${o.threads}`];
+  let plan: ComparePlan;
+  if (resume) {
+    for (const f of PLAN_FLAGS) {
+      if (parsed.explicit.has(f)) throw new OptionError(`--${f}: not with --resume (the plan is in --out)`);
+    }
+    plan = { ...(await readPlan(outDir)), startedAt: new Date().toISOString() };
+  } else {
+    if (await exists(join(outDir, PLAN_FILE))) {
+      throw new OptionError(`--out=${outDir} already holds a comparison; add --resume or choose another`);
+    }
+    plan = {
+      format: PLAN_FORMAT,
+      profileName: String(o.profile),
+      profile,
+      command: `deno task compare ${args.join(" ")}`.trim(),
+      runs: planRuns(plugins, { profile, outDir, methods: methodList, extra }),
+      startedAt: new Date().toISOString(),
+    };
+  }
+  const runs = plan.runs;
+  const todo: number[] = [];
+  for (const [i, r] of runs.entries()) if ((await executors.runState(r.dir)) !== "done") todo.push(i);
+  const sweep: executors.SlurmSweep = {
+    runs,
+    outDir,
+    jobName: `sa-mtl-compare-${plan.profileName}`,
+    reportArgs: ["compare", "--report_only", `--out=${outDir}`],
+    cwd: Deno.cwd(),
+    deno: Deno.execPath(),
+    main: new URL("./main.ts", import.meta.url).pathname,
+  };
   if (bool(o, "dry_run")) {
-    const settings = Object.fromEntries(
-      Object.keys(o).sort().map((
-        k,
-      ) => [k, { value: o[k], source: parsed.explicit.has(k) ? "flag" : "default" }]),
-    );
     if (o.json) {
+      const settings = Object.fromEntries(
+        Object.keys(o).sort().map((
+          k,
+        ) => [k, { value: o[k], source: parsed.explicit.has(k) ? "flag" : "default" }]),
+      );
       const planned = runs.map((r) => ({
         method: r.method,
         seed: r.seed,
@@ -333,31 +444,93 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
         dir: r.dir,
         args: r.args,
       }));
-      console.log(JSON.stringify({ dryRun: { out: outDir, profile, settings, runs: planned } }, null, 2));
+      const scripts = slurmOpts && todo.length > 0
+        ? {
+          array: executors.arrayScript(sweep, todo, slurmOpts),
+          report: executors.reportScript(sweep, slurmOpts),
+        }
+        : undefined;
+      console.log(
+        JSON.stringify({ dryRun: { out: outDir, profile, settings, runs: planned, todo, scripts } }, null, 2),
+      );
+    } else if (slurmOpts && todo.length === 0) {
+      log(`dry run: every run in ${outDir} has finished; nothing to submit`);
+    } else if (slurmOpts) {
+      console.log(executors.arrayScript(sweep, todo, slurmOpts));
+      console.log(executors.reportScript(sweep, slurmOpts));
+      log(`dry run: ${todo.length} array tasks and a report job (--dependency=afterany); nothing submitted`);
     } else {
       for (const r of runs) console.log(`deno task ${r.args.join(" ")}`);
       log(`dry run: ${runs.length} runs planned into ${outDir}; nothing written`);
     }
     return 0;
   }
-  const started = new Date();
-  const t0 = performance.now();
-  if (!bool(o, "quiet")) {
-    log(`compare (${o.profile}): ${runs.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
-  }
-  const queue = [...runs];
-  const workers = Array.from({ length: Math.min(num(o, "jobs"), runs.length) }, async () => {
-    while (queue.length > 0) {
-      const r = queue.shift()!;
-      await runOne(r, bool(o, "quiet") ? () => {} : log);
+  const quiet = bool(o, "quiet");
+  if (slurmOpts) {
+    if (resume) await executors.assertNoActiveSubmission(outDir);
+    if (todo.length === 0) return await reportFromPlan(plan, outDir, o, log);
+    const outExisted = await exists(outDir);
+    await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
+    let sub: executors.Submission;
+    try {
+      sub = await executors.submitSweep(sweep, todo, slurmOpts);
+    } catch (e) {
+      // A rejected first submission leaves nothing of ours behind, so the same command can run again.
+      if (!resume) {
+        await Deno.remove(join(outDir, PLAN_FILE)).catch(() => {});
+        await Deno.remove(join(outDir, "slurm"), { recursive: true }).catch(() => {});
+        if (!outExisted) await Deno.remove(outDir).catch(() => {});
+      }
+      throw e;
     }
-  });
-  await Promise.all(workers);
+    log(
+      `compare (${plan.profileName}): ${todo.length} of ${runs.length} runs submitted as Slurm array job ` +
+        `${sub.arrayJob}, report job ${sub.reportJob}, into ${outDir}`,
+    );
+    if (!bool(o, "follow")) return 0;
+    const ok = await executors.followSweep(sweep, sub, { log: quiet ? () => {} : log });
+    if (!ok) return 1;
+    const written = JSON.parse(await Deno.readTextFile(join(outDir, "results.json"))).input as CompareResults;
+    printDone(outDir, written.wallSeconds, o);
+    return 0;
+  }
+  await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
+  if (!quiet) {
+    log(`compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+  }
+  await executors.runLocal(runs, { jobs: num(o, "jobs"), log: quiet ? () => {} : log });
+  return await reportFromPlan(plan, outDir, o, log);
+}
+
+function printDone(outDir: string, wallSeconds: number, o: Options): void {
+  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds }, null, 2));
+  else console.log(`report: ${join(outDir, "report.md")} (${wallSeconds.toFixed(0)} s)`);
+}
+
+/** Read the finished runs of a plan and write the report (both executors end here). */
+async function reportFromPlan(
+  plan: ComparePlan,
+  outDir: string,
+  o: Options,
+  log: (s: string) => void,
+): Promise<number> {
+  const missing: PlannedRun[] = [];
+  for (const r of plan.runs) if ((await executors.runState(r.dir)) !== "done") missing.push(r);
+  if (missing.length > 0) {
+    log(
+      `error: ${missing.length} of ${plan.runs.length} runs have not finished (${
+        missing.map(executors.runLabel).join(", ")
+      }); continue them with deno task compare --resume --out=${outDir}`,
+    );
+    return 1;
+  }
+  const profile = plan.profile;
   const results: RunResult[] = [];
-  for (const r of runs) results.push(await readRun(r.dir, r));
+  for (const r of plan.runs) results.push(await readRun(r.dir, r));
+  const plugins = await discoverPlugins();
   const compare: CompareResults = {
-    profile: String(o.profile),
-    command: `deno task compare ${args.join(" ")}`.trim(),
+    profile: plan.profileName,
+    command: plan.command,
     datasets: profile.datasets,
     model: profile.model,
     budget: {
@@ -379,14 +552,13 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       hostname: hostname(),
     },
-    wallSeconds: (performance.now() - t0) / 1000,
-    startedAt: started.toISOString(),
+    wallSeconds: (Date.now() - Date.parse(plan.startedAt)) / 1000,
+    startedAt: plan.startedAt,
     finishedAt: new Date().toISOString(),
     baseline: plugins.find((p) => p.role === "reference")?.name,
     proposed: plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
-  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds: compare.wallSeconds }, null, 2));
-  else console.log(`report: ${join(outDir, "report.md")} (${compare.wallSeconds.toFixed(0)} s)`);
+  printDone(outDir, compare.wallSeconds, o);
   return 0;
 }
