@@ -73,6 +73,8 @@ export interface HeadResult {
   label: string;
   /** Probability of `label`. */
   prob: number;
+  /** Appended to the line, e.g. `27 y` or `[synthetic]`. */
+  note?: string;
 }
 
 /** A face to draw: its box, an optional track id, and one line per head. */
@@ -170,7 +172,12 @@ export interface AnnotateOptions {
   fontSize?: number;
   /** Box line thickness (default: image-relative, at least 2). */
   thickness?: number;
+  /** A warning line drawn across the top-left corner (e.g. heads trained on synthetic faces only). */
+  banner?: string;
 }
+
+/** Colour of the warning banner and of `[synthetic]` marks. */
+export const WARNING_COLOR = 0xff9900ff;
 
 function outline(img: Image, r: PixelRect, t: number, color: number): void {
   // imagescript's drawBox is 1-based and fills; four bars make an outline.
@@ -203,8 +210,8 @@ export async function annotate(img: Image, faces: FaceAnnotation[], opts: Annota
     if (f.track !== undefined) lines.push({ text: `#${f.track}`, color: 0xffffffff });
     for (const h of f.heads) {
       lines.push({
-        text: `${h.task}: ${h.label} ${h.prob.toFixed(2)}`,
-        color: HEAD_COLORS[h.task] ?? 0xffffffff,
+        text: `${h.task}: ${h.label} ${h.prob.toFixed(2)}${h.note ? ` ${h.note}` : ""}`,
+        color: h.note?.includes("synthetic") ? WARNING_COLOR : HEAD_COLORS[h.task] ?? 0xffffffff,
       });
     }
     const rendered = await Promise.all(lines.map((l) => opts.painter.render(l.text, size, l.color)));
@@ -224,6 +231,12 @@ export async function annotate(img: Image, faces: FaceAnnotation[], opts: Annota
       0x202020ff,
     );
     rendered.forEach((im, i) => img.composite(im, left + 4, top + 2 + i * lineH));
+  }
+  if (opts.banner) {
+    const im = await opts.painter.render(opts.banner, size, WARNING_COLOR);
+    const w = Math.min(im.width + 8, img.width), h = Math.min(Math.round(size * 1.2) + 4, img.height);
+    img.drawBox(1, 1, w, h, 0x202020ff);
+    img.composite(im, 4, 2);
   }
   return img;
 }

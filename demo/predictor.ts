@@ -10,9 +10,13 @@ import { preprocessPixels, type RgbaImage } from "../datasets/preprocess.ts";
 import type { Options } from "../core/options.ts";
 import type { BackboneName, ModelExtension, MultiTaskModel, TaskSpec } from "../core/types.ts";
 import { buildModel, loadCheckpoint } from "../models/mod.ts";
+import { datasetTasks, EMBEDDED_NAMES } from "../datasets/mod.ts";
 
 /** Per-task class probabilities for a batch: n*C floats per task, row-major. */
 export type Probabilities = Record<string, Float32Array>;
+
+/** What a head learned from: real faces, only synthetic faces, or both. */
+export type TrainedOn = "real" | "synthetic" | "mixed";
 
 /** Anything that maps preprocessed face crops to per-task class probabilities. */
 export interface Predictor {
@@ -24,6 +28,8 @@ export interface Predictor {
   channels: 1 | 3;
   /** Where it came from (a run directory, or a description). */
   source: string;
+  /** Per head, what it was trained on (from the run's datasets; absent when unknown). */
+  trainedOn?: Partial<Record<string, TrainedOn>>;
   /** Probabilities for `n` crops laid out as n*inputSize*inputSize*channels floats. */
   predict(crops: Float32Array, n: number): Probabilities;
   /** Free the model's weights. */
@@ -80,6 +86,40 @@ export function predictorFromModel(model: MultiTaskModel, opts: ModelPredictorOp
   };
 }
 
+/** One batch of answers of a {@link FaceHeads}: class probabilities plus named numbers per head. */
+export interface HeadBatch {
+  /** Per head, n*C probabilities (row-major). */
+  probs: Probabilities;
+  /** Per head, named per-crop estimates, e.g. `age: { years }`, `pose: { yaw_deg }`. */
+  values?: Partial<Record<string, Record<string, Float32Array>>>;
+}
+
+/**
+ * Heads that read raw RGBA face crops and do their own preprocessing (the pretrained real-face models,
+ * `demo/pretrained/`); {@link predictFaces} mixes them with run predictors.
+ */
+export interface FaceHeads {
+  /** The heads answered, in the toolkit's label spaces. */
+  tasks: TaskSpec[];
+  /** Description for logs and JSON. */
+  source: string;
+  /** Per head, what it was trained on. */
+  trainedOn: Partial<Record<string, TrainedOn>>;
+  /** Per head, the model behind it (recorded in the JSON). */
+  models: Partial<Record<string, string>>;
+  /** Answers for a batch of crops (the toolkit's clamped face crops). */
+  predictRgba(crops: RgbaImage[]): Promise<HeadBatch>;
+  /** Free the models' weights. */
+  dispose(): void;
+}
+
+/** Either kind of head source the demos accept. */
+export type HeadSource = Predictor | FaceHeads;
+
+function isFaceHeads(p: HeadSource): p is FaceHeads {
+  return typeof (p as FaceHeads).predictRgba === "function";
+}
+
 /** Preprocess RGBA crops for a predictor with the training preprocessing function. */
 export function preprocessCrops(
   p: Pick<Predictor, "inputSize" | "channels">,
@@ -101,23 +141,33 @@ export interface HeadPrediction {
   prob: number;
   /** Every class's probability, by label name. */
   probs: Record<string, number>;
+  /** What the head was trained on, when known. */
+  trainedOn?: TrainedOn;
+  /** The model behind the head (pretrained heads). */
+  model?: string;
+  /** Named estimates, e.g. `years` for age, `yaw_deg` for pose. */
+  values?: Record<string, number>;
 }
 
 /**
- * Run every predictor on the crops; a task answered by several predictors is taken from the first.
- * Returns, per crop, one prediction per task (in predictor order).
+ * Run every head source on the crops; a task answered by several sources is taken from the first.
+ * Returns, per crop, one prediction per task (in source order).
  */
-export function predictFaces(predictors: Predictor[], crops: RgbaImage[]): HeadPrediction[][] {
+export async function predictFaces(sources: HeadSource[], crops: RgbaImage[]): Promise<HeadPrediction[][]> {
   const out: HeadPrediction[][] = crops.map(() => []);
   if (crops.length === 0) return out;
   const seen = new Set<string>();
-  for (const p of predictors) {
+  for (const p of sources) {
     const tasks = p.tasks.filter((t) => !seen.has(t.name));
     if (tasks.length === 0) continue;
     tasks.forEach((t) => seen.add(t.name));
-    const probs = p.predict(preprocessCrops(p, crops), crops.length);
+    const batch: HeadBatch = isFaceHeads(p)
+      ? await p.predictRgba(crops)
+      : { probs: p.predict(preprocessCrops(p, crops), crops.length) };
     for (const t of tasks) {
-      const row = probs[t.name];
+      const row = batch.probs[t.name];
+      if (!row) throw new Error(`${p.source}: no ${t.name} output`);
+      const values = batch.values?.[t.name];
       crops.forEach((_, i) => {
         let best = 0;
         const all: Record<string, number> = {};
@@ -126,12 +176,18 @@ export function predictFaces(predictors: Predictor[], crops: RgbaImage[]): HeadP
           all[t.labels[k] ?? String(k)] = v;
           if (v > row[i * t.classes + best]) best = k;
         }
-        out[i].push({
+        const pred: HeadPrediction = {
           task: t.name,
           label: t.labels[best] ?? String(best),
           prob: row[i * t.classes + best],
           probs: all,
-        });
+        };
+        const trainedOn = p.trainedOn?.[t.name];
+        if (trainedOn) pred.trainedOn = trainedOn;
+        const model = isFaceHeads(p) ? p.models[t.name] : undefined;
+        if (model) pred.model = model;
+        if (values) pred.values = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v[i]]));
+        out[i].push(pred);
       });
     }
   }
@@ -146,6 +202,31 @@ export interface RunConfig {
   options: Options;
   /** Heads with their label names. */
   tasks: TaskSpec[];
+  /** Datasets the run trained on (decides what each head learned from). */
+  datasets?: string[];
+}
+
+/**
+ * What each head of a run learned from: `synthetic` when every dataset labelling that task is an
+ * embedded synthetic one (`synth-*`, `digits-rot-*`), `real` when none is, `mixed` otherwise.
+ * Unknown when the config lists no datasets.
+ */
+export function trainedOnOf(cfg: Pick<RunConfig, "datasets" | "tasks">): Partial<Record<string, TrainedOn>> {
+  if (!Array.isArray(cfg.datasets) || cfg.datasets.length === 0) return {};
+  const out: Partial<Record<string, TrainedOn>> = {};
+  for (const t of cfg.tasks) {
+    const from = cfg.datasets.filter((d) => {
+      try {
+        return datasetTasks(d).some((s) => s.name === t.name);
+      } catch {
+        return false;
+      }
+    });
+    if (from.length === 0) continue;
+    const synth = from.filter((d) => (EMBEDDED_NAMES as readonly string[]).includes(d)).length;
+    out[t.name] = synth === from.length ? "synthetic" : synth === 0 ? "real" : "mixed";
+  }
+  return out;
 }
 
 /** Read and check a run's `config.json`; errors name the file and field. */
@@ -227,7 +308,7 @@ export async function loadRunPredictor(runDir: string, opts: RunPredictorOptions
       `--run=${runDir}: cannot load the checkpoint ${ck} (${why})${found.note ? `; ${found.note}` : ""}`,
     );
   }
-  return predictorFromModel(model, { source: runDir });
+  return { ...predictorFromModel(model, { source: runDir }), trainedOn: trainedOnOf(cfg) };
 }
 
 /** Run directories (holding `config.json` and `checkpoint/best`) under `root`, newest first. */
