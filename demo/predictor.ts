@@ -8,7 +8,13 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { preprocessPixels, type RgbaImage } from "../datasets/preprocess.ts";
 import type { Options } from "../core/options.ts";
-import type { BackboneName, ModelExtension, MultiTaskModel, TaskSpec } from "../core/types.ts";
+import {
+  type BackboneName,
+  type ModelExtension,
+  type MultiTaskModel,
+  TASK_NAMES,
+  type TaskSpec,
+} from "../core/types.ts";
 import { buildModel, loadCheckpoint } from "../models/mod.ts";
 import { datasetTasks, EMBEDDED_NAMES } from "../datasets/mod.ts";
 
@@ -151,7 +157,7 @@ export interface HeadPrediction {
 
 /**
  * Run every head source on the crops; a task answered by several sources is taken from the first.
- * Returns, per crop, one prediction per task (in source order).
+ * Returns, per crop, one prediction per task, in the toolkit's head order (emotion, pose, gender, age, ...).
  */
 export async function predictFaces(sources: HeadSource[], crops: RgbaImage[]): Promise<HeadPrediction[][]> {
   const out: HeadPrediction[][] = crops.map(() => []);
@@ -191,6 +197,11 @@ export async function predictFaces(sources: HeadSource[], crops: RgbaImage[]): P
       });
     }
   }
+  const rank = (t: string) => {
+    const k = (TASK_NAMES as readonly string[]).indexOf(t);
+    return k < 0 ? TASK_NAMES.length : k;
+  };
+  for (const face of out) face.sort((a, b) => rank(a.task) - rank(b.task));
   return out;
 }
 

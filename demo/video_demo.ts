@@ -345,6 +345,8 @@ export async function videoDemoMain(args: string[]): Promise<number> {
     video = join(outDir, "sample_pan.gif");
     await makeSampleGif(video);
     say(`no --input: generated ${video} from face-api's sample1.jpg (a real photo)`);
+    // Its faces are ~40 px wide, which ssd misses; tiny finds all three (unless a detector was asked for).
+    if (!args.some((a) => a.startsWith("--detector") || a.startsWith("--cascade"))) o.detector = "tiny";
   }
   const backend = await demoBackend(o);
   const predictors = await loadHeadSources(runs, o);
