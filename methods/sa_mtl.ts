@@ -129,12 +129,11 @@ export const SA_MTL_OPTIONS: OptionSpec[] = [
   {
     name: "gmm_n_init",
     type: "int",
-    default: 10,
+    default: 1,
     min: 1,
     max: 100,
     help:
-      "initialisations per mixture fit, best likelihood kept (scikit-learn's n_init; the original used 1); " +
-      "10 makes the distribution factor reproducible across seeds (bench:gmm)",
+      "initialisations per mixture fit, best likelihood kept (scikit-learn's n_init; the original used 1)",
     group: "sa-mtl",
   },
   {
@@ -143,7 +142,9 @@ export const SA_MTL_OPTIONS: OptionSpec[] = [
     default: 1,
     min: 1,
     max: 100,
-    help: "independent mixture fits whose distribution factors are averaged row by row",
+    help:
+      "independent mixture fits whose distribution factors are averaged row by row; --gmm_n_init=10 with 10 " +
+      "restarts gives a median row-level Spearman of 0.96 between seeds (bench:gmm), at 100x the fitting cost",
     group: "sa-mtl",
   },
   {
@@ -308,7 +309,6 @@ const saMtl: MethodPlugin = {
     compat: {
       ...factors,
       compat: true,
-      gmm_n_init: 1,
       is_interpolation: false,
       selection_threshold: 0.8,
       selection_mode: "quantile",
