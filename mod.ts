@@ -76,11 +76,12 @@ export {
 export {
   L21_OPTIONS,
   l21NormTerm,
-  MANIFOLD_OPTION,
+  laplacianTerm,
+  MANIFOLD_OPTIONS,
   NUCLEAR_OPTIONS,
   nuclearNormTerm,
   TRACE_OPTIONS,
-  traceTerm,
+  traceNormTerm,
 } from "./core/regularizers.ts";
 export { mrfRefine } from "./core/mrf.ts";
 export { labelEmbeddingExtension } from "./core/label_embedding.ts";

@@ -262,6 +262,7 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "is_lnorm",
     "is_manifold",
     "is_trace_norm",
+    "laplacian_weight",
     "lnorm_weight",
     "trace_weight",
   ]);
@@ -270,6 +271,7 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "is_manifold",
     "is_nuclear_norm",
     "is_trace_norm",
+    "laplacian_weight",
     "lnorm_weight",
     "nuclear_weight",
     "trace_weight",
