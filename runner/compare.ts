@@ -14,7 +14,7 @@ import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
-import { discoverPlugins, scheduleOf } from "./registry.ts";
+import { discoverPlugins, findPlugin, scheduleOf } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "../core/csv.ts";
@@ -38,7 +38,36 @@ export interface CompareProfile {
   /** Teacher refresh period of joint pseudo-label methods (the original: 4). */
   passesPerRefresh: number;
   note: string;
+  /**
+   * Instead of every plugin once: these named variants (a plugin with fixed flags), each a row of the
+   * report. The reference still trains once per task.
+   */
+  variants?: CompareVariant[];
 }
+
+/** One row of a variant profile: a plugin run with fixed flags, reported under its own name. */
+export interface CompareVariant {
+  name: string;
+  method: string;
+  flags: string[];
+}
+
+/** SA-MTL's full method for the ablation: all three factors, hard selection, EMD (the EP line as coded). */
+const SA_FULL = ["--preset=hard", "--distribution_metric=emd"];
+
+/**
+ * The SA-MTL ablation: one factor changed at a time around the full method, plus the as-coded profile;
+ * STL (the reference) trains with it.
+ */
+export const ABLATION_VARIANTS: CompareVariant[] = [
+  { name: "sa-mtl:full", method: "sa-mtl", flags: SA_FULL },
+  { name: "sa-mtl:no-confidence", method: "sa-mtl", flags: [...SA_FULL, "--is_pesudo_confidence=False"] },
+  { name: "sa-mtl:no-density", method: "sa-mtl", flags: [...SA_FULL, "--is_pesudo_density=False"] },
+  { name: "sa-mtl:no-distribution", method: "sa-mtl", flags: [...SA_FULL, "--is_pesudo_distribution=False"] },
+  { name: "sa-mtl:interpolation", method: "sa-mtl", flags: [...SA_FULL, "--is_interpolation=True"] },
+  { name: "sa-mtl:mmd", method: "sa-mtl", flags: ["--preset=hard", "--distribution_metric=mmd"] },
+  { name: "sa-mtl:compat", method: "sa-mtl", flags: ["--preset=compat"] },
+];
 
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
 export const PROFILES: Record<string, CompareProfile> = {
@@ -77,6 +106,20 @@ export const PROFILES: Record<string, CompareProfile> = {
     lr: 1e-4,
     passesPerRefresh: 4,
     note: "real datasets (prepare them first) at the original scale; for a GPU",
+  },
+  ablation: {
+    datasets: ["synth-emotion", "synth-pose"],
+    model: "mini_xception",
+    imageSize: 48,
+    trainSize: 1200,
+    passes: 4,
+    seeds: 2,
+    batchSize: 32,
+    lr: 3e-3,
+    passesPerRefresh: 1,
+    note: "SA-MTL ablation: one factor changed at a time around the full method (hard selection, EMD), " +
+      "with pseudo-label accuracy of kept and rejected rows per variant; sized for <= 40 minutes on 2 CPU cores",
+    variants: ABLATION_VARIANTS,
   },
 };
 
@@ -252,17 +295,20 @@ export function planRuns(
         }
       }
     }
-    for (const pl of plugins) {
+    const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] = p.variants
+      ? p.variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
+      : plugins.map((pl) => ({ name: pl.name, plugin: pl, flags: [] }));
+    for (const { name, plugin: pl, flags } of rows) {
       const schedule = scheduleOf(pl);
-      if (schedule.datasets === "one" || !wanted(pl.name)) continue;
+      if (schedule.datasets === "one" || !(wanted(name) || wanted(pl.name))) continue;
       const epochs = schedule.epochsFor({
         passes: p.passes,
         datasets: p.datasets.length,
         passesPerRefresh: pl.passesPerRefresh ? p.passesPerRefresh : 1,
       });
-      const dir = join(opts.outDir, "runs", `${pl.name}-seed${s}`);
+      const dir = join(opts.outDir, "runs", `${name.replace(/[^a-z0-9-]/gi, "_")}-seed${s}`);
       runs.push({
-        method: pl.name,
+        method: name,
         seed: s,
         dir,
         args: [
@@ -273,6 +319,7 @@ export function planRuns(
           `--seed=${s}`,
           `--out=${dir}`,
           ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
+          ...flags,
           ...common,
         ],
       });
@@ -377,11 +424,10 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     ? o.methods
     : "all";
   if (methodList !== "all") {
+    const known = [...plugins.map((p) => p.name), ...(profile.variants ?? []).map((v) => v.name)];
     for (const m of methodList) {
-      if (!plugins.some((p) => p.name === m)) {
-        throw new OptionError(
-          `--methods: unknown method "${m}"; known: ${plugins.map((p) => p.name).join(", ")}`,
-        );
+      if (!known.includes(m)) {
+        throw new OptionError(`--methods: unknown method "${m}"; known: ${known.join(", ")}`);
       }
     }
   }
@@ -556,7 +602,8 @@ async function reportFromPlan(
     startedAt: plan.startedAt,
     finishedAt: new Date().toISOString(),
     baseline: plugins.find((p) => p.role === "reference")?.name,
-    proposed: plugins.find((p) => p.role === "proposed")?.name,
+    // A variant profile's first variant is the full method the others are compared with.
+    proposed: profile.variants?.[0]?.name ?? plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
   printDone(outDir, compare.wallSeconds, o);
