@@ -260,6 +260,9 @@ const SOFT = {
   distill_t: 2,
 };
 
+/** The full method of the ablation: the EP line's hard selection with all three factors and EMD. */
+const FULL = ["--preset=hard", "--distribution_metric=emd"];
+
 const saMtl: MethodPlugin = {
   name: "sa-mtl",
   aliases: ["SA-MTL", "MTL-SA"],
@@ -277,6 +280,16 @@ const saMtl: MethodPlugin = {
     when: (o) => bool(o, "is_pesudo") || bool(o, "is_interpolation"),
   }],
   validate: (o) => void readSaMtlSettings(o, bool(o, "compat")),
+  // One factor changed at a time around the full method: all three factors, hard selection, EMD.
+  ablation: [
+    { name: "full", flags: FULL },
+    { name: "no-confidence", flags: [...FULL, "--is_pesudo_confidence=False"] },
+    { name: "no-density", flags: [...FULL, "--is_pesudo_density=False"] },
+    { name: "no-distribution", flags: [...FULL, "--is_pesudo_distribution=False"] },
+    { name: "interpolation", flags: [...FULL, "--is_interpolation=True"] },
+    { name: "mmd", flags: ["--preset=hard", "--distribution_metric=mmd"] },
+    { name: "compat", flags: ["--preset=compat"] },
+  ],
   presets: {
     default: SOFT,
     soft: SOFT,

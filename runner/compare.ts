@@ -39,10 +39,10 @@ export interface CompareProfile {
   passesPerRefresh: number;
   note: string;
   /**
-   * Instead of every plugin once: these named variants (a plugin with fixed flags), each a row of the
-   * report. The reference still trains once per task.
+   * Instead of every plugin once: named variants (a plugin with fixed flags), each a row of the report;
+   * `"ablation"` takes them from the plugins' `ablation` metadata. The reference still trains once per task.
    */
-  variants?: CompareVariant[];
+  variants?: CompareVariant[] | "ablation";
 }
 
 /** One row of a variant profile: a plugin run with fixed flags, reported under its own name. */
@@ -52,22 +52,15 @@ export interface CompareVariant {
   flags: string[];
 }
 
-/** SA-MTL's full method for the ablation: all three factors, hard selection, EMD (the EP line as coded). */
-const SA_FULL = ["--preset=hard", "--distribution_metric=emd"];
-
 /**
- * The SA-MTL ablation: one factor changed at a time around the full method, plus the as-coded profile;
- * STL (the reference) trains with it.
+ * The ablation rows: every plugin's `ablation` variants (the SA-MTL plugin declares one factor changed at a
+ * time around its full method), each reported as `<method>:<variant>`.
  */
-export const ABLATION_VARIANTS: CompareVariant[] = [
-  { name: "sa-mtl:full", method: "sa-mtl", flags: SA_FULL },
-  { name: "sa-mtl:no-confidence", method: "sa-mtl", flags: [...SA_FULL, "--is_pesudo_confidence=False"] },
-  { name: "sa-mtl:no-density", method: "sa-mtl", flags: [...SA_FULL, "--is_pesudo_density=False"] },
-  { name: "sa-mtl:no-distribution", method: "sa-mtl", flags: [...SA_FULL, "--is_pesudo_distribution=False"] },
-  { name: "sa-mtl:interpolation", method: "sa-mtl", flags: [...SA_FULL, "--is_interpolation=True"] },
-  { name: "sa-mtl:mmd", method: "sa-mtl", flags: ["--preset=hard", "--distribution_metric=mmd"] },
-  { name: "sa-mtl:compat", method: "sa-mtl", flags: ["--preset=compat"] },
-];
+export function ablationVariants(plugins: MethodPlugin[]): CompareVariant[] {
+  return plugins.flatMap((p) =>
+    (p.ablation ?? []).map((v) => ({ name: `${p.name}:${v.name}`, method: p.name, flags: v.flags }))
+  );
+}
 
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
 export const PROFILES: Record<string, CompareProfile> = {
@@ -117,9 +110,10 @@ export const PROFILES: Record<string, CompareProfile> = {
     batchSize: 32,
     lr: 3e-3,
     passesPerRefresh: 1,
-    note: "SA-MTL ablation: one factor changed at a time around the full method (hard selection, EMD), " +
+    note:
+      "ablation: each method's declared variants (one factor changed at a time around its full method), " +
       "with pseudo-label accuracy of kept and rejected rows per variant; sized for <= 40 minutes on 2 CPU cores",
-    variants: ABLATION_VARIANTS,
+    variants: "ablation",
   },
 };
 
@@ -295,8 +289,9 @@ export function planRuns(
         }
       }
     }
-    const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] = p.variants
-      ? p.variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
+    const variants = p.variants === "ablation" ? ablationVariants(plugins) : p.variants;
+    const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] = variants
+      ? variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
       : plugins.map((pl) => ({ name: pl.name, plugin: pl, flags: [] }));
     for (const { name, plugin: pl, flags } of rows) {
       const schedule = scheduleOf(pl);
@@ -424,7 +419,8 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     ? o.methods
     : "all";
   if (methodList !== "all") {
-    const known = [...plugins.map((p) => p.name), ...(profile.variants ?? []).map((v) => v.name)];
+    const variants = profile.variants === "ablation" ? ablationVariants(plugins) : profile.variants ?? [];
+    const known = [...plugins.map((p) => p.name), ...variants.map((v) => v.name)];
     for (const m of methodList) {
       if (!known.includes(m)) {
         throw new OptionError(`--methods: unknown method "${m}"; known: ${known.join(", ")}`);
@@ -603,7 +599,8 @@ async function reportFromPlan(
     finishedAt: new Date().toISOString(),
     baseline: plugins.find((p) => p.role === "reference")?.name,
     // A variant profile's first variant is the full method the others are compared with.
-    proposed: profile.variants?.[0]?.name ?? plugins.find((p) => p.role === "proposed")?.name,
+    proposed: (profile.variants === "ablation" ? ablationVariants(plugins) : profile.variants)?.[0]?.name ??
+      plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
   printDone(outDir, compare.wallSeconds, o);

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { ABLATION_VARIANTS, planRuns, PROFILES } from "../runner/compare.ts";
+import { ablationVariants, planRuns, PROFILES } from "../runner/compare.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 
 Deno.test("the ablation profile plans the reference per task and each SA-MTL variant under its own name", async () => {
   const plugins = await discoverPlugins();
+  const ABLATION_VARIANTS = ablationVariants(plugins);
+  assert.equal(ABLATION_VARIANTS[0].name, "sa-mtl:full");
   const runs = planRuns(plugins, { profile: PROFILES.ablation, outDir: "/tmp/x", methods: "all", extra: [] });
   const seeds = PROFILES.ablation.seeds;
   assert.equal(runs.length, seeds * (2 + ABLATION_VARIANTS.length));
