@@ -58,7 +58,8 @@ export {
   initBackend,
   type InitBackendOptions,
 } from "./runner/backend.ts";
-export { type CompareProfile, type PlannedRun, PROFILES } from "./runner/compare.ts";
+export { type CompareProfile, type CompareVariant, type PlannedRun, PROFILES } from "./runner/compare.ts";
+export type { Submission } from "./runner/executors/slurm.ts";
 export type {
   BackendSummary,
   CompareResults,
@@ -141,14 +142,16 @@ export {
   type L21Options,
   type L21TermOptions,
   type LaplacianOptions,
-  MANIFOLD_OPTION,
+  laplacianTerm,
+  type LaplacianTermOptions,
+  MANIFOLD_OPTIONS,
   NUCLEAR_OPTIONS,
   nuclearNormTerm,
   type NuclearOptions,
   type NuclearTermOptions,
   TRACE_OPTIONS,
-  traceTerm,
-  type TraceTermOptions,
+  traceNormTerm,
+  type TraceNormTermOptions,
 } from "./core/regularizers.ts";
 export {
   type MeanFieldResult,

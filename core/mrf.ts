@@ -175,6 +175,11 @@ export interface MeanFieldOptions extends PottsOptions {
   tol?: number;
   /** Floor on the unary probabilities (default 1e-12). */
   eps?: number;
+  /**
+   * Rows whose marginal stays at its unary distribution (labelled rows, given as one-hot): they send
+   * messages to their neighbours but never change, so labels propagate instead of being smoothed away.
+   */
+  clamped?: Uint8Array;
 }
 
 /** Result of {@link meanFieldPotts}. */
@@ -216,9 +221,14 @@ export function meanFieldPotts(
   }
   const msg = new Float64Array(c);
   const deltas: number[] = [];
+  const clamped = opts.clamped;
+  if (clamped && clamped.length !== n) {
+    throw new Error(`meanFieldPotts: clamped has ${clamped.length} rows, graph ${n}`);
+  }
   for (let it = 0; it < opts.iters; it++) {
     let delta = 0;
     for (let i = 0; i < n; i++) {
+      if (clamped?.[i]) continue;
       msg.fill(0);
       for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
         const w = weights[e];
@@ -307,6 +317,8 @@ export interface MrfRefineOptions {
   sigma2?: number;
   /** Rows per tile of the kNN search (bounds memory). */
   tileRows?: number;
+  /** Rows held at their given distribution (see {@link MeanFieldOptions.clamped}). */
+  clamped?: Uint8Array;
 }
 
 /** Result of {@link mrfRefine}: refined marginals, the graph, and per-sweep changes. */
@@ -330,7 +342,12 @@ export async function mrfRefine(
   if (n < 2) return { q: Float32Array.from(probs), deltas: [], graph: emptyGraph(n) };
   const knn = await knnGraph(features, { d: opts.d, k: opts.k, tileRows: opts.tileRows });
   const graph = symmetricAffinity(knn, { sigma2: opts.sigma2 });
-  const res = meanFieldPotts(probs, graph, { classes: opts.classes, weight: opts.weight, iters: opts.iters });
+  const res = meanFieldPotts(probs, graph, {
+    classes: opts.classes,
+    weight: opts.weight,
+    iters: opts.iters,
+    clamped: opts.clamped,
+  });
   return { ...res, graph };
 }
 

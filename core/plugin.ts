@@ -188,4 +188,9 @@ export interface MethodPlugin {
   role?: MethodRole;
   /** Which original scripts' flags select this method (see {@link ScriptSelector}). */
   selectedBy?: ScriptSelector[];
+  /**
+   * The ablation the method invites (`deno task compare --profile=ablation`): named variants, each the method
+   * with fixed flags, the first being the full method the others change one factor of.
+   */
+  ablation?: { name: string; flags: string[] }[];
 }

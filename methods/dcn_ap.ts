@@ -45,6 +45,13 @@ const MRF_OPTIONS: OptionSpec[] = [
     help: "MRF: pairwise Potts weight λ (0 = keep the teacher's probabilities)",
   },
   { name: "mrf_iters", type: "int", default: 10, min: 1, max: 1000, help: "MRF: mean-field sweeps" },
+  {
+    name: "mrf_labelled",
+    type: "boolean",
+    default: true,
+    help:
+      "MRF graph includes the task's labelled rows, clamped to their labels (False: only the unlabelled rows)",
+  },
 ];
 
 const OPTIONS = [...MRF_OPTIONS, ...PSEUDO_OPTIONS, PASSES_PER_REFRESH_OPTION];
@@ -57,7 +64,8 @@ const read = optionReader(OPTIONS);
 export const dcnApStrategy: LabelStrategy = {
   name: "mrf-pseudo",
   needsTeacher: true,
-  needsLabelled: () => false,
+  // The graph includes the task's labelled rows (clamped to their labels) unless --mrf_labelled=False.
+  needsLabelled: (o) => read.bool(o, "is_MRF") && read.bool(o, "mrf_labelled"),
   async build(view: TeacherView, ctx: StrategyContext): Promise<TargetSet> {
     checkView(view, "dcn-ap");
     const o = ctx.options;
@@ -71,19 +79,42 @@ export const dcnApStrategy: LabelStrategy = {
     let dist = view.probs;
     const stats: Record<string, number> = {};
     if (read.bool(o, "is_MRF") && view.n > 1) {
-      const res = await mrfRefine(view.probs, view.features, {
+      // One graph over the rows that miss the task and the task's labelled rows of every dataset that
+      // labels it; labelled rows are clamped to their one-hot label, so labels propagate to their
+      // neighbours (attribute propagation) rather than the teacher being smoothed against itself.
+      const lab = read.bool(o, "mrf_labelled")
+        ? view.labelled
+        : { n: 0, features: new Float32Array(0), labels: new Int32Array(0) };
+      const known = Array.from(lab.labels).filter((y) => y >= 0).length;
+      const total = view.n + known;
+      const probs = new Float32Array(total * c);
+      const feats = new Float32Array(total * view.d);
+      const clamped = new Uint8Array(total);
+      probs.set(view.probs);
+      feats.set(view.features);
+      let r = view.n;
+      for (let i = 0; i < lab.n; i++) {
+        const y = lab.labels[i];
+        if (y < 0) continue;
+        probs[r * c + y] = 1;
+        feats.set(lab.features.subarray(i * view.d, (i + 1) * view.d), r * view.d);
+        clamped[r++] = 1;
+      }
+      const res = await mrfRefine(probs, feats, {
         classes: c,
         d: view.d,
         k: read.num(o, "mrf_k"),
         weight: read.num(o, "mrf_weight"),
         iters: read.num(o, "mrf_iters"),
+        clamped,
       });
-      dist = res.q;
+      dist = res.q.subarray(0, view.n * c);
       const before = argmaxRows(view.probs, c);
       stats.mrf_changed = mean(argmaxRows(dist, c).map((y, i) => (y !== before[i] ? 1 : 0)));
+      stats.mrf_labelled_rows = known;
       stats.mrf_sweeps = res.deltas.length;
       stats.mrf_last_delta = res.deltas[res.deltas.length - 1] ?? 0;
-      stats.mrf_mean_degree = res.graph.cols.length / Math.max(1, view.n);
+      stats.mrf_mean_degree = res.graph.cols.length / Math.max(1, total);
       stats.mrf_sigma2 = res.graph.sigma2;
     }
     const out = pseudoTargets(dist, { classes: c, mode });

@@ -1,7 +1,7 @@
 /**
- * SLRM (a redesign; in the original it was the same zero-gradient code as SFSMR, docs/original.md B17): All-in-one
- * batches plus the l2,1 norm, the nuclear norm of the stacked task-head weights (low rank: shared
- * structure between tasks) and the manifold trace term.
+ * SLRM (a redesign; in the original it was the same zero-gradient code as SFSMR, docs/original.md B17): SFSMR's
+ * terms (l2,1 and trace norm of the shared layer, graph Laplacian) plus the nuclear norm of the stacked
+ * task-head weights (low rank: structure shared between the tasks, `--is_nuclear_norm`).
  * @module
  */
 import { bool } from "../core/options.ts";
@@ -9,23 +9,24 @@ import type { MethodPlugin } from "../core/plugin.ts";
 import {
   L21_OPTIONS,
   l21NormTerm,
-  MANIFOLD_OPTION,
+  laplacianTerm,
+  MANIFOLD_OPTIONS,
   NUCLEAR_OPTIONS,
   nuclearNormTerm,
   requireManifold,
   TRACE_OPTIONS,
-  traceTerm,
+  traceNormTerm,
 } from "../core/regularizers.ts";
 
 const slrm: MethodPlugin = {
   name: "slrm",
   aliases: ["SLRM"],
-  summary: "Joint; masked CE + l2,1 + nuclear norm (task heads) + manifold trace regularisers.",
+  summary: "Joint; SFSMR's regularisers + nuclear norm of the stacked task heads.",
   reference: "redesign of CONFUSION_EP_multitask_manifold.py, docs/original.md §6.5; docs/baselines.md",
   dataMode: "joint",
   labels: { name: "none (masked)", needsTeacher: false },
-  loss: { terms: [l21NormTerm(), nuclearNormTerm(), traceTerm()] },
-  options: [...L21_OPTIONS, ...TRACE_OPTIONS, ...NUCLEAR_OPTIONS, MANIFOLD_OPTION],
+  loss: { terms: [l21NormTerm(), traceNormTerm(), nuclearNormTerm(), laplacianTerm()] },
+  options: [...L21_OPTIONS, ...TRACE_OPTIONS, ...NUCLEAR_OPTIONS, ...MANIFOLD_OPTIONS],
   presets: { default: { is_lnorm: true, is_trace_norm: true, is_nuclear_norm: true } },
   validate: (o) => requireManifold(o, "slrm"),
   // CONFUSION_EP_multitask_manifold.py with --is_nuclear_norm.

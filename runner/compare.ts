@@ -14,7 +14,7 @@ import { checkOptions, formatHelp, optionsToArgs, parseArgs, resolveOptions } fr
 import { checkOutDir } from "./out_dir.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
-import { discoverPlugins, scheduleOf } from "./registry.ts";
+import { discoverPlugins, findPlugin, scheduleOf } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "../core/csv.ts";
@@ -22,6 +22,8 @@ import type { CompareResults, RunResult, TaskResult } from "./report/results.ts"
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
+import { exists, writeJsonAtomic } from "../core/fs.ts";
+import * as executors from "./executors/mod.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
@@ -45,6 +47,31 @@ export interface CompareProfile {
   passesPerRefresh: number;
   /** What the profile is for (shown in the report). */
   note: string;
+  /**
+   * Instead of every plugin once: named variants (a plugin with fixed flags), each a row of the report;
+   * `"ablation"` takes them from the plugins' `ablation` metadata. The reference still trains once per task.
+   */
+  variants?: CompareVariant[] | "ablation";
+}
+
+/** One row of a variant profile: a plugin run with fixed flags, reported under its own name. */
+export interface CompareVariant {
+  /** The row's name in the report. */
+  name: string;
+  /** The plugin it runs. */
+  method: string;
+  /** The fixed flags, e.g. `--is_interpolation=False`. */
+  flags: string[];
+}
+
+/**
+ * The ablation rows: every plugin's `ablation` variants (the SA-MTL plugin declares one factor changed at a
+ * time around its full method), each reported as `<method>:<variant>`.
+ */
+export function ablationVariants(plugins: MethodPlugin[]): CompareVariant[] {
+  return plugins.flatMap((p) =>
+    (p.ablation ?? []).map((v) => ({ name: `${p.name}:${v.name}`, method: p.name, flags: v.flags }))
+  );
 }
 
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
@@ -85,6 +112,21 @@ export const PROFILES: Record<string, CompareProfile> = {
     passesPerRefresh: 4,
     note: "real datasets (prepare them first) at the original scale; for a GPU",
   },
+  ablation: {
+    datasets: ["synth-emotion", "synth-pose"],
+    model: "mini_xception",
+    imageSize: 48,
+    trainSize: 1200,
+    passes: 4,
+    seeds: 2,
+    batchSize: 32,
+    lr: 3e-3,
+    passesPerRefresh: 1,
+    note:
+      "ablation: each method's declared variants (one factor changed at a time around its full method), " +
+      "with pseudo-label accuracy of kept and rejected rows per variant; sized for <= 40 minutes on 2 CPU cores",
+    variants: "ablation",
+  },
 };
 
 /** Flags of `deno task compare`. */
@@ -118,11 +160,97 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     help: "Runs in parallel processes (default: one per CPU core; each run uses one thread).",
   },
   { name: "data_dir", type: "string", default: "data", help: "Where prepared real datasets live." },
+  {
+    name: "executor",
+    type: "enum",
+    default: "local",
+    choices: executors.EXECUTORS,
+    help: "Where the runs execute: local processes, or a Slurm job array plus a report job.",
+  },
+  {
+    name: "resume",
+    type: "boolean",
+    default: false,
+    help: "Finish the comparison in --out: rerun only runs without summary.json, from their checkpoints.",
+  },
+  {
+    name: "report_only",
+    type: "boolean",
+    default: false,
+    help: "Write the report of the finished runs in --out (what the Slurm report job runs).",
+  },
+  {
+    name: "follow",
+    type: "boolean",
+    default: true,
+    help: "Slurm: follow the jobs until the report is written (False: submit and exit).",
+  },
+  { name: "partition", type: "string", help: "Slurm: partition (sbatch --partition)." },
+  { name: "time", type: "string", help: "Slurm: time limit per run, e.g. 2:00:00 (sbatch --time)." },
+  { name: "mem", type: "string", help: "Slurm: memory per run, e.g. 16G (sbatch --mem)." },
+  {
+    name: "cpus_per_task",
+    type: "int",
+    min: 1,
+    max: 256,
+    help: "Slurm: CPUs per run (sbatch --cpus-per-task; default --threads).",
+  },
+  { name: "gres", type: "string", help: "Slurm: generic resources per run, e.g. gpu:1 (sbatch --gres)." },
+  { name: "account", type: "string", help: "Slurm: account to charge (sbatch --account)." },
+  { name: "qos", type: "string", help: "Slurm: quality of service (sbatch --qos)." },
+  {
+    name: "sbatch_extra",
+    type: "string",
+    help: 'Slurm: further sbatch options, space-separated, e.g. "--constraint=a100 --exclusive".',
+  },
 ];
+
+/** What a comparison will run, saved as `<out>/compare_plan.json` for `--resume` and `--report_only`. */
+export interface ComparePlan {
+  format: typeof PLAN_FORMAT;
+  profileName: string;
+  profile: CompareProfile;
+  /** The `compare` command line that planned it. */
+  command: string;
+  runs: PlannedRun[];
+  /** When the runs were (last) started; the report's wall time counts from here. */
+  startedAt: string;
+}
+
+const PLAN_FORMAT = "sa-mtl-compare-plan/1";
+const PLAN_FILE = "compare_plan.json";
+
+/** Flags that shape the plan; with --resume the plan comes from --out, so they are refused. */
+const PLAN_FLAGS = [
+  "profile",
+  "datasets",
+  "methods",
+  "seeds",
+  "model",
+  "image_size",
+  "train_size",
+  "passes",
+  "lr",
+  "backend",
+  "threads",
+  "data_dir",
+];
+
+async function readPlan(outDir: string): Promise<ComparePlan> {
+  const path = join(outDir, PLAN_FILE);
+  let plan: ComparePlan;
+  try {
+    plan = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new OptionError(`--out=${outDir}: no comparison to continue (${path}: ${(e as Error).message})`);
+  }
+  if (plan.format !== PLAN_FORMAT) throw new OptionError(`--out=${outDir}: ${path} is not a compare plan`);
+  return plan;
+}
 
 /** One planned training run. */
 export interface PlannedRun {
-  /** The method (a plugin name). */
+  /** The method (a plugin name, or a variant's name). */
   method: string;
   /** The seed (1-based). */
   seed: number;
@@ -177,17 +305,21 @@ export function planRuns(
         }
       }
     }
-    for (const pl of plugins) {
+    const variants = p.variants === "ablation" ? ablationVariants(plugins) : p.variants;
+    const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] = variants
+      ? variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
+      : plugins.map((pl) => ({ name: pl.name, plugin: pl, flags: [] }));
+    for (const { name, plugin: pl, flags } of rows) {
       const schedule = scheduleOf(pl);
-      if (schedule.datasets === "one" || !wanted(pl.name)) continue;
+      if (schedule.datasets === "one" || !(wanted(name) || wanted(pl.name))) continue;
       const epochs = schedule.epochsFor({
         passes: p.passes,
         datasets: p.datasets.length,
         passesPerRefresh: pl.passesPerRefresh ? p.passesPerRefresh : 1,
       });
-      const dir = join(opts.outDir, "runs", `${pl.name}-seed${s}`);
+      const dir = join(opts.outDir, "runs", `${name.replace(/[^a-z0-9-]/gi, "_")}-seed${s}`);
       runs.push({
-        method: pl.name,
+        method: name,
         seed: s,
         dir,
         args: [
@@ -198,29 +330,13 @@ export function planRuns(
           `--seed=${s}`,
           `--out=${dir}`,
           ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
+          ...flags,
           ...common,
         ],
       });
     }
   }
   return runs;
-}
-
-async function runOne(run: PlannedRun, log: (s: string) => void): Promise<void> {
-  const main = new URL("./main.ts", import.meta.url).pathname;
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...run.args],
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const t0 = performance.now();
-  const out = await cmd.output();
-  const sec = ((performance.now() - t0) / 1000).toFixed(0);
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
-    throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
-  }
-  log(`done ${run.method}${run.task ? `/${run.task}` : ""} seed ${run.seed} in ${sec} s`);
 }
 
 /** Read a finished run directory into the report's shape. */
@@ -290,9 +406,9 @@ export function mergeStl(runs: RunResult[], reference: string | undefined): RunR
 
 /** What {@link compare} takes: the flags of `deno task compare`, typed, by the same names. */
 export interface CompareRequest {
-  /** Size of the comparison: `quick`, `default` (the default) or `full` (see {@link PROFILES}). */
+  /** Size of the comparison: `quick`, `default` (the default), `full` or `ablation` (see {@link PROFILES}). */
   profile?: string;
-  /** Methods to run (default: every discovered plugin). */
+  /** Methods to run (default: every discovered plugin, or every variant of a variant profile). */
   methods?: string[];
   /** Seeds per method (default per profile). */
   seeds?: number;
@@ -310,44 +426,85 @@ export interface CompareRequest {
   passes?: number;
   /** Learning rate for every method (default per profile). */
   lr?: number;
-  /** Runs in parallel processes (default: one per CPU core, at most 8). */
+  /** Runs in parallel processes (local executor; default: one per CPU core, at most 8). */
   jobs?: number;
+  /** CPU threads of each run (default 1). */
+  threads?: number;
   /** Where prepared real datasets live (default `data`). */
   data_dir?: string;
   /** TensorFlow.js backend of every run (default `auto`). */
   backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+  /** Where the runs execute: `local` processes (default) or a Slurm job array plus a report job. */
+  executor?: "local" | "slurm";
+  /** Finish the comparison in `out`: rerun only the runs without a summary, from their checkpoints. */
+  resume?: boolean;
+  /** Only write the report of the finished runs in `out`. */
+  report_only?: boolean;
+  /** Slurm: follow the jobs until the report is written (false: submit and return). */
+  follow?: boolean;
+  /** Slurm: partition. */
+  partition?: string;
+  /** Slurm: time limit per run, e.g. `2:00:00`. */
+  time?: string;
+  /** Slurm: memory per run, e.g. `16G`. */
+  mem?: string;
+  /** Slurm: CPUs per run (default `threads`). */
+  cpus_per_task?: number;
+  /** Slurm: generic resources per run, e.g. `gpu:1`. */
+  gres?: string;
+  /** Slurm: account to charge. */
+  account?: string;
+  /** Slurm: quality of service. */
+  qos?: string;
+  /** Slurm: further sbatch options, space-separated. */
+  sbatch_extra?: string;
   /** Plan and check `out`, run nothing, write nothing. */
   dry_run?: boolean;
   /** Progress of the runs off. */
   quiet?: boolean;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
-  /** The command line the report records (default: `deno task compare` and the request as flags). */
+  /** The command line the plan and the report record (default: `deno task compare` and the request as flags). */
   command?: string;
 }
 
 /** What {@link compare} returns. */
 export interface CompareOutcome {
+  /**
+   * `done`: the report is written (`results`); `planned`: a dry run; `submitted`: Slurm jobs were submitted
+   * and not followed; `failed`: followed Slurm jobs failed; `incomplete`: some runs have not finished
+   * (`missing`), so no report was written.
+   */
+  status: "done" | "planned" | "submitted" | "failed" | "incomplete";
   /** The output directory (absolute). */
   out: string;
-  /** The profile after the request's overrides. */
+  /** The profile after the request's overrides (the plan's, with `resume` or `report_only`). */
   profile: CompareProfile;
   /** Every planned run (the command line of each). */
   runs: PlannedRun[];
+  /** Indices into `runs` of those not finished when the command started. */
+  todo: number[];
   /** Every resolved setting with its source (`flag` or `default`). */
   settings: Record<string, { value: unknown; source: string }>;
-  /** The results the report was written from (null after `dry_run`). */
+  /** The results the report was written from (status `done`). */
   results: CompareResults | null;
+  /** Runs without a result (status `incomplete`). */
+  missing: PlannedRun[];
+  /** The Slurm jobs (statuses `submitted`, `failed`, and `done` through Slurm). */
+  submission?: executors.Submission;
+  /** A Slurm dry run: the job scripts it would submit. */
+  scripts?: { array: string; report: string };
 }
 
 /**
  * Train every method on the same data, seeds and budget, and write `report.md`, `results.json`,
  * `results.csv` and figures under `out`. The request is checked against the flags of `deno task compare`
- * ({@link OptionError} naming the flag); a run that fails throws.
+ * ({@link OptionError} naming the flag). Runs that do not finish give status `incomplete`, not an error.
  */
 export async function compare(request: CompareRequest = {}): Promise<CompareOutcome> {
   const { log = console.error, command, ...flags } = request;
   const given = checkOptions(flags, COMPARE_OPTIONS);
+  const explicit = new Set(Object.keys(given));
   const o: Options = resolveOptions(COMPARE_OPTIONS, [], given);
   const base = PROFILES[String(o.profile)];
   const profile: CompareProfile = {
@@ -368,41 +525,204 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     ? o.methods
     : "all";
   if (methodList !== "all") {
+    const variants = profile.variants === "ablation" ? ablationVariants(plugins) : profile.variants ?? [];
+    const known = [...plugins.map((p) => p.name), ...variants.map((v) => v.name)];
     for (const m of methodList) {
-      if (!plugins.some((p) => p.name === m)) {
-        throw new OptionError(
-          `--methods: unknown method "${m}"; known: ${plugins.map((p) => p.name).join(", ")}`,
-        );
+      if (!known.includes(m)) {
+        throw new OptionError(`--methods: unknown method "${m}"; known: ${known.join(", ")}`);
       }
     }
   }
   const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+  const executor = String(o.executor);
+  executors.checkExecutorFlags(executor, explicit);
+  const slurmOpts = executor === "slurm" ? executors.slurmOptionsFrom(o, explicit) : undefined;
+  const resume = bool(o, "resume");
+  for (const flag of ["resume", "report_only"]) {
+    if (bool(o, flag) && typeof o.out !== "string") {
+      throw new OptionError(`--${flag}: needs --out=DIR, the comparison's directory`);
+    }
+  }
   const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
-  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`];
-  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra });
   await checkOutDir(outDir);
   const settings = Object.fromEntries(
-    Object.keys(o).sort().map((k) => [k, { value: o[k], source: k in given ? "flag" : "default" }]),
+    Object.keys(o).sort().map((k) => [k, { value: o[k], source: explicit.has(k) ? "flag" : "default" }]),
   );
-  if (bool(o, "dry_run")) return { out: outDir, profile, runs, settings, results: null };
-  const started = new Date();
-  const t0 = performance.now();
-  if (!bool(o, "quiet")) {
-    log(`compare (${o.profile}): ${runs.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
-  }
-  const queue = [...runs];
-  const workers = Array.from({ length: Math.min(num(o, "jobs"), runs.length) }, async () => {
-    while (queue.length > 0) {
-      const r = queue.shift()!;
-      await runOne(r, bool(o, "quiet") ? () => {} : log);
-    }
+  const outcome = (plan: ComparePlan, todo: number[]): CompareOutcome => ({
+    status: "planned",
+    out: outDir,
+    profile: plan.profile,
+    runs: plan.runs,
+    todo,
+    settings,
+    results: null,
+    missing: [],
   });
-  await Promise.all(workers);
+  if (bool(o, "report_only")) {
+    const plan = await readPlan(outDir);
+    return await reportFromPlan(plan, outcome(plan, []));
+  }
+  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`, `--threads=${o.threads}`];
+  let plan: ComparePlan;
+  if (resume) {
+    for (const f of PLAN_FLAGS) {
+      if (explicit.has(f)) throw new OptionError(`--${f}: not with --resume (the plan is in --out)`);
+    }
+    plan = { ...(await readPlan(outDir)), startedAt: new Date().toISOString() };
+  } else {
+    if (await exists(join(outDir, PLAN_FILE))) {
+      throw new OptionError(`--out=${outDir} already holds a comparison; add --resume or choose another`);
+    }
+    plan = {
+      format: PLAN_FORMAT,
+      profileName: String(o.profile),
+      profile,
+      command: command ?? ["deno task compare", ...optionsToArgs(given)].join(" "),
+      runs: planRuns(plugins, { profile, outDir, methods: methodList, extra }),
+      startedAt: new Date().toISOString(),
+    };
+  }
+  const runs = plan.runs;
+  const todo: number[] = [];
+  for (const [i, r] of runs.entries()) if ((await executors.runState(r.dir)) !== "done") todo.push(i);
+  const sweep: executors.SlurmSweep = {
+    runs,
+    outDir,
+    jobName: `sa-mtl-compare-${plan.profileName}`,
+    reportArgs: ["compare", "--report_only", `--out=${outDir}`],
+    cwd: Deno.cwd(),
+    deno: Deno.execPath(),
+    main: new URL("./main.ts", import.meta.url).pathname,
+  };
+  if (bool(o, "dry_run")) {
+    const scripts = slurmOpts && todo.length > 0
+      ? {
+        array: executors.arrayScript(sweep, todo, slurmOpts),
+        report: executors.reportScript(sweep, slurmOpts),
+      }
+      : undefined;
+    return { ...outcome(plan, todo), scripts };
+  }
+  const quiet = bool(o, "quiet");
+  if (slurmOpts) {
+    if (resume) await executors.assertNoActiveSubmission(outDir);
+    if (todo.length === 0) return await reportFromPlan(plan, outcome(plan, todo));
+    const outExisted = await exists(outDir);
+    await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
+    let sub: executors.Submission;
+    try {
+      sub = await executors.submitSweep(sweep, todo, slurmOpts);
+    } catch (e) {
+      // A rejected first submission leaves nothing of ours behind, so the same command can run again.
+      if (!resume) {
+        await Deno.remove(join(outDir, PLAN_FILE)).catch(() => {});
+        await Deno.remove(join(outDir, "slurm"), { recursive: true }).catch(() => {});
+        if (!outExisted) await Deno.remove(outDir).catch(() => {});
+      }
+      throw e;
+    }
+    log(
+      `compare (${plan.profileName}): ${todo.length} of ${runs.length} runs submitted as Slurm array job ` +
+        `${sub.arrayJob}, report job ${sub.reportJob}, into ${outDir}`,
+    );
+    const submitted: CompareOutcome = { ...outcome(plan, todo), status: "submitted", submission: sub };
+    if (!bool(o, "follow")) return submitted;
+    const ok = await executors.followSweep(sweep, sub, { log: quiet ? () => {} : log });
+    if (!ok) return { ...submitted, status: "failed" };
+    const written = JSON.parse(await Deno.readTextFile(join(outDir, "results.json"))).input as CompareResults;
+    return { ...submitted, status: "done", results: written };
+  }
+  await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
+  if (!quiet) {
+    log(`compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+  }
+  await executors.runLocal(runs, { jobs: num(o, "jobs"), log: quiet ? () => {} : log });
+  return await reportFromPlan(plan, outcome(plan, todo));
+}
+
+/** The compare command: parse, then {@link compare}, then print; returns an exit code. */
+export async function runCompare(args: string[], log: (s: string) => void = console.error): Promise<number> {
+  const parsed = parseArgs(args, COMPARE_OPTIONS);
+  const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
+  if (o.help) {
+    console.log(
+      formatHelp("deno task compare [flags]: train every method on the same data and write report.md", [
+        { heading: "Flags", specs: COMPARE_OPTIONS },
+      ], { ...o, help: false }),
+    );
+    return 0;
+  }
+  // The parsed flags are the typed request (compare checks them again; it ignores `json`, which only
+  // shapes what is printed here).
+  const command = `deno task compare ${args.join(" ")}`.trim();
+  const outcome = await compare({ ...parsed.options as CompareRequest, log, command });
+  const { out: outDir, runs, todo, scripts } = outcome;
+  switch (outcome.status) {
+    case "planned":
+      if (o.json) {
+        const planned = runs.map((r) => ({
+          method: r.method,
+          seed: r.seed,
+          task: r.task,
+          dir: r.dir,
+          args: r.args,
+        }));
+        const { profile, settings } = outcome;
+        console.log(
+          JSON.stringify(
+            { dryRun: { out: outDir, profile, settings, runs: planned, todo, scripts } },
+            null,
+            2,
+          ),
+        );
+      } else if (o.executor === "slurm" && todo.length === 0) {
+        log(`dry run: every run in ${outDir} has finished; nothing to submit`);
+      } else if (scripts) {
+        console.log(scripts.array);
+        console.log(scripts.report);
+        log(
+          `dry run: ${todo.length} array tasks and a report job (--dependency=afterany); nothing submitted`,
+        );
+      } else {
+        for (const r of runs) console.log(`deno task ${r.args.join(" ")}`);
+        log(`dry run: ${runs.length} runs planned into ${outDir}; nothing written`);
+      }
+      return 0;
+    case "submitted":
+      return 0;
+    case "failed":
+      return 1;
+    case "incomplete":
+      log(
+        `error: ${outcome.missing.length} of ${runs.length} runs have not finished (${
+          outcome.missing.map(executors.runLabel).join(", ")
+        }); continue them with deno task compare --resume --out=${outDir}`,
+      );
+      return 1;
+    case "done":
+      printDone(outDir, outcome.results!.wallSeconds, o);
+      return 0;
+  }
+}
+
+function printDone(outDir: string, wallSeconds: number, o: Options): void {
+  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds }, null, 2));
+  else console.log(`report: ${join(outDir, "report.md")} (${wallSeconds.toFixed(0)} s)`);
+}
+
+/** Read the finished runs of a plan and write the report (both executors end here). */
+async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promise<CompareOutcome> {
+  const outDir = outcome.out;
+  const missing: PlannedRun[] = [];
+  for (const r of plan.runs) if ((await executors.runState(r.dir)) !== "done") missing.push(r);
+  if (missing.length > 0) return { ...outcome, status: "incomplete", missing };
+  const profile = plan.profile;
   const results: RunResult[] = [];
-  for (const r of runs) results.push(await readRun(r.dir, r));
+  for (const r of plan.runs) results.push(await readRun(r.dir, r));
+  const plugins = await discoverPlugins();
   const compare: CompareResults = {
-    profile: String(o.profile),
-    command: command ?? ["deno task compare", ...optionsToArgs(given)].join(" "),
+    profile: plan.profileName,
+    command: plan.command,
     datasets: profile.datasets,
     model: profile.model,
     budget: {
@@ -424,51 +744,14 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       hostname: hostname(),
     },
-    wallSeconds: (performance.now() - t0) / 1000,
-    startedAt: started.toISOString(),
+    wallSeconds: (Date.now() - Date.parse(plan.startedAt)) / 1000,
+    startedAt: plan.startedAt,
     finishedAt: new Date().toISOString(),
     baseline: plugins.find((p) => p.role === "reference")?.name,
-    proposed: plugins.find((p) => p.role === "proposed")?.name,
+    // A variant profile's first variant is the full method the others are compared with.
+    proposed: (profile.variants === "ablation" ? ablationVariants(plugins) : profile.variants)?.[0]?.name ??
+      plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
-  return { out: outDir, profile, runs, settings, results: compare };
-}
-
-/** The compare command: parse, then {@link compare}, then print; returns an exit code. */
-export async function runCompare(args: string[], log: (s: string) => void = console.error): Promise<number> {
-  const parsed = parseArgs(args, COMPARE_OPTIONS);
-  const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
-  if (o.help) {
-    console.log(
-      formatHelp("deno task compare [flags]: train every method on the same data and write report.md", [
-        { heading: "Flags", specs: COMPARE_OPTIONS },
-      ], { ...o, help: false }),
-    );
-    return 0;
-  }
-  // The parsed flags are the typed request (compare checks them again; it ignores `json`, which only
-  // shapes what is printed here).
-  const command = `deno task compare ${args.join(" ")}`.trim();
-  const outcome = await compare({ ...parsed.options as CompareRequest, log, command });
-  if (o.dry_run) {
-    if (o.json) {
-      const planned = outcome.runs.map((r) => ({
-        method: r.method,
-        seed: r.seed,
-        task: r.task,
-        dir: r.dir,
-        args: r.args,
-      }));
-      const { out, profile, settings } = outcome;
-      console.log(JSON.stringify({ dryRun: { out, profile, settings, runs: planned } }, null, 2));
-    } else {
-      for (const r of outcome.runs) console.log(`deno task ${r.args.join(" ")}`);
-      log(`dry run: ${outcome.runs.length} runs planned into ${outcome.out}; nothing written`);
-    }
-    return 0;
-  }
-  const wall = outcome.results?.wallSeconds ?? 0;
-  if (o.json) console.log(JSON.stringify({ out: outcome.out, wallSeconds: wall }, null, 2));
-  else console.log(`report: ${join(outcome.out, "report.md")} (${wall.toFixed(0)} s)`);
-  return 0;
+  return { ...outcome, status: "done", results: compare };
 }

@@ -112,7 +112,7 @@ Deno.test("tracker: IoU matching keeps ids, one label window per face", () => {
   assert.deepEqual(tr.tracks.map((t) => t.id), [3]);
 });
 
-Deno.test("predictor: crops go through the training preprocessing; every head answers", () => {
+Deno.test("predictor: crops go through the training preprocessing; every head answers", async () => {
   const model = freshModel();
   const p = predictorFromModel(model, { source: "fresh" });
   try {
@@ -128,7 +128,7 @@ Deno.test("predictor: crops go through the training preprocessing; every head an
     assert.deepEqual(x.subarray(0, ref.length), ref);
     assert.deepEqual(x.subarray(ref.length), ref);
     const before = tf.memory().numTensors;
-    const out = predictFaces([p], [crop, crop]);
+    const out = await predictFaces([p], [crop, crop]);
     assert.equal(tf.memory().numTensors, before, "no tensor leaks");
     assert.equal(out.length, 2);
     for (const face of out) {
@@ -148,7 +148,7 @@ Deno.test("predictor: crops go through the training preprocessing; every head an
   }
 });
 
-Deno.test("predictor: one run per task; a task answered twice comes from the first run", () => {
+Deno.test("predictor: one run per task; a task answered twice comes from the first run", async () => {
   const ep = buildModel({
     backbone: "mini_xception",
     tasks: TASKS.slice(0, 2),
@@ -165,7 +165,7 @@ Deno.test("predictor: one run per task; a task answered twice comes from the fir
   const p1 = predictorFromModel(ep), p2 = predictorFromModel(ga);
   try {
     const crop = { width: 30, height: 30, data: Uint8Array.from({ length: 3600 }, (_, i) => (i * 13) % 256) };
-    const [face] = predictFaces([p1, p2], [crop]);
+    const [face] = await predictFaces([p1, p2], [crop]);
     assert.deepEqual(face.map((h) => h.task), ["emotion", "pose", "gender", "age"]);
     const poseFirst = p1.predict(preprocessCrops(p1, [crop]), 1).pose;
     assert.deepEqual(Object.values(face[1].probs), [...poseFirst]);
@@ -342,15 +342,18 @@ Deno.test({
   },
 });
 
-Deno.test("demo CLI: no run names the training command; a saved run drives both demos", async (t) => {
+Deno.test("demo CLI: --run=newest names the training command; a saved run drives both demos", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "demo_cli_" });
   try {
     await t.step("no run under --runs_dir", async () => {
       await assert.rejects(
-        () => imageDemoMain([`--runs_dir=${join(root, "runs")}`]),
+        () => imageDemoMain(["--run=newest", `--runs_dir=${join(root, "runs")}`]),
         (e: Error) => e.message.includes(TRAIN_HINT) && e.message.includes("--run=DIR"),
       );
-      await assert.rejects(() => videoDemoMain([`--runs_dir=${join(root, "runs")}`]), new RegExp(TRAIN_HINT));
+      await assert.rejects(
+        () => videoDemoMain(["--run=newest", `--runs_dir=${join(root, "runs")}`]),
+        new RegExp(TRAIN_HINT),
+      );
     });
     await t.step("bad flags and inputs give one-line errors", async () => {
       await assert.rejects(() => imageDemoMain(["--detectr=ssd"]), /did you mean --detector/);
@@ -391,6 +394,7 @@ Deno.test("demo CLI: no run names the training command; a saved run drives both 
       await Deno.copyFile(sampleImages()[0], join(input, "s1.jpg"));
       const outDir = join(root, "out");
       const code = await imageDemoMain([
+        "--run=newest",
         `--runs_dir=${join(root, "runs")}`,
         `--input=${input}`,
         `--out=${outDir}`,
@@ -404,7 +408,13 @@ Deno.test("demo CLI: no run names the training command; a saved run drives both 
     });
     await t.step("video demo without --input generates a sample GIF and annotates it", async () => {
       const outDir = join(root, "video");
-      const code = await videoDemoMain([`--run=${run}`, `--out=${outDir}`, "--max_frames=2", "--quiet"]);
+      const code = await videoDemoMain([
+        `--run=${run}`,
+        `--out=${outDir}`,
+        "--max_frames=2",
+        "--sample=gif",
+        "--quiet",
+      ]);
       assert.equal(code, 0);
       const lines = (await Deno.readTextFile(join(outDir, "sample_pan.jsonl"))).trim().split("\n");
       assert.equal(lines.length, 2);

@@ -103,3 +103,34 @@ Deno.test("GMM: degenerate input and bad arguments", () => {
   assert.throws(() => fitGmm(new Float32Array(0), 2, { k: 2, rng: new Rng(1) }), /no rows/);
   assert.throws(() => fitGmm(new Float32Array(4), 2, { k: 0, rng: new Rng(1) }), /cluster_k/);
 });
+
+Deno.test("n_init keeps the best of several initialisations; restarts average the distribution factor", async () => {
+  const { distributionFactor } = await import("../core/labels/distribution.ts");
+  const { spearman } = await import("../bench/gmm_stability.ts");
+  const gen = new Rng("nInit");
+  const d = 8;
+  const centres = Array.from({ length: 5 * d }, () => gen.normal(0, 2));
+  const draw = (n: number, shift: number) =>
+    Float32Array.from(
+      { length: n * d },
+      (_, i) => centres[(Math.floor(i / d) % 5) * d + (i % d)] + shift + gen.normal(),
+    );
+  const x = draw(400, 0);
+  const ll = (g: ReturnType<typeof fitGmm>) => g.trace[g.trace.length - 1];
+  const one = fitGmm(x, d, { k: 4, rng: new Rng(3) });
+  const best = fitGmm(x, d, { k: 4, rng: new Rng(3), nInit: 6 });
+  assert.ok(ll(best) >= ll(one), `best of 6 (${ll(best)}) >= the first alone (${ll(one)})`);
+  // nInit 1 and restarts 1 are the single fit, bit for bit.
+  const pseudo = draw(300, 0.3), lab = draw(250, 0);
+  const base = distributionFactor(pseudo, lab, { d, k: 4, rng: new Rng(5) });
+  assert.deepEqual(
+    distributionFactor(pseudo, lab, { d, k: 4, rng: new Rng(5), nInit: 1, restarts: 1 }).delta,
+    base.delta,
+  );
+  // Averaging over restarts is the mean of the individual fits' factors, each row within [0, 1].
+  const avg = distributionFactor(pseudo, lab, { d, k: 4, rng: new Rng(5), restarts: 3 }).delta;
+  assert.ok(avg.every((v) => v >= 0 && v <= 1));
+  assert.ok(spearman(avg, base.delta) > 0, "the average keeps the first fit's ordering in part");
+  assert.equal(spearman([1, 2, 3], [10, 20, 30]), 1);
+  assert.equal(spearman([1, 2, 3], [3, 2, 1]), -1);
+});

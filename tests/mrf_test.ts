@@ -183,6 +183,50 @@ Deno.test("DCN-AP strategy", async (t) => {
     assert.ok(out.stats!.mrf_changed > 0.1);
     assert.ok(Array.from(out.targets).every((v) => v === 0 || v === 1));
   });
+  await t.step(
+    "labelled rows clamped in the graph propagate their labels to an ignorant teacher's rows",
+    async () => {
+      // Half the rows are labelled (clamped to their truth); the teacher is uniform on the other half.
+      const half = data.n / 2;
+      const d = 6;
+      const uninformed: TeacherView = {
+        ...view,
+        n: half,
+        probs: new Float32Array(half * c).fill(1 / c),
+        features: data.features.slice(half * d),
+        labelled: {
+          n: half,
+          features: data.features.slice(0, half * d),
+          labels: data.truth.slice(0, half),
+          probs: new Float32Array(half * c),
+        },
+      };
+      const truth = data.truth.slice(half);
+      const labelsOfHalf = (targets: Float32Array) =>
+        Int32Array.from(
+          { length: half },
+          (_, i) => targets.subarray(i * c, i * c + c).findIndex((v) => v > 0),
+        );
+      const clamped = await dcnApStrategy.build!(
+        uninformed,
+        ctx({ is_MRF: true, mrf_k: 6, pseudo_target: "onehot" }),
+      );
+      const acc = accuracy(labelsOfHalf(clamped.targets), truth);
+      assert.ok(acc >= 0.9, `propagated accuracy ${acc}`);
+      assert.equal(clamped.stats!.mrf_labelled_rows, half);
+      const alone = await dcnApStrategy.build!(
+        uninformed,
+        ctx({ is_MRF: true, mrf_k: 6, pseudo_target: "onehot", mrf_labelled: false }),
+      );
+      assert.ok(
+        accuracy(labelsOfHalf(alone.targets), truth) < 0.5,
+        "without labelled rows the MRF has nothing to go on",
+      );
+      assert.ok(
+        dcnApStrategy.needsLabelled!({ is_MRF: true }) && !dcnApStrategy.needsLabelled!({ is_MRF: false }),
+      );
+    },
+  );
   await t.step("bad option values are one-line option errors", async () => {
     await assert.rejects(
       async () => await dcnApStrategy.build!(view, ctx({ is_MRF: true, mrf_k: 0 })),
@@ -201,6 +245,7 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "is_MRF",
     "mrf_iters",
     "mrf_k",
+    "mrf_labelled",
     "mrf_weight",
     "passes_per_refresh",
     "pseudo_target",
@@ -217,6 +262,7 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "is_lnorm",
     "is_manifold",
     "is_trace_norm",
+    "laplacian_weight",
     "lnorm_weight",
     "trace_weight",
   ]);
@@ -225,6 +271,7 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "is_manifold",
     "is_nuclear_norm",
     "is_trace_norm",
+    "laplacian_weight",
     "lnorm_weight",
     "nuclear_weight",
     "trace_weight",

@@ -5,11 +5,12 @@ import {
   l21Norm,
   l21NormTerm,
   laplacianSmoothness,
+  laplacianTerm,
   nuclearNorm,
   nuclearNormTerm,
   stackTaskKernels,
   symmetricEigen,
-  traceTerm,
+  traceNormTerm,
 } from "../core/regularizers.ts";
 import { Rng } from "../core/rng.ts";
 import type { LossContext } from "../core/plugin.ts";
@@ -202,7 +203,12 @@ Deno.test("loss terms read the model and the options", async (t) => {
   await t.step("coefficients are gated by their flags", () => {
     assert.equal(l21NormTerm().coefficient({}), 0);
     assert.equal(l21NormTerm().coefficient({ is_lnorm: true }), 1e-4);
-    assert.equal(traceTerm().coefficient({ is_trace_norm: true, trace_weight: 0.5 }), 0.5);
+    assert.equal(traceNormTerm().coefficient({ is_trace_norm: true, trace_weight: 0.5 }), 0.5);
+    assert.equal(traceNormTerm().coefficient({}), 0);
+    // The Laplacian term is implied by the manifold methods: on unless --is_manifold=False.
+    assert.equal(laplacianTerm().coefficient({}), 1e-3);
+    assert.equal(laplacianTerm().coefficient({ laplacian_weight: 0.2 }), 0.2);
+    assert.equal(laplacianTerm().coefficient({ is_manifold: false }), 0);
     assert.equal(nuclearNormTerm().coefficient({ is_nuclear_norm: false, nuclear_weight: 3 }), 0);
     assert.throws(
       () => nuclearNormTerm().coefficient({ is_nuclear_norm: true, nuclear_weight: -1 }),
@@ -221,11 +227,16 @@ Deno.test("loss terms read the model and the options", async (t) => {
     assert.ok(Math.abs(g2.value.dataSync()[0] - value(nuclearNorm(stacked))) < 1e-5);
     stacked.dispose();
     for (const h of heads) assert.equal(g2.grads[h.name].shape.join(), h.shape.join());
+    // The trace norm is the nuclear norm of the shared kernel itself.
+    const g3 = tf.variableGrads(() => traceNormTerm().compute(ctx), [shared]);
+    assert.ok(Math.abs(g3.value.dataSync()[0] - value(nuclearNorm(shared))) < 1e-5);
+    assert.ok(tf.tidy(() => tf.sum(tf.abs(g3.grads[shared.name])).dataSync()[0]) > 0);
+    tf.dispose([g3.value, ...Object.values(g3.grads)]);
     tf.dispose([g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
     assert.equal(tf.memory().numTensors, before, "no leaked tensors");
   });
 
-  await t.step("trace term sums the heads on [feature ‖ probs]", () => {
+  await t.step("the Laplacian term sums the heads on [feature ‖ probs]", () => {
     const x = tf.tensor2d(randn(rng, 5 * 6), [5, 6]);
     const before = tf.memory().numTensors;
     const g = tf.variableGrads(() => {
@@ -239,7 +250,7 @@ Deno.test("loss terms read the model and the options", async (t) => {
         masks: {},
         options: {},
       } as unknown as LossContext;
-      const got = traceTerm().compute(ctx);
+      const got = laplacianTerm().compute(ctx);
       const want = tf.add(
         laplacianSmoothness(tf.concat([feats, pe], 1) as tf.Tensor2D, pe),
         laplacianSmoothness(tf.concat([feats, pp], 1) as tf.Tensor2D, pp),

@@ -36,6 +36,13 @@ export interface DistributionOptions {
   maxFit?: number;
   /** Rows per set in each MMD estimate. Default 512. */
   mmdSamples?: number;
+  /** Initialisations per mixture fit, best likelihood kept (scikit-learn's `n_init`). Default 1. */
+  nInit?: number;
+  /**
+   * Independent fits whose factors are averaged row by row (each from its own generator stream). A row's
+   * factor then depends less on one initialisation's luck. Default 1 (a single fit).
+   */
+  restarts?: number;
 }
 
 /** Result of {@link distributionFactor}. */
@@ -63,13 +70,38 @@ function sampleRows(x: Float32Array, rows: number[], d: number, max: number, rng
   return out;
 }
 
-/** The distribution factor of each pseudo row (module doc). */
+/**
+ * The distribution factor of each pseudo row (module doc). With `restarts` > 1 the factor is the row-wise
+ * mean over that many independent fits (the first is the single fit, so `restarts` = 1 changes nothing);
+ * the other fields describe the first fit.
+ */
 export function distributionFactor(
   pseudo: Float32Array,
   labelled: Float32Array,
   options: DistributionOptions,
 ): DistributionResult {
-  const { d, k, rng } = options;
+  const restarts = options.restarts ?? 1;
+  if (!(Number.isInteger(restarts) && restarts >= 1)) {
+    throw new RangeError(`distributionFactor: restarts must be >= 1, got ${restarts}`);
+  }
+  const first = distributionOnce(pseudo, labelled, options, options.rng);
+  if (restarts === 1) return first;
+  const sum = Float64Array.from(first.delta);
+  for (let r = 1; r < restarts; r++) {
+    const next = distributionOnce(pseudo, labelled, options, options.rng.derive(`restart:${r}`));
+    for (let i = 0; i < sum.length; i++) sum[i] += next.delta[i];
+  }
+  return { ...first, delta: Float32Array.from(sum, (v) => v / restarts) };
+}
+
+function distributionOnce(
+  pseudo: Float32Array,
+  labelled: Float32Array,
+  options: DistributionOptions,
+  rng: Rng,
+): DistributionResult {
+  const { d, k } = options;
+  const nInit = options.nInit ?? 1;
   const metric = options.metric ?? "emd";
   if (metric !== "emd" && metric !== "mmd") {
     throw new RangeError(`--distribution_metric: expected emd or mmd, got ${metric}`);
@@ -81,12 +113,12 @@ export function distributionFactor(
   }
   if (n < 1) throw new RangeError("distributionFactor: the pseudo set has no rows");
   const maxFit = options.maxFit ?? 2048;
-  const pg = fitGmm(pseudo, d, { k, rng: rng.derive("gmm:pseudo"), maxFit });
+  const pg = fitGmm(pseudo, d, { k, rng: rng.derive("gmm:pseudo"), maxFit, nInit });
   const assignment = gmmPredict(pg, pseudo);
   const distances = new Float64Array(pg.k);
   let lg: GaussianMixture | undefined;
   if (metric === "emd") {
-    lg = fitGmm(labelled, d, { k, rng: rng.derive("gmm:labelled"), maxFit });
+    lg = fitGmm(labelled, d, { k, rng: rng.derive("gmm:labelled"), maxFit, nInit });
     for (let j = 0; j < pg.k; j++) {
       distances[j] = emdOneToMany(pg.means.subarray(j * d, j * d + d), lg.means, {
         d,

@@ -29,6 +29,11 @@ export interface GmmOptions {
   maxFit?: number;
   /** Lloyd iterations after k-means++ seeding. Default 20. */
   kmeansIter?: number;
+  /**
+   * Initialisations (scikit-learn's `n_init`): the fit runs from this many seeded k-means starts and
+   * keeps the one with the highest final mean log-likelihood. Default 1.
+   */
+  nInit?: number;
 }
 
 /** A fitted mixture. */
@@ -293,14 +298,34 @@ function kmeans(
   return { labels, centers };
 }
 
-/** Fit a k-component full-covariance mixture to the n*d rows of `x` (module doc). */
+/**
+ * Fit a k-component full-covariance mixture to the n*d rows of `x` (module doc). With `nInit` > 1, EM runs
+ * from that many initialisations (streams `init:1`, `init:2`, ... of the generator; the first uses the
+ * generator itself, so `nInit` = 1 is the single fit) and the best final log-likelihood wins.
+ */
 export function fitGmm(x: Float32Array, d: number, options: GmmOptions): GaussianMixture {
+  const nInit = options.nInit ?? 1;
+  if (!(Number.isInteger(nInit) && nInit >= 1)) {
+    throw new RangeError(`fitGmm: nInit must be >= 1, got ${nInit}`);
+  }
+  let best = fitOnce(x, d, options, options.rng);
+  for (let r = 1; r < nInit; r++) {
+    const g = fitOnce(x, d, options, options.rng.derive(`init:${r}`));
+    if (finalLogLik(g) > finalLogLik(best)) best = g;
+  }
+  return best;
+}
+
+function finalLogLik(g: GaussianMixture): number {
+  return g.trace.length ? g.trace[g.trace.length - 1] : -Infinity;
+}
+
+function fitOnce(x: Float32Array, d: number, options: GmmOptions, rng: Rng): GaussianMixture {
   const nAll = Math.floor(x.length / d);
   if (nAll * d !== x.length) throw new RangeError(`fitGmm: ${x.length} values is not a multiple of d=${d}`);
   if (nAll < 1) throw new RangeError("fitGmm: no rows to fit");
   if (!(options.k >= 1)) throw new RangeError(`--cluster_k: must be >= 1, got ${options.k}`);
   assertFinite(x, d, "fitGmm: features");
-  const rng = options.rng;
   const maxFit = options.maxFit ?? 4096;
   let rowsIdx: Int32Array | null = null;
   if (maxFit > 0 && nAll > maxFit) rowsIdx = rng.permutation(nAll).subarray(0, maxFit).sort();

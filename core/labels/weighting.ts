@@ -59,6 +59,10 @@ export interface SaMtlSettings {
   globalSoftmax: boolean;
   /** `gmm_max_fit`: rows per mixture fit (0 = all). */
   gmmMaxFit: number;
+  /** `gmm_n_init`: initialisations per mixture fit (default 1 when absent). */
+  gmmNInit?: number;
+  /** `distribution_restarts`: fits whose factors are averaged (default 1 when absent). */
+  distributionRestarts?: number;
   /** `density_exact_max`: largest class whose density is exact. */
   densityExactMax: number;
   /** `density_samples`: reference rows per approximate density class. */
@@ -158,6 +162,8 @@ export function saMtlWeights(input: SaMtlInput, options: PipelineOptions): SaMtl
         rng: options.rng.derive("sa-mtl:distribution"),
         metric: s.metric,
         maxFit: s.gmmMaxFit,
+        nInit: s.gmmNInit,
+        restarts: s.distributionRestarts,
       });
       factors.distribution = unpermute(res.delta);
     }

@@ -23,6 +23,9 @@ export interface TrainState {
   bestValLoss: number;
   /** Teacher targets in use (mid-epoch checkpoints only). */
   targets?: TeacherTargets[];
+  /** Mid-epoch checkpoints: the epoch's training-loss sums so far and the steps they cover. */
+  lossSums?: Record<string, number>;
+  lossSteps?: number;
 }
 
 /** Checkpoint storage as the trainer sees it. */

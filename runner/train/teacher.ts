@@ -135,7 +135,8 @@ async function teacherView(args: {
   };
 }
 
-function scoreAgainstTruth(args: {
+/** Score a target set against the hidden truth (rows of unknown truth, -1, are left out). */
+export function scoreAgainstTruth(args: {
   stats: Record<string, number>;
   ts: TargetSet;
   view: TeacherView;
@@ -154,10 +155,12 @@ function scoreAgainstTruth(args: {
   if (!truth) return;
   const teacherArg = argmaxRows(view.probs, C);
   const targetArg = argmaxRows(ts.targets, C);
-  let all = 0, tHit = 0, tN = 0, kHit = 0, kN = 0, rHit = 0, rN = 0;
+  let all = 0, known = 0, tHit = 0, tN = 0, kHit = 0, kN = 0, rHit = 0, rN = 0;
   for (let i = 0; i < view.n; i++) {
     const y = truth[rows[i]];
+    // Rows whose truth is unknown (-1) are neither hits nor misses: accuracy is over the known rows.
     if (y < 0) continue;
+    known++;
     if (teacherArg[i] === y) all++;
     let s = 0;
     for (let c = 0; c < C; c++) s += ts.targets[i * C + c];
@@ -175,7 +178,7 @@ function scoreAgainstTruth(args: {
       }
     }
   }
-  stats.pseudo_acc = view.n ? all / view.n : NaN;
+  stats.pseudo_acc = known ? all / known : NaN;
   stats.target_acc = tN ? tHit / tN : NaN;
   if (ts.kept) {
     stats.pseudo_acc_kept = kN ? kHit / kN : NaN;

@@ -39,6 +39,25 @@ class StepSums {
   #heads: Record<string, number> = {};
   #terms: Record<string, number> = {};
 
+  /** Continue the sums a mid-epoch checkpoint saved (see {@link saved}). */
+  constructor(from?: { lossSums?: Record<string, number>; lossSteps?: number }) {
+    if (!from?.lossSums) return;
+    this.#steps = from.lossSteps ?? 0;
+    for (const [k, v] of Object.entries(from.lossSums)) {
+      if (k === "total") this.#total = v;
+      else if (k.startsWith("head:")) this.#heads[k.slice(5)] = v;
+      else if (k.startsWith("term:")) this.#terms[k.slice(5)] = v;
+    }
+  }
+
+  /** The sums as a checkpoint stores them. */
+  saved(): { lossSums: Record<string, number>; lossSteps: number } {
+    const lossSums: Record<string, number> = { total: this.#total };
+    for (const [k, v] of Object.entries(this.#heads)) lossSums[`head:${k}`] = v;
+    for (const [k, v] of Object.entries(this.#terms)) lossSums[`term:${k}`] = v;
+    return { lossSums, lossSteps: this.#steps };
+  }
+
   add(res: StepResult): void {
     this.#steps++;
     this.#total += res.total;
@@ -240,7 +259,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       for (const [k, v] of Object.entries(tt.stats)) row[`${tt.task}/${tt.dataset}/train/${k}`] = v;
     }
 
-    const sums = new StepSums();
+    // A mid-epoch resume continues the epoch's loss sums where the interrupted run left them.
+    const sums = new StepSums(resumingMidEpoch ? spec.resumeState : undefined);
     let stoppedAt = -1;
     for (let pass = 0; pass < passes && stoppedAt < 0; pass++) {
       const e = t * passes + pass;
@@ -281,11 +301,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     }
     st.trainSeconds += (performance.now() - epochStart) / 1000;
     if (stoppedAt >= 0) {
-      await spec.checkpoints.save("last", {
-        model,
-        optimizer: st.optimizer,
-        state: trainState(st, t, stoppedAt),
-      });
+      const state = { ...trainState(st, t, stoppedAt), ...sums.saved() };
+      await spec.checkpoints.save("last", { model, optimizer: st.optimizer, state });
       spec.log(
         `interrupted: checkpoint written in epoch ${
           t + 1

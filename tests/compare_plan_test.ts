@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import { ablationVariants, planRuns, PROFILES } from "../runner/compare.ts";
+import { discoverPlugins } from "../runner/registry.ts";
+
+Deno.test("the ablation profile plans the reference per task and each SA-MTL variant under its own name", async () => {
+  const plugins = await discoverPlugins();
+  const ABLATION_VARIANTS = ablationVariants(plugins);
+  assert.equal(ABLATION_VARIANTS[0].name, "sa-mtl:full");
+  const runs = planRuns(plugins, { profile: PROFILES.ablation, outDir: "/tmp/x", methods: "all", extra: [] });
+  const seeds = PROFILES.ablation.seeds;
+  assert.equal(runs.length, seeds * (2 + ABLATION_VARIANTS.length));
+  const names = [...new Set(runs.map((r) => r.method))];
+  assert.deepEqual(names, ["stl", ...ABLATION_VARIANTS.map((v) => v.name)]);
+  const noConf = runs.find((r) => r.method === "sa-mtl:no-confidence")!;
+  assert.equal(noConf.args[1], "sa-mtl", "a variant runs its plugin");
+  assert.ok(noConf.args.includes("--is_pesudo_confidence=False") && noConf.args.includes("--preset=hard"));
+  // Alternating: every dataset gets `passes` passes, so twice the outer epochs with two datasets.
+  assert.ok(noConf.args.includes(`--epoch=${PROFILES.ablation.passes * 2}`));
+  // --methods picks variants by name.
+  const only = planRuns(plugins, {
+    profile: PROFILES.ablation,
+    outDir: "/tmp/x",
+    methods: ["sa-mtl:mmd"],
+    extra: [],
+  });
+  assert.deepEqual([...new Set(only.map((r) => r.method))], ["sa-mtl:mmd"]);
+});
