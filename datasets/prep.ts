@@ -437,7 +437,7 @@ export async function prepMain(argv: string[]): Promise<number> {
   try {
     opts = parsePrepArgs(argv);
   } catch (e) {
-    console.error(`prep: ${(e as Error).message}`);
+    console.error(`error: ${(e as Error).message.split("\n")[0]}`);
     return 2;
   }
   if (opts.help) {
@@ -448,8 +448,19 @@ export async function prepMain(argv: string[]): Promise<number> {
     await runPrep(opts);
     return 0;
   } catch (e) {
-    console.error(`prep: ${(e as Error).message}`);
-    return 1;
+    // A dataset that is missing or not in the expected layout is the user's to fix (exit 2, like every
+    // command); anything else is a failure of the job (exit 1).
+    const user = [
+      "DatasetNotFoundError",
+      "DatasetFormatError",
+      "ImageReadError",
+      "MatFileError",
+      "CsvError",
+      "PrepArgsError",
+    ]
+      .includes((e as Error).name) || e instanceof Deno.errors.NotFound;
+    console.error(`error: ${(e as Error).message.split("\n")[0]}`);
+    return user ? 2 : 1;
   }
 }
 
