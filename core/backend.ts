@@ -19,6 +19,8 @@ import {
   simdKernelsAvailable,
 } from "../kernels/mod.ts";
 import { assertSelfCheck, quietCpuBackend, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
+import { registerWebgpuPack, WEBGPU_PACK_VERSION } from "../kernels/webgpu/mod.ts";
+import { tablePrefersWebgpu } from "./gpu_table.ts";
 
 // Replace the stock cpu factory with one that does not print tfjs' Node.js banner.
 if (tf.findBackendFactory("cpu") && !tf.findBackend("cpu")) {
@@ -70,6 +72,13 @@ export interface InitBackendOptions {
    * tfjs-webgpu trained mini-Xception 10-13x slower than the CPU engine (docs/engine.md).
    */
   autoWebgpu?: boolean;
+  /**
+   * The workload to train (backbone and input side, e.g. `mini_xception48`): with a hardware adapter,
+   * `auto` picks webgpu when the committed table of measurements (core/gpu_table.ts) says it is
+   * faster than the CPU engine for this workload and GPU class, and the CPU engine when it says
+   * slower; without a row, `autoWebgpu` decides.
+   */
+  workload?: string;
 }
 
 const selfChecks = new Map<string, SelfCheckReport>();
@@ -151,6 +160,9 @@ async function activate(
   if (name === "wasm" || name === "cpu") {
     packKernels = registerKernelPack(name);
     kernelPack = KERNEL_PACK_VERSION;
+  } else if (name === "webgpu") {
+    packKernels = registerWebgpuPack();
+    kernelPack = `webgpu-${WEBGPU_PACK_VERSION}`;
   }
   if (!(await tf.setBackend(name))) throw new Error(`--backend=${name}: tfjs could not initialise it`);
   await tf.ready();
@@ -203,7 +215,14 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       skipped.push("tensorflow: tfjs-node not importable");
     }
   }
-  if (!info && requested === "auto" && opts.autoWebgpu === false) {
+  let tableSays: { webgpu: boolean; reason: string } | null = null;
+  if (!info && requested === "auto" && opts.workload) {
+    const probe = await probeWebgpu();
+    if (probe?.hardware) tableSays = tablePrefersWebgpu(probe.description, opts.workload);
+  }
+  if (!info && requested === "auto" && tableSays && !tableSays.webgpu) {
+    skipped.push(`webgpu: slower than the CPU engine for ${tableSays.reason}`);
+  } else if (!info && requested === "auto" && !tableSays && opts.autoWebgpu === false) {
     skipped.push(
       "webgpu: not used by auto for small networks (slower than the CPU engine; --backend=webgpu forces it)",
     );

@@ -1,0 +1,212 @@
+/**
+ * `deno task bench:webgpu`: the WebGPU step profile of a training step (forward + backward + Adam, the
+ * step of `bench:train`): ms per step and the queue counters of bench/webgpu_counters.ts per step,
+ * with tfjs-webgpu as shipped (`--mode=stock`) and with the toolkit's WebGPU pack (`--mode=pack`,
+ * kernels/webgpu/). Runs on any adapter, Mesa's llvmpipe included.
+ *
+ *   deno task bench:webgpu [--models=xception48] [--batch=32] [--steps=3] [--warmup=2]
+ *                          [--mode=stock,pack] [--json] [--kernels]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../core/backend.ts";
+import { registerWebgpuPack, unregisterWebgpuPack } from "../kernels/webgpu/mod.ts";
+import { buildTestModel, disposeBatch, randomBatch, type TestModelName } from "./_test_models.ts";
+import {
+  installWebgpuCounters,
+  stepFields,
+  topKernels,
+  type WebgpuCounterHandle,
+  type WebgpuStepFields,
+} from "./webgpu_counters.ts";
+
+/** Models of the WebGPU bench (the mini-Xception and small VGG of `bench:train`). */
+export const WEBGPU_BENCH_MODELS: Record<string, { model: TestModelName; size: number; channels: number }> = {
+  xception48: { model: "mini_xception", size: 48, channels: 1 },
+  xception64: { model: "mini_xception", size: 64, channels: 1 },
+  vgg64: { model: "small_vgg", size: 64, channels: 3 },
+};
+
+/** One profiled configuration. */
+export interface WebgpuProfileRow extends WebgpuStepFields {
+  model: string;
+  mode: "stock" | "pack";
+  batch: number;
+  steps: number;
+  msPerStep: number;
+  imgPerSec: number;
+  /** First (compiling) step's milliseconds. */
+  firstStepMs: number;
+  /** Pipelines compiled during warm-up. */
+  compilesInWarmup: number;
+  /** Loss of the last step (a sanity value: finite, decreasing over steps on a fixed batch). */
+  loss: number;
+  /** Dispatches per step of the busiest kernels. */
+  topKernels: string[];
+  /** CPU-forwarded kernel calls per step, by kernel. */
+  cpuForwardedByKernel: Record<string, number>;
+}
+
+/**
+ * Profiles `steps` training steps after `warmup` on the active webgpu backend with the counters
+ * installed by the caller (reset here). The caller sets the mode (pack registered or not).
+ */
+export async function profileWebgpuTraining(
+  key: string,
+  opts: {
+    batch: number;
+    steps: number;
+    warmup: number;
+    mode: "stock" | "pack";
+    counters: WebgpuCounterHandle;
+  },
+): Promise<WebgpuProfileRow> {
+  const m = WEBGPU_BENCH_MODELS[key];
+  if (!m) {
+    throw new Error(
+      `--models: unknown model '${key}' (expected ${Object.keys(WEBGPU_BENCH_MODELS).join("|")})`,
+    );
+  }
+  const model = buildTestModel(m.model, { size: m.size, channels: m.channels, seed: 1 });
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const batch = randomBatch([opts.batch, m.size, m.size, m.channels], { seed: 2 });
+  const optimizer = tf.train.adam(1e-3);
+  const step = async (): Promise<number> => {
+    const loss = optimizer.minimize(
+      () => {
+        const logits = model.apply(batch.x, { training: true }) as tf.Tensor[];
+        return tf.addN(logits.map((l, i) => tf.losses.softmaxCrossEntropy(batch.y[i], l))) as tf.Scalar;
+      },
+      true,
+      vars,
+    );
+    if (!loss) throw new Error("bench:webgpu: optimizer returned no loss");
+    const v = (await loss.data())[0];
+    loss.dispose();
+    return v;
+  };
+  const counters = opts.counters;
+  counters.reset();
+  const f0 = performance.now();
+  await step();
+  const firstStepMs = performance.now() - f0;
+  for (let i = 1; i < opts.warmup; i++) await step();
+  const compilesInWarmup = counters.snapshot().compiles;
+  counters.reset();
+  let loss = NaN;
+  for (let i = 0; i < opts.steps; i++) loss = await step();
+  const counts = counters.snapshot();
+  disposeBatch(batch);
+  optimizer.dispose();
+  model.layers.forEach((l) => l.dispose());
+  const msPerStep = counts.elapsedMs / opts.steps;
+  const perKernel: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts.cpuForwardedByKernel)) perKernel[k] = v / opts.steps;
+  return {
+    model: key,
+    mode: opts.mode,
+    batch: opts.batch,
+    steps: opts.steps,
+    msPerStep,
+    imgPerSec: opts.batch * 1000 / msPerStep,
+    firstStepMs,
+    compilesInWarmup,
+    loss,
+    ...stepFields(counts, opts.steps),
+    topKernels: topKernels(counts, opts.steps),
+    cpuForwardedByKernel: perKernel,
+  };
+}
+
+/** Markdown table of profile rows. */
+export function formatWebgpuTable(rows: WebgpuProfileRow[]): string {
+  const lines = [
+    "| model | mode | ms/step | dispatches | submits | ms in submit | readbacks (bytes) | CPU-forwarded | " +
+    "compiles after warm-up | enqueue ms |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.model} b${r.batch} | ${r.mode} | ${r.msPerStep.toFixed(0)} | ${
+        r.dispatchesPerStep.toFixed(0)
+      } | ` +
+        `${r.submitsPerStep.toFixed(1)} | ${r.submitMsPerStep.toFixed(1)} | ${
+          r.readbacksPerStep.toFixed(1)
+        } ` +
+        `(${r.readbackBytesPerStep.toFixed(0)}) | ${
+          r.cpuForwardedOps.toFixed(1)
+        } | ${r.compilesAfterWarmup} | ` +
+        `${r.enqueueMsPerStep.toFixed(0)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function positiveInt(flag: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`--${flag}: expected an integer >= ${min} (got '${value}')`);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      models: { type: "string", default: "xception48" },
+      batch: { type: "string", default: "32" },
+      steps: { type: "string", default: "3" },
+      warmup: { type: "string", default: "2" },
+      mode: { type: "string", default: "stock,pack" },
+      json: { type: "boolean", default: false },
+      kernels: { type: "boolean", default: false },
+    },
+  });
+  const batch = positiveInt("batch", values.batch);
+  const steps = positiveInt("steps", values.steps);
+  const warmup = positiveInt("warmup", values.warmup);
+  const models = values.models.split(",").map((s) => s.trim());
+  for (const k of models) {
+    if (!WEBGPU_BENCH_MODELS[k]) {
+      throw new Error(
+        `--models: unknown model '${k}' (expected ${Object.keys(WEBGPU_BENCH_MODELS).join("|")})`,
+      );
+    }
+  }
+  const modes = values.mode.split(",").map((s) => s.trim());
+  for (const md of modes) {
+    if (md !== "stock" && md !== "pack") throw new Error(`--mode: expected stock|pack (got '${md}')`);
+  }
+  const info = await initBackend({ backend: "webgpu", quiet: values.json, selfCheck: false });
+  const rows: WebgpuProfileRow[] = [];
+  for (const mode of modes as ("stock" | "pack")[]) {
+    if (mode === "pack") registerWebgpuPack();
+    else unregisterWebgpuPack();
+    const counters = installWebgpuCounters();
+    try {
+      for (const key of models) {
+        if (!values.json) {
+          console.error(`bench:webgpu ${key} ${mode}: ${warmup} warm-up + ${steps} steps, batch ${batch}`);
+        }
+        const row = await profileWebgpuTraining(key, { batch, steps, warmup, mode, counters });
+        rows.push(row);
+        if (!values.json && values.kernels) console.error(`  ${row.topKernels.join(", ")}`);
+      }
+    } finally {
+      counters.uninstall();
+    }
+  }
+  if (values.json) console.log(JSON.stringify({ adapter: info.adapter, rows }, null, 2));
+  else console.log(formatWebgpuTable(rows));
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(2);
+  }
+}
