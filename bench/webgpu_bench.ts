@@ -1,18 +1,21 @@
 /**
  * `deno task bench:webgpu`: the WebGPU step profile of a training step (forward + backward + Adam, the
  * step of `bench:train`): ms per step and the queue counters of bench/webgpu_counters.ts per step,
- * with tfjs-webgpu as shipped (`--mode=stock`) and with the toolkit's WebGPU pack (`--mode=pack`,
- * kernels/webgpu/). Runs on any adapter, Mesa's llvmpipe included.
+ * with tfjs-webgpu as shipped (`--mode=stock`), the same with submits batched (`--mode=batched`) and
+ * with the toolkit's WebGPU pack (`--mode=pack`, kernels/webgpu/). Runs on any adapter, Mesa's
+ * llvmpipe included.
  *
  *   deno task bench:webgpu [--models=xception48] [--batch=32] [--steps=3] [--warmup=2]
- *                          [--mode=stock,pack] [--json] [--kernels]
+ *                          [--mode=stock,batched,pack] [--json] [--kernels]
  * @module
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../core/backend.ts";
-import { registerWebgpuPack, unregisterWebgpuPack } from "../kernels/webgpu/mod.ts";
+import { registerWebgpuPack, SUBMIT_BATCH_SIZE, unregisterWebgpuPack } from "../kernels/webgpu/mod.ts";
 import { buildTestModel, disposeBatch, randomBatch, type TestModelName } from "./_test_models.ts";
+import { buildModel } from "../models/mod.ts";
+import type { BackboneName, TaskSpec } from "../core/types.ts";
 import {
   installWebgpuCounters,
   stepFields,
@@ -22,16 +25,64 @@ import {
 } from "./webgpu_counters.ts";
 
 /** Models of the WebGPU bench (the mini-Xception and small VGG of `bench:train`). */
-export const WEBGPU_BENCH_MODELS: Record<string, { model: TestModelName; size: number; channels: number }> = {
+export const WEBGPU_BENCH_MODELS: Record<
+  string,
+  { model: TestModelName | `project:${BackboneName}`; size: number; channels: number }
+> = {
   xception48: { model: "mini_xception", size: 48, channels: 1 },
   xception64: { model: "mini_xception", size: 64, channels: 1 },
   vgg64: { model: "small_vgg", size: 64, channels: 3 },
+  /** The project's mini-Xception (models/build.ts, per-task branch heads), as in bench/webgpu_probe.ts. */
+  "project-xception48": { model: "project:mini_xception", size: 48, channels: 1 },
 };
+
+const HEADS: TaskSpec[] = [
+  { name: "emotion", classes: 7, labels: ["0", "1", "2", "3", "4", "5", "6"] },
+  { name: "pose", classes: 5, labels: ["0", "1", "2", "3", "4"] },
+];
+
+/** Forward pass to per-head logits, its trainable variables and a disposer. */
+function benchNet(m: (typeof WEBGPU_BENCH_MODELS)[string]): {
+  forward: (x: tf.Tensor4D) => tf.Tensor[];
+  vars: tf.Variable[];
+  dispose: () => void;
+} {
+  if (m.model.startsWith("project:")) {
+    const built = buildModel({
+      backbone: m.model.slice("project:".length) as BackboneName,
+      tasks: HEADS,
+      inputShape: [m.size, m.size, m.channels],
+      seed: 1,
+    });
+    return {
+      forward: (x) => {
+        const out = built.apply(x, true);
+        return HEADS.map((h) => out.logits[h.name]!);
+      },
+      vars: built.trainableWeights(),
+      dispose: () => built.model.layers.forEach((l) => l.dispose()),
+    };
+  }
+  const model = buildTestModel(m.model as TestModelName, { size: m.size, channels: m.channels, seed: 1 });
+  return {
+    forward: (x) => model.apply(x, { training: true }) as tf.Tensor[],
+    vars: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    dispose: () => model.layers.forEach((l) => l.dispose()),
+  };
+}
+
+/**
+ * `stock`: tfjs-webgpu as shipped; `batched`: the same kernels with the pack's submit batch size (the
+ * issue's second column); `pack`: the WebGPU pack (kernels/webgpu/).
+ */
+export type WebgpuBenchMode = "stock" | "batched" | "pack";
+
+const MODES: readonly WebgpuBenchMode[] = ["stock", "batched", "pack"];
 
 /** One profiled configuration. */
 export interface WebgpuProfileRow extends WebgpuStepFields {
   model: string;
-  mode: "stock" | "pack";
+  mode: WebgpuBenchMode;
   batch: number;
   steps: number;
   msPerStep: number;
@@ -58,7 +109,7 @@ export async function profileWebgpuTraining(
     batch: number;
     steps: number;
     warmup: number;
-    mode: "stock" | "pack";
+    mode: WebgpuBenchMode;
     counters: WebgpuCounterHandle;
   },
 ): Promise<WebgpuProfileRow> {
@@ -68,18 +119,17 @@ export async function profileWebgpuTraining(
       `--models: unknown model '${key}' (expected ${Object.keys(WEBGPU_BENCH_MODELS).join("|")})`,
     );
   }
-  const model = buildTestModel(m.model, { size: m.size, channels: m.channels, seed: 1 });
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const net = benchNet(m);
   const batch = randomBatch([opts.batch, m.size, m.size, m.channels], { seed: 2 });
   const optimizer = tf.train.adam(1e-3);
   const step = async (): Promise<number> => {
     const loss = optimizer.minimize(
       () => {
-        const logits = model.apply(batch.x, { training: true }) as tf.Tensor[];
+        const logits = net.forward(batch.x);
         return tf.addN(logits.map((l, i) => tf.losses.softmaxCrossEntropy(batch.y[i], l))) as tf.Scalar;
       },
       true,
-      vars,
+      net.vars,
     );
     if (!loss) throw new Error("bench:webgpu: optimizer returned no loss");
     const v = (await loss.data())[0];
@@ -99,7 +149,7 @@ export async function profileWebgpuTraining(
   const counts = counters.snapshot();
   disposeBatch(batch);
   optimizer.dispose();
-  model.layers.forEach((l) => l.dispose());
+  net.dispose();
   const msPerStep = counts.elapsedMs / opts.steps;
   const perKernel: Record<string, number> = {};
   for (const [k, v] of Object.entries(counts.cpuForwardedByKernel)) perKernel[k] = v / opts.steps;
@@ -159,7 +209,7 @@ async function main(): Promise<void> {
       batch: { type: "string", default: "32" },
       steps: { type: "string", default: "3" },
       warmup: { type: "string", default: "2" },
-      mode: { type: "string", default: "stock,pack" },
+      mode: { type: "string", default: "stock,batched,pack" },
       json: { type: "boolean", default: false },
       kernels: { type: "boolean", default: false },
     },
@@ -177,13 +227,17 @@ async function main(): Promise<void> {
   }
   const modes = values.mode.split(",").map((s) => s.trim());
   for (const md of modes) {
-    if (md !== "stock" && md !== "pack") throw new Error(`--mode: expected stock|pack (got '${md}')`);
+    if (!(MODES as readonly string[]).includes(md)) {
+      throw new Error(`--mode: expected ${MODES.join("|")} (got '${md}')`);
+    }
   }
   const info = await initBackend({ backend: "webgpu", quiet: values.json, selfCheck: false });
   const rows: WebgpuProfileRow[] = [];
-  for (const mode of modes as ("stock" | "pack")[]) {
+  for (const mode of modes as WebgpuBenchMode[]) {
     if (mode === "pack") registerWebgpuPack();
     else unregisterWebgpuPack();
+    const batchFlag = tf.env().getNumber("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE");
+    if (mode === "batched") tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", SUBMIT_BATCH_SIZE);
     const counters = installWebgpuCounters();
     try {
       for (const key of models) {
@@ -196,6 +250,7 @@ async function main(): Promise<void> {
       }
     } finally {
       counters.uninstall();
+      tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", batchFlag);
     }
   }
   if (values.json) console.log(JSON.stringify({ adapter: info.adapter, rows }, null, 2));

@@ -79,6 +79,8 @@ export interface InitBackendOptions {
    * slower; without a row, `autoWebgpu` decides.
    */
   workload?: string;
+  /** Modules tried for `tensorflow` (default {@link TENSORFLOW_MODULES}; tests pass a stand-in). */
+  tensorflowModules?: readonly string[];
 }
 
 const selfChecks = new Map<string, SelfCheckReport>();
@@ -97,9 +99,12 @@ export function parseBackendName(value: string): BackendName {
   throw new Error(`--backend: unknown value '${value}' (expected ${BACKEND_NAMES.join("|")})`);
 }
 
-/** Imports tfjs-node-gpu or tfjs-node if the user made one importable; true when `tensorflow` is registered. */
-async function loadTensorflow(): Promise<string | null> {
-  for (const spec of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+/** Modules that register tfjs' native `tensorflow` backend, in order of preference. */
+export const TENSORFLOW_MODULES: readonly string[] = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+
+/** Imports tfjs-node-gpu or tfjs-node if the user made one importable; the specifier when `tensorflow` is registered. */
+async function loadTensorflow(specs: readonly string[] = TENSORFLOW_MODULES): Promise<string | null> {
+  for (const spec of specs) {
     try {
       // A computed specifier: optional packages outside the import map must not break type checking.
       await import(spec);
@@ -203,7 +208,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const skipped: string[] = [];
   let info: BackendInfo | null = null;
   if (requested === "tensorflow" || requested === "auto") {
-    const spec = await loadTensorflow();
+    const spec = await loadTensorflow(opts.tensorflowModules);
     if (spec) {
       info = await activate("tensorflow", requested, skipped);
     } else if (requested === "tensorflow") {

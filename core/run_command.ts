@@ -203,6 +203,8 @@ export async function executeRun(
     backend: String(o.backend ?? "auto") as BackendName,
     quiet,
     autoWebgpu: o.model === "vggFace",
+    // auto reads core/gpu_table.ts for this model and input side.
+    workload: `${o.model}${num(o, "image_size")}`,
   });
   const { sets, hidden } = await loadRunData(run, log);
   hooks.afterLoad?.(sets);
