@@ -22,7 +22,7 @@
  * Elsewhere it needs only a Deno binary: bundle it here, copy the one file, run it there:
  *
  *   deno bundle --platform=deno -o gpu_check.js bench/gpu_check.ts
- *   deno run -A gpu_check.js --out=gpu_check.json [--budget=290] [--parts=adapter,submit,...]
+ *   deno run -A gpu_check.js --out=gpu_check.json [--budget=290] [--parts=adapter,submit,...] [--allow-software]
  *
  * (the bundle holds every npm package it imports; the `compare` part needs the checkout.)
  * @module
@@ -276,6 +276,7 @@ async function main(): Promise<void> {
       out: { type: "string", default: "gpu_check.json" },
       budget: { type: "string", default: "290" },
       parts: { type: "string", default: PARTS.map((p) => p.name).join(",") },
+      "allow-software": { type: "boolean", default: false },
     },
   });
   const here = fileURLToPath(import.meta.url);
@@ -320,13 +321,26 @@ async function main(): Promise<void> {
         r.error = "the webgpu step does not beat the CPU engine here (or was not measured)";
         report.parts.push(r);
         await save();
+        console.error(`gpu-check: ${part.name} skipped: ${r.error}`);
         continue;
       }
+    }
+    const adapter = report.parts.find((p) => p.part === "adapter");
+    const software = adapter?.status === "ok" && adapter.result?.software === true;
+    if (software && !values["allow-software"] && !part.name.startsWith("cpu-") && part.name !== "submit") {
+      // Training on a software rasteriser takes minutes per step: the GPU parts would only time out.
+      r.error = `the adapter is a software rasteriser (${adapter?.result?.description}); ` +
+        "is the NVIDIA Vulkan driver (nvidia_icd.json) installed? --allow-software runs it anyway";
+      report.parts.push(r);
+      await save();
+      console.error(`gpu-check: ${part.name} skipped: ${r.error}`);
+      continue;
     }
     if (left < 5) {
       r.error = "no time left in --budget";
       report.parts.push(r);
       await save();
+      console.error(`gpu-check: ${part.name} skipped: ${r.error}`);
       continue;
     }
     const limit = Math.min(part.timeoutS, left);

@@ -103,9 +103,10 @@ Deno.test({
 
     await t.step("fused batch norm matches tfjs-layers on the reference cpu backend", async () => {
       // Errors seen on llvmpipe: Adam ~5e-7, batch norm ~2e-7, whole network ~4e-5 (stock tfjs-webgpu: ~3e-5).
-      // 189 rows (< one workgroup) and 400 rows (several values per thread), odd channel counts.
-      for (const shape of [[3, 7, 9, 5], [4, 10, 10, 3]]) {
-        const c = shape[3];
+      // 189 rows (< one workgroup), 400 rows (several values per thread), odd channel counts.
+      // A rank-2 input (batch norm after a dense layer) too.
+      for (const shape of [[3, 7, 9, 5], [4, 10, 10, 3], [37, 6]]) {
+        const c = shape[shape.length - 1];
         const run = async (backend: string) => {
           await tf.setBackend(backend);
           const layer = tfl.layers.batchNormalization({ momentum: 0.9 });
