@@ -171,24 +171,35 @@ export async function profileWebgpuTraining(
 
 /** Markdown table of profile rows. */
 export function formatWebgpuTable(rows: WebgpuProfileRow[]): string {
-  const lines = [
-    "| model | mode | ms/step | dispatches | submits | ms in submit | readbacks (bytes) | CPU-forwarded | " +
-    "compiles after warm-up | enqueue ms |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+  const head = [
+    "model",
+    "mode",
+    "ms/step",
+    "dispatches",
+    "submits",
+    "ms in submit",
+    "buffer writes",
+    "readbacks (bytes)",
+    "CPU-forwarded",
+    "compiles after warm-up",
+    "enqueue ms",
   ];
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
   for (const r of rows) {
-    lines.push(
-      `| ${r.model} b${r.batch} | ${r.mode} | ${r.msPerStep.toFixed(0)} | ${
-        r.dispatchesPerStep.toFixed(0)
-      } | ` +
-        `${r.submitsPerStep.toFixed(1)} | ${r.submitMsPerStep.toFixed(1)} | ${
-          r.readbacksPerStep.toFixed(1)
-        } ` +
-        `(${r.readbackBytesPerStep.toFixed(0)}) | ${
-          r.cpuForwardedOps.toFixed(1)
-        } | ${r.compilesAfterWarmup} | ` +
-        `${r.enqueueMsPerStep.toFixed(0)} |`,
-    );
+    const cells = [
+      `${r.model} b${r.batch}`,
+      r.mode,
+      r.msPerStep.toFixed(0),
+      r.dispatchesPerStep.toFixed(0),
+      r.submitsPerStep.toFixed(1),
+      r.submitMsPerStep.toFixed(1),
+      r.bufferWritesPerStep.toFixed(0),
+      `${r.readbacksPerStep.toFixed(1)} (${r.readbackBytesPerStep.toFixed(0)})`,
+      r.cpuForwardedOps.toFixed(1),
+      `${r.compilesAfterWarmup}`,
+      r.enqueueMsPerStep.toFixed(0),
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
 }

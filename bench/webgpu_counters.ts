@@ -1,6 +1,7 @@
 /**
  * WebGPU step counters: what one training step asks of the GPU queue. Counts compute dispatches
- * (per tfjs kernel), queue submits and the time spent inside `queue.submit`, GPU-to-CPU readbacks
+ * (per tfjs kernel), queue submits and the time spent inside `queue.submit`, `queue.writeBuffer` calls,
+ * GPU-to-CPU readbacks
  * (count, bytes, time waiting for them), kernels that tfjs-webgpu computed on the CPU instead
  * (`WEBGPU_CPU_FORWARD`), and compute-pipeline compilations. Works on any adapter, including Mesa's
  * llvmpipe, so it is developed and tested without a GPU.
@@ -30,6 +31,8 @@ export interface WebgpuCounts {
   submits: number;
   /** Milliseconds spent inside `GPUQueue.submit`. */
   submitMs: number;
+  /** `GPUQueue.writeBuffer` calls (tfjs-webgpu writes each dispatch's uniforms with one). */
+  bufferWrites: number;
   /** GPU-to-CPU readbacks (`GPUBuffer.mapAsync` for reading). */
   readbacks: number;
   /** Bytes of the buffers read back. */
@@ -52,6 +55,8 @@ export interface WebgpuCounts {
 export interface WebgpuStepFields {
   dispatchesPerStep: number;
   submitsPerStep: number;
+  /** `queue.writeBuffer` calls per step. */
+  bufferWritesPerStep: number;
   /** Readbacks per step (count). */
   readbacksPerStep: number;
   readbackBytesPerStep: number;
@@ -88,6 +93,7 @@ function zero(): WebgpuCounts {
     dispatches: 0,
     submits: 0,
     submitMs: 0,
+    bufferWrites: 0,
     readbacks: 0,
     readbackBytes: 0,
     readbackWaitMs: 0,
@@ -158,6 +164,15 @@ export function installWebgpuCounters(): WebgpuCounterHandle {
           c.submits++;
           c.submitMs += performance.now() - s;
         }
+      },
+  );
+  patch(
+    protos.queue,
+    "writeBuffer",
+    (orig: (...a: unknown[]) => void) =>
+      function (this: unknown, ...a: unknown[]) {
+        c.bufferWrites++;
+        return orig.apply(this, a);
       },
   );
   patch(
@@ -261,6 +276,7 @@ export function stepFields(counts: WebgpuCounts, steps: number): WebgpuStepField
   return {
     dispatchesPerStep: counts.dispatches / steps,
     submitsPerStep: counts.submits / steps,
+    bufferWritesPerStep: counts.bufferWrites / steps,
     readbacksPerStep: counts.readbacks / steps,
     readbackBytesPerStep: counts.readbackBytes / steps,
     cpuForwardedOps: counts.cpuForwardedOps / steps,

@@ -19,7 +19,7 @@ import {
   simdKernelsAvailable,
 } from "../kernels/mod.ts";
 import { assertSelfCheck, quietCpuBackend, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
-import { registerWebgpuPack, WEBGPU_PACK_VERSION } from "../kernels/webgpu/mod.ts";
+import { attachWebgpuPack, registerWebgpuPack, WEBGPU_PACK_VERSION } from "../kernels/webgpu/mod.ts";
 import { tablePrefersWebgpu } from "./gpu_table.ts";
 
 // Replace the stock cpu factory with one that does not print tfjs' Node.js banner.
@@ -171,6 +171,7 @@ async function activate(
   }
   if (!(await tf.setBackend(name))) throw new Error(`--backend=${name}: tfjs could not initialise it`);
   await tf.ready();
+  if (name === "webgpu") attachWebgpuPack();
   const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false;
   const threads = name === "wasm" ? wasmBackend.getThreadsCount() : 1;
   const packSimd = name === "wasm" && simdKernelsAvailable();

@@ -177,13 +177,14 @@ Deno.test({
     });
 
     await t.step("queue counts of a training step: pack vs tfjs-webgpu as shipped", async () => {
-      // Counts do not depend on batch or image size (same graph), so a small step stands for the
-      // 48 px batch-32 step of bench:webgpu.
+      // Counts barely depend on batch and image size (the same graph: 279 dispatches at batch 2,
+      // 274 at the 48 px batch-32 step of bench:webgpu), so a small step stands for the big one.
       await tf.setBackend("webgpu");
       const opts = { batch: 2, steps: 1, warmup: 2, counters };
       const pack = await profileWebgpuTraining("xception48", { ...opts, mode: "pack" });
       assert.ok(pack.dispatchesPerStep <= 400, `dispatches ${pack.dispatchesPerStep}`);
       assert.ok(pack.submitsPerStep <= 2, `submits ${pack.submitsPerStep}`);
+      assert.ok(pack.bufferWritesPerStep <= 2 * pack.submitsPerStep, `writes ${pack.bufferWritesPerStep}`);
       assert.equal(pack.readbacksPerStep, 1);
       assert.equal(pack.readbackBytesPerStep, 4);
       assert.equal(pack.cpuForwardedOps, 0);
@@ -201,6 +202,7 @@ Deno.test({
         assert.ok(stock.dispatchesPerStep > 3 * pack.dispatchesPerStep, `stock ${stock.dispatchesPerStep}`);
         assert.ok(stock.submitsPerStep >= Math.floor(stock.dispatchesPerStep / 15));
         assert.ok(stock.cpuForwardedOps > 0);
+        assert.ok(stock.bufferWritesPerStep >= stock.dispatchesPerStep, "one uniform write per dispatch");
       } finally {
         registerWebgpuPack();
       }

@@ -9,6 +9,7 @@
  * | `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` raised | tfjs submits every 15 dispatches; a submit costs ms |
  * | SaMtlBatchNormStats / GradReduce / GradInput + BatchNormalization routing (fused_bn_layer.ts) | 4 dispatches per training batch norm instead of ~36 |
 | `WEBGPU_CPU_FORWARD` off | small ops ran on the CPU, forcing uploads of their results |
+| uniform arena (uniform_arena.ts) | one `queue.writeBuffer` per submit instead of one per dispatch |
  *
  * ```ts
  * import "@tensorflow/tfjs-backend-webgpu";
@@ -26,6 +27,7 @@ import * as adam from "./adam.ts";
 import { installFusedAdam } from "./fused_adam.ts";
 import { BATCH_NORM_KERNELS } from "./batch_norm.ts";
 import { installFusedBatchNorm } from "./fused_bn_layer.ts";
+import { installUniformArena } from "./uniform_arena.ts";
 
 /** Version of the WebGPU pack, recorded in run configs. Bump on any numerical change. */
 export const WEBGPU_PACK_VERSION = "0.1.0";
@@ -42,8 +44,11 @@ export interface WebgpuPackKernel {
 /** All kernels of the WebGPU pack. */
 export const WEBGPU_PACK_KERNELS: readonly WebgpuPackKernel[] = [adam, ...BATCH_NORM_KERNELS];
 
-let registered: { saved: Map<string, KernelConfig | null>; flags: Record<string, number | boolean> } | null =
-  null;
+let registered: {
+  saved: Map<string, KernelConfig | null>;
+  flags: Record<string, number | boolean>;
+  detach: (() => void) | null;
+} | null = null;
 
 /** Whether the WebGPU pack is registered. */
 export function isWebgpuPackRegistered(): boolean {
@@ -81,11 +86,23 @@ export function registerWebgpuPack(): string[] {
   };
   env.set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", SUBMIT_BATCH_SIZE);
   env.set("WEBGPU_CPU_FORWARD", false);
-  registered = { saved, flags };
+  registered = { saved, flags, detach: null };
+  attachWebgpuPack();
   const active = () => registered !== null && tf.getBackend() === "webgpu";
   installFusedAdam(active);
   installFusedBatchNorm(active);
   return webgpuPackKernelNames();
+}
+
+/**
+ * Installs the parts of the pack that live on the backend instance (the uniform arena) once tfjs has
+ * created the webgpu backend; {@link registerWebgpuPack} calls it, and `initBackend` again after
+ * `tf.setBackend("webgpu")`. A no-op without the pack or before the backend exists.
+ */
+export function attachWebgpuPack(): void {
+  if (!registered || registered.detach) return;
+  const backend = tf.findBackend("webgpu");
+  if (backend) registered.detach = installUniformArena(backend);
 }
 
 /** Restores tfjs-webgpu as shipped (kernels, flags, Adam); used by the bench's `--mode=stock` and tests. */
@@ -96,5 +113,6 @@ export function unregisterWebgpuPack(): void {
     if (old) tf.registerKernel(old);
   }
   for (const [k, v] of Object.entries(registered.flags)) tf.env().set(k, v);
+  registered.detach?.();
   registered = null;
 }
