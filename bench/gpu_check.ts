@@ -24,7 +24,8 @@
  *   deno bundle --platform=deno -o gpu_check.js bench/gpu_check.ts
  *   deno run -A gpu_check.js --out=gpu_check.json [--budget=290] [--parts=adapter,submit,...] [--allow-software]
  *
- * (the bundle holds every npm package it imports; the `compare` part needs the checkout.)
+ * (the bundle holds every npm package it imports; bench/gpu_check_prepare.sh puts it, a Deno binary,
+ * libvulkan and the wasm binaries in .cache/gpu/; only the `compare` part needs the checkout.)
  * @module
  */
 import { parseArgs } from "node:util";
@@ -91,6 +92,7 @@ async function runPart(name: string, repoRoot: string): Promise<Record<string, u
   const { benchModel } = await import("./train_bench.ts");
   const { unregisterWebgpuPack } = await import("../kernels/webgpu/mod.ts");
   const cpu = name.startsWith("cpu-");
+  if (cpu) await useWasmFilesBesideBundle();
   const t0 = performance.now();
   const info = await initBackend({ backend: cpu ? "wasm" : "webgpu", quiet: true });
   const initMs = performance.now() - t0;
@@ -109,6 +111,24 @@ async function runPart(name: string, repoRoot: string): Promise<Record<string, u
     initMs,
     totalMs: performance.now() - f0,
   };
+}
+
+/**
+ * In the bundle (bench/gpu_check_prepare.sh), tfjs-backend-wasm cannot find its .wasm files in
+ * node_modules; the script copies them beside the bundle, and this points tfjs there.
+ */
+async function useWasmFilesBesideBundle(): Promise<void> {
+  const dir = dirname(fileURLToPath(import.meta.url));
+  try {
+    Deno.statSync(`${dir}/tfjs-backend-wasm-simd.wasm`);
+  } catch {
+    return; // the checkout: tfjs finds them in node_modules
+  }
+  // Emscripten's Node.js glue reads the CommonJS `__dirname`, which an ES bundle does not define.
+  const g = globalThis as Record<string, unknown>;
+  if (g.__dirname === undefined) g.__dirname = dir;
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  wasm.setWasmPaths(`${dir}/`);
 }
 
 async function adapterPart(): Promise<Record<string, unknown>> {
