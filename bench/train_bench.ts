@@ -21,6 +21,7 @@ import {
   type TestBatch,
   type TestModelName,
 } from "./_test_models.ts";
+import { installWebgpuCounters, stepFields, type WebgpuStepFields } from "./webgpu_counters.ts";
 
 /** A benchmark model configuration. */
 export interface BenchModel {
@@ -102,8 +103,8 @@ async function timedStep(model: StepModel, batch: TestBatch, optimizer: tf.Optim
   loss.dispose();
 }
 
-/** One row of the result table. */
-export interface BenchRow {
+/** One row of the result table (webgpu rows also carry the queue counters of bench/webgpu_counters.ts). */
+export interface BenchRow extends Partial<WebgpuStepFields> {
   model: string;
   backend: string;
   batch: number;
@@ -168,14 +169,18 @@ export async function benchModel(
   const batch = randomBatch([opts.batch, m.size, m.size, m.channels], { seed: 2 });
   const optimizer = tf.train.adam(1e-3);
   for (let i = 0; i < opts.warmup; i++) await timedStep(model, batch, optimizer);
+  const counters = opts.backend === "webgpu" ? installWebgpuCounters() : null;
+  counters?.reset();
   const t0 = performance.now();
   for (let i = 0; i < opts.steps; i++) await timedStep(model, batch, optimizer);
   const ms = (performance.now() - t0) / opts.steps;
+  const gpu = counters ? stepFields(counters.snapshot(), opts.steps) : {};
   const flops = 3 * forwardFlops(model.layers) * opts.batch;
   disposeBatch(batch);
   optimizer.dispose();
   model.layers.layers.forEach((l) => l.dispose());
   return {
+    ...gpu,
     model: m.key,
     backend: opts.backend,
     batch: opts.batch,

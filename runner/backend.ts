@@ -19,6 +19,8 @@ import {
   simdKernelsAvailable,
 } from "../kernels/mod.ts";
 import { assertSelfCheck, quietCpuBackend, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
+import { attachWebgpuPack, registerWebgpuPack, WEBGPU_PACK_VERSION } from "../kernels/webgpu/mod.ts";
+import { tablePrefersWebgpu } from "./gpu_table.ts";
 
 // Replace the stock cpu factory with one that does not print tfjs' Node.js banner.
 if (tf.findBackendFactory("cpu") && !tf.findBackend("cpu")) {
@@ -71,6 +73,15 @@ export interface InitBackendOptions {
    * tfjs-webgpu trained mini-Xception 10-13x slower than the CPU engine (docs/engine.md).
    */
   autoWebgpu?: boolean;
+  /**
+   * The workload to train (backbone and input side, e.g. `mini_xception48`): with a hardware adapter,
+   * `auto` picks webgpu when the committed table of measurements (runner/gpu_table.ts) says it is
+   * faster than the CPU engine for this workload and GPU class, and the CPU engine when it says
+   * slower; without a row, `autoWebgpu` decides.
+   */
+  workload?: string;
+  /** Modules tried for `tensorflow` (default {@link TENSORFLOW_MODULES}; tests pass a stand-in). */
+  tensorflowModules?: readonly string[];
 }
 
 const selfChecks = new Map<string, SelfCheckReport>();
@@ -89,9 +100,12 @@ export function parseBackendName(value: string): BackendName {
   throw new Error(`--backend: unknown value '${value}' (expected ${BACKEND_NAMES.join("|")})`);
 }
 
-/** Imports tfjs-node-gpu or tfjs-node if the user made one importable; true when `tensorflow` is registered. */
-async function loadTensorflow(): Promise<string | null> {
-  for (const spec of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+/** Modules that register tfjs' native `tensorflow` backend, in order of preference. */
+export const TENSORFLOW_MODULES: readonly string[] = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+
+/** Imports tfjs-node-gpu or tfjs-node if the user made one importable; the specifier when `tensorflow` is registered. */
+async function loadTensorflow(specs: readonly string[] = TENSORFLOW_MODULES): Promise<string | null> {
+  for (const spec of specs) {
     try {
       // A computed specifier: optional packages outside the import map must not break type checking.
       await import(spec);
@@ -152,9 +166,13 @@ async function activate(
   if (name === "wasm" || name === "cpu") {
     packKernels = registerKernelPack(name);
     kernelPack = KERNEL_PACK_VERSION;
+  } else if (name === "webgpu") {
+    packKernels = registerWebgpuPack();
+    kernelPack = `webgpu-${WEBGPU_PACK_VERSION}`;
   }
   if (!(await tf.setBackend(name))) throw new Error(`--backend=${name}: tfjs could not initialise it`);
   await tf.ready();
+  if (name === "webgpu") attachWebgpuPack();
   const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false;
   const threads = name === "wasm" ? wasmBackend.getThreadsCount() : 1;
   const packSimd = name === "wasm" && simdKernelsAvailable();
@@ -192,7 +210,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const skipped: string[] = [];
   let info: BackendInfo | null = null;
   if (requested === "tensorflow" || requested === "auto") {
-    const spec = await loadTensorflow();
+    const spec = await loadTensorflow(opts.tensorflowModules);
     if (spec) {
       info = await activate("tensorflow", requested, skipped);
     } else if (requested === "tensorflow") {
@@ -204,7 +222,14 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       skipped.push("tensorflow: tfjs-node not importable");
     }
   }
-  if (!info && requested === "auto" && opts.autoWebgpu === false) {
+  let tableSays: { webgpu: boolean; reason: string } | null = null;
+  if (!info && requested === "auto" && opts.workload) {
+    const probe = await probeWebgpu();
+    if (probe?.hardware) tableSays = tablePrefersWebgpu(probe.description, opts.workload);
+  }
+  if (!info && requested === "auto" && tableSays && !tableSays.webgpu) {
+    skipped.push(`webgpu: slower than the CPU engine for ${tableSays.reason}`);
+  } else if (!info && requested === "auto" && !tableSays && opts.autoWebgpu === false) {
     skipped.push(
       "webgpu: not used by auto for small networks (slower than the CPU engine; --backend=webgpu forces it)",
     );

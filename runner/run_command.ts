@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendInfo, type BackendName, initBackend } from "./backend.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
-import { bool, OptionError } from "../core/options.ts";
+import { bool, num, OptionError } from "../core/options.ts";
 import type { ResolvedRun } from "./commands.ts";
 import type { ImageSet, MultiTaskModel } from "../core/types.ts";
 import { runTraining, type TrainSummary } from "./train/trainer.ts";
@@ -96,6 +96,8 @@ export async function executeRun(
     backend: String(o.backend ?? "auto") as BackendName,
     quiet,
     autoWebgpu: o.model === "vggFace",
+    // auto reads runner/gpu_table.ts for this model and input side.
+    workload: `${o.model}${num(o, "image_size")}`,
   });
   if (!bool(o, "resume")) await checkOutDir(typeof o.out === "string" ? o.out : "runs");
   const { sets, hidden } = await loadRunData(run, log);

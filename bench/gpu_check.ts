@@ -1,0 +1,423 @@
+/**
+ * `deno task gpu-check`: what the toolkit's WebGPU training does on this machine's GPU, in under 5
+ * minutes. Each part runs in its own Deno process with its own time limit (a hung or crashed part
+ * costs only its own time), and the JSON report is rewritten after every part, so a cut run still
+ * tells something. Parts, most important first:
+ *
+ * | part | what | target (H100/H200 class) |
+ * |---|---|---|
+ * | adapter | adapter, limits, Deno version | a hardware adapter |
+ * | submit | cost of one queue submit, one dispatch per submit vs all dispatches in one | – |
+ * | xception64 | mini-Xception 64 px batch 32 training, WebGPU pack, queue counters | ≥ 1,900 img/s |
+ * | vggface224 | project VGGFace 224 px batch 32 training, WebGPU pack | ≥ 150 img/s |
+ * | xception48 | mini-Xception 48 px batch 32, WebGPU pack | – |
+ * | xception48-stock | the same with tfjs-webgpu as shipped (the "before") | – |
+ * | cpu-xception64, cpu-xception48 | the CPU engine (wasm + kernel pack) on this machine, for the table | – |
+ * | compare | `deno task compare --profile=quick --backend=webgpu`, only if xception64 beats the CPU | – |
+ *
+ * The report also lists runner/gpu_table.ts rows to commit (`tableRows`), so `--backend=auto` learns
+ * from the measurement.
+ *
+ * On a machine with this checkout and its node_modules: `deno task gpu-check [--out=gpu_check.json]`.
+ * Elsewhere it needs only a Deno binary: bundle it here, copy the one file, run it there:
+ *
+ *   deno bundle --platform=deno -o gpu_check.js bench/gpu_check.ts
+ *   deno run -A gpu_check.js --out=gpu_check.json [--budget=290] [--parts=adapter,submit,...] [--allow-software]
+ *
+ * (the bundle holds every npm package it imports; bench/gpu_check_prepare.sh puts it, a Deno binary,
+ * libvulkan and the wasm binaries in .cache/gpu/; only the `compare` part needs the checkout.)
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Parts in run order, with their own time limit in seconds. */
+export const PARTS: readonly { name: string; timeoutS: number }[] = [
+  { name: "adapter", timeoutS: 30 },
+  { name: "submit", timeoutS: 30 },
+  { name: "xception64", timeoutS: 60 },
+  { name: "vggface224", timeoutS: 90 },
+  { name: "xception48", timeoutS: 45 },
+  { name: "xception48-stock", timeoutS: 45 },
+  { name: "cpu-xception64", timeoutS: 45 },
+  { name: "cpu-xception48", timeoutS: 30 },
+  { name: "compare", timeoutS: 240 },
+];
+
+/** The issue's targets (img/s, batch 32) on an H100/H200-class GPU. */
+export const TARGETS: Record<string, number> = { xception64: 1900, vggface224: 150 };
+
+/** One part's outcome in the report. */
+export interface PartResult {
+  part: string;
+  status: "ok" | "failed" | "timeout" | "skipped";
+  seconds: number;
+  result?: Record<string, unknown>;
+  error?: string;
+}
+
+/** The report written after every part. */
+export interface GpuCheckReport {
+  startedAt: string;
+  finishedAt?: string;
+  deno: string;
+  budgetS: number;
+  parts: PartResult[];
+  targets: Record<string, { target: number; imgPerSec: number | null; met: boolean | null }>;
+  /** Rows for runner/gpu_table.ts from this run's figures. */
+  tableRows: Record<string, unknown>[];
+}
+
+const TRAIN_PARTS: Record<
+  string,
+  { key: string; model: string; size: number; channels: number; steps: number }
+> = {
+  xception64: { key: "xception64", model: "mini_xception", size: 64, channels: 1, steps: 10 },
+  xception48: { key: "xception48", model: "mini_xception", size: 48, channels: 1, steps: 10 },
+  "xception48-stock": { key: "xception48", model: "mini_xception", size: 48, channels: 1, steps: 3 },
+  vggface224: { key: "project-vggface224", model: "project:vggFace", size: 224, channels: 3, steps: 3 },
+  "cpu-xception64": { key: "xception64", model: "mini_xception", size: 64, channels: 1, steps: 3 },
+  "cpu-xception48": { key: "xception48", model: "mini_xception", size: 48, channels: 1, steps: 3 },
+};
+
+/** Runs one part in this process and returns its result object. */
+async function runPart(name: string, repoRoot: string): Promise<Record<string, unknown>> {
+  if (name === "adapter") return await adapterPart();
+  if (name === "submit") return await submitPart();
+  if (name === "compare") return await comparePart(repoRoot);
+  const spec = TRAIN_PARTS[name];
+  if (!spec) throw new Error(`--part: unknown part '${name}'`);
+  const { initBackend } = await import("../runner/backend.ts");
+  const { benchModel } = await import("./train_bench.ts");
+  const { unregisterWebgpuPack } = await import("../kernels/webgpu/mod.ts");
+  const cpu = name.startsWith("cpu-");
+  if (cpu) await useWasmFilesBesideBundle();
+  const t0 = performance.now();
+  const info = await initBackend({ backend: cpu ? "wasm" : "webgpu", quiet: true });
+  const initMs = performance.now() - t0;
+  if (name.endsWith("-stock")) unregisterWebgpuPack();
+  const f0 = performance.now();
+  const row = await benchModel(
+    { key: spec.key, model: spec.model as never, size: spec.size, channels: spec.channels, peer: false },
+    { batch: 32, steps: spec.steps, warmup: 2, backend: info.name },
+  );
+  return {
+    ...row,
+    mode: cpu ? "cpu" : name.endsWith("-stock") ? "stock" : "pack",
+    adapter: info.adapter ?? null,
+    kernelPack: info.kernelPack,
+    selfCheck: info.selfCheck ?? null,
+    initMs,
+    totalMs: performance.now() - f0,
+  };
+}
+
+/**
+ * In the bundle (bench/gpu_check_prepare.sh), tfjs-backend-wasm cannot find its .wasm files in
+ * node_modules; the script copies them beside the bundle, and this points tfjs there.
+ */
+async function useWasmFilesBesideBundle(): Promise<void> {
+  const dir = dirname(fileURLToPath(import.meta.url));
+  try {
+    Deno.statSync(`${dir}/tfjs-backend-wasm-simd.wasm`);
+  } catch {
+    return; // the checkout: tfjs finds them in node_modules
+  }
+  // Emscripten's Node.js glue reads the CommonJS `__dirname`, which an ES bundle does not define.
+  const g = globalThis as Record<string, unknown>;
+  if (g.__dirname === undefined) g.__dirname = dir;
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  wasm.setWasmPaths(`${dir}/`);
+}
+
+async function adapterPart(): Promise<Record<string, unknown>> {
+  const gpu = (navigator as { gpu?: GPU }).gpu;
+  if (!gpu) throw new Error("navigator.gpu is missing in this Deno");
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new Error("navigator.gpu.requestAdapter() gave no adapter (no Vulkan driver?)");
+  const { isSoftwareAdapter } = await import("../runner/backend.ts");
+  const { gpuClassOf } = await import("../runner/gpu_table.ts");
+  const info = adapter.info as unknown as Record<string, unknown>;
+  const description = ["vendor", "architecture", "device", "description"].map((k) => info[k] ?? "")
+    .filter((s) => s).join(" ");
+  const limits: Record<string, number> = {};
+  for (
+    const k of [
+      "maxStorageBuffersPerShaderStage",
+      "maxComputeWorkgroupStorageSize",
+      "maxComputeInvocationsPerWorkgroup",
+      "maxComputeWorkgroupsPerDimension",
+      "maxStorageBufferBindingSize",
+      "maxBufferSize",
+    ]
+  ) limits[k] = (adapter.limits as unknown as Record<string, number>)[k];
+  return {
+    description,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    isFallbackAdapter: info.isFallbackAdapter ??
+      (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? null,
+    software: isSoftwareAdapter(description),
+    gpuClass: gpuClassOf(description),
+    features: [...adapter.features],
+    limits,
+  };
+}
+
+/**
+ * What a submit costs: `n` one-dispatch command buffers submitted one by one, against the same `n`
+ * dispatches in one command buffer, each waited for with onSubmittedWorkDone.
+ */
+async function submitPart(n = 200): Promise<Record<string, unknown>> {
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new Error("no adapter");
+  const device = await adapter.requestDevice();
+  const module = device.createShaderModule({
+    code: `@group(0) @binding(0) var<storage, read_write> a: array<f32>;
+      @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+        if (g.x < arrayLength(&a)) { a[g.x] = a[g.x] + 1.0; } }`,
+  });
+  const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+  const buf = device.createBuffer({ size: 4 * 4096, usage: GPUBufferUsage.STORAGE });
+  const bind = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer: buf } }],
+  });
+  const record = (enc: GPUCommandEncoder, k: number) => {
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    for (let i = 0; i < k; i++) pass.dispatchWorkgroups(64);
+    pass.end();
+  };
+  // Warm up the pipeline and the queue.
+  const w = device.createCommandEncoder();
+  record(w, 1);
+  device.queue.submit([w.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  let inSubmit = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const enc = device.createCommandEncoder();
+    record(enc, 1);
+    const cb = enc.finish();
+    const s = performance.now();
+    device.queue.submit([cb]);
+    inSubmit += performance.now() - s;
+  }
+  await device.queue.onSubmittedWorkDone();
+  const separateMs = performance.now() - t0;
+  const t1 = performance.now();
+  const enc = device.createCommandEncoder();
+  record(enc, n);
+  const s1 = performance.now();
+  device.queue.submit([enc.finish()]);
+  const oneSubmitMs = performance.now() - s1;
+  await device.queue.onSubmittedWorkDone();
+  const batchedMs = performance.now() - t1;
+  let roundTrip = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const r0 = performance.now();
+    device.queue.submit([]);
+    await device.queue.onSubmittedWorkDone();
+    roundTrip = Math.min(roundTrip, performance.now() - r0);
+  }
+  device.destroy();
+  return {
+    dispatches: n,
+    separateSubmits: { wallMs: separateMs, msInSubmitEach: inSubmit / n, wallMsPerSubmit: separateMs / n },
+    oneSubmit: { wallMs: batchedMs, msInSubmit: oneSubmitMs, wallMsPerDispatch: batchedMs / n },
+    emptySubmitRoundTripMs: roundTrip,
+  };
+}
+
+/** `deno task compare --profile=quick --backend=webgpu` in the checkout, time-limited by the parent. */
+async function comparePart(repoRoot: string): Promise<Record<string, unknown>> {
+  const out = await Deno.makeTempDir({ prefix: "gpu-check-compare-" });
+  const t0 = performance.now();
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "compare", "--profile=quick", "--backend=webgpu", `--out=${out}`],
+    cwd: repoRoot,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const tail = (b: Uint8Array) => new TextDecoder().decode(b).split("\n").slice(-15).join("\n");
+  if (!res.success) throw new Error(`compare exited ${res.code}: ${tail(res.stderr)}`);
+  return {
+    ms: performance.now() - t0,
+    outDir: out,
+    stdoutTail: tail(res.stdout),
+    stderrTail: tail(res.stderr),
+  };
+}
+
+/** Writes `text` to `path` atomically (temporary file, then rename). */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+/** Targets met, and runner/gpu_table.ts rows, from the parts so far. */
+export function summarize(parts: PartResult[]): Pick<GpuCheckReport, "targets" | "tableRows"> {
+  const get = (name: string) => parts.find((p) => p.part === name && p.status === "ok")?.result;
+  const targets: GpuCheckReport["targets"] = {};
+  for (const [name, target] of Object.entries(TARGETS)) {
+    const r = get(name);
+    const ips = typeof r?.imgPerSec === "number" ? r.imgPerSec : null;
+    targets[name] = { target, imgPerSec: ips, met: ips === null ? null : ips >= target };
+  }
+  const adapter = get("adapter");
+  const tableRows: Record<string, unknown>[] = [];
+  const gpuClass = adapter?.gpuClass ?? null;
+  for (const [name, workload] of [["xception64", "mini_xception64"], ["xception48", "mini_xception48"]]) {
+    const r = get(name);
+    const cpu = get(`cpu-${name}`);
+    if (!r || !gpuClass) continue;
+    tableRows.push({
+      gpuClass,
+      workload,
+      webgpuImgPerSec: Number((r.imgPerSec as number).toFixed(1)),
+      cpuImgPerSec: cpu ? Number((cpu.imgPerSec as number).toFixed(1)) : null,
+      webgpuPack: r.kernelPack,
+      source: `bench/gpu_check.ts on ${adapter?.description}`,
+    });
+  }
+  return { targets, tableRows };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      part: { type: "string" },
+      out: { type: "string", default: "gpu_check.json" },
+      budget: { type: "string", default: "290" },
+      parts: { type: "string", default: PARTS.map((p) => p.name).join(",") },
+      "allow-software": { type: "boolean", default: false },
+    },
+  });
+  const here = fileURLToPath(import.meta.url);
+  const repoRoot = dirname(dirname(here));
+  if (values.part) {
+    // Child: run one part, print its result as the last stdout line.
+    const result = await runPart(values.part, repoRoot);
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const budgetS = Number(values.budget);
+  if (!Number.isFinite(budgetS) || budgetS <= 0) {
+    throw new Error(`--budget: expected seconds > 0 (got '${values.budget}')`);
+  }
+  const wanted = values.parts.split(",").map((s) => s.trim());
+  for (const w of wanted) {
+    if (!PARTS.some((p) => p.name === w)) {
+      throw new Error(`--parts: unknown part '${w}' (expected ${PARTS.map((p) => p.name).join("|")})`);
+    }
+  }
+  const deadline = performance.now() + budgetS * 1000;
+  const report: GpuCheckReport = {
+    startedAt: new Date().toISOString(),
+    deno: Deno.version.deno,
+    budgetS,
+    parts: [],
+    targets: {},
+    tableRows: [],
+  };
+  const save = async () => {
+    Object.assign(report, summarize(report.parts));
+    await writeAtomic(values.out, JSON.stringify(report, null, 2) + "\n");
+  };
+  await save();
+  for (const part of PARTS.filter((p) => wanted.includes(p.name))) {
+    const left = (deadline - performance.now()) / 1000;
+    const r: PartResult = { part: part.name, status: "skipped", seconds: 0 };
+    if (part.name === "compare") {
+      const x = report.parts.find((p) => p.part === "xception64")?.result;
+      const c = report.parts.find((p) => p.part === "cpu-xception64")?.result;
+      if (!x || !c || (x.imgPerSec as number) <= (c.imgPerSec as number)) {
+        r.error = "the webgpu step does not beat the CPU engine here (or was not measured)";
+        report.parts.push(r);
+        await save();
+        console.error(`gpu-check: ${part.name} skipped: ${r.error}`);
+        continue;
+      }
+    }
+    const adapter = report.parts.find((p) => p.part === "adapter");
+    const software = adapter?.status === "ok" && adapter.result?.software === true;
+    if (software && !values["allow-software"] && !part.name.startsWith("cpu-") && part.name !== "submit") {
+      // Training on a software rasteriser takes minutes per step: the GPU parts would only time out.
+      r.error = `the adapter is a software rasteriser (${adapter?.result?.description}); ` +
+        "is the NVIDIA Vulkan driver (nvidia_icd.json) installed? --allow-software runs it anyway";
+      report.parts.push(r);
+      await save();
+      console.error(`gpu-check: ${part.name} skipped: ${r.error}`);
+      continue;
+    }
+    if (left < 5) {
+      r.error = "no time left in --budget";
+      report.parts.push(r);
+      await save();
+      console.error(`gpu-check: ${part.name} skipped: ${r.error}`);
+      continue;
+    }
+    const limit = Math.min(part.timeoutS, left);
+    console.error(`gpu-check: ${part.name} (limit ${limit.toFixed(0)} s)`);
+    const t0 = performance.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", here, `--part=${part.name}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, limit * 1000);
+    const out = await child.output();
+    clearTimeout(timer);
+    r.seconds = (performance.now() - t0) / 1000;
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+    if (timedOut) {
+      r.status = "timeout";
+      r.error = `killed after ${limit.toFixed(0)} s`;
+    } else if (out.success) {
+      try {
+        r.result = JSON.parse(text);
+        r.status = "ok";
+      } catch {
+        r.status = "failed";
+        r.error = `no JSON result line: ${text.slice(0, 200)}`;
+      }
+    } else {
+      r.status = "failed";
+      r.error = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-6).join("\n");
+    }
+    report.parts.push(r);
+    await save();
+    const ips = typeof r.result?.imgPerSec === "number"
+      ? ` ${(r.result.imgPerSec as number).toFixed(1)} img/s`
+      : "";
+    console.error(
+      `gpu-check: ${part.name} ${r.status} in ${r.seconds.toFixed(1)} s${ips}${
+        r.error ? `: ${r.error}` : ""
+      }`,
+    );
+  }
+  report.finishedAt = new Date().toISOString();
+  await save();
+  console.log(JSON.stringify({ targets: report.targets, tableRows: report.tableRows }, null, 2));
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(2);
+  }
+}
