@@ -11,9 +11,28 @@ import type { ConvGeometry } from "./_geometry.ts";
 export interface PackWasm {
   channelSum(x: number, out: number, rows: number, c: number, scale: number, acc: number, part: number): void;
   rowBroadcast(a: number, v: number, out: number, rows: number, c: number, op: number): void;
-  depthwiseFilterGrad(x: number, dy: number, out: number, g: number, part: number, acc: number): void;
-  depthwiseInputGrad(dy: number, w: number, dx: number, g: number): void;
-  maxPoolGrad(x: number, dy: number, dx: number, g: number, best: number, at: number): void;
+  depthwiseFilterGrad(
+    x: number,
+    dy: number,
+    out: number,
+    g: number,
+    part: number,
+    acc: number,
+    t: number,
+    nt: number,
+  ): void;
+  depthwiseInputGrad(dy: number, w: number, dx: number, g: number, t: number, nt: number): void;
+  maxPoolGrad(
+    x: number,
+    dy: number,
+    dx: number,
+    g: number,
+    best: number,
+    at: number,
+    t: number,
+    nt: number,
+  ): void;
+  convFilterGrad(x: number, dy: number, dw: number, g: number, scratch: number, t: number, nt: number): void;
   im2colT(x: number, colT: number, g: number, b0: number, nb: number): void;
   batchNormForward(
     x: number,
@@ -60,7 +79,6 @@ interface WasmBackendInternals {
 }
 
 let enabled = true;
-let module: WebAssembly.Module | null | undefined;
 const bound = new WeakMap<KernelBackend, SimdKernels | null>();
 
 /** Turns the SIMD kernels on or off (tests and benches compare both paths); returns the old value. */
@@ -70,20 +88,41 @@ export function setSimdKernelsEnabled(on: boolean): boolean {
   return old;
 }
 
-/** Whether pack.wasm could be loaded (false without read permission or without the file). */
-export function simdKernelsAvailable(): boolean {
-  if (module === undefined) {
-    const url = new URL("./wasm/pack.wasm", import.meta.url);
+interface Loaded {
+  bytes: Uint8Array<ArrayBuffer>;
+  module: WebAssembly.Module;
+}
+/** pack.wasm (ordinary imported memory) and pack-shared.wasm (shared imported memory). */
+const loaded = new Map<boolean, Loaded | null>();
+
+function load(shared: boolean): Loaded | null {
+  if (!loaded.has(shared)) {
+    const url = new URL(shared ? "./wasm/pack-shared.wasm" : "./wasm/pack.wasm", import.meta.url);
+    let result: Loaded | null = null;
     try {
       // Query first: without read permission Deno would otherwise prompt on a terminal.
       const granted = url.protocol === "file:" &&
         Deno.permissions.querySync({ name: "read", path: url }).state === "granted";
-      module = granted ? new WebAssembly.Module(Deno.readFileSync(url)) : null;
+      if (granted) {
+        const bytes = Deno.readFileSync(url);
+        result = { bytes, module: new WebAssembly.Module(bytes) };
+      }
     } catch {
-      module = null;
+      result = null;
     }
+    loaded.set(shared, result);
   }
-  return module !== null;
+  return loaded.get(shared) ?? null;
+}
+
+/** Whether pack.wasm could be loaded (false without read permission or without the file). */
+export function simdKernelsAvailable(): boolean {
+  return load(false) !== null;
+}
+
+/** pack-shared.wasm's bytes (for the pack's worker threads), or null when it cannot be loaded. */
+export function packWasmBytes(): Uint8Array<ArrayBuffer> | null {
+  return load(true)?.bytes ?? null;
 }
 
 /** The SIMD kernels for a wasm backend instance, or null (cpu backend, disabled, or unavailable). */
@@ -94,8 +133,9 @@ export function simdKernels(backend: KernelBackend): SimdKernels | null {
   const wb = backend as unknown as WasmBackendInternals;
   let result: SimdKernels | null = null;
   const memory = wb.wasm?.asm?.memory;
-  if (memory instanceof WebAssembly.Memory && simdKernelsAvailable() && module) {
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const pack = memory instanceof WebAssembly.Memory ? load(memory.buffer instanceof SharedArrayBuffer) : null;
+  if (memory && pack) {
+    const instance = new WebAssembly.Instance(pack.module, { env: { memory } });
     result = {
       fns: instance.exports as unknown as PackWasm,
       ptr: (t) => wb.dataIdMap.get(t.dataId).memoryOffset,
@@ -105,7 +145,7 @@ export function simdKernels(backend: KernelBackend): SimdKernels | null {
   return result;
 }
 
-/** Writes the 14-int geometry block the window kernels of pack.wasm read. */
+/** Writes the 15-int geometry block the window kernels of pack.wasm read (14 = output channels). */
 export function geometryBlock(g: ConvGeometry): Int32Array {
   return Int32Array.from([
     g.batch,
@@ -122,5 +162,6 @@ export function geometryBlock(g: ConvGeometry): Int32Array {
     g.dw,
     g.padTop,
     g.padLeft,
+    g.outC,
   ]);
 }

@@ -7,6 +7,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { convGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "DepthwiseConv2dNativeBackpropFilter";
@@ -24,18 +25,18 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = M === 1 ? simdKernels(backend as never) : null;
   if (simd) {
     const n = fh * fw * inC;
-    const geo = io.alloc([14], "int32");
+    const geo = io.alloc([15], "int32");
     const part = io.alloc([n]);
     const acc = io.alloc([2 * n]);
     io.values(geo).set(geometryBlock(g));
-    simd.fns.depthwiseFilterGrad(
+    runThreaded(simd.fns, "depthwiseFilterGrad", [
       simd.ptr(x),
       simd.ptr(dy),
       simd.ptr(out),
       simd.ptr(geo),
       simd.ptr(part),
       simd.ptr(acc),
-    );
+    ]);
     [geo, part, acc].forEach(io.free);
     return out;
   }

@@ -7,6 +7,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { convGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "DepthwiseConv2dNativeBackpropInput";
@@ -23,9 +24,14 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = io.alloc(inputShape);
   const simd = M === 1 ? simdKernels(backend as never) : null;
   if (simd) {
-    const geo = io.alloc([14], "int32");
+    const geo = io.alloc([15], "int32");
     io.values(geo).set(geometryBlock(g));
-    simd.fns.depthwiseInputGrad(simd.ptr(dy), simd.ptr(filter), simd.ptr(out), simd.ptr(geo));
+    runThreaded(simd.fns, "depthwiseInputGrad", [
+      simd.ptr(dy),
+      simd.ptr(filter),
+      simd.ptr(out),
+      simd.ptr(geo),
+    ]);
     io.free(geo);
     return out;
   }

@@ -54,12 +54,20 @@ import * as fusedBatchNorm from "./fused_batch_norm.ts";
 import * as batchMatMul from "./batch_mat_mul.ts";
 import { rememberStock } from "./_stock.ts";
 import { installPackGradients } from "./_gradients.ts";
+import { useSharedWasmMemory } from "./threads.ts";
 
 export { setChunkBudget } from "./_geometry.ts";
 export { setSimdKernelsEnabled, simdKernelsAvailable } from "./_simd.ts";
+export {
+  kernelThreads,
+  kernelThreadsReady,
+  setKernelThreads,
+  stopKernelThreads,
+  useSharedWasmMemory,
+} from "./threads.ts";
 
 /** Version of the kernel pack, recorded in run configs. Bump on any numerical change. */
-export const KERNEL_PACK_VERSION = "1.3.0";
+export const KERNEL_PACK_VERSION = "1.4.0";
 
 /** The tfjs-core version whose backend internals the pack was written and tested against. */
 export const SUPPORTED_TFJS_CORE = "4.22.0";
@@ -147,6 +155,9 @@ export function registerKernelPack(backendName: PackBackend): string[] {
         `import "@tensorflow/tfjs-backend-${backendName}" first`,
     );
   }
+  // Before the wasm backend first initialises: start it on shared memory so the pack's threads
+  // can work on its tensors (kernels/threads.ts). Without it the pack runs on one thread.
+  if (backendName === "wasm") useSharedWasmMemory();
   const saved = new Map<string, KernelConfig | null>();
   for (const k of PACK_KERNELS) {
     if (!KERNELS_FOR[backendName].includes(k.kernelName)) continue;

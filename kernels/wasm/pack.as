@@ -74,15 +74,19 @@ export function rowBroadcast(a: usize, v: usize, out: usize, rows: i32, c: i32, 
 
 // Depthwise conv filter gradient, channel multiplier 1: dw[r, s, c] = sum x[b, ih, iw, c] * dy[b, oh, ow, c].
 // part: f32 scratch (fh*fw*c) summed per image; acc: f64 scratch (fh*fw*c); out: f32 result.
-export function depthwiseFilterGrad(x: usize, dy: usize, out: usize, g: usize, part: usize, acc: usize): void {
+// Threads split the channels (in blocks of 4): part/acc entries of different threads never overlap.
+export function depthwiseFilterGrad(x: usize, dy: usize, out: usize, g: usize, part: usize, acc: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
   const padTop = gi(g, 12), padLeft = gi(g, 13);
-  const n = fh * fw * c;
-  const c4 = c & ~3;
-  for (let k = 0; k < n; k++) store<f64>(acc + (<usize>k << 3), 0);
+  const blocks = (c + 3) >> 2;
+  const j0 = sliceLo(blocks, t, nt) << 2, j1 = min(c, sliceLo(blocks, t + 1, nt) << 2);
+  if (j0 >= j1) return;
+  const taps = fh * fw;
+  const c4 = j0 + ((j1 - j0) & ~3);
+  for (let k = 0; k < taps; k++) for (let j = j0; j < j1; j++) store<f64>(acc + (<usize>(k * c + j) << 3), 0);
   for (let b = 0; b < batch; b++) {
-    for (let k = 0; k < n; k++) store<f32>(part + (<usize>k << 2), 0);
+    for (let k = 0; k < taps; k++) for (let j = j0; j < j1; j++) store<f32>(part + (<usize>(k * c + j) << 2), 0);
     for (let oh = 0; oh < outH; oh++) {
       const dyRow = dy + (<usize>(((b * outH + oh) * outW) * c) << 2);
       for (let r = 0; r < fh; r++) {
@@ -96,12 +100,12 @@ export function depthwiseFilterGrad(x: usize, dy: usize, out: usize, g: usize, p
             if (iw < 0 || iw >= inW) continue;
             const xp = xRow + (<usize>(iw * c) << 2);
             const dp = dyRow + (<usize>(ow * c) << 2);
-            let j = 0;
+            let j = j0;
             for (; j < c4; j += 4) {
               const o = <usize>j << 2;
               v128.store(pk + o, f32x4.add(v128.load(pk + o), f32x4.mul(v128.load(xp + o), v128.load(dp + o))));
             }
-            for (; j < c; j++) {
+            for (; j < j1; j++) {
               const o = <usize>j << 2;
               store<f32>(pk + o, load<f32>(pk + o) + load<f32>(xp + o) * load<f32>(dp + o));
             }
@@ -109,22 +113,31 @@ export function depthwiseFilterGrad(x: usize, dy: usize, out: usize, g: usize, p
         }
       }
     }
-    for (let k = 0; k < n; k++) {
-      const a = acc + (<usize>k << 3);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(part + (<usize>k << 2)));
+    for (let k = 0; k < taps; k++) {
+      for (let j = j0; j < j1; j++) {
+        const q = k * c + j;
+        const a = acc + (<usize>q << 3);
+        store<f64>(a, load<f64>(a) + <f64>load<f32>(part + (<usize>q << 2)));
+      }
     }
   }
-  for (let k = 0; k < n; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(acc + (<usize>k << 3)));
+  for (let k = 0; k < taps; k++) {
+    for (let j = j0; j < j1; j++) {
+      const q = k * c + j;
+      store<f32>(out + (<usize>q << 2), <f32>load<f64>(acc + (<usize>q << 3)));
+    }
+  }
 }
 
 // Depthwise conv input gradient, channel multiplier 1: dx[b, ih, iw, c] += dy[b, oh, ow, c] * w[r, s, c].
 // dx must be zero on entry.
-export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize): void {
+// Threads split the batch (each image's dx belongs to one thread).
+export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
   const padTop = gi(g, 12), padLeft = gi(g, 13);
   const c4 = c & ~3;
-  for (let b = 0; b < batch; b++) {
+  for (let b = sliceLo(batch, t, nt); b < sliceLo(batch, t + 1, nt); b++) {
     for (let oh = 0; oh < outH; oh++) {
       const dyRow = dy + (<usize>(((b * outH + oh) * outW) * c) << 2);
       for (let r = 0; r < fh; r++) {
@@ -157,7 +170,8 @@ export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize): vo
 // Max-pool gradient: dy goes to the first maximum (row-major window order) of each window, per
 // channel; padding never wins; an all-NaN window routes nothing. dx must be zero on entry.
 // best: f32 scratch (c), at: i32 scratch (c).
-export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, best: usize, at: usize): void {
+// Threads split the batch; best/at hold c entries per thread.
+export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, bestAll: usize, atAll: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
   const padTop = gi(g, 12), padLeft = gi(g, 13);
@@ -165,8 +179,10 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, best: usiz
   const ninf = f32x4.splat(-Infinity);
   const none = i32x4.splat(-1);
   const lane = i32x4(0, 1, 2, 3);
-  let dyp = dy;
-  for (let b = 0; b < batch; b++) {
+  const best = bestAll + (<usize>(t * c) << 2), at = atAll + (<usize>(t * c) << 2);
+  const b0 = sliceLo(batch, t, nt), b1 = sliceLo(batch, t + 1, nt);
+  let dyp = dy + (<usize>(b0 * outH * outW * c) << 2);
+  for (let b = b0; b < b1; b++) {
     const xb = b * inH * inW * c;
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
@@ -357,4 +373,118 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
       }
     }
   }
+}
+
+// Thread slice [lo, hi) of `units` work units for thread t of nt: contiguous, in order, so the
+// result of every output element is computed by one thread in the same order whatever nt is.
+@inline function sliceLo(units: i32, t: i32, nt: i32): i32 {
+  return <i32>((<i64>units * <i64>t) / <i64>nt);
+}
+
+// Conv2D filter gradient without im2col: dw[r, s, ci, co] = Σ_{b,oh,ow} x[b, ih, iw, ci]·dy[b, oh, ow, co]
+// with ih = oh·sh − padTop + r·dh, iw = ow·sw − padLeft + s·dw (padding contributes nothing).
+// Work units are (tap, 4-channel input block, 8-channel output block); each unit keeps its 4×8
+// accumulators in registers over one image and adds them into an f64 scratch per image, so long
+// sums stay accurate. g: geometry block (15 ints, 14 = outC); scratch: 32 f64 per thread.
+// dw is overwritten.
+export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, scratch: usize, t: i32, nt: i32): void {
+  const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), ci = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dww = gi(g, 11);
+  const padTop = gi(g, 12), padLeft = gi(g, 13), co = gi(g, 14);
+  const ciT = (ci + 3) >> 2;
+  const coT = (co + 7) >> 3;
+  const units = fh * fw * ciT * coT;
+  const u0 = sliceLo(units, t, nt), u1 = sliceLo(units, t + 1, nt);
+  const acc = scratch + (<usize>t << 8);
+  const xStep = <usize>(sw * ci) << 2;
+  const dStep = <usize>co << 2;
+  for (let u = u0; u < u1; u++) {
+    const tap = u / (ciT * coT);
+    const rem = u % (ciT * coT);
+    const r = tap / fw, s = tap % fw;
+    const ci0 = (rem / coT) << 2, co0 = (rem % coT) << 3;
+    const nci = min(4, ci - ci0), nco = min(8, co - co0);
+    for (let k = 0; k < 32; k++) store<f64>(acc + (<usize>k << 3), 0);
+    // Output columns whose input column is inside the image.
+    const off = s * dww - padLeft;
+    let owLo = 0;
+    while (owLo < outW && owLo * sw + off < 0) owLo++;
+    let owHi = outW;
+    while (owHi > owLo && (owHi - 1) * sw + off >= inW) owHi--;
+    for (let b = 0; b < batch; b++) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+      for (let oh = 0; oh < outH; oh++) {
+        const ih = oh * sh - padTop + r * dh;
+        if (ih < 0 || ih >= inH || owLo >= owHi) continue;
+        let xp = x + (<usize>((((b * inH + ih) * inW) + owLo * sw + off) * ci + ci0) << 2);
+        let dp = dy + (<usize>(((b * outH + oh) * outW + owLo) * co + co0) << 2);
+        if (nci == 4 && nco == 8) {
+          for (let ow = owLo; ow < owHi; ow++) {
+            const xv = v128.load(xp);
+            const d0 = v128.load(dp), d1 = v128.load(dp, 16);
+            const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
+            const x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
+            const x2 = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
+            const x3 = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
+            a0 = f32x4.relaxed_madd(x0, d0, a0); a1 = f32x4.relaxed_madd(x0, d1, a1);
+            a2 = f32x4.relaxed_madd(x1, d0, a2); a3 = f32x4.relaxed_madd(x1, d1, a3);
+            a4 = f32x4.relaxed_madd(x2, d0, a4); a5 = f32x4.relaxed_madd(x2, d1, a5);
+            a6 = f32x4.relaxed_madd(x3, d0, a6); a7 = f32x4.relaxed_madd(x3, d1, a7);
+            xp += xStep;
+            dp += dStep;
+          }
+        } else if (nco == 8) {
+          // Fewer than 4 input channels left: one broadcast per channel.
+          for (let ow = owLo; ow < owHi; ow++) {
+            const d0 = v128.load(dp), d1 = v128.load(dp, 16);
+            const x0 = f32x4.splat(load<f32>(xp));
+            a0 = f32x4.relaxed_madd(x0, d0, a0); a1 = f32x4.relaxed_madd(x0, d1, a1);
+            if (nci > 1) {
+              const x1 = f32x4.splat(load<f32>(xp, 4));
+              a2 = f32x4.relaxed_madd(x1, d0, a2); a3 = f32x4.relaxed_madd(x1, d1, a3);
+            }
+            if (nci > 2) {
+              const x2 = f32x4.splat(load<f32>(xp, 8));
+              a4 = f32x4.relaxed_madd(x2, d0, a4); a5 = f32x4.relaxed_madd(x2, d1, a5);
+            }
+            xp += xStep;
+            dp += dStep;
+          }
+        } else {
+          // Fewer than 8 output channels left: scalar products straight into the f64 sums.
+          for (let ow = owLo; ow < owHi; ow++) {
+            for (let i = 0; i < nci; i++) {
+              const xs = <f64>load<f32>(xp + (<usize>i << 2));
+              for (let j = 0; j < nco; j++) {
+                const a = acc + (<usize>(i * 8 + j) << 3);
+                store<f64>(a, load<f64>(a) + xs * <f64>load<f32>(dp + (<usize>j << 2)));
+              }
+            }
+            xp += xStep;
+            dp += dStep;
+          }
+        }
+      }
+      if (nco == 8) {
+        // Image done: add the register sums (ci lane i, co 0..7) into the f64 sums.
+        flush4(acc, a0); flush4(acc + 32, a1);
+        flush4(acc + 64, a2); flush4(acc + 96, a3);
+        flush4(acc + 128, a4); flush4(acc + 160, a5);
+        flush4(acc + 192, a6); flush4(acc + 224, a7);
+      }
+    }
+    const base = dw + (<usize>((r * fw + s) * ci * co) << 2);
+    for (let i = 0; i < nci; i++) {
+      for (let j = 0; j < nco; j++) {
+        store<f32>(base + (<usize>((ci0 + i) * co + co0 + j) << 2), <f32>load<f64>(acc + (<usize>(i * 8 + j) << 3)));
+      }
+    }
+  }
+}
+
+// acc[0..3] (f64) += v (f32x4).
+@inline function flush4(acc: usize, v: v128): void {
+  v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
+  v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3))), 16);
 }
