@@ -9,8 +9,28 @@ import type { ConvGeometry } from "./_geometry.ts";
 
 /** Exports of pack.wasm (pointers are byte offsets on the tfjs wasm heap). */
 export interface PackWasm {
-  channelSum(x: number, out: number, rows: number, c: number, scale: number, acc: number, part: number): void;
-  rowBroadcast(a: number, v: number, out: number, rows: number, c: number, op: number): void;
+  channelSum(
+    x: number,
+    out: number,
+    rows: number,
+    c: number,
+    scale: number,
+    acc: number,
+    part: number,
+    t: number,
+    nt: number,
+  ): void;
+  rowBroadcast(
+    a: number,
+    v: number,
+    out: number,
+    rows: number,
+    c: number,
+    op: number,
+    t: number,
+    nt: number,
+  ): void;
+  elementwise(a: number, b: number, out: number, n: number, op: number, t: number, nt: number): void;
   depthwiseFilterGrad(
     x: number,
     dy: number,
@@ -32,7 +52,7 @@ export interface PackWasm {
     t: number,
     nt: number,
   ): void;
-  convFilterGrad(x: number, dy: number, dw: number, g: number, scratch: number, t: number, nt: number): void;
+  convFilterGrad(x: number, dy: number, dw: number, g: number, t: number, nt: number): void;
   im2colT(x: number, colT: number, g: number, b0: number, nb: number): void;
   batchNormForward(
     x: number,
@@ -45,6 +65,8 @@ export interface PackWasm {
     c: number,
     out: number,
     coef: number,
+    t: number,
+    nt: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   batchNormGrad(
@@ -56,13 +78,14 @@ export interface PackWasm {
     eps: number,
     rows: number,
     c: number,
-    dx: number,
     dmean: number,
     dvar: number,
     dscale: number,
     doffset: number,
     acc: number,
     part: number,
+    t: number,
+    nt: number,
   ): void;
 }
 

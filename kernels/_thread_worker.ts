@@ -39,5 +39,5 @@ parentPort?.once("message", (init: ThreadInit) => {
     Atomics.add(ctl, CTL.done, 1);
     Atomics.notify(ctl, CTL.done);
   }
-  parentPort?.close();
+  // Exit the handler; the pool terminates this worker.
 });

@@ -8,7 +8,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { batchChunk, type ConvGeometry, convGeometry, transpose2d } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
-import { kernelThreadSlots, runThreaded } from "./threads.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "Conv2DBackpropFilter";
@@ -53,14 +53,12 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   if (direct) {
     // Outer products accumulated in registers: no im2col buffer, no transposes, one pass per tap
     // block; threads split the filter's elements, so the result does not depend on their number.
-    const out = io.alloc(filterShape, "float32", false);
+    const out = io.alloc(filterShape);
     const geo = io.alloc([15], "int32");
     io.values(geo).set(geometryBlock(g));
-    const scratch = io.alloc([64 * kernelThreadSlots()], "float32", false);
     const p = direct.ptr;
-    runThreaded(direct.fns, "convFilterGrad", [p(x), p(dy), p(out), p(geo), p(scratch)]);
+    runThreaded(direct.fns, "convFilterGrad", [p(x), p(dy), p(out), p(geo)]);
     io.free(geo);
-    io.free(scratch);
     return out;
   }
   const K = g.fh * g.fw * g.inC;

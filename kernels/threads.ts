@@ -29,7 +29,15 @@ export const THREADED_FNS = [
   "depthwiseFilterGrad",
   "depthwiseInputGrad",
   "maxPoolGrad",
+  "channelSum",
+  "rowBroadcast",
+  "elementwise",
+  "batchNormGrad",
+  "batchNormForward",
 ] as const;
+
+/** Below this many elements touched a job runs on the calling thread (waking threads costs more). */
+export const MIN_THREADED_WORK = 1 << 15;
 
 /** A threaded pack function name. */
 export type ThreadedFn = typeof THREADED_FNS[number];
@@ -134,13 +142,16 @@ function startPool(memory: WebAssembly.Memory, n: number): Pool {
     const w = new Worker(new URL("./_thread_worker.ts", import.meta.url));
     waits.push(
       new Promise((resolve, reject) => {
-        w.once("message", () => resolve());
+        // Unref only once serving: until then the pool's promise must keep the process alive.
+        w.once("message", () => {
+          w.unref();
+          resolve();
+        });
         w.once("error", (e: Error) => reject(new Error(`kernel threads: worker ${i} failed: ${e.message}`)));
       }),
     );
     const init: ThreadInit = { index: i, wasm, memory, control, args: argBuf, fns: [...THREADED_FNS] };
     w.postMessage(init);
-    w.unref();
     workers.push(w);
   }
   const p: Pool = {
@@ -205,11 +216,12 @@ function ensurePool(): Pool | null {
 
 /**
  * Runs `fns[fn](...args, t, n)` for t = 0..n−1: slice 0 on this thread, the others on the pool's
- * threads; returns when all are done. With one thread (or threads not ready) it runs every slice here.
+ * threads; returns when all are done. With one thread, threads not ready, or less than
+ * {@link MIN_THREADED_WORK} elements of `work`, it runs the whole job here as one slice.
  */
-export function runThreaded(module: object, fn: ThreadedFn, args: number[]): void {
+export function runThreaded(module: object, fn: ThreadedFn, args: number[], work = Infinity): void {
   const fns = module as Record<ThreadedFn, (...a: number[]) => void>;
-  const p = ensurePool();
+  const p = work < MIN_THREADED_WORK ? null : ensurePool();
   if (!p || !p.isReady) {
     fns[fn](...args, 0, 1);
     return;

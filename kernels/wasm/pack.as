@@ -6,63 +6,104 @@
 
 // out[j] = scale * sum_r x[r*c + j] (reduction over all leading axes of a [..., c] tensor).
 // acc: scratch of c f64 values; the per-block partial sums are f32, flushed to f64 every 256 rows.
-export function channelSum(x: usize, out: usize, rows: i32, c: i32, scale: f64, acc: usize, part: usize): void {
-  const c4 = c & ~3;
-  for (let j = 0; j < c; j++) store<f64>(acc + (<usize>j << 3), 0);
+// Threads split the channels in blocks of 4.
+export function channelSum(x: usize, out: usize, rows: i32, c: i32, scale: f64, acc: usize, part: usize, t: i32, nt: i32): void {
+  const blocks = (c + 3) >> 2;
+  const j0 = sliceLo(blocks, t, nt) << 2, j1 = min(c, sliceLo(blocks, t + 1, nt) << 2);
+  if (j0 >= j1) return;
+  const c4 = j0 + ((j1 - j0) & ~3);
+  for (let j = j0; j < j1; j++) store<f64>(acc + (<usize>j << 3), 0);
   let r = 0;
   while (r < rows) {
     const r1 = min(rows, r + 256);
-    for (let j = 0; j < c; j++) store<f32>(part + (<usize>j << 2), 0);
+    for (let j = j0; j < j1; j++) store<f32>(part + (<usize>j << 2), 0);
     for (let q = r; q < r1; q++) {
       const row = x + (<usize>(q * c) << 2);
-      let j = 0;
+      let j = j0;
       for (; j < c4; j += 4) {
         const p = part + (<usize>j << 2);
         v128.store(p, f32x4.add(v128.load(p), v128.load(row + (<usize>j << 2))));
       }
-      for (; j < c; j++) {
+      for (; j < j1; j++) {
         const p = part + (<usize>j << 2);
         store<f32>(p, load<f32>(p) + load<f32>(row + (<usize>j << 2)));
       }
     }
-    for (let j = 0; j < c; j++) {
+    for (let j = j0; j < j1; j++) {
       const a = acc + (<usize>j << 3);
       store<f64>(a, load<f64>(a) + <f64>load<f32>(part + (<usize>j << 2)));
     }
     r = r1;
   }
-  for (let j = 0; j < c; j++) store<f32>(out + (<usize>j << 2), <f32>(load<f64>(acc + (<usize>j << 3)) * scale));
+  for (let j = j0; j < j1; j++) store<f32>(out + (<usize>j << 2), <f32>(load<f64>(acc + (<usize>j << 3)) * scale));
 }
 
 // out[r, j] = a[r, j] (op) v[j] for a [rows, c] tensor and a [c] vector.
-// op: 0 multiply, 1 add, 2 subtract (a - v), 3 reverse subtract (v - a), 4 divide (a / v).
-export function rowBroadcast(a: usize, v: usize, out: usize, rows: i32, c: i32, op: i32): void {
+// op: 0 multiply, 1 add, 2 subtract (a - v), 3 reverse subtract (v - a), 4 divide (a / v), 5 copy v.
+// Threads split the rows.
+export function rowBroadcast(a: usize, v: usize, out: usize, rows: i32, c: i32, op: i32, t: i32, nt: i32): void {
   const c4 = c & ~3;
-  for (let r = 0; r < rows; r++) {
+  for (let r = sliceLo(rows, t, nt); r < sliceLo(rows, t + 1, nt); r++) {
     const off = <usize>(r * c) << 2;
     let j = 0;
     for (; j < c4; j += 4) {
-      const x = v128.load(a + off + (<usize>j << 2));
       const y = v128.load(v + (<usize>j << 2));
-      let z: v128;
-      if (op == 0) z = f32x4.mul(x, y);
-      else if (op == 1) z = f32x4.add(x, y);
-      else if (op == 2) z = f32x4.sub(x, y);
-      else if (op == 3) z = f32x4.sub(y, x);
-      else z = f32x4.div(x, y);
-      v128.store(out + off + (<usize>j << 2), z);
+      v128.store(out + off + (<usize>j << 2), op == 5 ? y : vop(v128.load(a + off + (<usize>j << 2)), y, op));
     }
     for (; j < c; j++) {
-      const x = load<f32>(a + off + (<usize>j << 2));
       const y = load<f32>(v + (<usize>j << 2));
-      let z: f32;
-      if (op == 0) z = x * y;
-      else if (op == 1) z = x + y;
-      else if (op == 2) z = x - y;
-      else if (op == 3) z = y - x;
-      else z = x / y;
-      store<f32>(out + off + (<usize>j << 2), z);
+      store<f32>(out + off + (<usize>j << 2), op == 5 ? y : sop(load<f32>(a + off + (<usize>j << 2)), y, op));
     }
+  }
+}
+
+@inline function vop(x: v128, y: v128, op: i32): v128 {
+  if (op == 0) return f32x4.mul(x, y);
+  if (op == 1) return f32x4.add(x, y);
+  if (op == 2) return f32x4.sub(x, y);
+  if (op == 3) return f32x4.sub(y, x);
+  return f32x4.div(x, y);
+}
+
+@inline function sop(x: f32, y: f32, op: i32): f32 {
+  if (op == 0) return x * y;
+  if (op == 1) return x + y;
+  if (op == 2) return x - y;
+  if (op == 3) return y - x;
+  return x / y;
+}
+
+// out[i] = a[i] (op) b[i] for two tensors of n elements (op as rowBroadcast, 0-4).
+// Threads split the elements in blocks of 4.
+export function elementwise(a: usize, b: usize, out: usize, n: i32, op: i32, t: i32, nt: i32): void {
+  const blocks = (n + 3) >> 2;
+  const i0 = sliceLo(blocks, t, nt) << 2, i1 = min(n, sliceLo(blocks, t + 1, nt) << 2);
+  const i4 = i0 + ((i1 - i0) & ~3);
+  let i = i0;
+  if (op == 0) {
+    for (; i < i4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    }
+  } else if (op == 1) {
+    for (; i < i4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+    }
+  } else if (op == 2) {
+    for (; i < i4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+    }
+  } else {
+    for (; i < i4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, vop(v128.load(a + o), v128.load(b + o), op));
+    }
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, sop(load<f32>(a + o), load<f32>(b + o), op));
   }
 }
 
@@ -274,23 +315,34 @@ export function im2colT(x: usize, colT: usize, g: usize, b0: i32, nb: i32): void
 // Same formulas as tfjs' FusedBatchNorm gradient, in two passes instead of about fourteen:
 //   dx = dy·scale·rs; dmean = −rs·scale·Σdy; dvar = −½·rs³·scale·Σdy(x−mean); dscale = rs·Σdy(x−mean);
 //   doffset = Σdy, with rs = 1/sqrt(variance + eps). scale = 0 means no scale (ones).
+// This pass computes the sums and the four channel outputs, and coef = scale·rs at part + 2c (f32);
+// the caller then forms dx = dy·coef with rowBroadcast. Threads split the channels in blocks of 4.
 // acc: f64 scratch (2c); part: f32 scratch (3c).
 export function batchNormGrad(
   dy: usize, x: usize, mean: usize, variance: usize, scale: usize, eps: f32, rows: i32, c: i32,
-  dx: usize, dmean: usize, dvar: usize, dscale: usize, doffset: usize, acc: usize, part: usize,
+  dmean: usize, dvar: usize, dscale: usize, doffset: usize, acc: usize, part: usize, t: i32, nt: i32,
 ): void {
-  const c4 = c & ~3;
+  const blocks = (c + 3) >> 2;
+  const j0 = sliceLo(blocks, t, nt) << 2, j1 = min(c, sliceLo(blocks, t + 1, nt) << 2);
+  if (j0 >= j1) return;
+  const c4 = j0 + ((j1 - j0) & ~3);
   const pdy = part;
   const pdxm = part + (<usize>c << 2);
   const coef = part + (<usize>c << 3);
-  for (let j = 0; j < 2 * c; j++) store<f64>(acc + (<usize>j << 3), 0);
+  for (let j = j0; j < j1; j++) {
+    store<f64>(acc + (<usize>j << 3), 0);
+    store<f64>(acc + (<usize>(c + j) << 3), 0);
+  }
   let r = 0;
   while (r < rows) {
     const r1 = min(rows, r + 256);
-    for (let j = 0; j < 2 * c; j++) store<f32>(part + (<usize>j << 2), 0);
+    for (let j = j0; j < j1; j++) {
+      store<f32>(pdy + (<usize>j << 2), 0);
+      store<f32>(pdxm + (<usize>j << 2), 0);
+    }
     for (let q = r; q < r1; q++) {
       const off = <usize>(q * c) << 2;
-      let j = 0;
+      let j = j0;
       for (; j < c4; j += 4) {
         const o = <usize>j << 2;
         const d = v128.load(dy + off + o);
@@ -298,14 +350,14 @@ export function batchNormGrad(
         v128.store(pdy + o, f32x4.add(v128.load(pdy + o), d));
         v128.store(pdxm + o, f32x4.add(v128.load(pdxm + o), f32x4.mul(d, xm)));
       }
-      for (; j < c; j++) {
+      for (; j < j1; j++) {
         const o = <usize>j << 2;
         const d = load<f32>(dy + off + o);
         store<f32>(pdy + o, load<f32>(pdy + o) + d);
         store<f32>(pdxm + o, load<f32>(pdxm + o) + d * (load<f32>(x + off + o) - load<f32>(mean + o)));
       }
     }
-    for (let j = 0; j < c; j++) {
+    for (let j = j0; j < j1; j++) {
       const a = acc + (<usize>j << 3);
       store<f64>(a, load<f64>(a) + <f64>load<f32>(pdy + (<usize>j << 2)));
       const b = acc + (<usize>(c + j) << 3);
@@ -313,7 +365,7 @@ export function batchNormGrad(
     }
     r = r1;
   }
-  for (let j = 0; j < c; j++) {
+  for (let j = j0; j < j1; j++) {
     const o = <usize>j << 2;
     const rs = <f64>(<f32>1 / sqrt<f32>(load<f32>(variance + o) + eps));
     const s = scale == 0 ? <f64>1 : <f64>load<f32>(scale + o);
@@ -325,17 +377,17 @@ export function batchNormGrad(
     store<f32>(doffset + o, <f32>sdy);
     store<f32>(coef + o, <f32>(s * rs));
   }
-  rowBroadcast(dy, coef, dx, rows, c, 0);
 }
 
 // Batch norm forward with per-channel parameters: out = x·a + b with a = scale·rs, b = offset − mean·a,
-// rs = 1/sqrt(variance + eps). offset/scale = 0 mean absent (0 / 1). coef: f32 scratch (2c).
+// rs = 1/sqrt(variance + eps). offset/scale = 0 mean absent (0 / 1). coef: f32 scratch (2c per thread).
+// Threads split the rows (each computes the coefficients into its own scratch).
 export function batchNormForward(
   x: usize, mean: usize, variance: usize, offset: usize, scale: usize, eps: f32, rows: i32, c: i32,
-  out: usize, coef: usize,
+  out: usize, coef: usize, t: i32, nt: i32,
 ): void {
-  const a = coef;
-  const b = coef + (<usize>c << 2);
+  const a = coef + (<usize>(2 * c * t) << 2);
+  const b = a + (<usize>c << 2);
   for (let j = 0; j < c; j++) {
     const o = <usize>j << 2;
     const rs = <f32>1 / sqrt<f32>(load<f32>(variance + o) + eps);
@@ -345,7 +397,7 @@ export function batchNormForward(
     store<f32>(b + o, (offset == 0 ? <f32>0 : load<f32>(offset + o)) - load<f32>(mean + o) * k);
   }
   const c4 = c & ~3;
-  for (let r = 0; r < rows; r++) {
+  for (let r = sliceLo(rows, t, nt); r < sliceLo(rows, t + 1, nt); r++) {
     const off = <usize>(r * c) << 2;
     let j = 0;
     for (; j < c4; j += 4) {
@@ -383,11 +435,12 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 
 // Conv2D filter gradient without im2col: dw[r, s, ci, co] = Σ_{b,oh,ow} x[b, ih, iw, ci]·dy[b, oh, ow, co]
 // with ih = oh·sh − padTop + r·dh, iw = ow·sw − padLeft + s·dw (padding contributes nothing).
-// Work units are (tap, 4-channel input block, 8-channel output block); each unit keeps its 4×8
-// accumulators in registers over one image and adds them into an f64 scratch per image, so long
-// sums stay accurate. g: geometry block (15 ints, 14 = outC); scratch: 32 f64 per thread.
-// dw is overwritten.
-export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, scratch: usize, t: i32, nt: i32): void {
+// Work units are (tap, 4-channel input block, 8-channel output block). Output rows q = b·outH + oh
+// are taken in blocks of about 256 positions, so that block's x and dy rows stay in cache while
+// every unit runs over it: a unit keeps its 4×8 sums in registers over the block, then adds them
+// into dw. Threads split the units; each dw element is summed in the same order for any thread
+// count. g: geometry block (15 ints, 14 = outC). dw must be zero on entry.
+export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), ci = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dww = gi(g, 11);
   const padTop = gi(g, 12), padLeft = gi(g, 13), co = gi(g, 14);
@@ -395,30 +448,35 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, scratch
   const coT = (co + 7) >> 3;
   const units = fh * fw * ciT * coT;
   const u0 = sliceLo(units, t, nt), u1 = sliceLo(units, t + 1, nt);
-  const acc = scratch + (<usize>t << 8);
   const xStep = <usize>(sw * ci) << 2;
   const dStep = <usize>co << 2;
-  for (let u = u0; u < u1; u++) {
-    const tap = u / (ciT * coT);
-    const rem = u % (ciT * coT);
-    const r = tap / fw, s = tap % fw;
-    const ci0 = (rem / coT) << 2, co0 = (rem % coT) << 3;
-    const nci = min(4, ci - ci0), nco = min(8, co - co0);
-    for (let k = 0; k < 32; k++) store<f64>(acc + (<usize>k << 3), 0);
-    // Output columns whose input column is inside the image.
-    const off = s * dww - padLeft;
-    let owLo = 0;
-    while (owLo < outW && owLo * sw + off < 0) owLo++;
-    let owHi = outW;
-    while (owHi > owLo && (owHi - 1) * sw + off >= inW) owHi--;
-    for (let b = 0; b < batch; b++) {
+  const rows = batch * outH;
+  const blockRows = max(1, 256 / max(1, outW));
+  for (let q0 = 0; q0 < rows; q0 += blockRows) {
+    const q1 = min(rows, q0 + blockRows);
+    for (let u = u0; u < u1; u++) {
+      const tap = u / (ciT * coT);
+      const rem = u % (ciT * coT);
+      const r = tap / fw, s = tap % fw;
+      const ci0 = (rem / coT) << 2, co0 = (rem % coT) << 3;
+      const nci = min(4, ci - ci0), nco = min(8, co - co0);
+      // Output columns whose input column is inside the image.
+      const off = s * dww - padLeft;
+      let owLo = 0;
+      while (owLo < outW && owLo * sw + off < 0) owLo++;
+      let owHi = outW;
+      while (owHi > owLo && (owHi - 1) * sw + off >= inW) owHi--;
+      if (owLo >= owHi) continue;
+      const dst = dw + (<usize>(((r * fw + s) * ci + ci0) * co + co0) << 2);
+      const dstRow = <usize>co << 2;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-      for (let oh = 0; oh < outH; oh++) {
+      for (let q = q0; q < q1; q++) {
+        const b = q / outH, oh = q % outH;
         const ih = oh * sh - padTop + r * dh;
-        if (ih < 0 || ih >= inH || owLo >= owHi) continue;
+        if (ih < 0 || ih >= inH) continue;
         let xp = x + (<usize>((((b * inH + ih) * inW) + owLo * sw + off) * ci + ci0) << 2);
-        let dp = dy + (<usize>(((b * outH + oh) * outW + owLo) * co + co0) << 2);
+        let dp = dy + (<usize>((q * outW + owLo) * co + co0) << 2);
         if (nci == 4 && nco == 8) {
           for (let ow = owLo; ow < owHi; ow++) {
             const xv = v128.load(xp);
@@ -452,39 +510,36 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, scratch
             dp += dStep;
           }
         } else {
-          // Fewer than 8 output channels left: scalar products straight into the f64 sums.
-          for (let ow = owLo; ow < owHi; ow++) {
-            for (let i = 0; i < nci; i++) {
-              const xs = <f64>load<f32>(xp + (<usize>i << 2));
-              for (let j = 0; j < nco; j++) {
-                const a = acc + (<usize>(i * 8 + j) << 3);
-                store<f64>(a, load<f64>(a) + xs * <f64>load<f32>(dp + (<usize>j << 2)));
+          // Fewer than 8 output channels left: scalar products, one row sum per element.
+          for (let i = 0; i < nci; i++) {
+            for (let j = 0; j < nco; j++) {
+              let sum: f32 = 0;
+              let xq = xp + (<usize>i << 2), dq = dp + (<usize>j << 2);
+              for (let ow = owLo; ow < owHi; ow++) {
+                sum += load<f32>(xq) * load<f32>(dq);
+                xq += xStep;
+                dq += dStep;
               }
+              const o = dst + (<usize>i) * dstRow + (<usize>j << 2);
+              store<f32>(o, load<f32>(o) + sum);
             }
-            xp += xStep;
-            dp += dStep;
           }
         }
       }
       if (nco == 8) {
-        // Image done: add the register sums (ci lane i, co 0..7) into the f64 sums.
-        flush4(acc, a0); flush4(acc + 32, a1);
-        flush4(acc + 64, a2); flush4(acc + 96, a3);
-        flush4(acc + 128, a4); flush4(acc + 160, a5);
-        flush4(acc + 192, a6); flush4(acc + 224, a7);
-      }
-    }
-    const base = dw + (<usize>((r * fw + s) * ci * co) << 2);
-    for (let i = 0; i < nci; i++) {
-      for (let j = 0; j < nco; j++) {
-        store<f32>(base + (<usize>((ci0 + i) * co + co0 + j) << 2), <f32>load<f64>(acc + (<usize>(i * 8 + j) << 3)));
+        addTile(dst, a0, a1, nci > 0);
+        addTile(dst + dstRow, a2, a3, nci > 1);
+        addTile(dst + 2 * dstRow, a4, a5, nci > 2);
+        addTile(dst + 3 * dstRow, a6, a7, nci > 3);
       }
     }
   }
 }
 
-// acc[0..3] (f64) += v (f32x4).
-@inline function flush4(acc: usize, v: v128): void {
-  v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
-  v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3))), 16);
+// p[0..7] += (lo, hi) when `on`.
+@inline function addTile(p: usize, lo: v128, hi: v128, on: bool): void {
+  if (!on) return;
+  v128.store(p, f32x4.add(v128.load(p), lo));
+  v128.store(p, f32x4.add(v128.load(p, 16), hi), 16);
 }
+
