@@ -9,6 +9,17 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelConfig } from "@tensorflow/tfjs-core";
+import { cpuUsage } from "node:process";
+
+/** Clocks a profile can use: wall time, or this process's CPU time (steadier on a shared machine, 1 thread only). */
+export type ProfileClock = "wall" | "cpu";
+
+/** Milliseconds on a clock. */
+export function clockMs(clock: ProfileClock): number {
+  if (clock === "wall") return performance.now();
+  const u = cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** Accumulated time and calls of one kernel name. */
 export interface KernelTime {
@@ -28,7 +39,11 @@ export interface KernelProfile {
 }
 
 /** Wraps every kernel of `backendName` with a timer until `stop()`; `byShape` also splits by input shapes. */
-export function profileKernels(backendName: string, opts: { byShape?: boolean } = {}): KernelProfile {
+export function profileKernels(
+  backendName: string,
+  opts: { byShape?: boolean; clock?: ProfileClock } = {},
+): KernelProfile {
+  const clock = opts.clock ?? "wall";
   const totals = new Map<string, KernelTime>();
   const originals: KernelConfig[] = [...tf.getKernelsForBackend(backendName)];
   let depth = 0;
@@ -41,11 +56,11 @@ export function profileKernels(backendName: string, opts: { byShape?: boolean } 
         // Only the outermost dispatch is timed, so nested engine dispatches are not counted twice.
         if (depth > 0) return inner(args);
         depth++;
-        const t0 = performance.now();
+        const t0 = clockMs(clock);
         try {
           return inner(args);
         } finally {
-          const dt = performance.now() - t0;
+          const dt = clockMs(clock) - t0;
           depth--;
           const key = opts.byShape
             ? `${cfg.kernelName} ${

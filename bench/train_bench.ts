@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type BackendInfo, initBackend, parseBackendName } from "../core/backend.ts";
-import { formatBreakdown, profileKernels } from "./_breakdown.ts";
+import { clockMs, formatBreakdown, type ProfileClock, profileKernels } from "./_breakdown.ts";
 import { buildModel } from "../models/mod.ts";
 import type { BackboneName, TaskSpec } from "../core/types.ts";
 import {
@@ -327,6 +327,7 @@ async function main(): Promise<void> {
       peer: { type: "string", default: "auto" },
       breakdown: { type: "boolean", default: false },
       "by-shape": { type: "boolean", default: false },
+      clock: { type: "string", default: "wall" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
     },
@@ -339,6 +340,10 @@ async function main(): Promise<void> {
   }
   const batch = positiveInt("batch", values.batch);
   const threadList = parseThreadList(values.threads, cores);
+  if (values.clock !== "wall" && values.clock !== "cpu") {
+    throw new Error(`--clock: expected wall|cpu (got '${values.clock}')`);
+  }
+  const clock: ProfileClock = values.clock;
   const models = values.models.split(",").map((k) => {
     const m = BENCH_MODELS.find((x) => x.key === k.trim());
     if (!m) {
@@ -410,8 +415,10 @@ async function main(): Promise<void> {
         }
         if (values.breakdown) {
           // Separate, profiled steps: the timers must not touch the figures above.
-          const profile = profileKernels(info.name, { byShape: values["by-shape"] });
-          const stepMs = await prepared.time(steps);
+          const profile = profileKernels(info.name, { byShape: values["by-shape"], clock });
+          const c0 = clockMs(clock);
+          await prepared.time(steps);
+          const stepMs = (clockMs(clock) - c0) / steps;
           const times = profile.snapshot();
           profile.stop();
           row.breakdown = times.map((t) => ({

@@ -34,6 +34,7 @@ export const THREADED_FNS = [
   "elementwise",
   "batchNormGrad",
   "batchNormForward",
+  "depthwise3x3",
 ] as const;
 
 /** Below this many elements touched a job runs on the calling thread (waking threads costs more). */

@@ -94,6 +94,21 @@ const EXTRA_CASES: SelfCheckCase[] = [
   { name: "maxpool 3x3 s2 same", shapes: [[2, 9, 9, 4]], fn: (x) => tf.maxPool(c4(x), 3, 2, "same") },
   // Channel counts that are multiples of 4 plus a tail: the SIMD lanes and the scalar tail.
   {
+    name: "depthwise 3x3 s1 valid c6 (SIMD block + tail)",
+    shapes: [[2, 8, 9, 6], [3, 3, 6, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "valid"),
+  },
+  {
+    name: "depthwise 3x3 s1 same 2x3 image c12",
+    shapes: [[3, 2, 3, 12], [3, 3, 12, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "separable 3x3 s1 same c20 -> 24",
+    shapes: [[2, 9, 10, 20], [3, 3, 20, 1], [1, 1, 20, 24]],
+    fn: (x, d, p) => tf.separableConv2d(c4(x), c4(d), c4(p), 1, "same"),
+  },
+  {
     name: "depthwise 3x3 s1 same c8",
     shapes: [[2, 6, 7, 8], [3, 3, 8, 1]],
     fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "same"),

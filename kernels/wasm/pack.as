@@ -543,3 +543,108 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, t: i32,
   v128.store(p, f32x4.add(v128.load(p, 16), hi), 16);
 }
 
+
+// 3x3 depthwise convolution, stride 1, channel multiplier 1, gathered per output element:
+// dst[b, y, x, ch] = Σ_{r,s} src[b, y − p + r, x − q + s, ch] · W[r, s, ch] (zero outside src), with
+// W = w, or w flipped in both axes when flip != 0. The forward pass is (src = x, p = padTop,
+// q = padLeft); the input gradient is (src = dy, flip, p = 2 − padTop, q = 2 − padLeft).
+// Each output row of 4 channels is summed in a scratch row (tmp: 16 bytes × dW per thread), three
+// taps per source row, in a fixed order. Threads split the output rows.
+// dims: i32 block [batch, sH, sW, dH, dW, c, p, q, flip].
+export function depthwise3x3(src: usize, w: usize, dst: usize, dims: usize, tmpAll: usize, t: i32, nt: i32): void {
+  const batch = gi(dims, 0), sH = gi(dims, 1), sW = gi(dims, 2), dH = gi(dims, 3), dW = gi(dims, 4);
+  const c = gi(dims, 5), p = gi(dims, 6), q = gi(dims, 7), flip = gi(dims, 8);
+  const tmp = tmpAll + (<usize>(t * dW) << 4);
+  const cs = <usize>c << 2;
+  const rows = batch * dH;
+  // Output columns whose three source columns are all inside the row.
+  const xa = max(0, q), xb = min(dW, sW - 2 + q);
+  for (let row = sliceLo(rows, t, nt); row < sliceLo(rows, t + 1, nt); row++) {
+    const b = row / dH, y = row % dH;
+    const v0 = y - p >= 0 && y - p < sH, v1 = y - p + 1 >= 0 && y - p + 1 < sH, v2 = y - p + 2 >= 0 && y - p + 2 < sH;
+    for (let j = 0; j < c; j += 4) {
+      const nl = min(4, c - j);
+      // Weights of this channel block (lanes past c are never stored).
+      let w00 = wtap(w, c, j, nl, flip, 0, 0), w01 = wtap(w, c, j, nl, flip, 0, 1), w02 = wtap(w, c, j, nl, flip, 0, 2);
+      let w10 = wtap(w, c, j, nl, flip, 1, 0), w11 = wtap(w, c, j, nl, flip, 1, 1), w12 = wtap(w, c, j, nl, flip, 1, 2);
+      let w20 = wtap(w, c, j, nl, flip, 2, 0), w21 = wtap(w, c, j, nl, flip, 2, 1), w22 = wtap(w, c, j, nl, flip, 2, 2);
+      memory.fill(tmp, 0, <usize>dW << 4);
+      let acc = f32x4.splat(0);
+      if (nl == 4) {
+        const x0 = xa, x1 = max(xa, xb);
+      if (v0) {
+        const sp = src + (<usize>(((b * sH + (y - p + 0)) * sW) * c + j) << 2);
+        let o = x0;
+        for (; o < x1; o++) {
+          const q0 = sp + (<usize>((o - q) * c) << 2);
+          acc = f32x4.relaxed_madd(v128.load(q0), w00, f32x4.relaxed_madd(v128.load(q0 + cs), w01,
+            f32x4.relaxed_madd(v128.load(q0 + 2 * cs), w02, v128.load(tmp + (<usize>o << 4)))));
+          v128.store(tmp + (<usize>o << 4), acc);
+        }
+      }
+      if (v1) {
+        const sp = src + (<usize>(((b * sH + (y - p + 1)) * sW) * c + j) << 2);
+        let o = x0;
+        for (; o < x1; o++) {
+          const q0 = sp + (<usize>((o - q) * c) << 2);
+          acc = f32x4.relaxed_madd(v128.load(q0), w10, f32x4.relaxed_madd(v128.load(q0 + cs), w11,
+            f32x4.relaxed_madd(v128.load(q0 + 2 * cs), w12, v128.load(tmp + (<usize>o << 4)))));
+          v128.store(tmp + (<usize>o << 4), acc);
+        }
+      }
+      if (v2) {
+        const sp = src + (<usize>(((b * sH + (y - p + 2)) * sW) * c + j) << 2);
+        let o = x0;
+        for (; o < x1; o++) {
+          const q0 = sp + (<usize>((o - q) * c) << 2);
+          acc = f32x4.relaxed_madd(v128.load(q0), w20, f32x4.relaxed_madd(v128.load(q0 + cs), w21,
+            f32x4.relaxed_madd(v128.load(q0 + 2 * cs), w22, v128.load(tmp + (<usize>o << 4)))));
+          v128.store(tmp + (<usize>o << 4), acc);
+        }
+      }
+      }
+      // Edge columns (and partial channel blocks): lane by lane with bounds checks, same tap order.
+      for (let o = 0; o < dW; o++) {
+        if (nl == 4 && o >= xa && o < xb) continue;
+        for (let l = 0; l < nl; l++) {
+          let sum: f32 = 0;
+          for (let r = 0; r < 3; r++) {
+            const yy = y - p + r;
+            if (yy < 0 || yy >= sH) continue;
+            // Same association as the SIMD path: ((s2 + acc)·… evaluated as s0 + (s1 + (s2 + acc)).
+            let part: f32 = sum;
+            for (let s2 = 2; s2 >= 0; s2--) {
+              const xx = o - q + s2;
+              if (xx < 0 || xx >= sW) continue;
+              const wv = load<f32>(w + (<usize>(((flip ? (2 - r) * 3 + (2 - s2) : r * 3 + s2) * c) + j + l) << 2));
+              part = fmaf(load<f32>(src + (<usize>(((b * sH + yy) * sW + xx) * c + j + l) << 2)), wv, part);
+            }
+            sum = part;
+          }
+          store<f32>(tmp + (<usize>o << 4) + (<usize>l << 2), sum);
+        }
+      }
+      const dp = dst + (<usize>((row * dW) * c + j) << 2);
+      if (nl == 4) {
+        for (let o = 0; o < dW; o++) v128.store(dp + (<usize>(o * c) << 2), v128.load(tmp + (<usize>o << 4)));
+      } else {
+        for (let o = 0; o < dW; o++) {
+          for (let l = 0; l < nl; l++) {
+            store<f32>(dp + (<usize>(o * c + l) << 2), load<f32>(tmp + (<usize>o << 4) + (<usize>l << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+@inline function fmaf(a: f32, b: f32, c: f32): f32 {
+  return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+}
+
+// Tap (r, s) of a [3, 3, c] depthwise filter for channels j..j+3 (flipped: tap (2 − r, 2 − s)).
+@inline function wtap(w: usize, c: i32, j: i32, nl: i32, flip: i32, r: i32, s: i32): v128 {
+  const k = flip ? (2 - r) * 3 + (2 - s) : r * 3 + s;
+  const at = w + (<usize>(k * c + j) << 2);
+  return nl == 4 ? v128.load(at) : f32x4.splat(0);
+}
