@@ -8,7 +8,7 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { KernelIo } from "./_io.ts";
 import type { ConvGeometry } from "./_geometry.ts";
 import type { SimdKernels } from "./_simd.ts";
-import { kernelThreadSlots, runThreaded } from "./threads.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Whether the geometry is the one `depthwise3x3` computes. */
 export function fitsDepthwise3x3(g: ConvGeometry): boolean {
@@ -33,15 +33,16 @@ export function depthwise3x3(
   const out = io.alloc([batch, dH, dW, c], "float32", false);
   const dims = io.alloc([9], "int32", false);
   io.values(dims).set([batch, sH, sW, dH, dW, c, p, q, opts.grad ? 1 : 0]);
-  const tmp = io.alloc([4 * dW * kernelThreadSlots()], "float32", false);
+  // A zero source row for the taps above and below the image.
+  const zeros = io.alloc([sW * c]);
   const ptr = simd.ptr;
   runThreaded(
     simd.fns,
     "depthwise3x3",
-    [ptr(opts.src), ptr(opts.filter), ptr(out), ptr(dims), ptr(tmp)],
+    [ptr(opts.src), ptr(opts.filter), ptr(out), ptr(dims), ptr(zeros)],
     batch * dH * dW * c,
   );
   io.free(dims);
-  io.free(tmp);
+  io.free(zeros);
   return out;
 }

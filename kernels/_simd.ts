@@ -52,7 +52,18 @@ export interface PackWasm {
     t: number,
     nt: number,
   ): void;
-  depthwise3x3(src: number, w: number, dst: number, dims: number, tmp: number, t: number, nt: number): void;
+  depthwise3x3(src: number, w: number, dst: number, dims: number, zeros: number, t: number, nt: number): void;
+  conv2dDirect(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    g: number,
+    zeros: number,
+    act: number,
+    t: number,
+    nt: number,
+  ): void;
   convFilterGrad(x: number, dy: number, dw: number, g: number, t: number, nt: number): void;
   im2colT(x: number, colT: number, g: number, b0: number, nb: number): void;
   batchNormForward(

@@ -15,6 +15,7 @@
  * | Multiply, Add, Sub, RealDiv | generic broadcasting | SIMD for a tensor ⊙ channel vector |
  * | FusedBatchNorm | generic broadcasting | SIMD x·a + b per channel |
  * | DepthwiseConv2dNative (3×3, stride 1) | one thread | SIMD gather with register sums, threaded |
+ * | Conv2D, FusedConv2D (bias, ReLU; 8k output channels) | one thread | direct SIMD convolution, threaded |
  * | Identity, Cast (same dtype) | copy the tensor | share the data |
  * | SaMtlFusedBatchNormGrad (new) | – | the whole batch-norm backward in 2 passes |
  *
@@ -41,6 +42,8 @@ import * as conv2dBackpropInput from "./conv2d_backprop_input.ts";
 import * as depthwiseBackpropFilter from "./depthwise_conv2d_backprop_filter.ts";
 import * as depthwiseBackpropInput from "./depthwise_conv2d_backprop_input.ts";
 import * as depthwiseConv2d from "./depthwise_conv2d.ts";
+import * as conv2d from "./conv2d.ts";
+import * as fusedConv2d from "./fused_conv2d.ts";
 import * as maxPoolGrad from "./max_pool_grad.ts";
 import * as tile from "./tile.ts";
 import * as sum from "./sum.ts";
@@ -103,10 +106,19 @@ export const PACK_KERNELS: readonly PackKernel[] = [
   fusedBatchNorm,
   batchMatMul,
   depthwiseConv2d,
+  conv2d,
+  fusedConv2d,
 ];
 
 /** Kernels only the wasm backend needs (cpu's Identity and Cast share data already; its BatchMatMul has no slow transposed path). */
-const WASM_ONLY = new Set(["Identity", "Cast", "BatchMatMul", "DepthwiseConv2dNative"]);
+const WASM_ONLY = new Set([
+  "Identity",
+  "Cast",
+  "BatchMatMul",
+  "DepthwiseConv2dNative",
+  "Conv2D",
+  "FusedConv2D",
+]);
 
 /**
  * Which kernels each backend gets: wasm all of them (SIMD paths through pack.wasm); cpu all but

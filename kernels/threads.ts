@@ -35,6 +35,7 @@ export const THREADED_FNS = [
   "batchNormGrad",
   "batchNormForward",
   "depthwise3x3",
+  "conv2dDirect",
 ] as const;
 
 /** Below this many elements touched a job runs on the calling thread (waking threads costs more). */

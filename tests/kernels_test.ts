@@ -93,6 +93,33 @@ const EXTRA_CASES: SelfCheckCase[] = [
   },
   { name: "maxpool 3x3 s2 same", shapes: [[2, 9, 9, 4]], fn: (x) => tf.maxPool(c4(x), 3, 2, "same") },
   // Channel counts that are multiples of 4 plus a tail: the SIMD lanes and the scalar tail.
+  // Output channels in multiples of 8: the pack's direct convolution (forward and stride-1 dx).
+  {
+    name: "conv 3x3 s2 same odd -> 8",
+    shapes: [[3, 9, 11, 5], [3, 3, 5, 8]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 2, "same"),
+  },
+  {
+    name: "conv 3x3 s1 same c8 -> 16 (dx direct too)",
+    shapes: [[2, 7, 6, 8], [3, 3, 8, 16]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "conv 2x3 s1 valid c3 -> 8",
+    shapes: [[2, 9, 10, 3], [2, 3, 3, 8]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "valid"),
+  },
+  {
+    name: "conv 1x1 s1 c16 -> 24 (dx direct)",
+    shapes: [[2, 5, 3, 16], [1, 1, 16, 24]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "fused conv 3x3 same + bias + relu c4 -> 8",
+    shapes: [[2, 6, 5, 4], [3, 3, 4, 8], [8]],
+    fn: (x, w, b) =>
+      tf.fused.conv2d({ x: c4(x), filter: c4(w), strides: 1, pad: "same", bias: b, activation: "relu" }),
+  },
   {
     name: "depthwise 3x3 s1 valid c6 (SIMD block + tail)",
     shapes: [[2, 8, 9, 6], [3, 3, 6, 1]],

@@ -548,94 +548,66 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, t: i32,
 // dst[b, y, x, ch] = Σ_{r,s} src[b, y − p + r, x − q + s, ch] · W[r, s, ch] (zero outside src), with
 // W = w, or w flipped in both axes when flip != 0. The forward pass is (src = x, p = padTop,
 // q = padLeft); the input gradient is (src = dy, flip, p = 2 − padTop, q = 2 − padLeft).
-// Each output row of 4 channels is summed in a scratch row (tmp: 16 bytes × dW per thread), three
-// taps per source row, in a fixed order. Threads split the output rows.
-// dims: i32 block [batch, sH, sW, dH, dW, c, p, q, flip].
-export function depthwise3x3(src: usize, w: usize, dst: usize, dims: usize, tmpAll: usize, t: i32, nt: i32): void {
+// Every output element is one chain of fused multiply-adds in a fixed order (rows 0..2, columns
+// 2..0) held in a register; source rows outside the image read `zeros` (sW·c floats of 0).
+// Threads split the output rows. dims: i32 block [batch, sH, sW, dH, dW, c, p, q, flip].
+export function depthwise3x3(src: usize, w: usize, dst: usize, dims: usize, zeros: usize, t: i32, nt: i32): void {
   const batch = gi(dims, 0), sH = gi(dims, 1), sW = gi(dims, 2), dH = gi(dims, 3), dW = gi(dims, 4);
   const c = gi(dims, 5), p = gi(dims, 6), q = gi(dims, 7), flip = gi(dims, 8);
-  const tmp = tmpAll + (<usize>(t * dW) << 4);
   const cs = <usize>c << 2;
   const rows = batch * dH;
   // Output columns whose three source columns are all inside the row.
-  const xa = max(0, q), xb = min(dW, sW - 2 + q);
+  const xa = max(0, q), xb = max(xa, min(dW, sW - 2 + q));
+  const c4 = c & ~3;
   for (let row = sliceLo(rows, t, nt); row < sliceLo(rows, t + 1, nt); row++) {
     const b = row / dH, y = row % dH;
-    const v0 = y - p >= 0 && y - p < sH, v1 = y - p + 1 >= 0 && y - p + 1 < sH, v2 = y - p + 2 >= 0 && y - p + 2 < sH;
-    for (let j = 0; j < c; j += 4) {
-      const nl = min(4, c - j);
-      // Weights of this channel block (lanes past c are never stored).
-      let w00 = wtap(w, c, j, nl, flip, 0, 0), w01 = wtap(w, c, j, nl, flip, 0, 1), w02 = wtap(w, c, j, nl, flip, 0, 2);
-      let w10 = wtap(w, c, j, nl, flip, 1, 0), w11 = wtap(w, c, j, nl, flip, 1, 1), w12 = wtap(w, c, j, nl, flip, 1, 2);
-      let w20 = wtap(w, c, j, nl, flip, 2, 0), w21 = wtap(w, c, j, nl, flip, 2, 1), w22 = wtap(w, c, j, nl, flip, 2, 2);
-      memory.fill(tmp, 0, <usize>dW << 4);
-      let acc = f32x4.splat(0);
-      if (nl == 4) {
-        const x0 = xa, x1 = max(xa, xb);
-      if (v0) {
-        const sp = src + (<usize>(((b * sH + (y - p + 0)) * sW) * c + j) << 2);
-        let o = x0;
-        for (; o < x1; o++) {
-          const q0 = sp + (<usize>((o - q) * c) << 2);
-          acc = f32x4.relaxed_madd(v128.load(q0), w00, f32x4.relaxed_madd(v128.load(q0 + cs), w01,
-            f32x4.relaxed_madd(v128.load(q0 + 2 * cs), w02, v128.load(tmp + (<usize>o << 4)))));
-          v128.store(tmp + (<usize>o << 4), acc);
-        }
+    const s0 = srcRow(src, zeros, b, y - p, sH, sW, c);
+    const s1 = srcRow(src, zeros, b, y - p + 1, sH, sW, c);
+    const s2 = srcRow(src, zeros, b, y - p + 2, sH, sW, c);
+    const drow = dst + (<usize>(row * dW * c) << 2);
+    for (let j = 0; j < c4; j += 4) {
+      const w00 = wtap(w, c, j, flip, 0, 0), w01 = wtap(w, c, j, flip, 0, 1), w02 = wtap(w, c, j, flip, 0, 2);
+      const w10 = wtap(w, c, j, flip, 1, 0), w11 = wtap(w, c, j, flip, 1, 1), w12 = wtap(w, c, j, flip, 1, 2);
+      const w20 = wtap(w, c, j, flip, 2, 0), w21 = wtap(w, c, j, flip, 2, 1), w22 = wtap(w, c, j, flip, 2, 2);
+      const jo = <usize>j << 2;
+      for (let o = xa; o < xb; o++) {
+        const so = (<usize>((o - q) * c) << 2) + jo;
+        let acc = f32x4.relaxed_madd(v128.load(s0 + so + 2 * cs), w02, f32x4.splat(0));
+        acc = f32x4.relaxed_madd(v128.load(s0 + so + cs), w01, acc);
+        acc = f32x4.relaxed_madd(v128.load(s0 + so), w00, acc);
+        acc = f32x4.relaxed_madd(v128.load(s1 + so + 2 * cs), w12, acc);
+        acc = f32x4.relaxed_madd(v128.load(s1 + so + cs), w11, acc);
+        acc = f32x4.relaxed_madd(v128.load(s1 + so), w10, acc);
+        acc = f32x4.relaxed_madd(v128.load(s2 + so + 2 * cs), w22, acc);
+        acc = f32x4.relaxed_madd(v128.load(s2 + so + cs), w21, acc);
+        acc = f32x4.relaxed_madd(v128.load(s2 + so), w20, acc);
+        v128.store(drow + (<usize>(o * c) << 2) + jo, acc);
       }
-      if (v1) {
-        const sp = src + (<usize>(((b * sH + (y - p + 1)) * sW) * c + j) << 2);
-        let o = x0;
-        for (; o < x1; o++) {
-          const q0 = sp + (<usize>((o - q) * c) << 2);
-          acc = f32x4.relaxed_madd(v128.load(q0), w10, f32x4.relaxed_madd(v128.load(q0 + cs), w11,
-            f32x4.relaxed_madd(v128.load(q0 + 2 * cs), w12, v128.load(tmp + (<usize>o << 4)))));
-          v128.store(tmp + (<usize>o << 4), acc);
-        }
-      }
-      if (v2) {
-        const sp = src + (<usize>(((b * sH + (y - p + 2)) * sW) * c + j) << 2);
-        let o = x0;
-        for (; o < x1; o++) {
-          const q0 = sp + (<usize>((o - q) * c) << 2);
-          acc = f32x4.relaxed_madd(v128.load(q0), w20, f32x4.relaxed_madd(v128.load(q0 + cs), w21,
-            f32x4.relaxed_madd(v128.load(q0 + 2 * cs), w22, v128.load(tmp + (<usize>o << 4)))));
-          v128.store(tmp + (<usize>o << 4), acc);
-        }
-      }
-      }
-      // Edge columns (and partial channel blocks): lane by lane with bounds checks, same tap order.
-      for (let o = 0; o < dW; o++) {
-        if (nl == 4 && o >= xa && o < xb) continue;
-        for (let l = 0; l < nl; l++) {
-          let sum: f32 = 0;
-          for (let r = 0; r < 3; r++) {
-            const yy = y - p + r;
-            if (yy < 0 || yy >= sH) continue;
-            // Same association as the SIMD path: ((s2 + acc)·… evaluated as s0 + (s1 + (s2 + acc)).
-            let part: f32 = sum;
-            for (let s2 = 2; s2 >= 0; s2--) {
-              const xx = o - q + s2;
-              if (xx < 0 || xx >= sW) continue;
-              const wv = load<f32>(w + (<usize>(((flip ? (2 - r) * 3 + (2 - s2) : r * 3 + s2) * c) + j + l) << 2));
-              part = fmaf(load<f32>(src + (<usize>(((b * sH + yy) * sW + xx) * c + j + l) << 2)), wv, part);
-            }
-            sum = part;
-          }
-          store<f32>(tmp + (<usize>o << 4) + (<usize>l << 2), sum);
-        }
-      }
-      const dp = dst + (<usize>((row * dW) * c + j) << 2);
-      if (nl == 4) {
-        for (let o = 0; o < dW; o++) v128.store(dp + (<usize>(o * c) << 2), v128.load(tmp + (<usize>o << 4)));
-      } else {
-        for (let o = 0; o < dW; o++) {
-          for (let l = 0; l < nl; l++) {
-            store<f32>(dp + (<usize>(o * c + l) << 2), load<f32>(tmp + (<usize>o << 4) + (<usize>l << 2)));
+    }
+    // Edge columns, and the channels past the last block of 4: lane by lane with bounds checks,
+    // the same chain order as above.
+    for (let o = 0; o < dW; o++) {
+      const inner = o >= xa && o < xb;
+      for (let l = inner ? c4 : 0; l < c; l++) {
+        let sum: f32 = 0;
+        for (let r = 0; r < 3; r++) {
+          const sr = r == 0 ? s0 : r == 1 ? s1 : s2;
+          for (let s = 2; s >= 0; s--) {
+            const xx = o - q + s;
+            if (xx < 0 || xx >= sW) continue;
+            const wv = load<f32>(w + (<usize>(((flip ? (2 - r) * 3 + (2 - s) : r * 3 + s) * c) + l) << 2));
+            sum = fmaf(load<f32>(sr + (<usize>(xx * c + l) << 2)), wv, sum);
           }
         }
+        store<f32>(drow + (<usize>(o * c + l) << 2), sum);
       }
     }
   }
+}
+
+// Start of source row yy of image b, or the zero row when yy is outside the image.
+@inline function srcRow(src: usize, zeros: usize, b: i32, yy: i32, sH: i32, sW: i32, c: i32): usize {
+  return yy >= 0 && yy < sH ? src + (<usize>((b * sH + yy) * sW * c) << 2) : zeros;
 }
 
 @inline function fmaf(a: f32, b: f32, c: f32): f32 {
@@ -643,8 +615,79 @@ export function depthwise3x3(src: usize, w: usize, dst: usize, dims: usize, tmpA
 }
 
 // Tap (r, s) of a [3, 3, c] depthwise filter for channels j..j+3 (flipped: tap (2 − r, 2 − s)).
-@inline function wtap(w: usize, c: i32, j: i32, nl: i32, flip: i32, r: i32, s: i32): v128 {
+@inline function wtap(w: usize, c: i32, j: i32, flip: i32, r: i32, s: i32): v128 {
   const k = flip ? (2 - r) * 3 + (2 - s) : r * 3 + s;
-  const at = w + (<usize>(k * c + j) << 2);
-  return nl == 4 ? v128.load(at) : f32x4.splat(0);
+  return v128.load(w + (<usize>(k * c + j) << 2));
+}
+
+// Direct 2-D convolution (NHWC, filter [fh, fw, ci, co], co a multiple of 8):
+// out[b, oh, ow, o] = act(bias[o] + Σ_{r,s,c} x[b, oh·sh − padTop + r·dh, ow·sw − padLeft + s·dw, c]·w[r, s, c, o]).
+// Tiles of 4 output columns × 8 output channels keep their sums in 8 registers over every tap and
+// input channel; a column whose input falls in the padding reads `zeros` (ci floats of 0) instead,
+// so the inner loop has no branches. Threads split the output rows; each element is summed in the
+// same order for any thread count. g: geometry block (15 ints, 14 = co); bias = 0: none;
+// act: 0 linear, 1 relu.
+export function conv2dDirect(
+  x: usize, w: usize, bias: usize, out: usize, g: usize, zeros: usize, act: i32, t: i32, nt: i32,
+): void {
+  const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), ci = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dww = gi(g, 11);
+  const padTop = gi(g, 12), padLeft = gi(g, 13), co = gi(g, 14);
+  const rows = batch * outH;
+  const wTap = <usize>(ci * co) << 2;
+  const wC = <usize>co << 2;
+  const zero = f32x4.splat(0);
+  for (let q = sliceLo(rows, t, nt); q < sliceLo(rows, t + 1, nt); q++) {
+    const b = q / outH, oh = q % outH;
+    const orow = out + (<usize>(q * outW * co) << 2);
+    for (let o0 = 0; o0 < co; o0 += 8) {
+      const bl = bias == 0 ? zero : v128.load(bias + (<usize>o0 << 2));
+      const bh = bias == 0 ? zero : v128.load(bias + (<usize>o0 << 2), 16);
+      for (let ow0 = 0; ow0 < outW; ow0 += 4) {
+        let a0 = bl, a1 = bh, a2 = bl, a3 = bh, a4 = bl, a5 = bh, a6 = bl, a7 = bh;
+        // Columns past the row end repeat the last one (computed, never stored).
+        const k1 = min(ow0 + 1, outW - 1), k2 = min(ow0 + 2, outW - 1), k3 = min(ow0 + 3, outW - 1);
+        for (let r = 0; r < fh; r++) {
+          const ih = oh * sh - padTop + r * dh;
+          if (ih < 0 || ih >= inH) continue;
+          const xrow = x + (<usize>((b * inH + ih) * inW * ci) << 2);
+          for (let s = 0; s < fw; s++) {
+            const off = s * dww - padLeft;
+            const p0 = colPtr(xrow, zeros, ow0 * sw + off, inW, ci);
+            const p1 = colPtr(xrow, zeros, k1 * sw + off, inW, ci);
+            const p2 = colPtr(xrow, zeros, k2 * sw + off, inW, ci);
+            const p3 = colPtr(xrow, zeros, k3 * sw + off, inW, ci);
+            let wp = w + <usize>(r * fw + s) * wTap + (<usize>o0 << 2);
+            for (let c = 0; c < ci; c++) {
+              const cb = <usize>c << 2;
+              const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+              const x0 = f32x4.splat(load<f32>(p0 + cb));
+              const x1 = f32x4.splat(load<f32>(p1 + cb));
+              const x2 = f32x4.splat(load<f32>(p2 + cb));
+              const x3 = f32x4.splat(load<f32>(p3 + cb));
+              a0 = f32x4.relaxed_madd(x0, w0, a0); a1 = f32x4.relaxed_madd(x0, w1, a1);
+              a2 = f32x4.relaxed_madd(x1, w0, a2); a3 = f32x4.relaxed_madd(x1, w1, a3);
+              a4 = f32x4.relaxed_madd(x2, w0, a4); a5 = f32x4.relaxed_madd(x2, w1, a5);
+              a6 = f32x4.relaxed_madd(x3, w0, a6); a7 = f32x4.relaxed_madd(x3, w1, a7);
+              wp += wC;
+            }
+          }
+        }
+        if (act == 1) {
+          a0 = f32x4.max(a0, zero); a1 = f32x4.max(a1, zero); a2 = f32x4.max(a2, zero); a3 = f32x4.max(a3, zero);
+          a4 = f32x4.max(a4, zero); a5 = f32x4.max(a5, zero); a6 = f32x4.max(a6, zero); a7 = f32x4.max(a7, zero);
+        }
+        const op = orow + (<usize>(ow0 * co + o0) << 2);
+        v128.store(op, a0); v128.store(op, a1, 16);
+        if (ow0 + 1 < outW) { v128.store(op + wC, a2); v128.store(op + wC, a3, 16); }
+        if (ow0 + 2 < outW) { v128.store(op + 2 * wC, a4); v128.store(op + 2 * wC, a5, 16); }
+        if (ow0 + 3 < outW) { v128.store(op + 3 * wC, a6); v128.store(op + 3 * wC, a7, 16); }
+      }
+    }
+  }
+}
+
+// Address of input column iw of a row (ci floats), or of the zero column when iw is in the padding.
+@inline function colPtr(xrow: usize, zeros: usize, iw: i32, inW: i32, ci: i32): usize {
+  return iw >= 0 && iw < inW ? xrow + (<usize>(iw * ci) << 2) : zeros;
 }
