@@ -64,6 +64,16 @@ export interface PackWasm {
     t: number,
     nt: number,
   ): void;
+  depthwiseFilterGrad3(
+    x: number,
+    dy: number,
+    out: number,
+    g: number,
+    zeros: number,
+    acc: number,
+    t: number,
+    nt: number,
+  ): void;
   convFilterGrad(x: number, dy: number, dw: number, g: number, t: number, nt: number): void;
   im2colT(x: number, colT: number, g: number, b0: number, nb: number): void;
   batchNormForward(

@@ -23,6 +23,23 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const M = outC / inC;
   const out = io.alloc(filterShape);
   const simd = M === 1 ? simdKernels(backend as never) : null;
+  if (simd && fh === 3 && fw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && inC % 4 === 0) {
+    // 3×3 stride 1 (separable convolutions): nine register sums per 4 channels.
+    const geo = io.alloc([15], "int32");
+    io.values(geo).set(geometryBlock(g));
+    const zeros = io.alloc([inW * inC]);
+    const acc = io.alloc([2 * 9 * inC], "float32", false);
+    runThreaded(simd.fns, "depthwiseFilterGrad3", [
+      simd.ptr(x),
+      simd.ptr(dy),
+      simd.ptr(out),
+      simd.ptr(geo),
+      simd.ptr(zeros),
+      simd.ptr(acc),
+    ]);
+    [geo, zeros, acc].forEach(io.free);
+    return out;
+  }
   if (simd) {
     const n = fh * fw * inC;
     const geo = io.alloc([15], "int32");

@@ -36,6 +36,7 @@ export const THREADED_FNS = [
   "batchNormForward",
   "depthwise3x3",
   "conv2dDirect",
+  "depthwiseFilterGrad3",
 ] as const;
 
 /** Below this many elements touched a job runs on the calling thread (waking threads costs more). */

@@ -509,8 +509,23 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, t: i32,
             xp += xStep;
             dp += dStep;
           }
+        } else if (nci == 4) {
+          // Fewer than 8 output channels left (a task head): vectors over 4 input channels, one
+          // broadcast per output channel.
+          for (let ow = owLo; ow < owHi; ow++) {
+            const xv = v128.load(xp);
+            a0 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp)), a0);
+            if (nco > 1) a1 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp, 4)), a1);
+            if (nco > 2) a2 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp, 8)), a2);
+            if (nco > 3) a3 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp, 12)), a3);
+            if (nco > 4) a4 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp, 16)), a4);
+            if (nco > 5) a5 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp, 20)), a5);
+            if (nco > 6) a6 = f32x4.relaxed_madd(xv, f32x4.splat(load<f32>(dp, 24)), a6);
+            xp += xStep;
+            dp += dStep;
+          }
         } else {
-          // Fewer than 8 output channels left: scalar products, one row sum per element.
+          // Fewer than 8 output and 4 input channels left: scalar products, one row sum per element.
           for (let i = 0; i < nci; i++) {
             for (let j = 0; j < nco; j++) {
               let sum: f32 = 0;
@@ -526,6 +541,15 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, t: i32,
           }
         }
       }
+      if (nco < 8 && nci == 4) {
+        addColumn(dst, a0, dstRow, nco > 0);
+        addColumn(dst + 4, a1, dstRow, nco > 1);
+        addColumn(dst + 8, a2, dstRow, nco > 2);
+        addColumn(dst + 12, a3, dstRow, nco > 3);
+        addColumn(dst + 16, a4, dstRow, nco > 4);
+        addColumn(dst + 20, a5, dstRow, nco > 5);
+        addColumn(dst + 24, a6, dstRow, nco > 6);
+      }
       if (nco == 8) {
         addTile(dst, a0, a1, nci > 0);
         addTile(dst + dstRow, a2, a3, nci > 1);
@@ -534,6 +558,15 @@ export function convFilterGrad(x: usize, dy: usize, dw: usize, g: usize, t: i32,
       }
     }
   }
+}
+
+// p[k·stride] += lane k of v (k = 0..3) when `on`.
+@inline function addColumn(p: usize, v: v128, stride: usize, on: bool): void {
+  if (!on) return;
+  store<f32>(p, load<f32>(p) + f32x4.extract_lane(v, 0));
+  store<f32>(p + stride, load<f32>(p + stride) + f32x4.extract_lane(v, 1));
+  store<f32>(p + 2 * stride, load<f32>(p + 2 * stride) + f32x4.extract_lane(v, 2));
+  store<f32>(p + 3 * stride, load<f32>(p + 3 * stride) + f32x4.extract_lane(v, 3));
 }
 
 // p[0..7] += (lo, hi) when `on`.
@@ -690,4 +723,72 @@ export function conv2dDirect(
 // Address of input column iw of a row (ci floats), or of the zero column when iw is in the padding.
 @inline function colPtr(xrow: usize, zeros: usize, iw: i32, inW: i32, ci: i32): usize {
   return iw >= 0 && iw < inW ? xrow + (<usize>(iw * ci) << 2) : zeros;
+}
+
+// Depthwise 3x3 stride-1 filter gradient for c a multiple of 4: dw[r, s, ch] = Σ x[b, oh − pt + r,
+// ow − pl + s, ch]·dy[b, oh, ow, ch]. Per 4-channel block, the nine sums stay in registers over one
+// image, then go into f64 sums (acc: 9·c f64); rows outside the image read `zeros` (inW·c floats).
+// Threads split the channel blocks. g: geometry block.
+export function depthwiseFilterGrad3(x: usize, dy: usize, out: usize, g: usize, zeros: usize, acc: usize, t: i32, nt: i32): void {
+  const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
+  const padTop = gi(g, 12), padLeft = gi(g, 13);
+  const blocks = c >> 2;
+  const cs = <usize>c << 2;
+  for (let jb = sliceLo(blocks, t, nt); jb < sliceLo(blocks, t + 1, nt); jb++) {
+    const jo = <usize>(jb << 2) << 2;
+    for (let k = 0; k < 9; k++) {
+      const a = acc + (<usize>(k * c + (jb << 2)) << 3);
+      v128.store(a, f64x2.splat(0));
+      v128.store(a, f64x2.splat(0), 16);
+    }
+    for (let b = 0; b < batch; b++) {
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
+      let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a22 = f32x4.splat(0);
+      for (let oh = 0; oh < outH; oh++) {
+        const r0 = srcRow(x, zeros, b, oh - padTop, inH, inW, c) + jo;
+        const r1 = srcRow(x, zeros, b, oh - padTop + 1, inH, inW, c) + jo;
+        const r2 = srcRow(x, zeros, b, oh - padTop + 2, inH, inW, c) + jo;
+        let dp = dy + (<usize>((b * outH + oh) * outW * c) << 2) + jo;
+        for (let ow = 0; ow < outW; ow++) {
+          const d = v128.load(dp);
+          const iw = ow - padLeft;
+          const xo = <isize>iw * <isize>cs;
+          if (iw >= 0 && iw < inW) {
+            a00 = f32x4.relaxed_madd(v128.load(r0 + xo), d, a00);
+            a10 = f32x4.relaxed_madd(v128.load(r1 + xo), d, a10);
+            a20 = f32x4.relaxed_madd(v128.load(r2 + xo), d, a20);
+          }
+          if (iw + 1 >= 0 && iw + 1 < inW) {
+            a01 = f32x4.relaxed_madd(v128.load(r0 + xo + cs), d, a01);
+            a11 = f32x4.relaxed_madd(v128.load(r1 + xo + cs), d, a11);
+            a21 = f32x4.relaxed_madd(v128.load(r2 + xo + cs), d, a21);
+          }
+          if (iw + 2 >= 0 && iw + 2 < inW) {
+            a02 = f32x4.relaxed_madd(v128.load(r0 + xo + 2 * cs), d, a02);
+            a12 = f32x4.relaxed_madd(v128.load(r1 + xo + 2 * cs), d, a12);
+            a22 = f32x4.relaxed_madd(v128.load(r2 + xo + 2 * cs), d, a22);
+          }
+          dp += cs;
+        }
+      }
+      const base = acc + (<usize>(jb << 2) << 3);
+      const tap = <usize>c << 3;
+      flush4(base, a00); flush4(base + tap, a01); flush4(base + 2 * tap, a02);
+      flush4(base + 3 * tap, a10); flush4(base + 4 * tap, a11); flush4(base + 5 * tap, a12);
+      flush4(base + 6 * tap, a20); flush4(base + 7 * tap, a21); flush4(base + 8 * tap, a22);
+    }
+    for (let k = 0; k < 9; k++) {
+      for (let l = 0; l < 4; l++) {
+        const q = k * c + (jb << 2) + l;
+        store<f32>(out + (<usize>q << 2), <f32>load<f64>(acc + (<usize>q << 3)));
+      }
+    }
+  }
+}
+
+// acc[0..3] (f64) += v (f32x4).
+@inline function flush4(acc: usize, v: v128): void {
+  v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
+  v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3))), 16);
 }
