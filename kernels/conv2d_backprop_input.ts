@@ -53,8 +53,10 @@ function viaForwardConv(
 ): TensorInfo | null {
   const { fh, fw, inH, inW, outH, outW, inC, outC } = g;
   if (g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) return null;
-  // 1×1: XNNPACK's GEMM (below) is faster on one thread than the pack's convolution.
-  if (fh * fw === 1) return null;
+  // 1×1 with input channels in multiples of 8 also goes through the pack's convolution (a little
+  // slower than XNNPACK's GEMM on one thread, but it runs on the pack's threads, and one path for
+  // every thread count keeps results identical across thread counts).
+  if (fh * fw === 1 && !(simdKernels(backend as never) && inC % 8 === 0)) return null;
   const top = fh - 1 - g.padTop;
   const left = fw - 1 - g.padLeft;
   const bottom = inH - outH - top + fh - 1;
