@@ -14,7 +14,7 @@ import {
   simdKernelsAvailable,
   unregisterKernelPack,
 } from "../kernels/mod.ts";
-import { BINARY, buildPackWasm } from "../kernels/wasm/build.ts";
+import { BINARY, buildPackWasm, SHARED_BINARY } from "../kernels/wasm/build.ts";
 import {
   ensureReferenceBackend,
   relativeError,
@@ -305,7 +305,7 @@ Deno.test("kernel pack", async (t) => {
   }
 
   await t.step(
-    "pack.wasm: committed binary matches a rebuild, imports only memory, has no data",
+    "pack.wasm and pack-shared.wasm: committed binaries match a rebuild, import only memory, have no data",
     async () => {
       assert.ok(simdKernelsAvailable());
       const committed = await Deno.readFile(BINARY);
@@ -335,6 +335,26 @@ Deno.test("kernel pack", async (t) => {
         console.warn(`assemblyscript not available, rebuild comparison skipped: ${e.message}`);
       }
       if (rebuilt) assert.deepEqual(rebuilt, committed, "pack.wasm is stale: run deno task build:kernels");
+      // The shared-memory twin (kernels/threads.ts): same source, imports a shared memory.
+      const shared = await Deno.readFile(SHARED_BINARY);
+      assert.deepEqual(
+        WebAssembly.Module.imports(new WebAssembly.Module(shared)),
+        [{ module: "env", name: "memory", kind: "memory" }],
+      );
+      assert.throws(
+        () =>
+          new WebAssembly.Instance(new WebAssembly.Module(shared), {
+            env: { memory: new WebAssembly.Memory({ initial: 1 }) },
+          }),
+        /shared/,
+      );
+      if (rebuilt) {
+        assert.deepEqual(
+          await buildPackWasm({ shared: true }),
+          shared,
+          "pack-shared.wasm is stale: run deno task build:kernels",
+        );
+      }
     },
   );
 
