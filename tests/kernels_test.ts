@@ -344,7 +344,7 @@ Deno.test("kernel pack", async (t) => {
       assert.throws(
         () =>
           new WebAssembly.Instance(new WebAssembly.Module(shared), {
-            env: { memory: new WebAssembly.Memory({ initial: 1 }) },
+            env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 2 }) },
           }),
         /shared/,
       );
