@@ -4,8 +4,16 @@
  * (shared/peer/torch_mini_xception.py) with the same settings and thread count when /usr/bin/python3
  * has torch; GFLOP/s of the VGG step against a measured peak GEMM rate.
  *
- *   deno task bench:train [--steps=10] [--warmup=2] [--batch=32] [--models=xception48,xception64,vgg64]
- *                         [--backend=auto|wasm|cpu|...[,more]] [--peer=auto|off|PATH.py] [--json] [--quiet]
+ *   deno task bench:train [--steps=10] [--warmup=2] [--batch=32] [--repeats=3] [--threads=1,all]
+ *                         [--models=xception48,xception64,vgg64,project-xception64,project-vggface64]
+ *                         [--backend=auto|wasm|cpu|...[,more]] [--peer=auto|off|PATH.py]
+ *                         [--breakdown [--by-shape]] [--clock=wall|cpu] [--json] [--quiet]
+ *
+ * Each (backend, threads, model) is measured `--repeats` times, alternated with the PyTorch peer at
+ * the same thread count, and the best of each is reported. `--breakdown` adds the time per kernel
+ * type per step (separate, profiled steps). `--clock=cpu` (one thread only) times ours and the peer in
+ * process CPU time instead of wall time: the fair single-thread comparison on a machine other work
+ * shares.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -114,6 +122,8 @@ export interface BenchRow {
   steps: number;
   /** Measurements taken (alternated with the peer's); the figures are the best one. */
   repeats: number;
+  /** What the step times are measured in: wall time, or process CPU time (`--clock=cpu`). */
+  clock: ProfileClock;
   msPerStep: number;
   imgPerSec: number;
   /** Training-step GFLOP/s (3 × forward conv/dense FLOPs per image). */
@@ -170,8 +180,8 @@ export async function peakGemmGflops(n = 512): Promise<number> {
 
 /** A model set up for repeated timing on the active backend. */
 export interface PreparedBench {
-  /** Runs `steps` training steps; resolves to ms per step. */
-  time(steps: number): Promise<number>;
+  /** Runs `steps` training steps; resolves to ms per step on `clock` (default wall). */
+  time(steps: number, clock?: ProfileClock): Promise<number>;
   /** Forward FLOPs × 3 of one step (the training step's conv/dense work). */
   stepFlops: number;
   dispose(): void;
@@ -187,10 +197,10 @@ export async function prepareBench(
   const optimizer = tf.train.adam(1e-3);
   for (let i = 0; i < opts.warmup; i++) await timedStep(model, batch, optimizer);
   return {
-    time: async (steps) => {
-      const t0 = performance.now();
+    time: async (steps, clock = "wall") => {
+      const t0 = clockMs(clock);
       for (let i = 0; i < steps; i++) await timedStep(model, batch, optimizer);
-      return (performance.now() - t0) / steps;
+      return (clockMs(clock) - t0) / steps;
     },
     stepFlops: 3 * forwardFlops(model.layers) * opts.batch,
     dispose: () => {
@@ -216,6 +226,7 @@ export async function benchModel(
     batch: opts.batch,
     steps: opts.steps,
     repeats: 1,
+    clock: "wall",
     msPerStep: ms,
     imgPerSec: opts.batch * 1000 / ms,
     gflops: prepared.stepFlops / ms / 1e6,
@@ -238,6 +249,8 @@ export async function runPeer(
     threads: number;
     script?: string;
     model?: "mini_xception" | "vgg16";
+    /** `cpu`: the peer times its steps with process CPU time (its perf_counter swapped for process_time). */
+    clock?: ProfileClock;
   },
 ): Promise<number | null> {
   let script: string;
@@ -247,8 +260,12 @@ export async function runPeer(
     return null;
   }
   try {
+    // The peer scripts time with time.perf_counter(); for CPU time they run with it replaced.
+    const cpuWrapper = "import runpy, sys, time; time.perf_counter = time.process_time; " +
+      "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')";
     const out = await new Deno.Command(PYTHON, {
       args: [
+        ...(opts.clock === "cpu" ? ["-c", cpuWrapper] : []),
         script,
         "--size",
         `${opts.size}`,
@@ -344,6 +361,9 @@ async function main(): Promise<void> {
     throw new Error(`--clock: expected wall|cpu (got '${values.clock}')`);
   }
   const clock: ProfileClock = values.clock;
+  if (clock === "cpu" && threadList.some((n) => n > 1)) {
+    throw new Error("--clock=cpu: CPU time measures one thread only (use --threads=1)");
+  }
   const models = values.models.split(",").map((k) => {
     const m = BENCH_MODELS.find((x) => x.key === k.trim());
     if (!m) {
@@ -381,7 +401,7 @@ async function main(): Promise<void> {
         let peerRan = false;
         // Alternate ours and the peer so both see the same machine load; keep the best of each.
         for (let r = 0; r < repeats; r++) {
-          best = Math.min(best, await prepared.time(steps));
+          best = Math.min(best, await prepared.time(steps, clock));
           if (usePeer) {
             const p = await runPeer({
               size: m.size,
@@ -390,6 +410,7 @@ async function main(): Promise<void> {
               threads: info.threads,
               model: m.peer ?? undefined,
               script: values.peer === "auto" ? undefined : values.peer,
+              clock,
             });
             if (p !== null) {
               peerRan = true;
@@ -404,6 +425,7 @@ async function main(): Promise<void> {
           batch,
           steps,
           repeats,
+          clock,
           msPerStep: best,
           imgPerSec: batch * 1000 / best,
           gflops: prepared.stepFlops / best / 1e6,
