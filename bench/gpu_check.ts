@@ -99,7 +99,7 @@ async function runPart(name: string, repoRoot: string): Promise<Record<string, u
   if (name.endsWith("-stock")) unregisterWebgpuPack();
   const f0 = performance.now();
   const row = await benchModel(
-    { key: spec.key, model: spec.model as never, size: spec.size, channels: spec.channels, peer: false },
+    { key: spec.key, model: spec.model as never, size: spec.size, channels: spec.channels, peer: null },
     { batch: 32, steps: spec.steps, warmup: 2, backend: info.name },
   );
   return {

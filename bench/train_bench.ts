@@ -4,14 +4,24 @@
  * (shared/peer/torch_mini_xception.py) with the same settings and thread count when /usr/bin/python3
  * has torch; GFLOP/s of the VGG step against a measured peak GEMM rate.
  *
- *   deno task bench:train [--steps=10] [--warmup=2] [--batch=32] [--models=xception48,xception64,vgg64]
- *                         [--backend=auto|wasm|cpu|...[,more]] [--peer=auto|off|PATH.py] [--json] [--quiet]
+ *   deno task bench:train [--steps=10] [--warmup=2] [--batch=32] [--repeats=3] [--threads=1,all]
+ *                         [--models=xception48,xception64,vgg64,project-xception64,project-vggface64]
+ *                         [--backend=auto|wasm|cpu|...[,more]] [--peer=auto|off|PATH.py]
+ *                         [--breakdown [--by-shape]] [--clock=wall|cpu] [--json] [--quiet]
+ *
+ * Each (backend, threads, model) is measured `--repeats` times, alternated with the PyTorch peer at
+ * the same thread count, and the best of each is reported. `--breakdown` adds the time per kernel
+ * type per step (separate, profiled steps). `--clock=cpu` (one thread only) times ours and the peer in
+ * process CPU time instead of wall time: the fair single-thread comparison on a machine other work
+ * shares.
  * @module
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type BackendInfo, initBackend, parseBackendName } from "../runner/backend.ts";
+import { installWebgpuCounters, stepFields, type WebgpuStepFields } from "./webgpu_counters.ts";
+import { clockMs, formatBreakdown, type ProfileClock, profileKernels } from "./_breakdown.ts";
 import { buildModel } from "../models/mod.ts";
 import type { BackboneName, TaskSpec } from "../core/types.ts";
 import {
@@ -21,7 +31,6 @@ import {
   type TestBatch,
   type TestModelName,
 } from "./_test_models.ts";
-import { installWebgpuCounters, stepFields, type WebgpuStepFields } from "./webgpu_counters.ts";
 
 /** A benchmark model configuration. */
 export interface BenchModel {
@@ -30,17 +39,17 @@ export interface BenchModel {
   model: TestModelName | `project:${BackboneName}`;
   size: number;
   channels: number;
-  /** The PyTorch peer implements this model. */
-  peer: boolean;
+  /** The PyTorch peer script that implements this model (none: no peer). */
+  peer: "mini_xception" | "vgg16" | null;
 }
 
 /** Models selectable with `--models`. */
 export const BENCH_MODELS: readonly BenchModel[] = [
-  { key: "xception48", model: "mini_xception", size: 48, channels: 1, peer: true },
-  { key: "xception64", model: "mini_xception", size: 64, channels: 1, peer: true },
-  { key: "vgg64", model: "small_vgg", size: 64, channels: 3, peer: false },
-  { key: "project-xception64", model: "project:mini_xception", size: 64, channels: 1, peer: true },
-  { key: "project-vggface64", model: "project:vggFace", size: 64, channels: 3, peer: false },
+  { key: "xception48", model: "mini_xception", size: 48, channels: 1, peer: "mini_xception" },
+  { key: "xception64", model: "mini_xception", size: 64, channels: 1, peer: "mini_xception" },
+  { key: "vgg64", model: "small_vgg", size: 64, channels: 3, peer: null },
+  { key: "project-xception64", model: "project:mini_xception", size: 64, channels: 1, peer: "mini_xception" },
+  { key: "project-vggface64", model: "project:vggFace", size: 64, channels: 3, peer: "vgg16" },
 ];
 
 /** Models run when `--models` is not given (the VGG16-trunk project model is opt-in: minutes per step). */
@@ -103,20 +112,33 @@ async function timedStep(model: StepModel, batch: TestBatch, optimizer: tf.Optim
   loss.dispose();
 }
 
-/** One row of the result table (webgpu rows also carry the queue counters of bench/webgpu_counters.ts). */
+/**
+ * One row of the result table (also the `--json` row); webgpu rows also carry the queue counters of
+ * bench/webgpu_counters.ts.
+ */
 export interface BenchRow extends Partial<WebgpuStepFields> {
   model: string;
   backend: string;
+  /** Threads of the kernel pack (and of the peer). */
+  threads: number;
   batch: number;
+  /** Timed steps per measurement. */
   steps: number;
+  /** Measurements taken (alternated with the peer's); the figures are the best one. */
+  repeats: number;
+  /** What the step times are measured in: wall time, or process CPU time (`--clock=cpu`). */
+  clock: ProfileClock;
   msPerStep: number;
   imgPerSec: number;
   /** Training-step GFLOP/s (3 × forward conv/dense FLOPs per image). */
   gflops: number;
+  /** The PyTorch peer's best img/s on the same model, batch and thread count (absent when it did not run). */
   peerImgPerSec?: number;
   /** imgPerSec / peerImgPerSec. */
   peerRatio?: number;
   peerThreads?: number;
+  /** Per-kernel ms per step (with `--breakdown`), slowest first. */
+  breakdown?: { kernel: string; msPerStep: number; callsPerStep: number }[];
 }
 
 /** Forward FLOPs per image of the conv / depthwise / dense layers (2 per multiply-add). */
@@ -160,54 +182,99 @@ export async function peakGemmGflops(n = 512): Promise<number> {
   return 2 * n ** 3 / best / 1e6;
 }
 
-/** Times `steps` training steps after `warmup` ones. */
-export async function benchModel(
+/** A model set up for repeated timing on the active backend. */
+export interface PreparedBench {
+  /** Runs `steps` training steps; resolves to ms per step on `clock` (default wall). */
+  time(steps: number, clock?: ProfileClock): Promise<number>;
+  /** Forward FLOPs × 3 of one step (the training step's conv/dense work). */
+  stepFlops: number;
+  dispose(): void;
+}
+
+/** Builds the model, batch and optimiser, and runs `warmup` steps. */
+export async function prepareBench(
   m: BenchModel,
-  opts: { batch: number; steps: number; warmup: number; backend: string },
-): Promise<BenchRow> {
+  opts: { batch: number; warmup: number },
+): Promise<PreparedBench> {
   const model = stepModel(m);
   const batch = randomBatch([opts.batch, m.size, m.size, m.channels], { seed: 2 });
   const optimizer = tf.train.adam(1e-3);
   for (let i = 0; i < opts.warmup; i++) await timedStep(model, batch, optimizer);
+  return {
+    time: async (steps, clock = "wall") => {
+      const t0 = clockMs(clock);
+      for (let i = 0; i < steps; i++) await timedStep(model, batch, optimizer);
+      return (clockMs(clock) - t0) / steps;
+    },
+    stepFlops: 3 * forwardFlops(model.layers) * opts.batch,
+    dispose: () => {
+      disposeBatch(batch);
+      optimizer.dispose();
+      model.layers.layers.forEach((l) => l.dispose());
+    },
+  };
+}
+
+/** Times `steps` training steps after `warmup` ones (one measurement). */
+export async function benchModel(
+  m: BenchModel,
+  opts: { batch: number; steps: number; warmup: number; backend: string; threads?: number },
+): Promise<BenchRow> {
+  const prepared = await prepareBench(m, opts);
+  const ms = await prepared.time(opts.steps);
   const counters = opts.backend === "webgpu" ? installWebgpuCounters() : null;
   counters?.reset();
-  const t0 = performance.now();
-  for (let i = 0; i < opts.steps; i++) await timedStep(model, batch, optimizer);
-  const ms = (performance.now() - t0) / opts.steps;
+  if (counters) await prepared.time(opts.steps);
   const gpu = counters ? stepFields(counters.snapshot(), opts.steps) : {};
-  const flops = 3 * forwardFlops(model.layers) * opts.batch;
-  disposeBatch(batch);
-  optimizer.dispose();
-  model.layers.layers.forEach((l) => l.dispose());
+  prepared.dispose();
   return {
     ...gpu,
     model: m.key,
     backend: opts.backend,
+    threads: opts.threads ?? 1,
     batch: opts.batch,
     steps: opts.steps,
+    repeats: 1,
+    clock: "wall",
     msPerStep: ms,
     imgPerSec: opts.batch * 1000 / ms,
-    gflops: flops / ms / 1e6,
+    gflops: prepared.stepFlops / ms / 1e6,
   };
 }
 
 const PYTHON = "/usr/bin/python3";
-/** Default location of the peer script (the workspace's shared/ folder next to the repository). */
-const PEER = new URL("../../shared/peer/torch_mini_xception.py", import.meta.url);
+/** Peer scripts: the workspace's shared mini-Xception peer (next to the repository) and the VGG16 one here. */
+const PEERS: Record<"mini_xception" | "vgg16", URL> = {
+  mini_xception: new URL("../../shared/peer/torch_mini_xception.py", import.meta.url),
+  vgg16: new URL("./torch_vgg.py", import.meta.url),
+};
 
 /** Runs the PyTorch peer; null when python3 or torch or the script is missing. */
 export async function runPeer(
-  opts: { size: number; batch: number; steps: number; threads: number; script?: string },
+  opts: {
+    size: number;
+    batch: number;
+    steps: number;
+    threads: number;
+    script?: string;
+    model?: "mini_xception" | "vgg16";
+    /** `cpu`: the peer times its steps with process CPU time (its perf_counter swapped for process_time). */
+    clock?: ProfileClock;
+  },
 ): Promise<number | null> {
   let script: string;
   try {
-    script = Deno.realPathSync(opts.script ?? PEER);
+    script = Deno.realPathSync(opts.script ?? PEERS[opts.model ?? "mini_xception"]);
   } catch {
     return null;
   }
   try {
+    // The peer scripts time with time.perf_counter(); for CPU time they run with it replaced.
+    const cpuWrapper = "import runpy, sys, time; time.perf_counter = time.process_time; " +
+      "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')";
     const out = await new Deno.Command(PYTHON, {
       args: [
+        ...(opts.clock === "cpu" ? ["-c", cpuWrapper] : []),
         script,
         "--size",
         `${opts.size}`,
@@ -240,15 +307,15 @@ function positiveInt(flag: string, value: string): number {
 /** Formats rows as a Markdown table. */
 export function formatTable(rows: BenchRow[], peak: Record<string, number>): string {
   const lines = [
-    "| model | backend | batch | ms/step | img/s | step GFLOP/s | peer img/s (threads) | ratio |",
-    "|---|---|---|---|---|---|---|---|",
+    "| model | backend | threads | batch | ms/step | img/s | step GFLOP/s | peer img/s | ratio |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
-    const peer = r.peerImgPerSec ? `${r.peerImgPerSec.toFixed(1)} (${r.peerThreads})` : "–";
+    const peer = r.peerImgPerSec ? r.peerImgPerSec.toFixed(1) : "–";
     const ratio = r.peerRatio ? r.peerRatio.toFixed(2) : "–";
     lines.push(
-      `| ${r.model} | ${r.backend} | ${r.batch} | ${r.msPerStep.toFixed(0)} | ${r.imgPerSec.toFixed(1)} | ` +
-        `${r.gflops.toFixed(2)} | ${peer} | ${ratio} |`,
+      `| ${r.model} | ${r.backend} | ${r.threads} | ${r.batch} | ${r.msPerStep.toFixed(0)} | ` +
+        `${r.imgPerSec.toFixed(1)} | ${r.gflops.toFixed(2)} | ${peer} | ${ratio} |`,
     );
   }
   for (const [b, g] of Object.entries(peak)) {
@@ -257,26 +324,55 @@ export function formatTable(rows: BenchRow[], peak: Record<string, number>): str
   return lines.join("\n");
 }
 
+/** Parses `--threads=1,2|all`: a list of positive thread counts (`all` = every core). */
+export function parseThreadList(value: string, cores: number): number[] {
+  const out: number[] = [];
+  for (const part of value.split(",")) {
+    const p = part.trim();
+    const n = p === "all" ? cores : Number(p);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`--threads: expected positive integers or 'all' (got '${part}')`);
+    }
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
+  const cores = navigator.hardwareConcurrency || 1;
   const { values } = parseArgs({
     args: Deno.args,
     options: {
       steps: { type: "string", default: "10" },
       warmup: { type: "string", default: "2" },
       batch: { type: "string", default: "32" },
+      repeats: { type: "string", default: "3" },
       models: { type: "string", default: DEFAULT_MODELS.join(",") },
       backend: { type: "string", default: "auto" },
+      threads: { type: "string", default: cores > 1 ? "1,all" : "1" },
       peer: { type: "string", default: "auto" },
+      breakdown: { type: "boolean", default: false },
+      "by-shape": { type: "boolean", default: false },
+      clock: { type: "string", default: "wall" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
     },
   });
   const steps = positiveInt("steps", values.steps);
+  const repeats = positiveInt("repeats", values.repeats);
   const warmup = Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new Error(`--warmup: expected an integer >= 0 (got '${values.warmup}')`);
   }
   const batch = positiveInt("batch", values.batch);
+  const threadList = parseThreadList(values.threads, cores);
+  if (values.clock !== "wall" && values.clock !== "cpu") {
+    throw new Error(`--clock: expected wall|cpu (got '${values.clock}')`);
+  }
+  const clock: ProfileClock = values.clock;
+  if (clock === "cpu" && threadList.some((n) => n > 1)) {
+    throw new Error("--clock=cpu: CPU time measures one thread only (use --threads=1)");
+  }
   const models = values.models.split(",").map((k) => {
     const m = BENCH_MODELS.find((x) => x.key === k.trim());
     if (!m) {
@@ -296,44 +392,93 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const peak: Record<string, number> = {};
   const infos: BackendInfo[] = [];
-  const peerCache = new Map<string, number | null>();
+  const breakdowns: string[] = [];
   for (const want of backends) {
-    const info = await initBackend({ backend: want, quiet: values.quiet });
-    infos.push(info);
-    peak[info.name] = await peakGemmGflops();
-    for (const m of models) {
-      log(`bench ${m.key} on ${info.name}: ${warmup} warm-up + ${steps} steps, batch ${batch}`);
-      const row = await benchModel(m, { batch, steps, warmup, backend: info.name });
-      if (m.peer && values.peer !== "off") {
-        const key = `${m.size}/${batch}/${info.threads}`;
-        if (!peerCache.has(key)) {
-          log(`peer: torch ${m.key} threads=${info.threads}`);
-          peerCache.set(
-            key,
-            await runPeer({
+    for (const threads of threadList) {
+      const info = await initBackend({ backend: want, quiet: values.quiet, threads });
+      infos.push(info);
+      const label = `${info.name}/${info.threads}t`;
+      peak[label] = await peakGemmGflops();
+      for (const m of models) {
+        log(
+          `bench ${m.key} on ${label}: ${warmup} warm-up, best of ${repeats} x ${steps} steps, batch ${batch}`,
+        );
+        const prepared = await prepareBench(m, { batch, warmup });
+        const usePeer = m.peer !== null && values.peer !== "off";
+        let best = Infinity;
+        let peerBest = 0;
+        let peerRan = false;
+        // Alternate ours and the peer so both see the same machine load; keep the best of each.
+        for (let r = 0; r < repeats; r++) {
+          best = Math.min(best, await prepared.time(steps, clock));
+          if (usePeer) {
+            const p = await runPeer({
               size: m.size,
               batch,
-              steps: Math.max(steps, 10),
+              steps,
               threads: info.threads,
+              model: m.peer ?? undefined,
               script: values.peer === "auto" ? undefined : values.peer,
-            }),
-          );
+              clock,
+            });
+            if (p !== null) {
+              peerRan = true;
+              peerBest = Math.max(peerBest, p);
+            }
+          }
         }
-        const p = peerCache.get(key);
-        if (p) {
-          row.peerImgPerSec = p;
+        const row: BenchRow = {
+          model: m.key,
+          backend: info.name,
+          threads: info.threads,
+          batch,
+          steps,
+          repeats,
+          clock,
+          msPerStep: best,
+          imgPerSec: batch * 1000 / best,
+          gflops: prepared.stepFlops / best / 1e6,
+        };
+        if (peerRan) {
+          row.peerImgPerSec = peerBest;
           row.peerThreads = info.threads;
-          row.peerRatio = row.imgPerSec / p;
+          row.peerRatio = row.imgPerSec / peerBest;
         }
+        if (info.name === "webgpu") {
+          // Separate, counted steps: the queue counters per step (dispatches, submits, readbacks, ...).
+          const counters = installWebgpuCounters();
+          counters.reset();
+          await prepared.time(steps);
+          Object.assign(row, stepFields(counters.snapshot(), steps));
+        }
+        if (values.breakdown) {
+          // Separate, profiled steps: the timers must not touch the figures above.
+          const profile = profileKernels(info.name, { byShape: values["by-shape"], clock });
+          const c0 = clockMs(clock);
+          await prepared.time(steps);
+          const stepMs = (clockMs(clock) - c0) / steps;
+          const times = profile.snapshot();
+          profile.stop();
+          row.breakdown = times.map((t) => ({
+            kernel: t.kernel,
+            msPerStep: t.ms / steps,
+            callsPerStep: t.calls / steps,
+          }));
+          breakdowns.push(formatBreakdown(`${m.key} on ${label}`, times, { steps, stepMs }));
+        }
+        prepared.dispose();
+        rows.push(row);
+        log(
+          `  ${row.msPerStep.toFixed(0)} ms/step, ${row.imgPerSec.toFixed(1)} img/s` +
+            (row.peerImgPerSec ? `; peer ${row.peerImgPerSec.toFixed(1)} img/s` : ""),
+        );
       }
-      rows.push(row);
-      log(`  ${row.msPerStep.toFixed(0)} ms/step, ${row.imgPerSec.toFixed(1)} img/s`);
     }
   }
   if (values.json) {
     console.log(JSON.stringify({ backends: infos, peakGemmGflops: peak, rows }, null, 2));
   } else {
-    console.log(formatTable(rows, peak));
+    console.log(formatTable(rows, peak) + breakdowns.join("\n"));
   }
 }
 

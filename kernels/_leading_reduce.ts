@@ -9,6 +9,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { callStock } from "./_stock.ts";
 import { simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** A Sum (mean=false) or Mean (mean=true) kernel with the leading-axes fast path. */
 export function leadingReduceKernel(kernelName: string, mean: boolean): KernelFunc {
@@ -41,14 +42,11 @@ export function leadingReduceKernel(kernelName: string, mean: boolean): KernelFu
     }
     const acc = io.alloc([2 * c]);
     const part = io.alloc([c]);
-    simd.fns.channelSum(
-      simd.ptr(x),
-      simd.ptr(out),
-      rows,
-      c,
-      mean ? 1 / rows : 1,
-      simd.ptr(acc),
-      simd.ptr(part),
+    runThreaded(
+      simd.fns,
+      "channelSum",
+      [simd.ptr(x), simd.ptr(out), rows, c, mean ? 1 / rows : 1, simd.ptr(acc), simd.ptr(part)],
+      rows * c,
     );
     io.free(acc);
     io.free(part);

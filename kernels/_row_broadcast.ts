@@ -8,6 +8,7 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
 import { callStock } from "./_stock.ts";
 import { simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** rowBroadcast op codes of pack.wasm. */
 export const ROW_OP = { mul: 0, add: 1, sub: 2, rsub: 3, div: 4 } as const;
@@ -69,12 +70,16 @@ export function rowBroadcastKernel(
         code = swapped;
       }
       if (
-        !simd && !full && na === nb && a.shape.length === b.shape.length &&
-        a.shape.every((d, i) => d === b.shape[i])
+        !full && na === nb && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])
       ) {
-        // cpu backend, same shapes: one typed loop instead of a closure call per element.
+        // Same shapes: one SIMD pass (split over the pack's threads), or on cpu one typed loop
+        // instead of a closure call per element.
         const out = io.alloc(a.shape, "float32", false);
-        elementwiseJs(io.floats(a), io.floats(b), io.floats(out), op);
+        if (simd) {
+          runThreaded(simd.fns, "elementwise", [simd.ptr(a), simd.ptr(b), simd.ptr(out), na, op], na);
+        } else {
+          elementwiseJs(io.floats(a), io.floats(b), io.floats(out), op);
+        }
         return out;
       }
       if (!simd && !full && nb === 1 && na > 1 && b.shape.length <= a.shape.length) {
@@ -92,7 +97,14 @@ export function rowBroadcastKernel(
         const n = full.shape.reduce((p, d) => p * d, 1);
         const out = io.alloc(full.shape, "float32", false);
         if (simd) {
-          simd.fns.rowBroadcast(simd.ptr(full), simd.ptr(vec), simd.ptr(out), n / c, c, code);
+          runThreaded(simd.fns, "rowBroadcast", [
+            simd.ptr(full),
+            simd.ptr(vec),
+            simd.ptr(out),
+            n / c,
+            c,
+            code,
+          ], n);
         } else {
           rowBroadcastJs(io.floats(full), io.floats(vec), io.floats(out), code);
         }

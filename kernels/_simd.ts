@@ -9,11 +9,72 @@ import type { ConvGeometry } from "./_geometry.ts";
 
 /** Exports of pack.wasm (pointers are byte offsets on the tfjs wasm heap). */
 export interface PackWasm {
-  channelSum(x: number, out: number, rows: number, c: number, scale: number, acc: number, part: number): void;
-  rowBroadcast(a: number, v: number, out: number, rows: number, c: number, op: number): void;
-  depthwiseFilterGrad(x: number, dy: number, out: number, g: number, part: number, acc: number): void;
-  depthwiseInputGrad(dy: number, w: number, dx: number, g: number): void;
-  maxPoolGrad(x: number, dy: number, dx: number, g: number, best: number, at: number): void;
+  channelSum(
+    x: number,
+    out: number,
+    rows: number,
+    c: number,
+    scale: number,
+    acc: number,
+    part: number,
+    t: number,
+    nt: number,
+  ): void;
+  rowBroadcast(
+    a: number,
+    v: number,
+    out: number,
+    rows: number,
+    c: number,
+    op: number,
+    t: number,
+    nt: number,
+  ): void;
+  elementwise(a: number, b: number, out: number, n: number, op: number, t: number, nt: number): void;
+  depthwiseFilterGrad(
+    x: number,
+    dy: number,
+    out: number,
+    g: number,
+    part: number,
+    acc: number,
+    t: number,
+    nt: number,
+  ): void;
+  depthwiseInputGrad(dy: number, w: number, dx: number, g: number, t: number, nt: number): void;
+  maxPoolGrad(
+    x: number,
+    dy: number,
+    dx: number,
+    g: number,
+    best: number,
+    at: number,
+    t: number,
+    nt: number,
+  ): void;
+  depthwise3x3(src: number, w: number, dst: number, dims: number, zeros: number, t: number, nt: number): void;
+  conv2dDirect(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    g: number,
+    zeros: number,
+    act: number,
+    t: number,
+    nt: number,
+  ): void;
+  depthwiseFilterGrad3(
+    x: number,
+    dy: number,
+    out: number,
+    g: number,
+    zeros: number,
+    acc: number,
+    t: number,
+    nt: number,
+  ): void;
+  convFilterGrad(x: number, dy: number, dw: number, g: number, t: number, nt: number): void;
   im2colT(x: number, colT: number, g: number, b0: number, nb: number): void;
   batchNormForward(
     x: number,
@@ -26,6 +87,8 @@ export interface PackWasm {
     c: number,
     out: number,
     coef: number,
+    t: number,
+    nt: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   batchNormGrad(
@@ -37,13 +100,14 @@ export interface PackWasm {
     eps: number,
     rows: number,
     c: number,
-    dx: number,
     dmean: number,
     dvar: number,
     dscale: number,
     doffset: number,
     acc: number,
     part: number,
+    t: number,
+    nt: number,
   ): void;
 }
 
@@ -60,7 +124,6 @@ interface WasmBackendInternals {
 }
 
 let enabled = true;
-let module: WebAssembly.Module | null | undefined;
 const bound = new WeakMap<KernelBackend, SimdKernels | null>();
 
 /** Turns the SIMD kernels on or off (tests and benches compare both paths); returns the old value. */
@@ -70,20 +133,41 @@ export function setSimdKernelsEnabled(on: boolean): boolean {
   return old;
 }
 
-/** Whether pack.wasm could be loaded (false without read permission or without the file). */
-export function simdKernelsAvailable(): boolean {
-  if (module === undefined) {
-    const url = new URL("./wasm/pack.wasm", import.meta.url);
+interface Loaded {
+  bytes: Uint8Array<ArrayBuffer>;
+  module: WebAssembly.Module;
+}
+/** pack.wasm (ordinary imported memory) and pack-shared.wasm (shared imported memory). */
+const loaded = new Map<boolean, Loaded | null>();
+
+function load(shared: boolean): Loaded | null {
+  if (!loaded.has(shared)) {
+    const url = new URL(shared ? "./wasm/pack-shared.wasm" : "./wasm/pack.wasm", import.meta.url);
+    let result: Loaded | null = null;
     try {
       // Query first: without read permission Deno would otherwise prompt on a terminal.
       const granted = url.protocol === "file:" &&
         Deno.permissions.querySync({ name: "read", path: url }).state === "granted";
-      module = granted ? new WebAssembly.Module(Deno.readFileSync(url)) : null;
+      if (granted) {
+        const bytes = Deno.readFileSync(url);
+        result = { bytes, module: new WebAssembly.Module(bytes) };
+      }
     } catch {
-      module = null;
+      result = null;
     }
+    loaded.set(shared, result);
   }
-  return module !== null;
+  return loaded.get(shared) ?? null;
+}
+
+/** Whether pack.wasm could be loaded (false without read permission or without the file). */
+export function simdKernelsAvailable(): boolean {
+  return load(false) !== null;
+}
+
+/** pack-shared.wasm's bytes (for the pack's worker threads), or null when it cannot be loaded. */
+export function packWasmBytes(): Uint8Array<ArrayBuffer> | null {
+  return load(true)?.bytes ?? null;
 }
 
 /** The SIMD kernels for a wasm backend instance, or null (cpu backend, disabled, or unavailable). */
@@ -94,8 +178,9 @@ export function simdKernels(backend: KernelBackend): SimdKernels | null {
   const wb = backend as unknown as WasmBackendInternals;
   let result: SimdKernels | null = null;
   const memory = wb.wasm?.asm?.memory;
-  if (memory instanceof WebAssembly.Memory && simdKernelsAvailable() && module) {
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const pack = memory instanceof WebAssembly.Memory ? load(memory.buffer instanceof SharedArrayBuffer) : null;
+  if (memory && pack) {
+    const instance = new WebAssembly.Instance(pack.module, { env: { memory } });
     result = {
       fns: instance.exports as unknown as PackWasm,
       ptr: (t) => wb.dataIdMap.get(t.dataId).memoryOffset,
@@ -105,7 +190,7 @@ export function simdKernels(backend: KernelBackend): SimdKernels | null {
   return result;
 }
 
-/** Writes the 14-int geometry block the window kernels of pack.wasm read. */
+/** Writes the 15-int geometry block the window kernels of pack.wasm read (14 = output channels). */
 export function geometryBlock(g: ConvGeometry): Int32Array {
   return Int32Array.from([
     g.batch,
@@ -122,5 +207,6 @@ export function geometryBlock(g: ConvGeometry): Int32Array {
     g.dw,
     g.padTop,
     g.padLeft,
+    g.outC,
   ]);
 }

@@ -9,6 +9,8 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
 import { simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
+import { ROW_OP } from "./_row_broadcast.ts";
 
 /** Kernel name in the tfjs registry (namespaced: not a tfjs kernel). */
 export const kernelName = "SaMtlFusedBatchNormGrad";
@@ -33,7 +35,8 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const acc = io.alloc([4 * c]);
     const part = io.alloc([3 * c]);
     const p = simd.ptr;
-    simd.fns.batchNormGrad(
+    // Pass 1 (threads split the channels): sums, channel outputs and coef = scale·rs in part[2c..3c).
+    runThreaded(simd.fns, "batchNormGrad", [
       p(dy),
       p(x),
       p(mean),
@@ -42,14 +45,15 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
       eps,
       rows,
       c,
-      p(dx),
       p(outs[1]),
       p(outs[2]),
       p(outs[3]),
       p(outs[4]),
       p(acc),
       p(part),
-    );
+    ], rows * c);
+    // Pass 2 (threads split the rows): dx = dy·coef.
+    runThreaded(simd.fns, "rowBroadcast", [p(dy), p(part) + 8 * c, p(dx), rows, c, ROW_OP.mul], rows * c);
     io.free(acc);
     io.free(part);
     return outs;

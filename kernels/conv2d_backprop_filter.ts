@@ -8,6 +8,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { batchChunk, type ConvGeometry, convGeometry, transpose2d } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "Conv2DBackpropFilter";
@@ -41,13 +42,25 @@ function im2colT(x: Float32Array, colT: Float32Array, g: ConvGeometry, b0: numbe
   }
 }
 
-/** dW = Σ_chunks colᵀ·dy through the backend GEMM. */
+/** dW = Σ_chunks colᵀ·dy through the backend GEMM, or pack.wasm's direct kernel on wasm. */
 export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as NamedAttrMap;
   const filterShape = a.filterShape as number[];
   const io = kernelIo(backend as never);
   const g = convGeometry(x.shape, filterShape, { attrs: a, kernel: kernelName });
+  const direct = simdKernels(backend as never);
+  if (direct) {
+    // Outer products accumulated in registers: no im2col buffer, no transposes, one pass per tap
+    // block; threads split the filter's elements, so the result does not depend on their number.
+    const out = io.alloc(filterShape);
+    const geo = io.alloc([15], "int32");
+    io.values(geo).set(geometryBlock(g));
+    const p = direct.ptr;
+    runThreaded(direct.fns, "convFilterGrad", [p(x), p(dy), p(out), p(geo)]);
+    io.free(geo);
+    return out;
+  }
   const K = g.fh * g.fw * g.inC;
   const out = io.alloc(filterShape);
   const pimg = g.outH * g.outW;
@@ -56,7 +69,7 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const pointwise = g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0;
   const colT = io.alloc([1, K, nbMax * pimg], "float32", false);
   const simd = simdKernels(backend as never);
-  const geo = simd && !pointwise ? io.alloc([14], "int32") : null;
+  const geo = simd && !pointwise ? io.alloc([15], "int32") : null;
   if (geo) io.values(geo).set(geometryBlock(g));
   let acc: Float64Array | null = null;
   for (let b0 = 0; b0 < g.batch; b0 += nbMax) {

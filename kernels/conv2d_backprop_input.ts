@@ -8,6 +8,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
 import { batchChunk, type ConvGeometry, convGeometry, transpose2d } from "./_geometry.ts";
+import { simdKernels } from "./_simd.ts";
+import { convDirect, fitsConvDirect } from "./_conv_direct.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "Conv2DBackpropInput";
@@ -50,7 +52,11 @@ function viaForwardConv(
   backend: unknown,
 ): TensorInfo | null {
   const { fh, fw, inH, inW, outH, outW, inC, outC } = g;
-  if (g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1 || fh * fw === 1) return null;
+  if (g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) return null;
+  // 1×1 with input channels in multiples of 8 also goes through the pack's convolution (a little
+  // slower than XNNPACK's GEMM on one thread, but it runs on the pack's threads, and one path for
+  // every thread count keeps results identical across thread counts).
+  if (fh * fw === 1 && !(simdKernels(backend as never) && inC % 8 === 0)) return null;
   const top = fh - 1 - g.padTop;
   const left = fw - 1 - g.padLeft;
   const bottom = inH - outH - top + fh - 1;
@@ -59,6 +65,7 @@ function viaForwardConv(
   const conv = tf.getKernel("Conv2D", "wasm");
   if (!conv) return null;
   const io = kernelIo(backend as never);
+  const simd = simdKernels(backend as never);
   const flipped = io.alloc([fh, fw, outC, inC]);
   const w = io.floats(filter);
   const f = io.floats(flipped);
@@ -70,6 +77,29 @@ function viaForwardConv(
         for (let co = 0; co < outC; co++) f[dst + co * inC + ci] = w[src + ci * outC + co];
       }
     }
+  }
+  const flippedGeometry: ConvGeometry = {
+    batch: g.batch,
+    inH: outH,
+    inW: outW,
+    inC: outC,
+    outH: inH,
+    outW: inW,
+    outC: inC,
+    fh,
+    fw,
+    sh: 1,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+    padTop: top,
+    padLeft: left,
+  };
+  if (simd && fitsConvDirect(flippedGeometry)) {
+    // The pack's own convolution runs on the pack's threads.
+    const out = convDirect(io, simd, flippedGeometry, { x: dy, filter: flipped });
+    io.free(flipped);
+    return out;
   }
   const out = conv.kernelFunc({
     inputs: { x: dy, filter: flipped },

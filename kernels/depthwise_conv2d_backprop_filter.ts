@@ -7,6 +7,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { convGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "DepthwiseConv2dNativeBackpropFilter";
@@ -22,20 +23,37 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const M = outC / inC;
   const out = io.alloc(filterShape);
   const simd = M === 1 ? simdKernels(backend as never) : null;
+  if (simd && fh === 3 && fw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && inC % 4 === 0) {
+    // 3×3 stride 1 (separable convolutions): nine register sums per 4 channels.
+    const geo = io.alloc([15], "int32");
+    io.values(geo).set(geometryBlock(g));
+    const zeros = io.alloc([inW * inC]);
+    const acc = io.alloc([2 * 9 * inC], "float32", false);
+    runThreaded(simd.fns, "depthwiseFilterGrad3", [
+      simd.ptr(x),
+      simd.ptr(dy),
+      simd.ptr(out),
+      simd.ptr(geo),
+      simd.ptr(zeros),
+      simd.ptr(acc),
+    ]);
+    [geo, zeros, acc].forEach(io.free);
+    return out;
+  }
   if (simd) {
     const n = fh * fw * inC;
-    const geo = io.alloc([14], "int32");
+    const geo = io.alloc([15], "int32");
     const part = io.alloc([n]);
     const acc = io.alloc([2 * n]);
     io.values(geo).set(geometryBlock(g));
-    simd.fns.depthwiseFilterGrad(
+    runThreaded(simd.fns, "depthwiseFilterGrad", [
       simd.ptr(x),
       simd.ptr(dy),
       simd.ptr(out),
       simd.ptr(geo),
       simd.ptr(part),
       simd.ptr(acc),
-    );
+    ]);
     [geo, part, acc].forEach(io.free);
     return out;
   }

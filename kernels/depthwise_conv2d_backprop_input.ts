@@ -7,6 +7,8 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { convGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
+import { depthwise3x3, fitsDepthwise3x3 } from "./_depthwise3x3.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "DepthwiseConv2dNativeBackpropInput";
@@ -20,12 +22,18 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const g = convGeometry(inputShape, filter.shape, { attrs: a, kernel: kernelName, depthwise: true });
   const { batch, inH, inW, inC, outH, outW, outC, fh, fw, sh, sw, dh, dw, padTop, padLeft } = g;
   const M = outC / inC;
-  const out = io.alloc(inputShape);
   const simd = M === 1 ? simdKernels(backend as never) : null;
+  if (simd && fitsDepthwise3x3(g)) return depthwise3x3(io, simd, g, { src: dy, filter, grad: true });
+  const out = io.alloc(inputShape);
   if (simd) {
-    const geo = io.alloc([14], "int32");
+    const geo = io.alloc([15], "int32");
     io.values(geo).set(geometryBlock(g));
-    simd.fns.depthwiseInputGrad(simd.ptr(dy), simd.ptr(filter), simd.ptr(out), simd.ptr(geo));
+    runThreaded(simd.fns, "depthwiseInputGrad", [
+      simd.ptr(dy),
+      simd.ptr(filter),
+      simd.ptr(out),
+      simd.ptr(geo),
+    ]);
     io.free(geo);
     return out;
   }

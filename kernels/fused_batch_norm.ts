@@ -7,6 +7,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { callStock } from "./_stock.ts";
 import { simdKernels } from "./_simd.ts";
+import { kernelThreadSlots, runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "FusedBatchNorm";
@@ -51,9 +52,9 @@ export const kernelFunc: KernelFunc = (args) => {
     }
     return out;
   }
-  const coef = io.alloc([2 * c], "float32", false);
+  const coef = io.alloc([2 * c * kernelThreadSlots()], "float32", false);
   const p = simd.ptr;
-  simd.fns.batchNormForward(
+  runThreaded(simd.fns, "batchNormForward", [
     p(x),
     p(mean),
     p(variance),
@@ -64,7 +65,7 @@ export const kernelFunc: KernelFunc = (args) => {
     c,
     p(out),
     p(coef),
-  );
+  ], rows * c);
   io.free(coef);
   return out;
 };

@@ -8,6 +8,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { poolGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
+import { kernelThreadSlots, runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "MaxPoolGrad";
@@ -21,18 +22,20 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = io.alloc(input.shape);
   const simd = simdKernels(backend as never);
   if (simd) {
-    const geo = io.alloc([14], "int32");
-    const best = io.alloc([C]);
-    const at = io.alloc([C], "int32");
+    const geo = io.alloc([15], "int32");
+    // Per-thread scratch, sized for the most threads a job can use.
+    const slots = kernelThreadSlots();
+    const best = io.alloc([slots * C]);
+    const at = io.alloc([slots * C], "int32");
     io.values(geo).set(geometryBlock(g));
-    simd.fns.maxPoolGrad(
+    runThreaded(simd.fns, "maxPoolGrad", [
       simd.ptr(input),
       simd.ptr(dy),
       simd.ptr(out),
       simd.ptr(geo),
       simd.ptr(best),
       simd.ptr(at),
-    );
+    ]);
     [geo, best, at].forEach(io.free);
     return out;
   }

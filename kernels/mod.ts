@@ -14,6 +14,8 @@
  * | Sum, Mean | leading-axes reductions transpose first | SIMD per-channel reduction |
  * | Multiply, Add, Sub, RealDiv | generic broadcasting | SIMD for a tensor ⊙ channel vector |
  * | FusedBatchNorm | generic broadcasting | SIMD x·a + b per channel |
+ * | DepthwiseConv2dNative (3×3, stride 1) | one thread | SIMD gather with register sums, threaded |
+ * | Conv2D, FusedConv2D (bias, ReLU; 8k output channels) | one thread | direct SIMD convolution, threaded |
  * | Identity, Cast (same dtype) | copy the tensor | share the data |
  * | SaMtlFusedBatchNormGrad (new) | – | the whole batch-norm backward in 2 passes |
  *
@@ -39,6 +41,9 @@ import * as conv2dBackpropFilter from "./conv2d_backprop_filter.ts";
 import * as conv2dBackpropInput from "./conv2d_backprop_input.ts";
 import * as depthwiseBackpropFilter from "./depthwise_conv2d_backprop_filter.ts";
 import * as depthwiseBackpropInput from "./depthwise_conv2d_backprop_input.ts";
+import * as depthwiseConv2d from "./depthwise_conv2d.ts";
+import * as conv2d from "./conv2d.ts";
+import * as fusedConv2d from "./fused_conv2d.ts";
 import * as maxPoolGrad from "./max_pool_grad.ts";
 import * as tile from "./tile.ts";
 import * as sum from "./sum.ts";
@@ -54,12 +59,20 @@ import * as fusedBatchNorm from "./fused_batch_norm.ts";
 import * as batchMatMul from "./batch_mat_mul.ts";
 import { rememberStock } from "./_stock.ts";
 import { installPackGradients } from "./_gradients.ts";
+import { useSharedWasmMemory } from "./threads.ts";
 
 export { setChunkBudget } from "./_geometry.ts";
 export { setSimdKernelsEnabled, simdKernelsAvailable } from "./_simd.ts";
+export {
+  kernelThreads,
+  kernelThreadsReady,
+  setKernelThreads,
+  stopKernelThreads,
+  useSharedWasmMemory,
+} from "./threads.ts";
 
 /** Version of the kernel pack, recorded in run configs. Bump on any numerical change. */
-export const KERNEL_PACK_VERSION = "1.3.0";
+export const KERNEL_PACK_VERSION = "1.4.0";
 
 /** The tfjs-core version whose backend internals the pack was written and tested against. */
 export const SUPPORTED_TFJS_CORE = "4.22.0";
@@ -92,10 +105,20 @@ export const PACK_KERNELS: readonly PackKernel[] = [
   batchNormGrad,
   fusedBatchNorm,
   batchMatMul,
+  depthwiseConv2d,
+  conv2d,
+  fusedConv2d,
 ];
 
 /** Kernels only the wasm backend needs (cpu's Identity and Cast share data already; its BatchMatMul has no slow transposed path). */
-const WASM_ONLY = new Set(["Identity", "Cast", "BatchMatMul"]);
+const WASM_ONLY = new Set([
+  "Identity",
+  "Cast",
+  "BatchMatMul",
+  "DepthwiseConv2dNative",
+  "Conv2D",
+  "FusedConv2D",
+]);
 
 /**
  * Which kernels each backend gets: wasm all of them (SIMD paths through pack.wasm); cpu all but
@@ -147,6 +170,9 @@ export function registerKernelPack(backendName: PackBackend): string[] {
         `import "@tensorflow/tfjs-backend-${backendName}" first`,
     );
   }
+  // Before the wasm backend first initialises: start it on shared memory so the pack's threads
+  // can work on its tensors (kernels/threads.ts). Without it the pack runs on one thread.
+  if (backendName === "wasm") useSharedWasmMemory();
   const saved = new Map<string, KernelConfig | null>();
   for (const k of PACK_KERNELS) {
     if (!KERNELS_FOR[backendName].includes(k.kernelName)) continue;

@@ -5,6 +5,8 @@
  */
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
+import { simdKernels } from "./_simd.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "Tile";
@@ -17,8 +19,17 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const io = kernelIo(backend as never);
   const rank = x.shape.length;
   const outShape = x.shape.map((d, i) => d * reps[i]);
-  const out = io.alloc(outShape, x.dtype);
   const total = outShape.reduce((p, d) => p * d, 1);
+  const simd = x.dtype === "float32" && rank >= 2 ? simdKernels(backend as never) : null;
+  const c = x.shape[rank - 1];
+  if (simd && total > 0 && reps[rank - 1] === 1 && x.shape.slice(0, -1).every((d) => d === 1)) {
+    // A channel vector repeated over the leading axes (the Mean gradient of batch-norm
+    // statistics): one SIMD broadcast pass, split over the pack's threads.
+    const out = io.alloc(outShape, "float32", false);
+    runThreaded(simd.fns, "rowBroadcast", [0, simd.ptr(x), simd.ptr(out), total / c, c, 5], total);
+    return out;
+  }
+  const out = io.alloc(outShape, x.dtype);
   if (total === 0) return out;
   if (rank === 0) {
     io.values(out).set(io.values(x));

@@ -14,8 +14,10 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
 import {
   KERNEL_PACK_VERSION,
+  kernelThreadsReady,
   packKernelNames,
   registerKernelPack,
+  setKernelThreads,
   simdKernelsAvailable,
 } from "../kernels/mod.ts";
 import { assertSelfCheck, quietCpuBackend, runSelfCheck, type SelfCheckReport } from "./self_check.ts";
@@ -48,7 +50,10 @@ export interface BackendInfo {
   simd: boolean;
   /** The pack's own SIMD module (kernels/wasm/pack.wasm) is loaded (wasm only; else JS kernel paths). */
   packSimd: boolean;
-  /** Threads the backend computes with (1 for wasm in Deno: tfjs disables wasm threads under Node-like runtimes). */
+  /**
+   * Threads the backend computes with: on wasm, the kernel pack's threads (tfjs' own wasm threads
+   * cannot start under Deno; XNNPACK's kernels stay on one thread); 1 on cpu.
+   */
   threads: number;
   /** tfjs-core version. */
   tfjs: string;
@@ -82,6 +87,12 @@ export interface InitBackendOptions {
   workload?: string;
   /** Modules tried for `tensorflow` (default {@link TENSORFLOW_MODULES}; tests pass a stand-in). */
   tensorflowModules?: readonly string[];
+  /**
+   * Threads of the CPU kernel pack on the wasm backend (default 1): the pack's threaded kernels
+   * split their output over this many threads; results are identical for any count. Ignored by
+   * the other backends. Training commands pass `--threads` (all cores for a single run).
+   */
+  threads?: number;
 }
 
 const selfChecks = new Map<string, SelfCheckReport>();
@@ -174,7 +185,7 @@ async function activate(
   await tf.ready();
   if (name === "webgpu") attachWebgpuPack();
   const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false;
-  const threads = name === "wasm" ? wasmBackend.getThreadsCount() : 1;
+  const threads = name === "wasm" ? Math.max(wasmBackend.getThreadsCount(), await kernelThreadsReady()) : 1;
   const packSimd = name === "wasm" && simdKernelsAvailable();
   return {
     name,
@@ -207,6 +218,7 @@ async function checked(info: BackendInfo, opts: InitBackendOptions): Promise<Bac
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const requested = parseBackendName(opts.backend ?? "auto");
+  setKernelThreads(opts.threads ?? 1);
   const skipped: string[] = [];
   let info: BackendInfo | null = null;
   if (requested === "tensorflow" || requested === "auto") {

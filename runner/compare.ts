@@ -157,7 +157,7 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     default: Math.max(1, Math.min(navigator.hardwareConcurrency ?? 1, 8)),
     min: 1,
     max: 64,
-    help: "Runs in parallel processes (default: one per CPU core; each run uses one thread).",
+    help: "Runs in parallel processes (default: one per CPU core); each gets cores / jobs kernel threads.",
   },
   { name: "data_dir", type: "string", default: "data", help: "Where prepared real datasets live." },
   {
@@ -562,7 +562,11 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const plan = await readPlan(outDir);
     return await reportFromPlan(plan, outcome(plan, []));
   }
-  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`, `--threads=${o.threads}`];
+  // Cores are split between parallel runs and their kernel threads: each of --jobs runs gets cores / jobs.
+  const threads = typeof o.threads === "number"
+    ? o.threads
+    : Math.max(1, Math.floor((navigator.hardwareConcurrency ?? 1) / num(o, "jobs")));
+  const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`, `--threads=${threads}`];
   let plan: ComparePlan;
   if (resume) {
     for (const f of PLAN_FLAGS) {
@@ -634,7 +638,11 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   }
   await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
   if (!quiet) {
-    log(`compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time, into ${outDir}`);
+    log(
+      `compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time with ${
+        plan.runs[0]?.args.find((a) => a.startsWith("--threads="))?.slice(10) ?? 1
+      } thread(s) each, into ${outDir}`,
+    );
   }
   await executors.runLocal(runs, { jobs: num(o, "jobs"), log: quiet ? () => {} : log });
   return await reportFromPlan(plan, outcome(plan, todo));

@@ -92,8 +92,12 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const o = run.options;
   const quiet = bool(o, "quiet");
+  // One training command uses every core unless told otherwise; the count in effect is recorded in
+  // config.json, so --config and --resume run with the same threads.
+  const threads = typeof o.threads === "number" ? o.threads : navigator.hardwareConcurrency ?? 1;
   const backend = await initBackend({
     backend: String(o.backend ?? "auto") as BackendName,
+    threads,
     quiet,
     autoWebgpu: o.model === "vggFace",
     // auto reads runner/gpu_table.ts for this model and input side.
@@ -153,6 +157,7 @@ export async function executeRun(
   }
   if (!resumeState) {
     await ensureFreshDir(dir);
+    o.threads = threads;
     const config: RunConfig = {
       method: run.plugin.name,
       command: run.command,

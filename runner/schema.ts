@@ -48,10 +48,11 @@ export const COMMON_OPTIONS: OptionSpec[] = [
   {
     name: "threads",
     type: "int",
-    default: 1,
     min: 1,
     max: 256,
-    help: "CPU threads the backend may use (where it supports threads).",
+    help:
+      "CPU threads of the kernel pack (wasm backend; results are identical for any count). Default: every " +
+      "core for a training command; compare gives each of its parallel runs cores / --jobs.",
   },
 ];
 

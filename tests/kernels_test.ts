@@ -14,7 +14,7 @@ import {
   simdKernelsAvailable,
   unregisterKernelPack,
 } from "../kernels/mod.ts";
-import { BINARY, buildPackWasm } from "../kernels/wasm/build.ts";
+import { BINARY, buildPackWasm, SHARED_BINARY } from "../kernels/wasm/build.ts";
 import {
   ensureReferenceBackend,
   relativeError,
@@ -93,6 +93,48 @@ const EXTRA_CASES: SelfCheckCase[] = [
   },
   { name: "maxpool 3x3 s2 same", shapes: [[2, 9, 9, 4]], fn: (x) => tf.maxPool(c4(x), 3, 2, "same") },
   // Channel counts that are multiples of 4 plus a tail: the SIMD lanes and the scalar tail.
+  // Output channels in multiples of 8: the pack's direct convolution (forward and stride-1 dx).
+  {
+    name: "conv 3x3 s2 same odd -> 8",
+    shapes: [[3, 9, 11, 5], [3, 3, 5, 8]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 2, "same"),
+  },
+  {
+    name: "conv 3x3 s1 same c8 -> 16 (dx direct too)",
+    shapes: [[2, 7, 6, 8], [3, 3, 8, 16]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "conv 2x3 s1 valid c3 -> 8",
+    shapes: [[2, 9, 10, 3], [2, 3, 3, 8]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "valid"),
+  },
+  {
+    name: "conv 1x1 s1 c16 -> 24 (dx direct)",
+    shapes: [[2, 5, 3, 16], [1, 1, 16, 24]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "fused conv 3x3 same + bias + relu c4 -> 8",
+    shapes: [[2, 6, 5, 4], [3, 3, 4, 8], [8]],
+    fn: (x, w, b) =>
+      tf.fused.conv2d({ x: c4(x), filter: c4(w), strides: 1, pad: "same", bias: b, activation: "relu" }),
+  },
+  {
+    name: "depthwise 3x3 s1 valid c6 (SIMD block + tail)",
+    shapes: [[2, 8, 9, 6], [3, 3, 6, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "valid"),
+  },
+  {
+    name: "depthwise 3x3 s1 same 2x3 image c12",
+    shapes: [[3, 2, 3, 12], [3, 3, 12, 1]],
+    fn: (x, w) => tf.depthwiseConv2d(c4(x), c4(w), 1, "same"),
+  },
+  {
+    name: "separable 3x3 s1 same c20 -> 24",
+    shapes: [[2, 9, 10, 20], [3, 3, 20, 1], [1, 1, 20, 24]],
+    fn: (x, d, p) => tf.separableConv2d(c4(x), c4(d), c4(p), 1, "same"),
+  },
   {
     name: "depthwise 3x3 s1 same c8",
     shapes: [[2, 6, 7, 8], [3, 3, 8, 1]],
@@ -263,7 +305,7 @@ Deno.test("kernel pack", async (t) => {
   }
 
   await t.step(
-    "pack.wasm: committed binary matches a rebuild, imports only memory, has no data",
+    "pack.wasm and pack-shared.wasm: committed binaries match a rebuild, import only memory, have no data",
     async () => {
       assert.ok(simdKernelsAvailable());
       const committed = await Deno.readFile(BINARY);
@@ -293,6 +335,26 @@ Deno.test("kernel pack", async (t) => {
         console.warn(`assemblyscript not available, rebuild comparison skipped: ${e.message}`);
       }
       if (rebuilt) assert.deepEqual(rebuilt, committed, "pack.wasm is stale: run deno task build:kernels");
+      // The shared-memory twin (kernels/threads.ts): same source, imports a shared memory.
+      const shared = await Deno.readFile(SHARED_BINARY);
+      assert.deepEqual(
+        WebAssembly.Module.imports(new WebAssembly.Module(shared)),
+        [{ module: "env", name: "memory", kind: "memory" }],
+      );
+      assert.throws(
+        () =>
+          new WebAssembly.Instance(new WebAssembly.Module(shared), {
+            env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 2 }) },
+          }),
+        /shared/,
+      );
+      if (rebuilt) {
+        assert.deepEqual(
+          await buildPackWasm({ shared: true }),
+          shared,
+          "pack-shared.wasm is stale: run deno task build:kernels",
+        );
+      }
     },
   );
 

@@ -2,7 +2,10 @@
  * `deno task build:kernels`: compiles kernels/wasm/pack.as (AssemblyScript, WebAssembly SIMD) into
  * kernels/wasm/pack.wasm with the pinned compiler (npm assemblyscript 0.28.20). The source has the
  * `.as` extension so Deno's own check/lint/fmt leave it alone; asc needs `.ts`, so it is compiled from
- * a temporary copy. `--check` compares a fresh build with the committed binary instead of writing it.
+ * a temporary copy. Two binaries: pack.wasm imports an ordinary memory, pack-shared.wasm a shared one
+ * (the backend's memory when the pack runs threads, kernels/threads.ts); a module can only import the
+ * kind of memory it declares. `--check` compares fresh builds with the committed binaries instead of
+ * writing them.
  * @module
  */
 import { join } from "node:path";
@@ -18,6 +21,8 @@ export const ASC_FLAGS = [
   "-O3",
   "--enable",
   "simd",
+  "--enable",
+  "relaxed-simd",
   "--noExportMemory",
 ];
 
@@ -25,9 +30,14 @@ export const ASC_FLAGS = [
 export const SOURCE = fileURLToPath(new URL("./pack.as", import.meta.url));
 /** Path of the committed binary. */
 export const BINARY = fileURLToPath(new URL("./pack.wasm", import.meta.url));
+/** Path of the committed shared-memory binary. */
+export const SHARED_BINARY = fileURLToPath(new URL("./pack-shared.wasm", import.meta.url));
+
+/** Extra asc flags of the shared-memory build (shared memories need a maximum: 4 GiB, wasm32's limit). */
+export const SHARED_FLAGS = ["--sharedMemory", "--maximumMemory", "65536", "--enable", "threads"];
 
 /** Compiles the source and returns the binary (throws with the compiler's output on failure). */
-export async function buildPackWasm(): Promise<Uint8Array> {
+export async function buildPackWasm(opts: { shared?: boolean } = {}): Promise<Uint8Array> {
   const asc = await import("assemblyscript/asc");
   const dir = await Deno.makeTempDir({ prefix: "kernel_pack_" });
   try {
@@ -35,7 +45,7 @@ export async function buildPackWasm(): Promise<Uint8Array> {
     const out = join(dir, "pack.wasm");
     await Deno.copyFile(SOURCE, src);
     let log = "";
-    const { error } = await asc.main([src, "-o", out, ...ASC_FLAGS], {
+    const { error } = await asc.main([src, "-o", out, ...ASC_FLAGS, ...(opts.shared ? SHARED_FLAGS : [])], {
       stdout: { write: (s: string) => (log += s, true) },
       stderr: { write: (s: string) => (log += s, true) },
     } as never);
@@ -47,14 +57,18 @@ export async function buildPackWasm(): Promise<Uint8Array> {
 }
 
 if (import.meta.main) {
-  const wasm = await buildPackWasm();
-  if (Deno.args.includes("--check")) {
-    const committed = await Deno.readFile(BINARY);
-    const same = committed.length === wasm.length && committed.every((b, i) => b === wasm[i]);
-    console.log(same ? "pack.wasm matches the source" : "pack.wasm is stale: run deno task build:kernels");
-    if (!same) Deno.exit(1);
-  } else {
-    await writeFileAtomic(BINARY, wasm);
-    console.log(`wrote ${BINARY} (${wasm.length} bytes)`);
+  let stale = false;
+  for (const [path, shared] of [[BINARY, false], [SHARED_BINARY, true]] as const) {
+    const wasm = await buildPackWasm({ shared });
+    if (Deno.args.includes("--check")) {
+      const committed = await Deno.readFile(path);
+      const same = committed.length === wasm.length && committed.every((b, i) => b === wasm[i]);
+      console.log(same ? `${path} matches the source` : `${path} is stale: run deno task build:kernels`);
+      stale ||= !same;
+    } else {
+      await writeFileAtomic(path, wasm);
+      console.log(`wrote ${path} (${wasm.length} bytes)`);
+    }
   }
+  if (stale) Deno.exit(1);
 }

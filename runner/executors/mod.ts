@@ -51,7 +51,11 @@ export function slurmOptionsFrom(o: Options, explicit: Set<string>): SlurmOption
     partition: value("partition"),
     time: value("time"),
     mem: value("mem"),
-    cpusPerTask: typeof o.cpus_per_task === "number" ? o.cpus_per_task : num(o, "threads"),
+    cpusPerTask: typeof o.cpus_per_task === "number"
+      ? o.cpus_per_task
+      : typeof o.threads === "number"
+      ? o.threads
+      : 1,
     gres: value("gres"),
     account: value("account"),
     qos: value("qos"),
