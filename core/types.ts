@@ -101,6 +101,12 @@ export interface MultiTaskModel {
   weightsByRole(role: "shared_fc" | "task_heads"): tf.Variable[];
   /** L2 weight-decay penalty of the Dense kernels (`--weights_decay`), or null when off. */
   regularizationLoss?(): tf.Scalar | null;
+  /**
+   * The point where the shared trunk ends and the task heads begin. `intercept(fn)` routes the shared
+   * representation through `fn` during the following forward passes (null restores the identity); the
+   * gradient-based task weightings use it. Absent on models without a single shared representation.
+   */
+  representation?: { intercept(fn: ((rep: tf.Tensor) => tf.Tensor) | null): void };
 }
 
 /** Builder options for {@link MultiTaskModel}. */

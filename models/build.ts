@@ -36,6 +36,7 @@ import {
   vgg16Trunk,
 } from "./backbones.ts";
 import { CrossStitch } from "./cross_stitch.ts";
+import { RepTap } from "./rep_tap.ts";
 
 type ST = tfl.SymbolicTensor;
 
@@ -147,8 +148,11 @@ export function buildModel(opts: BuildOptions): BuiltModel {
   let sharedFc: { layer: string; weight: string };
   const taskHeads: string[] = [];
 
+  // The shared representation every head reads goes through one identity tap (see rep_tap.ts).
+  const tap = new RepTap({ name: "shared_rep" });
   if (head === "conv") {
-    const gap = call(tfl.layers.globalAveragePooling2d({ name: "gap_trunk" }), trunk.output);
+    const rep = call(tap, trunk.output);
+    const gap = call(tfl.layers.globalAveragePooling2d({ name: "gap_trunk" }), rep);
     for (const t of opts.tasks) {
       const convName = `${t.name}_conv`;
       const c = call(
@@ -159,7 +163,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
           padding: "same",
           kernelInitializer: tfl.initializers.glorotUniform({ seed: layerSeed(s.seed, convName) }),
         }),
-        trunk.output,
+        rep,
       );
       logits[t.name] = call(tfl.layers.globalAveragePooling2d({ name: `gap_${t.name}` }), c);
       features[t.name] = gap;
@@ -189,6 +193,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
       shared = call(tfl.layers.globalAveragePooling2d({ name: "gap_trunk" }), trunk.output);
       sharedFc = trunk.lastKernel;
     }
+    shared = call(tap, shared);
     for (const t of opts.tasks) {
       const fc = call(dense(`${t.name}_fc`, width), shared);
       features[t.name] = fc;
@@ -273,6 +278,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
     taskHeads,
     index,
     extraNames: Object.keys(extra),
+    tap,
   });
 }
 
@@ -283,6 +289,7 @@ interface WrapInfo {
   taskHeads: string[];
   index: Map<string, number>;
   extraNames: string[];
+  tap: RepTap;
 }
 
 function layerWeight(model: tfl.LayersModel, layer: string, weight: string): tf.Variable {
@@ -326,6 +333,7 @@ function wrap(model: tfl.LayersModel, opts: BuildOptions, info: WrapInfo): Built
     regularizationLoss(): tf.Scalar | null {
       return regularizationLoss(model);
     },
+    representation: info.tap,
   };
 }
 

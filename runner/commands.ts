@@ -25,6 +25,7 @@ import {
   TRAIN_OPTIONS,
 } from "./schema.ts";
 import type { TaskName } from "../core/types.ts";
+import { checkWeighting } from "../core/task_weighting/mod.ts";
 
 /** A fully resolved training command. */
 export interface ResolvedRun {
@@ -290,6 +291,7 @@ export async function resolveRun(
   }
   plugin.validate?.(options);
   const singleTask = scheduleOf(plugin).datasets === "one";
+  await checkWeighting(options, { method: plugin.name, singleTask });
   const datasets = resolveDatasets(entry, options, { singleTask, explicit });
   const stl = singleTask ? stlTask(options, warnings, { repair: !entry.method }) : undefined;
   if (!singleTask && datasets.length < 2) {

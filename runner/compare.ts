@@ -22,6 +22,7 @@ import type { CompareResults, RunResult, TaskResult } from "./report/results.ts"
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
+import { findWeighting } from "../core/task_weighting/mod.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
@@ -94,6 +95,12 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     type: "list",
     help: "Methods to run: all (default) or a comma-separated list of names.",
   },
+  {
+    name: "task_weightings",
+    type: "list",
+    help:
+      "Task weightings to sweep (default ew): every multi-task method runs once per weighting, a row named method+weighting (ew keeps the plain name).",
+  },
   { name: "seeds", type: "int", min: 1, max: 100, help: "Seeds per method (default per profile)." },
   { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
   { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
@@ -124,7 +131,14 @@ export interface PlannedRun {
 /** Plan every run: STL per task, then each multi-task plugin, for each seed. */
 export function planRuns(
   plugins: MethodPlugin[],
-  opts: { profile: CompareProfile; outDir: string; methods: string[] | "all"; extra: string[] },
+  opts: {
+    profile: CompareProfile;
+    outDir: string;
+    methods: string[] | "all";
+    extra: string[];
+    /** Task weightings of the multi-task methods (default `ew`); each is a row `method+weighting`. */
+    weightings?: string[];
+  },
 ): PlannedRun[] {
   const p = opts.profile;
   const runs: PlannedRun[] = [];
@@ -172,22 +186,26 @@ export function planRuns(
         datasets: p.datasets.length,
         passesPerRefresh: pl.passesPerRefresh ? p.passesPerRefresh : 1,
       });
-      const dir = join(opts.outDir, "runs", `${pl.name}-seed${s}`);
-      runs.push({
-        method: pl.name,
-        seed: s,
-        dir,
-        args: [
-          "run",
-          pl.name,
-          `--datasets=${p.datasets.join(",")}`,
-          `--epoch=${epochs}`,
-          `--seed=${s}`,
-          `--out=${dir}`,
-          ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
-          ...common,
-        ],
-      });
+      for (const w of opts.weightings ?? ["ew"]) {
+        const method = w === "ew" ? pl.name : `${pl.name}+${w}`;
+        const dir = join(opts.outDir, "runs", `${method}-seed${s}`);
+        runs.push({
+          method,
+          seed: s,
+          dir,
+          args: [
+            "run",
+            pl.name,
+            `--datasets=${p.datasets.join(",")}`,
+            `--epoch=${epochs}`,
+            `--seed=${s}`,
+            `--out=${dir}`,
+            ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
+            ...(w === "ew" ? [] : [`--task_weighting=${w}`]),
+            ...common,
+          ],
+        });
+      }
     }
   }
   return runs;
@@ -317,7 +335,15 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
   const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
   const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`];
-  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra });
+  const weightings = Array.isArray(o.task_weightings) && o.task_weightings.length
+    ? [...new Set(o.task_weightings.map((w) => w.toLowerCase()))]
+    : ["ew"];
+  for (const w of weightings) {
+    await findWeighting(w).catch((e) => {
+      throw new OptionError(`--task_weightings: ${(e as Error).message.replace(/^--task_weighting=/, "")}`);
+    });
+  }
+  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra, weightings });
   await checkOutDir(outDir);
   if (bool(o, "dry_run")) {
     const settings = Object.fromEntries(

@@ -6,6 +6,7 @@
  * @module
  */
 import type { OptionSpec } from "../core/options.ts";
+import { TASK_WEIGHTING_OPTIONS } from "../core/task_weighting/mod.ts";
 
 /** Every dataset name the toolkit knows (real ones must be prepared by the user). */
 export const DATASET_CHOICES = [
@@ -208,6 +209,8 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: "P_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the pose head." },
   { name: "A_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the age head." },
   { name: "G_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the gender head." },
+  // --task_weighting and its hyper-parameters: declared once, in the base layer.
+  ...TASK_WEIGHTING_OPTIONS,
 ];
 
 /** Dataset flags of single-task runs (STL and the original STL script). */

@@ -23,6 +23,8 @@ export interface TrainState {
   bestValLoss: number;
   /** Teacher targets in use (mid-epoch checkpoints only). */
   targets?: TeacherTargets[];
+  /** The task weighting's state (core/task_weighting/), JSON. */
+  taskWeighting?: unknown;
 }
 
 /** Checkpoint storage as the trainer sees it. */
