@@ -6,7 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import type { Options, OptionSpec } from "./options.ts";
-import type { ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
+import type { ArchName, ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
 import type { Rng } from "./rng.ts";
 import type { DataSource, EpochGenerator, GeneratorOptions } from "./batches.ts";
 import type { ImageSet } from "./types.ts";
@@ -173,4 +173,6 @@ export interface MethodPlugin {
   role?: MethodRole;
   /** Which original scripts' flags select this method (see {@link ScriptSelector}). */
   selectedBy?: ScriptSelector[];
+  /** The shared architectures (`--arch`) the method can use; absent: all of them. */
+  architectures?: ArchName[];
 }

@@ -109,6 +109,17 @@ export interface MultiTaskModel {
   representation?: { intercept(fn: ((rep: tf.Tensor) => tf.Tensor) | null): void };
 }
 
+/**
+ * How the task heads share parameters above the trunk: `hps` (hard parameter sharing, the toolkit's network:
+ * per-task branches on the shared trunk, with the original network's cross-stitch unit between the emotion
+ * and pose branches), `cross-stitch` (one cross-stitch unit mixing every task branch), `mmoe` (multi-gate
+ * mixture of experts on the trunk's features).
+ */
+export type ArchName = "hps" | "cross-stitch" | "mmoe";
+
+/** Every {@link ArchName}. */
+export const ARCH_NAMES: readonly ArchName[] = ["hps", "cross-stitch", "mmoe"];
+
 /** Builder options for {@link MultiTaskModel}. */
 export interface ModelOptions {
   backbone: BackboneName;
@@ -118,6 +129,10 @@ export interface ModelOptions {
   isBn?: boolean;
   weightsDecay?: number;
   crossStitch?: boolean;
+  /** Shared architecture above the trunk (default `hps`). */
+  arch?: ArchName;
+  /** MMoE: number of experts (default 4). */
+  experts?: number;
   /** Seed for every initialiser. */
   seed: number;
   /** BatchNorm momentum (the toolkit default 0.9; Keras 0.99 in compat mode). */
