@@ -18,8 +18,8 @@ import {
   findWeighting,
   type TaskWeighting,
 } from "../core/task_weighting/mod.ts";
-import { pcgradProject } from "../core/task_weighting/pcgrad.ts";
-import { gram, minNormWeights } from "../core/task_weighting/_vec.ts";
+import { pcgradCoefficients, pcgradProject } from "../core/task_weighting/pcgrad.ts";
+import { gram, minNormWeights, weightedSum } from "../core/task_weighting/_vec.ts";
 import { dwaWeights } from "../core/task_weighting/dwa.ts";
 import { imtlWeights } from "../core/task_weighting/imtl.ts";
 import { cagradWeights } from "../core/task_weighting/cagrad.ts";
@@ -70,6 +70,11 @@ Deno.test("PCGrad projects two conflicting gradients onto each other's normal pl
   close(p1, [0.5, 0.5]);
   close(p2, [0, 1]);
   assert.ok(Math.abs(p1[0] * -1 + p1[1] * 1) < 1e-6, "p1 is orthogonal to g2");
+  // The Gram-matrix form gives the same update, as coefficients over the task gradients.
+  const gs = [v(1, 0, 2), v(-1, 1, -1), v(0.5, -2, 0.1)];
+  const order = (i: number) => [0, 1, 2].filter((j) => j !== i).reverse();
+  const want = weightedSum(pcgradProject(gs, order), [1, 1, 1]);
+  close(weightedSum(gs, pcgradCoefficients(gram(gs), order).beta), want, 1e-5);
   // Agreeing gradients are left alone.
   const [q1, q2] = pcgradProject([v(1, 0), v(1, 1)], (i) => [1 - i]);
   close(q1, [1, 0]);
@@ -84,7 +89,7 @@ Deno.test("MGDA finds the min-norm point of the hull of two (and three) gradient
   close(w3, [0.5, 0.5, 0], 1e-3);
   const m = await create("mgda");
   const c = m.combineGradients!([v(1, 0), v(0, 2)], TASKS, [1, 1]);
-  close(c.grad, [0.8, 0.4]);
+  close(weightedSum([v(1, 0), v(0, 2)], c.coefficients), [0.8, 0.4]);
 });
 
 Deno.test("DWA's weights from given loss ratios, and its history skips epochs without a task", async () => {
@@ -208,11 +213,7 @@ function scaled(scale: number): TaskWeighting {
   return {
     name: `scaled-${scale}`,
     needsGradients: true,
-    combineGradients: (gs) => {
-      const out = new Float32Array(gs[0].length);
-      for (const g of gs) for (let i = 0; i < g.length; i++) out[i] += scale * g[i];
-      return { grad: out, weights: gs.map(() => scale) };
-    },
+    combineGradients: (gs) => ({ coefficients: gs.map(() => scale), weights: gs.map(() => scale) }),
     state: () => null,
     restore() {},
     dispose() {},
@@ -344,4 +345,36 @@ Deno.test("--task_weighting: read by every multi-task method, refused by STL, sw
   const pc = runs.find((x) => x.method === "sa-mtl+pcgrad")!;
   assert.ok(pc.args.includes("--task_weighting=pcgrad") && pc.args[1] === "sa-mtl");
   assert.ok(!runs.find((x) => x.method === "sa-mtl")!.args.some((a) => a.startsWith("--task_weighting")));
+});
+
+Deno.test("--task_grad_space: rows labelled for one task each never conflict per row, but do summed", async () => {
+  // Emotion on rows 0-1, pose on rows 2-3: their per-row representation gradients are orthogonal, so PCGrad
+  // keeps both whole in the rep space; summed over rows they are compared as one shared bias's gradients.
+  const kept: Record<string, number[]> = {};
+  for (const space of ["rep", "rep_sum"]) {
+    const model = buildModel({ backbone: "mini_xception", tasks: SPECS, inputShape: [32, 32, 1], seed: 9 });
+    const batch = fixedBatch();
+    tf.dispose(Object.values(batch.masks));
+    batch.masks = { emotion: tf.tensor1d([1, 1, 0, 0]), pose: tf.tensor1d([0, 0, 1, 1]) };
+    const options = { task_grad_space: space };
+    const tw = (await findWeighting("mgda")).create({ tasks: TASKS, options, rng: new Rng(1) });
+    const { opt } = recorder();
+    const r = await trainStep(batch, {
+      model,
+      optimizer: opt,
+      lossWeights: {},
+      terms: [],
+      options,
+      weighting: tw,
+    });
+    kept[space] = [r.weights.emotion!, r.weights.pose!];
+    tf.dispose([batch.x, ...Object.values(batch.targets), ...Object.values(batch.masks)]);
+    model.model.dispose();
+  }
+  for (const w of Object.values(kept)) close([w[0] + w[1]], [1], 1e-6, "MGDA's alpha sums to 1");
+  assert.ok(Math.abs(kept.rep[0] - kept.rep_sum[0]) > 1e-4, JSON.stringify(kept));
+  await assert.rejects(
+    () => resolveRun("sa-mtl", ["--task_grad_space=params"], { print: () => {} }),
+    /task_grad_space/,
+  );
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { optionReader } from "../options.ts";
-import { gram, matVec, weightedSum } from "./_vec.ts";
+import { gram, matVec } from "./_vec.ts";
 import { TASK_WEIGHTING_OPTIONS, type TaskWeightingStrategy } from "./mod.ts";
 
 /** CAGrad's weights on the task gradients (the update is sum_k weights_k g_k) from their Gram matrix. */
@@ -68,7 +68,7 @@ const strategy: TaskWeightingStrategy = {
       needsGradients: true,
       combineGradients(gs) {
         const w = cagradWeights(gram(gs), c);
-        return { grad: weightedSum(gs, w), weights: w };
+        return { coefficients: w, weights: w };
       },
       state: () => null,
       restore() {},

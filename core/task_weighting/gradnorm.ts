@@ -10,7 +10,7 @@
  */
 import { optionReader } from "../options.ts";
 import type { TaskName } from "../types.ts";
-import { dot, weightedSum } from "./_vec.ts";
+import { dot } from "./_vec.ts";
 import { TASK_WEIGHTING_OPTIONS, type TaskWeightingStrategy } from "./mod.ts";
 
 /** One GradNorm update of the present tasks' weights (returns the new weights, renormalised to sum K). */
@@ -49,7 +49,6 @@ const strategy: TaskWeightingStrategy = {
       needsGradients: true,
       combineGradients(gs, tasks, losses) {
         const weights = tasks.map((t) => w.get(t)!);
-        const grad = weightedSum(gs, weights);
         tasks.forEach((t, i) => {
           if (!l0.has(t) && losses[i] > 0) l0.set(t, losses[i]);
         });
@@ -63,7 +62,7 @@ const strategy: TaskWeightingStrategy = {
           });
           tasks.forEach((t, i) => w.set(t, next[i]));
         }
-        return { grad, weights };
+        return { coefficients: weights, weights };
       },
       state: () => ({ weights: Object.fromEntries(w), initialLoss: Object.fromEntries(l0) }),
       restore(state) {

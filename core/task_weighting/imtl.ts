@@ -7,7 +7,7 @@
  * equal weights (1/K).
  * @module
  */
-import { dot, solve, weightedSum } from "./_vec.ts";
+import { dot, solve } from "./_vec.ts";
 import type { TaskWeightingStrategy } from "./mod.ts";
 
 /** IMTL-G's alpha from the task gradients. */
@@ -53,7 +53,7 @@ const strategy: TaskWeightingStrategy = {
       needsGradients: true,
       combineGradients(gs) {
         const w = imtlWeights(gs);
-        return { grad: weightedSum(gs, w), weights: w };
+        return { coefficients: w, weights: w };
       },
       state: () => null,
       restore() {},

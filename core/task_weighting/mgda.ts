@@ -6,7 +6,7 @@
  * Frank-Wolfe (the paper's Algorithm 2).
  * @module
  */
-import { gram, minNormWeights, weightedSum } from "./_vec.ts";
+import { gram, minNormWeights } from "./_vec.ts";
 import type { TaskWeightingStrategy } from "./mod.ts";
 
 const strategy: TaskWeightingStrategy = {
@@ -23,7 +23,7 @@ const strategy: TaskWeightingStrategy = {
       needsGradients: true,
       combineGradients(gs) {
         const alpha = minNormWeights(gram(gs));
-        return { grad: weightedSum(gs, alpha), weights: alpha };
+        return { coefficients: alpha, weights: alpha };
       },
       state: () => null,
       restore() {},

@@ -37,11 +37,16 @@ export interface WeightingContext {
 /** A strategy's per-step summary: the weight it gave each present task (logged per epoch). */
 export type TaskWeights = Partial<Record<TaskName, number>>;
 
-/** The result of a gradient strategy on one batch. */
+/**
+ * The result of a gradient strategy on one batch. Every strategy here updates along a linear combination
+ * of the task gradients, so it returns the coefficients: the update is sum_k coefficients_k g_k. That lets
+ * the step measure conflicts in one space (`--task_grad_space`) and apply the combination to the
+ * per-row representation gradients.
+ */
 export interface CombinedGradient {
-  /** The combined gradient of the shared representation (same length as each task gradient). */
-  grad: Float32Array;
-  /** The effective weight of each present task, for the log (e.g. MGDA's alpha). */
+  /** beta_k: the update is sum_k beta_k g_k. */
+  coefficients: number[];
+  /** The effective weight of each present task, for the log (e.g. MGDA's alpha; PCGrad: the share kept). */
   weights: number[];
 }
 
@@ -57,8 +62,9 @@ export interface TaskWeighting {
    */
   combineLosses?(losses: tf.Scalar[], tasks: TaskName[]): { loss: tf.Scalar; weights: number[] };
   /**
-   * Gradient strategies: the combined representation gradient from the present tasks' gradients
-   * (`grads[i]` belongs to `tasks[i]`, each flattened over the batch) and their loss values.
+   * Gradient strategies: the coefficients of the combined update from the present tasks' gradients
+   * (`grads[i]` belongs to `tasks[i]`, flattened, in the space `--task_grad_space` names) and their loss
+   * values.
    */
   combineGradients?(grads: Float32Array[], tasks: TaskName[], losses: number[]): CombinedGradient;
   /**
@@ -100,6 +106,14 @@ export const TASK_WEIGHTING_OPTIONS: OptionSpec[] = [
     default: "ew",
     help:
       "How task losses or gradients are combined (ew, uw, dwa, rlw, pcgrad, mgda, cagrad, imtl, gradnorm, nash-mtl; see docs/task_weighting.md).",
+  },
+  {
+    name: "task_grad_space",
+    type: "enum",
+    default: "rep",
+    choices: ["rep", "rep_sum"],
+    help:
+      "Gradient weightings: where task gradients are compared: rep (the representation gradient of every row, LibMTL's rep_grad) or rep_sum (summed over the batch's rows: tasks labelled on different rows can still conflict).",
   },
   {
     name: "dwa_temperature",

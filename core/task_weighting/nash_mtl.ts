@@ -8,7 +8,7 @@
  * (parallel gradients) a ridge of 1e-10 (relative) makes it positive definite.
  * @module
  */
-import { gram, matVec, solve, weightedSum } from "./_vec.ts";
+import { gram, matVec, solve } from "./_vec.ts";
 import type { TaskWeightingStrategy } from "./mod.ts";
 
 /** The positive alpha solving M alpha = 1 / alpha (M: the Gram matrix of the task gradients). */
@@ -46,7 +46,7 @@ const strategy: TaskWeightingStrategy = {
       needsGradients: true,
       combineGradients(gs) {
         const alpha = nashWeights(gram(gs));
-        return { grad: weightedSum(gs, alpha), weights: alpha };
+        return { coefficients: alpha, weights: alpha };
       },
       state: () => null,
       restore() {},

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Rng } from "../rng.ts";
-import { dot, weightedSum } from "./_vec.ts";
+import { dot, gram } from "./_vec.ts";
 import type { TaskWeightingStrategy } from "./mod.ts";
 
 /** PCGrad's projected gradients (the update is their sum). `order(i)` lists the j != i in visiting order. */
@@ -24,6 +24,33 @@ export function pcgradProject(gs: Float32Array[], order: (i: number) => number[]
     }
     return p;
   });
+}
+
+/**
+ * PCGrad from the Gram matrix alone: each projected gradient is tracked as coefficients over the task
+ * gradients (p_i = sum_k c_ik g_k), so the update is sum_k beta_k g_k with beta = sum_i c_i.
+ */
+export function pcgradCoefficients(
+  m: number[][],
+  order: (i: number) => number[],
+): { beta: number[]; kept: number[] } {
+  const k = m.length;
+  const beta = new Array(k).fill(0);
+  const kept = new Array(k).fill(0);
+  for (let i = 0; i < k; i++) {
+    const c = new Array(k).fill(0);
+    c[i] = 1;
+    for (const j of order(i)) {
+      if (!(m[j][j] > 0)) continue;
+      const d = c.reduce((s, ck, q) => s + ck * m[q][j], 0);
+      if (d >= 0) continue;
+      c[j] -= d / m[j][j];
+    }
+    c.forEach((ck, q) => (beta[q] += ck));
+    // The share of its own direction task i keeps: p_i . g_i / |g_i|^2.
+    kept[i] = m[i][i] > 0 ? c.reduce((s, ck, q) => s + ck * m[q][i], 0) / m[i][i] : 0;
+  }
+  return { beta, kept };
 }
 
 function randomOrder(rng: Rng, k: number, i: number): number[] {
@@ -44,13 +71,8 @@ const strategy: TaskWeightingStrategy = {
       name: "pcgrad",
       needsGradients: true,
       combineGradients(gs) {
-        const projected = pcgradProject(gs, (i) => randomOrder(rng, gs.length, i));
-        // The effective weight of task i: the share of its own direction kept (for the log).
-        const weights = gs.map((g, i) => {
-          const n = dot(g, g);
-          return n > 0 ? dot(projected[i], g) / n : 0;
-        });
-        return { grad: weightedSum(projected, projected.map(() => 1)), weights };
+        const { beta, kept } = pcgradCoefficients(gram(gs), (i) => randomOrder(rng, gs.length, i));
+        return { coefficients: beta, weights: kept };
       },
       state: () => rng.getState(),
       restore(state) {

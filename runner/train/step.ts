@@ -13,7 +13,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { LossTerm } from "../../core/plugin.ts";
-import type { TaskWeighting } from "../../core/task_weighting/mod.ts";
+import { TASK_WEIGHTING_OPTIONS, type TaskWeighting } from "../../core/task_weighting/mod.ts";
+import { optionReader } from "../../core/options.ts";
 import type { Options } from "../../core/options.ts";
 import type { MultiTaskModel, TaskName } from "../../core/types.ts";
 import { maskedCrossEntropy } from "../../core/loss.ts";
@@ -49,6 +50,14 @@ export interface StepOptions {
   weighting?: TaskWeighting;
   /** The step's learning rate (the task weighting's own parameters use it; default 1e-3). */
   lr?: number;
+}
+
+/** A [rows, rest] gradient summed over its rows (the gradient of a bias shared by every row). */
+function sumRows(g: Float32Array, rows: number): Float32Array {
+  const width = g.length / rows;
+  const out = new Float32Array(width);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < width; i++) out[i] += g[r * width + i];
+  return out;
 }
 
 /** Tasks with a target row in the batch and a non-zero loss weight, in head order. */
@@ -122,9 +131,18 @@ export async function trainStep(batch: StepBatch, opts: StepOptions): Promise<St
             return r.grads[0].dataSync() as Float32Array;
           });
           const lv = losses.map((l) => l.dataSync()[0]);
-          const c = tw.combineGradients!(g, present, lv);
-          const delta = Float32Array.from(c.grad);
-          for (const gk of g) for (let i = 0; i < delta.length; i++) delta[i] -= gk[i];
+          const space = optionReader(TASK_WEIGHTING_OPTIONS).choice(opts.options, "task_grad_space");
+          const c = tw.combineGradients!(
+            space === "rep_sum" ? g.map((gk) => sumRows(gk, rep.shape[0])) : g,
+            present,
+            lv,
+          );
+          // delta = sum_k (beta_k - 1) g_k: the combined update minus what plain backprop already carries.
+          const delta = new Float32Array(g[0].length);
+          g.forEach((gk, k) => {
+            const b = c.coefficients[k] - 1;
+            if (b !== 0) { for (let i = 0; i < delta.length; i++) delta[i] += b * gk[i]; }
+          });
           gate.delta = tf.keep(tf.tensor(delta, rep.shape));
           present.forEach((t, i) => (weights[t] = c.weights[i]));
         } else if (tw.combineLosses) {
