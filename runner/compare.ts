@@ -23,6 +23,7 @@ import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
 import { findWeighting } from "../core/task_weighting/mod.ts";
+import { ARCH_NAMES, type ArchName } from "../core/types.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
@@ -96,6 +97,13 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     help: "Methods to run: all (default) or a comma-separated list of names.",
   },
   {
+    name: "archs",
+    type: "list",
+    choices: ARCH_NAMES,
+    help:
+      "Shared architectures to sweep (default hps): every multi-task method that can use one runs with it, a row named method@arch (hps keeps the plain name).",
+  },
+  {
     name: "task_weightings",
     type: "list",
     help:
@@ -138,6 +146,8 @@ export function planRuns(
     extra: string[];
     /** Task weightings of the multi-task methods (default `ew`); each is a row `method+weighting`. */
     weightings?: string[];
+    /** Shared architectures of the multi-task methods (default `hps`); each is a row `method@arch`. */
+    archs?: ArchName[];
   },
 ): PlannedRun[] {
   const p = opts.profile;
@@ -186,8 +196,10 @@ export function planRuns(
         datasets: p.datasets.length,
         passesPerRefresh: pl.passesPerRefresh ? p.passesPerRefresh : 1,
       });
-      for (const w of opts.weightings ?? ["ew"]) {
-        const method = w === "ew" ? pl.name : `${pl.name}+${w}`;
+      const cells = (opts.archs ?? ["hps"]).filter((a) => !pl.architectures || pl.architectures.includes(a))
+        .flatMap((a) => (opts.weightings ?? ["ew"]).map((w) => ({ a, w })));
+      for (const { a, w } of cells) {
+        const method = `${pl.name}${w === "ew" ? "" : `+${w}`}${a === "hps" ? "" : `@${a}`}`;
         const dir = join(opts.outDir, "runs", `${method}-seed${s}`);
         runs.push({
           method,
@@ -202,6 +214,7 @@ export function planRuns(
             `--out=${dir}`,
             ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
             ...(w === "ew" ? [] : [`--task_weighting=${w}`]),
+            ...(a === "hps" ? [] : [`--arch=${a}`]),
             ...common,
           ],
         });
@@ -343,7 +356,8 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
       throw new OptionError(`--task_weightings: ${(e as Error).message.replace(/^--task_weighting=/, "")}`);
     });
   }
-  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra, weightings });
+  const archs = Array.isArray(o.archs) && o.archs.length ? [...new Set(o.archs as ArchName[])] : undefined;
+  const runs = planRuns(plugins, { profile, outDir, methods: methodList, extra, weightings, archs });
   await checkOutDir(outDir);
   if (bool(o, "dry_run")) {
     const settings = Object.fromEntries(

@@ -296,6 +296,7 @@ Deno.test("the loss falls on a fixed batch under every task weighting", async ()
     const optimizer = tf.train.adam(3e-3);
     const batch = fixedBatch();
     const sums: number[] = [];
+    let tensors = 0;
     for (let i = 0; i < 8; i++) {
       const r = await trainStep(batch, {
         model,
@@ -307,7 +308,9 @@ Deno.test("the loss falls on a fixed batch under every task weighting", async ()
       });
       assert.equal(r.fault, undefined, s.name);
       sums.push(r.heads.emotion! + r.heads.pose!);
+      if (i === 1) tensors = tf.memory().numTensors;
     }
+    assert.equal(tf.memory().numTensors, tensors, `${s.name}: no tensor leaks per step`);
     assert.ok(sums[7] < sums[0] * 0.9, `${s.name}: ${sums.map((x) => x.toFixed(3)).join(" ")}`);
     tf.dispose([batch.x, ...Object.values(batch.targets), ...Object.values(batch.masks)]);
     tw.dispose();
@@ -342,6 +345,23 @@ Deno.test("--task_weighting: read by every multi-task method, refused by STL, sw
     "sa-mtl+uw",
     "sa-mtl+pcgrad",
   ]);
+  const swept = planRuns(await discoverPlugins(), {
+    profile: PROFILES.quick,
+    outDir: "/tmp/x",
+    methods: ["stl", "sa-mtl"],
+    extra: [],
+    weightings: ["ew", "mgda"],
+    archs: ["hps", "mmoe"],
+  });
+  assert.deepEqual(swept.map((x) => x.method), [
+    "stl",
+    "stl",
+    "sa-mtl",
+    "sa-mtl+mgda",
+    "sa-mtl@mmoe",
+    "sa-mtl+mgda@mmoe",
+  ]);
+  assert.ok(swept[5].args.includes("--arch=mmoe") && swept[5].args.includes("--task_weighting=mgda"));
   const pc = runs.find((x) => x.method === "sa-mtl+pcgrad")!;
   assert.ok(pc.args.includes("--task_weighting=pcgrad") && pc.args[1] === "sa-mtl");
   assert.ok(!runs.find((x) => x.method === "sa-mtl")!.args.some((a) => a.startsWith("--task_weighting")));
