@@ -73,6 +73,7 @@ export { main } from "./runner/main.ts";
 
 // Contracts.
 export type {
+  ArchName,
   BackboneName,
   ExtensionContext,
   ExtensionResult,

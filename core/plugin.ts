@@ -6,7 +6,7 @@
  */
 import type { Scalar, Tensor1D, Tensor2D } from "./tensors.ts";
 import type { Options, OptionSpec } from "./options.ts";
-import type { ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
+import type { ArchName, ModelExtension, ModelOutputs, MultiTaskModel, TaskName, TaskSpec } from "./types.ts";
 import type { Rng } from "./rng.ts";
 import type { DataSource, EpochGenerator, GeneratorOptions } from "./batches.ts";
 import type { ImageSet } from "./types.ts";
@@ -193,4 +193,6 @@ export interface MethodPlugin {
    * with fixed flags, the first being the full method the others change one factor of.
    */
   ablation?: { name: string; flags: string[] }[];
+  /** The shared architectures (`--arch`) the method can use; absent: all of them. */
+  architectures?: ArchName[];
 }

@@ -115,7 +115,24 @@ export interface MultiTaskModel {
   weightsByRole(role: "shared_fc" | "task_heads"): Variable[];
   /** L2 weight-decay penalty of the Dense kernels (`--weights_decay`), or null when off. */
   regularizationLoss?(): Scalar | null;
+  /**
+   * The point where the shared trunk ends and the task heads begin. `intercept(fn)` routes the shared
+   * representation through `fn` during the following forward passes (null restores the identity); the
+   * gradient-based task weightings use it. Absent on models without a single shared representation.
+   */
+  representation?: { intercept(fn: ((rep: Tensor) => Tensor) | null): void };
 }
+
+/**
+ * How the task heads share parameters above the trunk: `hps` (hard parameter sharing, the toolkit's network:
+ * per-task branches on the shared trunk, with the original network's cross-stitch unit between the emotion
+ * and pose branches), `cross-stitch` (one cross-stitch unit mixing every task branch), `mmoe` (multi-gate
+ * mixture of experts on the trunk's features).
+ */
+export type ArchName = "hps" | "cross-stitch" | "mmoe";
+
+/** Every {@link ArchName}. */
+export const ARCH_NAMES: readonly ArchName[] = ["hps", "cross-stitch", "mmoe"];
 
 /** Builder options for {@link MultiTaskModel}. */
 export interface ModelOptions {
@@ -133,6 +150,10 @@ export interface ModelOptions {
   weightsDecay?: number;
   /** Cross-stitch units between the task branches. */
   crossStitch?: boolean;
+  /** Shared architecture above the trunk (default `hps`). */
+  arch?: ArchName;
+  /** MMoE: number of experts (default 4). */
+  experts?: number;
   /** Seed for every initialiser. */
   seed: number;
   /** BatchNorm momentum (the toolkit default 0.9; Keras 0.99 in compat mode). */

@@ -17,6 +17,8 @@ const stl: MethodPlugin = {
   presets: { default: {} },
   role: "reference",
   selectedBy: [{ script: "stl-general" }],
+  // One head: nothing to mix between tasks (cross-stitch) or to gate (MMoE).
+  architectures: ["hps"],
 };
 
 export default stl;

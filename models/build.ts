@@ -17,6 +17,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type {
+  ArchName,
   BackboneName,
   ExtensionContext,
   ModelOptions,
@@ -25,7 +26,7 @@ import type {
   TaskName,
   TaskSpec,
 } from "../core/types.ts";
-import { TASK_NAMES } from "../core/types.ts";
+import { ARCH_NAMES, TASK_NAMES } from "../core/types.ts";
 import type { LayersModel, Scalar } from "../core/tensors.ts";
 import {
   bigXceptionTrunk,
@@ -37,6 +38,8 @@ import {
   vgg16Trunk,
 } from "./backbones.ts";
 import { CrossStitch } from "./cross_stitch.ts";
+import { RepTap } from "./rep_tap.ts";
+import { ExpertMixture } from "./mmoe.ts";
 
 type ST = tfl.SymbolicTensor;
 
@@ -85,6 +88,9 @@ export const CROSS_STITCH_GROUPS: readonly (readonly TaskName[])[] = [["emotion"
   "rotation",
 ]];
 
+/** Width of each MMoE expert (a Dense + ReLU layer on the shared features). */
+const EXPERT_WIDTH = 256;
+
 /** Tasks whose branch gets BatchNorm (`isBn`) and Dropout (`isDropout`): all but gender (docs/original.md §4.2, §4.7, B3). */
 const BN_DROPOUT_TASKS: ReadonlySet<TaskName> = new Set(["emotion", "pose", "age", "digit", "rotation"]);
 
@@ -108,6 +114,19 @@ function validate(opts: BuildOptions): void {
     throw new Error(
       `buildModel: input shape [${h}, ${w}, ${c}] too small for ${opts.backbone} (sides >= ${min})`,
     );
+  }
+  const arch = opts.arch ?? "hps";
+  if (!ARCH_NAMES.includes(arch)) {
+    throw new Error(`--arch: unknown architecture "${arch}" (${ARCH_NAMES.join(", ")})`);
+  }
+  if (arch !== "hps" && opts.head === "conv") {
+    throw new Error(`--arch=${arch}: the conv head has no task branches to share; only hps applies`);
+  }
+  if (arch === "cross-stitch" && opts.tasks.length < 2) {
+    throw new Error("--arch=cross-stitch: needs at least two task heads");
+  }
+  if (opts.experts !== undefined && !(Number.isInteger(opts.experts) && opts.experts >= 1)) {
+    throw new Error(`--mmoe_experts must be a positive integer, got ${opts.experts}`);
   }
   if (opts.head === "conv" && opts.backbone === "vggFace") {
     throw new Error("buildModel: head 'conv' needs an Xception backbone");
@@ -148,8 +167,11 @@ export function buildModel(opts: BuildOptions): BuiltModel {
   let sharedFc: { layer: string; weight: string };
   const taskHeads: string[] = [];
 
+  // The shared representation every head reads goes through one identity tap (see rep_tap.ts).
+  const tap = new RepTap({ name: "shared_rep" });
   if (head === "conv") {
-    const gap = call(tfl.layers.globalAveragePooling2d({ name: "gap_trunk" }), trunk.output);
+    const rep = call(tap, trunk.output);
+    const gap = call(tfl.layers.globalAveragePooling2d({ name: "gap_trunk" }), rep);
     for (const t of opts.tasks) {
       const convName = `${t.name}_conv`;
       const c = call(
@@ -160,7 +182,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
           padding: "same",
           kernelInitializer: tfl.initializers.glorotUniform({ seed: layerSeed(s.seed, convName) }),
         }),
-        trunk.output,
+        rep,
       );
       logits[t.name] = call(tfl.layers.globalAveragePooling2d({ name: `gap_${t.name}` }), c);
       features[t.name] = gap;
@@ -190,15 +212,44 @@ export function buildModel(opts: BuildOptions): BuiltModel {
       shared = call(tfl.layers.globalAveragePooling2d({ name: "gap_trunk" }), trunk.output);
       sharedFc = trunk.lastKernel;
     }
+    shared = call(tap, shared);
+    const arch: ArchName = opts.arch ?? "hps";
+    // MMoE: E expert layers on the shared features, one softmax gate per task; each task's branch reads
+    // its own gate-weighted mixture of the experts.
+    const branchInput: Partial<Record<TaskName, ST>> = {};
+    if (arch === "mmoe") {
+      const experts = Array.from(
+        { length: opts.experts ?? 4 },
+        (_, e) => call(dense(`expert_${e}`, EXPERT_WIDTH, "relu"), shared),
+      );
+      for (const t of opts.tasks) {
+        const gate = call(
+          tfl.layers.dense({
+            name: `gate_${t.name}`,
+            units: experts.length,
+            activation: "softmax",
+            kernelInitializer: tfl.initializers.glorotUniform({ seed: layerSeed(s.seed, `gate_${t.name}`) }),
+          }),
+          shared,
+        );
+        branchInput[t.name] = call(new ExpertMixture({ name: `${t.name}_mixture` }), [gate, ...experts]);
+      }
+    }
     for (const t of opts.tasks) {
-      const fc = call(dense(`${t.name}_fc`, width), shared);
+      const fc = call(dense(`${t.name}_fc`, width), branchInput[t.name] ?? shared);
       features[t.name] = fc;
       let h = fc;
       if (opts.isBn && BN_DROPOUT_TASKS.has(t.name)) h = call(bn(s, `${t.name}_bn`), h);
       relu[t.name] = call(tfl.layers.reLU({ name: `${t.name}_relu` }), h);
     }
     const mixed: Partial<Record<TaskName, ST>> = {};
-    if (opts.crossStitch ?? true) {
+    if (arch === "cross-stitch") {
+      const names = opts.tasks.map((t) => t.name);
+      const outs = new CrossStitch({ name: `cross_stitch_${names.join("_")}` }).apply(
+        names.map((n) => relu[n]!),
+      ) as ST[];
+      names.forEach((n, i) => mixed[n] = outs[i]);
+    } else if (arch === "hps" && (opts.crossStitch ?? true)) {
       for (const group of CROSS_STITCH_GROUPS) {
         const present = group.filter((n) => relu[n] !== undefined);
         if (present.length < 2) continue;
@@ -274,6 +325,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
     taskHeads,
     index,
     extraNames: Object.keys(extra),
+    tap,
   });
 }
 
@@ -284,6 +336,7 @@ interface WrapInfo {
   taskHeads: string[];
   index: Map<string, number>;
   extraNames: string[];
+  tap: RepTap;
 }
 
 function layerWeight(model: tfl.LayersModel, layer: string, weight: string): tf.Variable {
@@ -327,6 +380,7 @@ function wrap(model: tfl.LayersModel, opts: BuildOptions, info: WrapInfo): Built
     regularizationLoss(): tf.Scalar | null {
       return regularizationLoss(model);
     },
+    representation: info.tap,
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { OptionError, type OptionValue } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
-import type { TaskName } from "../core/types.ts";
+import type { ArchName, TaskName } from "../core/types.ts";
 import type { BackendInfo, BackendName } from "./backend.ts";
 import { type ResolvedRun, resolveTyped } from "./commands.ts";
 import { type DryRunReport, executeRun, type RunHooks } from "./run_command.ts";
@@ -99,6 +99,25 @@ export interface TrainOptions {
   is_bn?: boolean;
   /** L2 weight decay on Dense kernels. */
   weights_decay?: number;
+  /**
+   * How task losses or gradients are weighted (core/task_weighting/): ew (default), uw, dwa, rlw, pcgrad,
+   * mgda, cagrad, imtl, gradnorm, nash-mtl.
+   */
+  task_weighting?: string;
+  /** Where gradient weightings compare task gradients: per row of the shared representation, or summed. */
+  task_grad_space?: string;
+  /** DWA's temperature. */
+  dwa_temperature?: number;
+  /** CAGrad's c (how far from the average gradient). */
+  cagrad_c?: number;
+  /** GradNorm's asymmetry alpha. */
+  gradnorm_alpha?: number;
+  /** GradNorm's learning rate for the task weights. */
+  gradnorm_lr?: number;
+  /** The shared architecture above the trunk: hps (default), cross-stitch or mmoe. */
+  arch?: ArchName;
+  /** MMoE: number of experts. */
+  mmoe_experts?: number;
   /** Two-stage training: freeze the trunk first. */
   is_freezing?: boolean;
   /** Outer epoch at which the trunk is unfrozen. */

@@ -31,7 +31,8 @@ import {
   SINGLE_DATASET_OPTIONS,
   TRAIN_OPTIONS,
 } from "./schema.ts";
-import type { TaskName } from "../core/types.ts";
+import type { ArchName, TaskName } from "../core/types.ts";
+import { checkWeighting } from "../core/task_weighting/mod.ts";
 
 /** A fully resolved training command. */
 export interface ResolvedRun {
@@ -391,6 +392,17 @@ export async function resolveTyped(
   }
   plugin.validate?.(options);
   const singleTask = scheduleOf(plugin).datasets === "one";
+  await checkWeighting(options, { method: plugin.name, singleTask });
+  if (
+    typeof options.arch === "string" && plugin.architectures &&
+    !plugin.architectures.includes(options.arch as ArchName)
+  ) {
+    throw new OptionError(
+      `--arch=${options.arch}: ${plugin.name} cannot use this architecture (it uses: ${
+        plugin.architectures.join(", ")
+      })`,
+    );
+  }
   const datasets = resolveDatasets(entry, options, { singleTask, explicit });
   const stl = singleTask ? stlTask(options, warnings, { repair: !entry.method }) : undefined;
   if (!singleTask && datasets.length < 2) {

@@ -24,6 +24,8 @@ import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
+import { findWeighting } from "../core/task_weighting/mod.ts";
+import { ARCH_NAMES, type ArchName } from "../core/types.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
@@ -145,6 +147,19 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     type: "list",
     help: "Methods to run: all (default) or a comma-separated list of names.",
   },
+  {
+    name: "archs",
+    type: "list",
+    choices: ARCH_NAMES,
+    help:
+      "Shared architectures to sweep (default hps): every multi-task method that can use one runs with it, a row named method@arch (hps keeps the plain name).",
+  },
+  {
+    name: "task_weightings",
+    type: "list",
+    help:
+      "Task weightings to sweep (default ew): every multi-task method runs once per weighting, a row named method+weighting (ew keeps the plain name).",
+  },
   { name: "seeds", type: "int", min: 1, max: 100, help: "Seeds per method (default per profile)." },
   { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
   { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
@@ -265,7 +280,16 @@ export interface PlannedRun {
 /** Plan every run: STL per task, then each multi-task plugin, for each seed. */
 export function planRuns(
   plugins: MethodPlugin[],
-  opts: { profile: CompareProfile; outDir: string; methods: string[] | "all"; extra: string[] },
+  opts: {
+    profile: CompareProfile;
+    outDir: string;
+    methods: string[] | "all";
+    extra: string[];
+    /** Task weightings of the multi-task methods (default `ew`); each is a row `method+weighting`. */
+    weightings?: string[];
+    /** Shared architectures of the multi-task methods (default `hps`); each is a row `method@arch`. */
+    archs?: ArchName[];
+  },
 ): PlannedRun[] {
   const p = opts.profile;
   const runs: PlannedRun[] = [];
@@ -317,23 +341,30 @@ export function planRuns(
         datasets: p.datasets.length,
         passesPerRefresh: pl.passesPerRefresh ? p.passesPerRefresh : 1,
       });
-      const dir = join(opts.outDir, "runs", `${name.replace(/[^a-z0-9-]/gi, "_")}-seed${s}`);
-      runs.push({
-        method: name,
-        seed: s,
-        dir,
-        args: [
-          "run",
-          pl.name,
-          `--datasets=${p.datasets.join(",")}`,
-          `--epoch=${epochs}`,
-          `--seed=${s}`,
-          `--out=${dir}`,
-          ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
-          ...flags,
-          ...common,
-        ],
-      });
+      const cells = (opts.archs ?? ["hps"]).filter((a) => !pl.architectures || pl.architectures.includes(a))
+        .flatMap((a) => (opts.weightings ?? ["ew"]).map((w) => ({ a, w })));
+      for (const { a, w } of cells) {
+        const method = `${name}${w === "ew" ? "" : `+${w}`}${a === "hps" ? "" : `@${a}`}`;
+        const dir = join(opts.outDir, "runs", `${method.replace(/[^a-z0-9+@-]/gi, "_")}-seed${s}`);
+        runs.push({
+          method,
+          seed: s,
+          dir,
+          args: [
+            "run",
+            pl.name,
+            `--datasets=${p.datasets.join(",")}`,
+            `--epoch=${epochs}`,
+            `--seed=${s}`,
+            `--out=${dir}`,
+            ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
+            ...flags,
+            ...(w === "ew" ? [] : [`--task_weighting=${w}`]),
+            ...(a === "hps" ? [] : [`--arch=${a}`]),
+            ...common,
+          ],
+        });
+      }
     }
   }
   return runs;
@@ -408,6 +439,10 @@ export function mergeStl(runs: RunResult[], reference: string | undefined): RunR
 export interface CompareRequest {
   /** Size of the comparison: `quick`, `default` (the default), `full` or `ablation` (see {@link PROFILES}). */
   profile?: string;
+  /** Task weightings to sweep (each method x weighting is a row; default ew only). */
+  task_weightings?: string[];
+  /** Shared architectures to sweep (each method x architecture is a row; default hps only). */
+  archs?: ArchName[];
   /** Methods to run (default: every discovered plugin, or every variant of a variant profile). */
   methods?: string[];
   /** Seeds per method (default per profile). */
@@ -567,6 +602,16 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     ? o.threads
     : Math.max(1, Math.floor((navigator.hardwareConcurrency ?? 1) / num(o, "jobs")));
   const extra = [`--backend=${o.backend}`, `--data_dir=${o.data_dir}`, `--threads=${threads}`];
+  // The task-weighting and architecture axes: each method x weighting x architecture is a row.
+  const weightings = Array.isArray(o.task_weightings) && o.task_weightings.length
+    ? [...new Set(o.task_weightings.map((w) => w.toLowerCase()))]
+    : ["ew"];
+  for (const w of weightings) {
+    await findWeighting(w).catch((e) => {
+      throw new OptionError(`--task_weightings: ${(e as Error).message.replace(/^--task_weighting=/, "")}`);
+    });
+  }
+  const archs = Array.isArray(o.archs) && o.archs.length ? [...new Set(o.archs as ArchName[])] : undefined;
   let plan: ComparePlan;
   if (resume) {
     for (const f of PLAN_FLAGS) {
@@ -582,7 +627,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       profileName: String(o.profile),
       profile,
       command: command ?? ["deno task compare", ...optionsToArgs(given)].join(" "),
-      runs: planRuns(plugins, { profile, outDir, methods: methodList, extra }),
+      runs: planRuns(plugins, { profile, outDir, methods: methodList, extra, weightings, archs }),
       startedAt: new Date().toISOString(),
     };
   }

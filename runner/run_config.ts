@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { bool, num, OptionError, type Options } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
-import type { HiddenTruth, ImageSet, MultiTaskModel, TaskSpec } from "../core/types.ts";
+import type { ArchName, HiddenTruth, ImageSet, MultiTaskModel, TaskSpec } from "../core/types.ts";
 import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
 import { type SynthDifficulty, synthDifficulty } from "../datasets/synth/mod.ts";
 import { buildModel, loadCheckpoint } from "../models/mod.ts";
@@ -115,6 +115,9 @@ export function buildRunModel(spec: RunModelSpec): MultiTaskModel {
     isDropout: bool(o, "is_dropout"),
     isBn: bool(o, "is_bn"),
     weightsDecay: typeof o.weights_decay === "number" ? o.weights_decay : 0,
+    // Runs from before --arch existed have no value: they were hps.
+    arch: typeof o.arch === "string" ? o.arch as ArchName : "hps",
+    experts: typeof o.mmoe_experts === "number" ? o.mmoe_experts : undefined,
     seed: num(o, "seed"),
     // The toolkit's BN momentum is 0.9; the as-coded profile keeps Keras' 0.99.
     bnMomentum: bool(o, "compat") ? 0.99 : 0.9,

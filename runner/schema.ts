@@ -6,6 +6,8 @@
  * @module
  */
 import type { OptionSpec } from "../core/options.ts";
+import { TASK_WEIGHTING_OPTIONS } from "../core/task_weighting/mod.ts";
+import { ARCH_NAMES } from "../core/types.ts";
 
 /** Every dataset name the toolkit knows (real ones must be prepared by the user). */
 export const DATASET_CHOICES = [
@@ -209,6 +211,24 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: "P_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the pose head." },
   { name: "A_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the age head." },
   { name: "G_loss_weights", type: "float", min: 0, max: 1000, help: "Loss weight of the gender head." },
+  {
+    name: "arch",
+    type: "enum",
+    default: "hps",
+    choices: ARCH_NAMES,
+    help:
+      "Shared architecture above the trunk: hps (per-task branches; the original emotion/pose cross-stitch unit), cross-stitch (one unit mixing every branch), mmoe (gated experts).",
+  },
+  {
+    name: "mmoe_experts",
+    type: "int",
+    default: 4,
+    min: 1,
+    max: 64,
+    help: "--arch=mmoe: number of experts.",
+  },
+  // --task_weighting and its hyper-parameters: declared once, in the base layer.
+  ...TASK_WEIGHTING_OPTIONS,
 ];
 
 /** Dataset flags of single-task runs (STL and the original STL script). */

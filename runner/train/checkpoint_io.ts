@@ -26,6 +26,8 @@ export interface TrainState {
   /** Mid-epoch checkpoints: the epoch's training-loss sums so far and the steps they cover. */
   lossSums?: Record<string, number>;
   lossSteps?: number;
+  /** The task weighting's state (core/task_weighting/), JSON. */
+  taskWeighting?: unknown;
 }
 
 /** Checkpoint storage as the trainer sees it. */

@@ -36,6 +36,8 @@ export interface LoopState {
   trainSeconds: number;
   targets: TeacherTargets[];
   log: (line: string) => void;
+  /** The task weighting's state at the last epoch end (UW log-variances, DWA history, ...). */
+  taskWeighting?: unknown;
 }
 
 /** What an epoch produced, as the hooks see it after evaluation and model selection. */
@@ -73,6 +75,7 @@ export function trainState(s: LoopState, epoch: number, batch: number): TrainSta
     sinceImprove: s.sinceImprove,
     bestValLoss: s.bestValLoss,
     targets: batch > 0 ? s.targets : undefined,
+    taskWeighting: s.taskWeighting,
   };
 }
 

@@ -30,6 +30,7 @@ import { buildTeacherTargets } from "./teacher.ts";
 import type { StepResult } from "./step.ts";
 import type { Batch, DataSource, PseudoTargets } from "../../core/batches.ts";
 import { scheduleOf } from "../registry.ts";
+import { findWeighting, type TaskWeighting, weightingName } from "../../core/task_weighting/mod.ts";
 import type { CheckpointIO, TrainState } from "./checkpoint_io.ts";
 
 /** Per-epoch sums of the step losses: per head, per plugin loss term (raw, before its coefficient), total. */
@@ -38,6 +39,8 @@ class StepSums {
   #total = 0;
   #heads: Record<string, number> = {};
   #terms: Record<string, number> = {};
+  /** Task weighting: sum and count of each task's weight over the steps where it was present. */
+  #weights: Record<string, [number, number]> = {};
 
   /** Continue the sums a mid-epoch checkpoint saved (see {@link saved}). */
   constructor(from?: { lossSums?: Record<string, number>; lossSteps?: number }) {
@@ -63,6 +66,11 @@ class StepSums {
     this.#total += res.total;
     for (const [k, v] of Object.entries(res.heads)) this.#heads[k] = (this.#heads[k] ?? 0) + v;
     for (const [k, v] of Object.entries(res.terms)) this.#terms[k] = (this.#terms[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(res.weights ?? {})) {
+      const a = (this.#weights[k] ??= [0, 0]);
+      a[0] += v;
+      a[1]++;
+    }
   }
 
   /** Epoch means as log columns (NaN when every step was skipped). */
@@ -72,6 +80,7 @@ class StepSums {
     for (const [k, v] of Object.entries(this.#heads)) row[`${k}/all/train/loss`] = mean(v);
     row["all/all/train/loss"] = mean(this.#total);
     for (const [k, v] of Object.entries(this.#terms)) row[`all/all/train/${k}`] = mean(v);
+    for (const [k, [sum, n]] of Object.entries(this.#weights)) row[`${k}/all/train/task_weight`] = sum / n;
     return row;
   }
 }
@@ -174,6 +183,11 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     order: o.shuffle === "batches" ? "fixed" : "shuffle",
     augment: bool(o, "is_augmentation"),
   });
+  const weighting = (await findWeighting(weightingName(o))).create({
+    tasks: taskNames,
+    options: o,
+    rng: new Rng(`${seed}:task_weighting`),
+  });
   const runLog = new RunLog(spec.outDir, evalColumnNames(spec));
   const initialLr = freezeUntil > 0 ? 1e-3 : baseLr;
   const st: LoopState = {
@@ -218,6 +232,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       bestValLoss: r.bestValLoss,
       targets: r.targets ?? [],
     });
+    if (r.taskWeighting !== undefined) weighting.restore(r.taskWeighting);
     st.optimizer.dispose();
     st.optimizer = adam(st.lr);
     await spec.checkpoints.restoreOptimizer(st.optimizer);
@@ -277,7 +292,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         const global = pass * steps + b;
         b++;
         if (resumingMidEpoch && global < startBatch) continue;
-        const res = await runBatch(batch, { spec, optimizer: st.optimizer, weights });
+        const res = await runBatch(batch, { spec, optimizer: st.optimizer, weights, weighting, lr: st.lr });
         if (res.fault) {
           const where = `epoch ${t + 1}, batch ${global + 1}`;
           if (String(o.nan_policy) !== "skip") {
@@ -300,6 +315,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       progress.done("");
     }
     st.trainSeconds += (performance.now() - epochStart) / 1000;
+    if (stoppedAt < 0) weighting.epochEnd?.();
+    st.taskWeighting = weighting.state();
     if (stoppedAt >= 0) {
       const state = { ...trainState(st, t, stoppedAt), ...sums.saved() };
       await spec.checkpoints.save("last", { model, optimizer: st.optimizer, state });
@@ -343,6 +360,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     if (stop) break;
   }
   st.optimizer.dispose();
+  weighting.dispose();
   const { best, imagesSeen, skipped, trainSeconds } = st;
 
   const test: Record<string, number> = {};
@@ -373,7 +391,13 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
 
 async function runBatch(
   batch: Batch,
-  ctx: { spec: TrainSpec; optimizer: tf.Optimizer; weights: Partial<Record<TaskName, number>> },
+  ctx: {
+    spec: TrainSpec;
+    optimizer: tf.Optimizer;
+    weights: Partial<Record<TaskName, number>>;
+    weighting: TaskWeighting;
+    lr: number;
+  },
 ) {
   const { spec } = ctx;
   const set0 = spec.sets[0];
@@ -392,6 +416,8 @@ async function runBatch(
       terms: spec.plugin.loss.terms,
       options: spec.options,
       regularizer: () => spec.model.regularizationLoss?.() ?? null,
+      weighting: ctx.weighting,
+      lr: ctx.lr,
     });
   } finally {
     tf.dispose([x, ...Object.values(targets), ...Object.values(masks)]);
