@@ -339,15 +339,32 @@ export interface L21TermOptions extends L21Options {
  * Coefficient `lnorm_weight` when `is_lnorm` is on.
  */
 export function l21NormTerm(opts: L21TermOptions = {}): LossTerm {
-  const flag = opts.flag ?? "is_lnorm";
-  const key = opts.weightKey ?? "lnorm_weight";
-  return {
+  return sharedKernelTerm({
     name: "l21",
-    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.lnorm_weight),
+    flag: opts.flag ?? "is_lnorm",
+    key: opts.weightKey ?? "lnorm_weight",
+    fallback: REGULARIZER_DEFAULTS.lnorm_weight,
+    norm: (w) => l21Norm(w, opts),
+  });
+}
+
+/** A flag-gated loss term summing a norm over the model's `shared_fc` kernels (l2,1 and trace norm). */
+function sharedKernelTerm(t: {
+  name: string;
+  flag: string;
+  key: string;
+  fallback: number;
+  norm: (w: tf.Tensor) => tf.Scalar;
+}): LossTerm {
+  return {
+    name: t.name,
+    coefficient: (o: Options) => gatedCoefficient(o, t.flag, t.key, t.fallback),
     compute(ctx: LossContext): tf.Scalar {
       const kernels = ctx.model.weightsByRole("shared_fc");
-      if (kernels.length === 0) throw new Error(`l21 term (--${flag}): the model has no shared_fc kernel`);
-      return tf.tidy(() => tf.addN(kernels.map((w) => l21Norm(w, opts))) as tf.Scalar);
+      if (kernels.length === 0) {
+        throw new Error(`${t.name} term (--${t.flag}): the model has no shared_fc kernel`);
+      }
+      return tf.tidy(() => tf.addN(kernels.map(t.norm)) as tf.Scalar);
     },
   };
 }
@@ -405,19 +422,13 @@ export interface TraceNormTermOptions extends NuclearOptions {
  * `is_trace_norm` is on.
  */
 export function traceNormTerm(opts: TraceNormTermOptions = {}): LossTerm {
-  const flag = opts.flag ?? "is_trace_norm";
-  const key = opts.weightKey ?? "trace_weight";
-  return {
+  return sharedKernelTerm({
     name: "trace_norm",
-    coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.trace_weight),
-    compute(ctx: LossContext): tf.Scalar {
-      const kernels = ctx.model.weightsByRole("shared_fc");
-      if (kernels.length === 0) throw new Error(`trace norm (--${flag}): the model has no shared_fc kernel`);
-      return tf.tidy(() =>
-        tf.addN(kernels.map((w) => nuclearNorm(asMatrix(w, "trace norm"), opts))) as tf.Scalar
-      );
-    },
-  };
+    flag: opts.flag ?? "is_trace_norm",
+    key: opts.weightKey ?? "trace_weight",
+    fallback: REGULARIZER_DEFAULTS.trace_weight,
+    norm: (w) => nuclearNorm(asMatrix(w, "trace norm"), opts),
+  });
 }
 
 /** Options of {@link nuclearNormTerm}. */
