@@ -18,7 +18,8 @@ import { datasetLoadOptions, openRun } from "./run_config.ts";
 
 /** Flags of `deno task eval`. */
 export const EVAL_OPTIONS: OptionSpec[] = [
-  ...COMMON_OPTIONS,
+  // Evaluation draws nothing at random (the run's own seed fixes its data), so --seed is not a flag here.
+  ...COMMON_OPTIONS.filter((s) => s.name !== "seed"),
   { name: "run", type: "string", help: "Run directory to evaluate." },
   {
     name: "dataset",
@@ -117,6 +118,11 @@ export async function evaluate(request: EvaluateRequest): Promise<EvalMetric[]> 
     throw e;
   }
   const splits = o.split === "all" ? ["val", "test"] as const : [o.split as "val" | "test"];
+  if (o.dry_run) {
+    // The run, its checkpoint, the datasets and --out are validated; nothing is evaluated or written.
+    model.model.dispose();
+    return [];
+  }
   const entries = await evaluateModel(model, { sets, splits: [...splits] }).finally(() =>
     model.model.dispose()
   );
@@ -146,6 +152,21 @@ export async function runEval(args: string[]): Promise<number> {
   // The parsed flags are the typed request (evaluate checks them again; it ignores `json`, which only
   // shapes what is printed here).
   const result = await evaluate(parsed.options as unknown as EvaluateRequest);
+  if (o.dry_run) {
+    const settings = Object.fromEntries(
+      Object.keys(o).sort().map((
+        k,
+      ) => [k, { value: o[k], source: parsed.explicit.has(k) ? "flag" : "default" }]),
+    );
+    if (o.json) console.log(JSON.stringify({ dryRun: { settings, written: false } }, null, 2));
+    else {
+      console.log(`dry run: ${o.run} and its datasets are readable; nothing evaluated or written`);
+      for (const [k, v] of Object.entries(settings)) {
+        console.log(`  --${k.padEnd(14)} ${String(v.value).padEnd(16)} ${v.source}`);
+      }
+    }
+    return 0;
+  }
   if (o.json) console.log(JSON.stringify(result, null, 2));
   else {
     for (const r of result) {

@@ -58,6 +58,14 @@ Deno.test("every plugin: train one tiny epoch, then eval and the image demo open
           }
         }
 
+        // eval --dry_run validates the run and its data, prints its settings, and writes nothing.
+        const dry = await stdoutOf(() =>
+          runEval([`--run=${dir}`, "--dry_run", `--out=${join(dir, "eval_dry")}`])
+        );
+        assert.equal(dry.code, 0);
+        assert.match(dry.out, /dry run: .* nothing evaluated or written/);
+        await assert.rejects(() => Deno.stat(join(dir, "eval_dry")), Deno.errors.NotFound);
+
         const demoOut = join(dir, "demo_out");
         const code = await imageDemoMain([`--run=${dir}`, `--input=${photo}`, `--out=${demoOut}`, "--quiet"]);
         assert.equal(code, 0);
