@@ -375,3 +375,16 @@ export function formatHelp(
   }
   return lines.join("\n");
 }
+
+/**
+ * Every resolved option with its value and where it came from, for `--dry_run`: a flag the user gave, else
+ * the command's default (commands without presets or entry layers).
+ */
+export function settingsWithSources(
+  o: Options,
+  explicit: ReadonlySet<string>,
+): Record<string, { value: OptionValue; source: string }> {
+  return Object.fromEntries(
+    Object.keys(o).sort().map((k) => [k, { value: o[k], source: explicit.has(k) ? "flag" : "default" }]),
+  );
+}

@@ -10,7 +10,14 @@
  */
 import { join, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
-import { checkOptions, formatHelp, optionsToArgs, parseArgs, resolveOptions } from "./cli.ts";
+import {
+  checkOptions,
+  formatHelp,
+  optionsToArgs,
+  parseArgs,
+  resolveOptions,
+  settingsWithSources,
+} from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
@@ -74,6 +81,11 @@ export function ablationVariants(plugins: MethodPlugin[]): CompareVariant[] {
   return plugins.flatMap((p) =>
     (p.ablation ?? []).map((v) => ({ name: `${p.name}:${v.name}`, method: p.name, flags: v.flags }))
   );
+}
+
+/** A profile's rows when it runs variants (its own list, or the plugins' ablations); undefined otherwise. */
+function profileVariants(p: CompareProfile, plugins: MethodPlugin[]): CompareVariant[] | undefined {
+  return p.variants === "ablation" ? ablationVariants(plugins) : p.variants;
 }
 
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
@@ -329,7 +341,7 @@ export function planRuns(
         }
       }
     }
-    const variants = p.variants === "ablation" ? ablationVariants(plugins) : p.variants;
+    const variants = profileVariants(p, plugins);
     const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] = variants
       ? variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
       : plugins.map((pl) => ({ name: pl.name, plugin: pl, flags: [] }));
@@ -560,7 +572,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     ? o.methods
     : "all";
   if (methodList !== "all") {
-    const variants = profile.variants === "ablation" ? ablationVariants(plugins) : profile.variants ?? [];
+    const variants = profileVariants(profile, plugins) ?? [];
     const known = [...plugins.map((p) => p.name), ...variants.map((v) => v.name)];
     for (const m of methodList) {
       if (!known.includes(m)) {
@@ -580,9 +592,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   }
   const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
   await checkOutDir(outDir);
-  const settings = Object.fromEntries(
-    Object.keys(o).sort().map((k) => [k, { value: o[k], source: explicit.has(k) ? "flag" : "default" }]),
-  );
+  const settings = settingsWithSources(o, explicit);
   const outcome = (plan: ComparePlan, todo: number[]): CompareOutcome => ({
     status: "planned",
     out: outDir,
@@ -802,7 +812,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
     finishedAt: new Date().toISOString(),
     baseline: plugins.find((p) => p.role === "reference")?.name,
     // A variant profile's first variant is the full method the others are compared with.
-    proposed: (profile.variants === "ablation" ? ablationVariants(plugins) : profile.variants)?.[0]?.name ??
+    proposed: profileVariants(profile, plugins)?.[0]?.name ??
       plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);

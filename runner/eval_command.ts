@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { checkOptions, formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { checkOptions, formatHelp, parseArgs, resolveOptions, settingsWithSources } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
@@ -153,11 +153,7 @@ export async function runEval(args: string[]): Promise<number> {
   // shapes what is printed here).
   const result = await evaluate(parsed.options as unknown as EvaluateRequest);
   if (o.dry_run) {
-    const settings = Object.fromEntries(
-      Object.keys(o).sort().map((
-        k,
-      ) => [k, { value: o[k], source: parsed.explicit.has(k) ? "flag" : "default" }]),
-    );
+    const settings = settingsWithSources(o, parsed.explicit);
     if (o.json) console.log(JSON.stringify({ dryRun: { settings, written: false } }, null, 2));
     else {
       console.log(`dry run: ${o.run} and its datasets are readable; nothing evaluated or written`);

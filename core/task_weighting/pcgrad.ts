@@ -8,6 +8,7 @@
 import type { Rng } from "../rng.ts";
 import { dot, gram } from "./_vec.ts";
 import type { TaskWeightingStrategy } from "./mod.ts";
+import { rngStateOf } from "./_rng_state.ts";
 
 /** PCGrad's projected gradients (the update is their sum). `order(i)` lists the j != i in visiting order. */
 export function pcgradProject(gs: Float32Array[], order: (i: number) => number[]): Float32Array[] {
@@ -74,12 +75,7 @@ const strategy: TaskWeightingStrategy = {
         const { beta, kept } = pcgradCoefficients(gram(gs), (i) => randomOrder(rng, gs.length, i));
         return { coefficients: beta, weights: kept };
       },
-      state: () => rng.getState(),
-      restore(state) {
-        if (Array.isArray(state) && state.length === 4) {
-          rng.setState(state as [number, number, number, number]);
-        }
-      },
+      ...rngStateOf(rng),
       dispose() {},
     };
   },

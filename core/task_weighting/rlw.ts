@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { TaskWeightingStrategy } from "./mod.ts";
+import { rngStateOf } from "./_rng_state.ts";
 
 /** softmax(z) for standard normal draws z (the paper's default distribution). */
 export function softmax(z: number[]): number[] {
@@ -31,12 +32,7 @@ const strategy: TaskWeightingStrategy = {
         const w = softmax(losses.map(() => rng.normal()));
         return { loss: tf.addN(losses.map((l, i) => tf.mul(l, w[i]))) as tf.Scalar, weights: w };
       },
-      state: () => rng.getState(),
-      restore(state) {
-        if (Array.isArray(state) && state.length === 4) {
-          rng.setState(state as [number, number, number, number]);
-        }
-      },
+      ...rngStateOf(rng),
       dispose() {},
     };
   },
