@@ -8,6 +8,7 @@
  * |---|---|---|
  * | adapter | adapter, limits, Deno version | a hardware adapter |
  * | submit | cost of one queue submit, one dispatch per submit vs all dispatches in one | – |
+ * | profile | GPU ms per kernel of one xception64 and one vggface224 training step (a profile, not a throughput) | – |
  * | xception64 | mini-Xception 64 px batch 32 training, WebGPU pack, queue counters | ≥ 1,900 img/s |
  * | vggface224 | project VGGFace 224 px batch 32 training, WebGPU pack | ≥ 150 img/s |
  * | xception48 | mini-Xception 48 px batch 32, WebGPU pack | – |
@@ -31,11 +32,13 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatKernelGpuRows, type KernelGpuRow } from "./webgpu_profile.ts";
 
 /** Parts in run order, with their own time limit in seconds. */
 export const PARTS: readonly { name: string; timeoutS: number }[] = [
   { name: "adapter", timeoutS: 30 },
   { name: "submit", timeoutS: 30 },
+  { name: "profile", timeoutS: 90 },
   { name: "xception64", timeoutS: 60 },
   { name: "vggface224", timeoutS: 90 },
   { name: "xception48", timeoutS: 45 },
@@ -81,10 +84,167 @@ const TRAIN_PARTS: Record<
   "cpu-xception48": { key: "xception48", model: "mini_xception", size: 48, channels: 1, steps: 3 },
 };
 
+/** Settings of the `profile` part (`--profile-*` flags, passed on to its process). */
+export interface ProfileOptions {
+  /** TRAIN_PARTS keys of the models to profile. */
+  models: string[];
+  batch: number;
+  /** Image size for every model (default: each model's own). */
+  size: number | null;
+  /** Profiled steps per model. */
+  steps: number;
+}
+
+/** Default `--profile-models`. */
+export const PROFILE_MODELS = ["xception64", "vggface224"];
+
+/** Parses the `--profile-*` flags; throws naming the flag. */
+export function parseProfileOptions(
+  v: { models?: string; batch?: string; size?: string; steps?: string },
+): ProfileOptions {
+  const models = (v.models ?? PROFILE_MODELS.join(",")).split(",").map((s) => s.trim()).filter((s) => s);
+  for (const m of models) {
+    if (!TRAIN_PARTS[m] || m.startsWith("cpu-") || m.endsWith("-stock")) {
+      throw new Error(`--profile-models: unknown model '${m}' (expected xception64|xception48|vggface224)`);
+    }
+  }
+  const int = (flag: string, s: string | undefined, dflt: number) => {
+    if (s === undefined || s === "") return dflt;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer (got '${s}')`);
+    return n;
+  };
+  return {
+    models,
+    batch: int("profile-batch", v.batch, 32),
+    size: v.size ? int("profile-size", v.size, 0) : null,
+    steps: int("profile-steps", v.steps, 1),
+  };
+}
+
+/** The `--profile-*` flags that give `o` (for the part's own process). */
+function profileArgs(o: ProfileOptions): string[] {
+  return [
+    `--profile-models=${o.models.join(",")}`,
+    `--profile-batch=${o.batch}`,
+    ...(o.size ? [`--profile-size=${o.size}`] : []),
+    `--profile-steps=${o.steps}`,
+  ];
+}
+
+/**
+ * GPU time per kernel of training steps (bench/webgpu_profile.ts), per model: warm-up, one unprofiled
+ * timed step for the real wall time, then `steps` profiled steps. Prints the result so far after each
+ * model (the parent keeps the last line, also from a part cut by its time limit).
+ */
+async function profilePart(o: ProfileOptions): Promise<Record<string, unknown>> {
+  const tf = await import("@tensorflow/tfjs-core");
+  const { initBackend } = await import("../runner/backend.ts");
+  const { prepareBench } = await import("./train_bench.ts");
+  const { installGpuProfiler, summarizeDispatchTimes } = await import("./webgpu_profile.ts");
+  const info = await initBackend({ backend: "webgpu", quiet: true });
+  // Validation or memory errors make a step a no-op that "runs" in no GPU time: count them, so such a
+  // profile reads as broken rather than fast.
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const errors: string[] = [];
+  let errorCount = 0;
+  device.addEventListener("uncapturederror", (e) => {
+    errorCount++;
+    if (errors.length < 3) errors.push(String((e as GPUUncapturedErrorEvent).error?.message ?? e));
+  });
+  const out: Record<string, unknown> = {
+    note: "a profile, not a throughput figure: every dispatch runs in its own compute pass, timed by " +
+      "GPU timestamps at the pass's begin and end (one submit per step as usual); totalMsPerStep sums " +
+      "them, gpuSpanMsPerStep is first begin to last end, wallMsPerStep is an unprofiled step",
+    adapter: info.adapter ?? null,
+    kernelPack: info.kernelPack,
+    batch: o.batch,
+    models: {},
+  };
+  const models = out.models as Record<string, unknown>;
+  for (const name of o.models) {
+    const spec = TRAIN_PARTS[name];
+    const size = o.size ?? spec.size;
+    errorCount = 0;
+    errors.length = 0;
+    const t0 = performance.now();
+    const prepared = await prepareBench(
+      { key: spec.key, model: spec.model as never, size, channels: spec.channels, peer: null },
+      { batch: o.batch, warmup: 2 },
+    );
+    const warmupMs = performance.now() - t0;
+    const wallMsPerStep = await prepared.time(1);
+    const profiler = installGpuProfiler(tf.backend());
+    const dispatches = [];
+    let untimed = 0;
+    let spanMs = 0;
+    let profiledWallMs = 0;
+    try {
+      for (let s = 0; s < o.steps; s++) {
+        profiler.start();
+        const w0 = performance.now();
+        await prepared.time(1);
+        profiledWallMs += performance.now() - w0;
+        const p = await profiler.stop();
+        dispatches.push(...p.dispatches);
+        untimed += p.untimed;
+        spanMs += p.spanMs;
+      }
+    } finally {
+      profiler.uninstall();
+      prepared.dispose();
+    }
+    const summary = summarizeDispatchTimes(dispatches, { steps: o.steps, top: 25 });
+    models[name] = {
+      model: spec.key,
+      size,
+      batch: o.batch,
+      clock: profiler.clock,
+      profiledSteps: o.steps,
+      wallMsPerStep,
+      imgPerSec: o.batch * 1000 / wallMsPerStep,
+      profiledWallMsPerStep: profiledWallMs / o.steps,
+      gpuSpanMsPerStep: spanMs / o.steps,
+      untimedPerStep: untimed / o.steps,
+      warmupMs,
+      gpuErrors: errorCount,
+      ...(errors.length ? { firstGpuErrors: errors.slice() } : {}),
+      ...summary,
+    };
+    console.log(JSON.stringify(out));
+  }
+  return out;
+}
+
+/** The stderr tables of a `profile` part result. */
+export function formatProfileResult(result: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const models = (result.models ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, m] of Object.entries(models)) {
+    const f = (k: string) => typeof m[k] === "number" ? (m[k] as number).toFixed(1) : "?";
+    const head =
+      `${name} (${m.size} px, batch ${m.batch}, clock ${m.clock}): wall ${f("wallMsPerStep")} ms/step ` +
+      `unprofiled (${f("imgPerSec")} img/s), ${f("profiledWallMsPerStep")} profiled; ` +
+      `GPU sum ${f("totalMsPerStep")} ms over ${f("dispatchesPerStep")} dispatches, span ${
+        f("gpuSpanMsPerStep")
+      } ms` + (m.gpuErrors
+        ? `; ${m.gpuErrors} GPU ERRORS, the times are not valid: ${(m.firstGpuErrors as string[])[0]}`
+        : "");
+    parts.push(formatKernelGpuRows(head, m.byShape as KernelGpuRow[]));
+    parts.push(formatKernelGpuRows(`${name} by kernel`, m.byKernel as KernelGpuRow[]));
+  }
+  return parts.join("\n\n");
+}
+
 /** Runs one part in this process and returns its result object. */
-async function runPart(name: string, repoRoot: string): Promise<Record<string, unknown>> {
+async function runPart(
+  name: string,
+  repoRoot: string,
+  profile: ProfileOptions,
+): Promise<Record<string, unknown>> {
   if (name === "adapter") return await adapterPart();
   if (name === "submit") return await submitPart();
+  if (name === "profile") return await profilePart(profile);
   if (name === "compare") return await comparePart(repoRoot);
   const spec = TRAIN_PARTS[name];
   if (!spec) throw new Error(`--part: unknown part '${name}'`);
@@ -297,13 +457,23 @@ async function main(): Promise<void> {
       budget: { type: "string", default: "290" },
       parts: { type: "string", default: PARTS.map((p) => p.name).join(",") },
       "allow-software": { type: "boolean", default: false },
+      "profile-models": { type: "string" },
+      "profile-batch": { type: "string" },
+      "profile-size": { type: "string" },
+      "profile-steps": { type: "string" },
     },
+  });
+  const profile = parseProfileOptions({
+    models: values["profile-models"],
+    batch: values["profile-batch"],
+    size: values["profile-size"],
+    steps: values["profile-steps"],
   });
   const here = fileURLToPath(import.meta.url);
   const repoRoot = dirname(dirname(here));
   if (values.part) {
     // Child: run one part, print its result as the last stdout line.
-    const result = await runPart(values.part, repoRoot);
+    const result = await runPart(values.part, repoRoot, profile);
     console.log(JSON.stringify(result));
     return;
   }
@@ -367,7 +537,13 @@ async function main(): Promise<void> {
     console.error(`gpu-check: ${part.name} (limit ${limit.toFixed(0)} s)`);
     const t0 = performance.now();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", here, `--part=${part.name}`],
+      args: [
+        "run",
+        "-A",
+        here,
+        `--part=${part.name}`,
+        ...(part.name === "profile" ? profileArgs(profile) : []),
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -385,6 +561,10 @@ async function main(): Promise<void> {
     if (timedOut) {
       r.status = "timeout";
       r.error = `killed after ${limit.toFixed(0)} s`;
+      // A part that prints its result so far (profile) keeps what it finished.
+      try {
+        r.result = JSON.parse(text);
+      } catch { /* nothing finished */ }
     } else if (out.success) {
       try {
         r.result = JSON.parse(text);
@@ -399,6 +579,7 @@ async function main(): Promise<void> {
     }
     report.parts.push(r);
     await save();
+    if (part.name === "profile" && r.result) console.error(formatProfileResult(r.result));
     const ips = typeof r.result?.imgPerSec === "number"
       ? ` ${(r.result.imgPerSec as number).toFixed(1)} img/s`
       : "";
