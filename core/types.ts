@@ -73,8 +73,14 @@ export interface LoadOptions {
   channels: 1 | 3;
   /** Seed for generated data and splits. */
   seed: number;
-  /** Rows to generate for synthetic datasets (ignored by real datasets). */
+  /** Rows to generate for synthetic datasets (ignored by real datasets); with `heldOutRows`, the training rows. */
   size?: number;
+  /**
+   * Embedded datasets: validation and test rows generated beyond the `size` training rows (contiguous parts:
+   * train `[0, size)`, then val, then test) instead of a fractional split of `size` rows. Rows are drawn
+   * independently, so the held-out rows come from the same distribution and never repeat a training row.
+   */
+  heldOutRows?: { val: number; test: number };
   /** Split fractions (val, test); the rest is train. */
   valFraction?: number;
   /** Fraction of the rows held out for test. */

@@ -173,6 +173,25 @@ export async function loadTruth(src: EmbeddedSource, opts: EmbeddedOptions): Pro
  * Turn 8-bit RGB rows into an {@link ImageSet}: the shared preprocessing (identity resize, grayscale or
  * BGR, x/128 - 1) and the split (stratified by the own labels, or the compat fold-0 K-fold).
  */
+/**
+ * Contiguous parts: the last `test` rows are the test split, the `val` rows before them validation, the rest
+ * training (the rows generated beyond the training set, see `LoadOptions.heldOutRows`).
+ */
+export function heldOutSplit(n: number, rows: { val: number; test: number }): Split {
+  const train = n - rows.val - rows.test;
+  if (!(Number.isInteger(rows.val) && Number.isInteger(rows.test) && rows.val >= 0 && rows.test >= 0)) {
+    throw new RangeError(`held-out rows must be integers >= 0, got val ${rows.val}, test ${rows.test}`);
+  }
+  if (train < 1) throw new RangeError(`held-out rows (${rows.val} + ${rows.test}) leave no training rows of ${n}`);
+  const range = (from: number, count: number) => Int32Array.from({ length: count }, (_, i) => from + i);
+  return { train: range(0, train), val: range(train, rows.val), test: range(train + rows.val, rows.test) };
+}
+
+/** Total rows to generate: the training rows plus any held-out rows beyond them. */
+export function generatedRows(size: number, opts: { heldOutRows?: { val: number; test: number } }): number {
+  return size + (opts.heldOutRows ? opts.heldOutRows.val + opts.heldOutRows.test : 0);
+}
+
 export function toImageSet(
   name: string,
   rows: GeneratedRows,
@@ -197,6 +216,8 @@ export function toImageSet(
   let split: Split;
   if (opts.compatSplit) {
     split = kfoldSplit(n, { k: opts.compatFolds ?? 5, seed: 1 });
+  } else if (opts.heldOutRows) {
+    split = heldOutSplit(n, opts.heldOutRows);
   } else {
     split = stratifiedSplit(strataKey(labelCols, opts.tasks.map((t) => t.classes)), {
       seed: opts.seed,

@@ -20,6 +20,7 @@ import {
   type GeneratedRows,
   loadRows,
   loadTruth,
+  generatedRows,
   toImageSet,
 } from "./_embedded_cache.ts";
 import { digitTask, rotationTask } from "./embedded_labels.ts";
@@ -206,7 +207,7 @@ export type DigitsLoadOptions = LoadOptions & EmbeddedOptions;
 
 function source(name: string, opts: DigitsLoadOptions): EmbeddedSource {
   const nm = checkName(name);
-  const n = opts.size ?? DIGITS_DEFAULT_N;
+  const n = generatedRows(opts.size ?? DIGITS_DEFAULT_N, opts);
   const key = {
     name: nm,
     seed: opts.seed,

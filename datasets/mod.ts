@@ -40,6 +40,8 @@ export const EMBEDDED_NAMES: readonly string[] = [...SYNTH_NAMES, ...DIGITS_NAME
 export type DatasetLoadOptions = LoadOptions & EmbeddedOptions & {
   /** Overrides of the synthetic faces' nuisance knobs (synth-* only). */
   difficulty?: Partial<SynthDifficulty>;
+  /** Domain shift of the synth-emotion/synth-pose pair in [0, 1] (synth-* only). */
+  domainShift?: number;
 };
 
 function isSynth(name: string): boolean {

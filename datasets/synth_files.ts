@@ -24,6 +24,8 @@ export interface SynthCliOptions {
   out: string;
   seed: number;
   size: number;
+  /** Domain shift of the emotion/pose pair (default: the generator's). */
+  domainShift?: number;
   n?: number;
   sheet?: string;
   perClass: number;
@@ -108,7 +110,7 @@ export async function writeSynth(
   const sheets: Partial<Record<TaskName, Image>> = {};
   for (const name of SYNTH_NAMES) {
     const t0 = performance.now();
-    const data = generateSynth(name, { seed: opts.seed, size: opts.size, n: opts.n });
+    const data = generateSynth(name, { seed: opts.seed, size: opts.size, n: opts.n, domainShift: opts.domainShift });
     const dir = join(opts.out, name);
     const own = Object.keys(data.rows.labels) as TaskName[];
     const rows: Record<string, unknown>[] = [];

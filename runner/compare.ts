@@ -25,7 +25,15 @@ import { discoverPlugins, findPlugin, scheduleOf } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "../core/csv.ts";
-import type { CompareResults, RunResult, TaskResult } from "./report/results.ts";
+import type {
+  CompareResults,
+  FailedRunInfo,
+  RunResult,
+  TaskResult,
+  TeacherTransfer,
+} from "./report/results.ts";
+import { evaluate, type EvaluateRequest } from "./eval_command.ts";
+import { EMBEDDED_NAMES } from "../datasets/mod.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { writeReport } from "./report/mod.ts";
@@ -46,8 +54,17 @@ export interface CompareProfile {
   trainSize: number;
   /** Passes over each dataset per method: the budget. */
   passes: number;
-  /** Seeds per method. */
-  seeds: number;
+  /** Training seeds per method: a count (seeds 1..n) or the seeds themselves. */
+  seeds: number | number[];
+  /** Seed of the data (embedded rows and splits), fixed across the training seeds. */
+  dataSeed?: number;
+  /**
+   * Embedded datasets: validation and test rows generated beyond the `trainSize` training rows (which then
+   * count training rows only); without them `trainSize` rows are split 70/10/20.
+   */
+  heldOut?: { val: number; test: number };
+  /** Domain shift of the synth-emotion/synth-pose pair (default: the generator's). */
+  domainShift?: number;
   /** Batch size of every run. */
   batchSize: number;
   /** Learning rate of every run. */
@@ -86,6 +103,31 @@ export function ablationVariants(plugins: MethodPlugin[]): CompareVariant[] {
 /** A profile's rows when it runs variants (its own list, or the plugins' ablations); undefined otherwise. */
 function profileVariants(p: CompareProfile, plugins: MethodPlugin[]): CompareVariant[] | undefined {
   return p.variants === "ablation" ? ablationVariants(plugins) : p.variants;
+}
+
+/** The training seeds of a profile, in order. */
+export function seedList(p: Pick<CompareProfile, "seeds">): number[] {
+  return Array.isArray(p.seeds) ? [...p.seeds] : Array.from({ length: p.seeds }, (_, i) => i + 1);
+}
+
+/**
+ * `--seeds` as given: one number is a count (seeds 1..n), two or more are the seeds themselves
+ * (`--seeds=4,5,6`). Throws an {@link OptionError} naming the flag.
+ */
+export function parseSeeds(items: string[]): number | number[] {
+  const nums = items.map((i) => {
+    const v = Number(i);
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) {
+      throw new OptionError(`--seeds: expected a count or a comma-separated list of seeds (integers >= 0), got "${i}"`);
+    }
+    return v;
+  });
+  if (nums.length === 1) {
+    if (nums[0] < 1 || nums[0] > 100) throw new OptionError(`--seeds: a count must be in [1, 100], got ${nums[0]}`);
+    return nums[0];
+  }
+  if (new Set(nums).size !== nums.length) throw new OptionError(`--seeds: a seed is listed twice (${items.join(",")})`);
+  return nums;
 }
 
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
@@ -172,10 +214,43 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     help:
       "Task weightings to sweep (default ew): every multi-task method runs once per weighting, a row named method+weighting (ew keeps the plain name).",
   },
-  { name: "seeds", type: "int", min: 1, max: 100, help: "Seeds per method (default per profile)." },
+  {
+    name: "seeds",
+    type: "list",
+    help:
+      "Training seeds per method: a count (3 = seeds 1, 2, 3) or a list of two or more (4,5,6); default per profile.",
+  },
+  {
+    name: "data_seed",
+    type: "int",
+    min: 0,
+    max: 2 ** 31 - 1,
+    help: "Seed of the data (embedded rows and splits), the same for every training seed (default per profile).",
+  },
+  {
+    name: "domain_shift",
+    type: "float",
+    min: 0,
+    max: 1,
+    help: "Domain shift between synth-emotion and synth-pose (default per profile; docs/data.md).",
+  },
   { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
   { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
   { name: "train_size", type: "int", min: 8, max: 1_000_000, help: "Rows per synthetic dataset." },
+  {
+    name: "val_rows",
+    type: "int",
+    min: 1,
+    max: 1_000_000,
+    help: "Embedded datasets: validation rows generated beyond the training rows (default per profile).",
+  },
+  {
+    name: "test_rows",
+    type: "int",
+    min: 1,
+    max: 1_000_000,
+    help: "Embedded datasets: test rows generated beyond the training and validation rows (default per profile).",
+  },
   { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
   { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
   {
@@ -253,9 +328,13 @@ const PLAN_FLAGS = [
   "datasets",
   "methods",
   "seeds",
+  "data_seed",
+  "domain_shift",
   "model",
   "image_size",
   "train_size",
+  "val_rows",
+  "test_rows",
   "passes",
   "lr",
   "backend",
@@ -312,12 +391,15 @@ export function planRuns(
     `--batch_size=${p.batchSize}`,
     `--lr=${p.lr}`,
     ...(p.trainSize > 0 ? [`--train_size=${p.trainSize}`] : []),
+    ...(p.heldOut ? [`--val_rows=${p.heldOut.val}`, `--test_rows=${p.heldOut.test}`] : []),
+    ...(p.dataSeed !== undefined ? [`--data_seed=${p.dataSeed}`] : []),
+    ...(p.domainShift !== undefined ? [`--domain_shift=${p.domainShift}`] : []),
     "--quiet",
     ...opts.extra,
   ];
   // The single-task reference trains once per task of every dataset; every other method once.
   const reference = plugins.find((pl) => pl.role === "reference");
-  for (let s = 1; s <= p.seeds; s++) {
+  for (const s of seedList(p)) {
     if (reference && wanted(reference.name)) {
       for (const ds of p.datasets) {
         for (const task of datasetTaskNames(ds)) {
@@ -457,8 +539,12 @@ export interface CompareRequest {
   archs?: ArchName[];
   /** Methods to run (default: every discovered plugin, or every variant of a variant profile). */
   methods?: string[];
-  /** Seeds per method (default per profile). */
-  seeds?: number;
+  /** Training seeds per method: a count, or the seeds (default per profile). */
+  seeds?: number | number[];
+  /** Seed of the data, fixed across training seeds (default per profile). */
+  data_seed?: number;
+  /** Domain shift between synth-emotion and synth-pose (default per profile). */
+  domain_shift?: number;
   /** Output directory (default `runs/compare-<profile>-<time>`). */
   out?: string;
   /** Datasets (default per profile). */
@@ -467,8 +553,12 @@ export interface CompareRequest {
   model?: "mini_xception" | "vggFace" | "big_xception";
   /** Input side in pixels (default per profile). */
   image_size?: number;
-  /** Rows per synthetic dataset (default per profile). */
+  /** Rows per synthetic dataset (default per profile); training rows only when validation and test rows are held out. */
   train_size?: number;
+  /** Embedded datasets: validation rows beyond the training rows (default per profile). */
+  val_rows?: number;
+  /** Embedded datasets: test rows beyond the training and validation rows (default per profile). */
+  test_rows?: number;
   /** Passes over each dataset per method: the budget (default per profile). */
   passes?: number;
   /** Learning rate for every method (default per profile). */
@@ -518,11 +608,12 @@ export interface CompareRequest {
 /** What {@link compare} returns. */
 export interface CompareOutcome {
   /**
-   * `done`: the report is written (`results`); `planned`: a dry run; `submitted`: Slurm jobs were submitted
+   * `done`: the report is written (`results`); `partial`: some runs failed (`missing`) and the report is
+   * written from the others; `planned`: a dry run; `submitted`: Slurm jobs were submitted
    * and not followed; `failed`: followed Slurm jobs failed; `incomplete`: some runs have not finished
    * (`missing`), so no report was written.
    */
-  status: "done" | "planned" | "submitted" | "failed" | "incomplete";
+  status: "done" | "partial" | "planned" | "submitted" | "failed" | "incomplete";
   /** The output directory (absolute). */
   out: string;
   /** The profile after the request's overrides (the plan's, with `resume` or `report_only`). */
@@ -549,7 +640,11 @@ export interface CompareOutcome {
  * ({@link OptionError} naming the flag). Runs that do not finish give status `incomplete`, not an error.
  */
 export async function compare(request: CompareRequest = {}): Promise<CompareOutcome> {
-  const { log = console.error, command, ...flags } = request;
+  const { log = console.error, command, ...rest } = request;
+  // The typed request may give seeds as numbers; the flag is a list of strings.
+  const flags: Record<string, unknown> = { ...rest };
+  if (typeof rest.seeds === "number") flags.seeds = [String(rest.seeds)];
+  else if (Array.isArray(rest.seeds)) flags.seeds = rest.seeds.map(String);
   const given = checkOptions(flags, COMPARE_OPTIONS);
   const explicit = new Set(Object.keys(given));
   const o: Options = resolveOptions(COMPARE_OPTIONS, [], given);
@@ -561,7 +656,15 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     imageSize: typeof o.image_size === "number" ? o.image_size : base.imageSize,
     trainSize: typeof o.train_size === "number" ? o.train_size : base.trainSize,
     passes: typeof o.passes === "number" ? o.passes : base.passes,
-    seeds: typeof o.seeds === "number" ? o.seeds : base.seeds,
+    seeds: Array.isArray(o.seeds) ? parseSeeds(o.seeds) : base.seeds,
+    dataSeed: typeof o.data_seed === "number" ? o.data_seed : base.dataSeed,
+    heldOut: typeof o.val_rows === "number" || typeof o.test_rows === "number"
+      ? {
+        val: typeof o.val_rows === "number" ? o.val_rows : base.heldOut?.val ?? 1000,
+        test: typeof o.test_rows === "number" ? o.test_rows : base.heldOut?.test ?? 2000,
+      }
+      : base.heldOut,
+    domainShift: typeof o.domain_shift === "number" ? o.domain_shift : base.domainShift,
     lr: typeof o.lr === "number" ? o.lr : base.lr,
   };
   if (profile.datasets.length < 2) {
@@ -765,6 +868,14 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
     case "done":
       printDone(outDir, outcome.results!.wallSeconds, o);
       return 0;
+    case "partial":
+      printDone(outDir, outcome.results!.wallSeconds, o);
+      log(
+        `error: ${outcome.missing.length} of ${runs.length} runs failed (${
+          outcome.missing.map(executors.runLabel).join(", ")
+        }); the report covers the others. Rerun the failed ones with deno task compare --resume --out=${outDir}`,
+      );
+      return 1;
   }
 }
 
@@ -773,15 +884,72 @@ function printDone(outDir: string, wallSeconds: number, o: Options): void {
   else console.log(`report: ${join(outDir, "report.md")} (${wallSeconds.toFixed(0)} s)`);
 }
 
+/**
+ * The STL teachers' transfer: each single-task run of a task evaluated, on the test split of every other
+ * embedded dataset of the comparison that is not labelled for that task, against that dataset's hidden
+ * truth (`teacherAcc`), next to its own test accuracy (`teacherAccInDomain`). These are the pseudo labels a
+ * teacher-based method starts from. Cached per run in `transfer.json`, so `--report_only` does not redo it.
+ */
+async function teacherTransfer(plan: ComparePlan, finished: PlannedRun[]): Promise<TeacherTransfer[]> {
+  const reference = finished.filter((r) => r.task);
+  const datasets = plan.profile.datasets.filter((d) => EMBEDDED_NAMES.includes(d));
+  const out: TeacherTransfer[] = [];
+  const backend = plan.runs[0]?.args.find((a) => a.startsWith("--backend="))?.slice(10) ?? "auto";
+  for (const r of reference) {
+    const own = r.args.find((a) => a.startsWith("--dataset="))?.slice(10);
+    if (!own || !datasets.includes(own)) continue;
+    const cachePath = join(r.dir, "transfer.json");
+    const cached: Record<string, number> = await Deno.readTextFile(cachePath).then(JSON.parse).catch(() => ({}));
+    const summary = JSON.parse(await Deno.readTextFile(join(r.dir, "summary.json")));
+    const inDomain = summary.test[`${r.task}/${own}/test/acc`];
+    let changed = false;
+    for (const target of datasets) {
+      if (target === own || (datasetTaskNames(target) as string[]).includes(r.task!)) continue;
+      if (typeof cached[target] !== "number") {
+        const metrics = await evaluate({
+          run: r.dir,
+          datasets: [target],
+          truth: "hidden",
+          split: "test",
+          backend: backend as EvaluateRequest["backend"],
+          quiet: true,
+        }).catch(() => []);
+        const m = metrics.find((x) => x.metric === `${r.task}/${target}/test`);
+        if (!m) continue;
+        cached[target] = m.acc;
+        changed = true;
+      }
+      out.push({
+        task: r.task!,
+        dataset: target,
+        teacherDataset: own,
+        seed: r.seed,
+        teacherAcc: cached[target],
+        teacherAccInDomain: typeof inDomain === "number" ? inDomain : NaN,
+      });
+    }
+    if (changed) await writeJsonAtomic(cachePath, cached);
+  }
+  return out;
+}
+
 /** Read the finished runs of a plan and write the report (both executors end here). */
 async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promise<CompareOutcome> {
   const outDir = outcome.out;
   const missing: PlannedRun[] = [];
-  for (const r of plan.runs) if ((await executors.runState(r.dir)) !== "done") missing.push(r);
-  if (missing.length > 0) return { ...outcome, status: "incomplete", missing };
+  const finished: PlannedRun[] = [];
+  for (const r of plan.runs) ((await executors.runState(r.dir)) === "done" ? finished : missing).push(r);
+  // Runs that failed are reported and the others still make a report (exit 1); runs that are merely
+  // unfinished (no error file: interrupted, or still queued) leave the comparison incomplete.
+  const failedRuns: FailedRunInfo[] = [];
+  for (const r of missing) {
+    const error = await Deno.readTextFile(join(r.dir, executors.RUN_ERROR_FILE)).catch(() => null);
+    if (error !== null) failedRuns.push({ method: r.method, seed: r.seed, task: r.task, dir: r.dir, error: error.trim() });
+  }
+  if (finished.length === 0 || failedRuns.length < missing.length) return { ...outcome, status: "incomplete", missing };
   const profile = plan.profile;
   const results: RunResult[] = [];
-  for (const r of plan.runs) results.push(await readRun(r.dir, r));
+  for (const r of finished) results.push(await readRun(r.dir, r));
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
     profile: plan.profileName,
@@ -797,7 +965,10 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       passes_per_refresh: profile.passesPerRefresh,
       note: profile.note,
     },
-    seeds: Array.from({ length: profile.seeds }, (_, i) => i + 1),
+    seeds: seedList(profile),
+    dataSeed: profile.dataSeed,
+    teachers: await teacherTransfer(plan, finished),
+    failedRuns,
     runs: mergeStl(results, plugins.find((p) => p.role === "reference")?.name),
     machine: {
       os: Deno.build.os,
@@ -816,5 +987,5 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       plugins.find((p) => p.role === "proposed")?.name,
   };
   await writeReport(compare, outDir);
-  return { ...outcome, status: "done", results: compare };
+  return { ...outcome, status: failedRuns.length ? "partial" : "done", results: compare, missing };
 }

@@ -9,12 +9,33 @@ import { checkOptions, formatHelp, parseArgs, resolveOptions, settingsWithSource
 import { checkOutDir } from "./out_dir.ts";
 import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
-import type { ImageSet } from "../core/types.ts";
+import type { HiddenTruth, ImageSet, TaskSpec } from "../core/types.ts";
 import { evaluate as evaluateModel } from "./train/evaluate.ts";
 import { type BackendName, initBackend } from "./backend.ts";
-import { loadDataset } from "../datasets/mod.ts";
+import { loadDataset, loadHiddenTruth } from "../datasets/mod.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { datasetLoadOptions, openRun } from "./run_config.ts";
+
+/**
+ * `set` labelled with its hidden truth for every head of the run whose task the truth has (the tasks the set
+ * is labelled for included: their truth is the same labels). An error names the dataset when it has none.
+ */
+export function withHiddenTruth(set: ImageSet, truth: HiddenTruth | null, heads: TaskSpec[]): ImageSet {
+  if (!truth) throw new OptionError(`--truth=hidden: ${set.name} has no hidden truth (embedded datasets only)`);
+  const tasks = heads.filter((h) => truth.labels[h.name]);
+  if (tasks.length === 0) {
+    throw new OptionError(
+      `--truth=hidden: ${set.name}'s hidden truth has none of the run's tasks (${heads.map((h) => h.name).join(", ")})`,
+    );
+  }
+  const labels: ImageSet["labels"] = {};
+  for (const t of tasks) {
+    const col = truth.labels[t.name]!;
+    if (col.length !== set.n) throw new Error(`${set.name}: hidden truth has ${col.length} rows, the data ${set.n}`);
+    labels[t.name] = col;
+  }
+  return { ...set, tasks, labels };
+}
 
 /** Flags of `deno task eval`. */
 export const EVAL_OPTIONS: OptionSpec[] = [
@@ -31,6 +52,14 @@ export const EVAL_OPTIONS: OptionSpec[] = [
   { name: "split", type: "enum", default: "test", choices: ["test", "val", "all"], help: "Which split." },
   { name: "checkpoint", type: "enum", default: "best", choices: ["best", "last"], help: "Which checkpoint." },
   { name: "data_dir", type: "string", help: "Where prepared datasets live (default: the run's)." },
+  {
+    name: "truth",
+    type: "enum",
+    default: "labels",
+    choices: ["labels", "hidden"],
+    help:
+      "Score against the dataset's labels, or (embedded datasets) against the hidden truth of every head's task, also tasks the dataset is not labelled for (e.g. an emotion model on synth-pose).",
+  },
 ];
 
 /** What {@link evaluate} takes: the flags of `deno task eval`, typed, by the same names. */
@@ -45,6 +74,8 @@ export interface EvaluateRequest {
   checkpoint?: "best" | "last";
   /** Where prepared datasets live (default: the run's `data_dir`). */
   data_dir?: string;
+  /** `labels` (default) or `hidden`: the hidden truth of embedded datasets, for every head's task. */
+  truth?: "labels" | "hidden";
   /** A directory to write `eval.json` into (nothing is written without it). */
   out?: string;
   /** Validate and evaluate, but write nothing. */
@@ -96,11 +127,13 @@ export async function evaluate(request: EvaluateRequest): Promise<EvalMetric[]> 
   try {
     for (const name of names) {
       // The run's own data settings (size, seed, synthetic knobs), so its test split is the one it held out.
-      const set = await loadDataset(name, {
+      const loadOpts = {
         ...datasetLoadOptions(ro, () => {}),
         dataDir: String(o.data_dir ?? ro.data_dir ?? "data"),
         skipBadSamples: false,
-      });
+      };
+      let set = await loadDataset(name, loadOpts);
+      if (o.truth === "hidden") set = withHiddenTruth(set, await loadHiddenTruth(name, loadOpts), cfg.tasks);
       const usable = set.tasks.filter((t) =>
         cfg.tasks.some((h) => h.name === t.name && h.classes === t.classes)
       );

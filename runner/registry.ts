@@ -76,6 +76,19 @@ export async function loadPluginFile(path: string): Promise<MethodPlugin> {
 
 let cache: MethodPlugin[] | null = null;
 
+/**
+ * Use `plugins` as the discovered set instead of reading `methods/`: for a one-file bundle (`deno bundle`),
+ * which cannot import the folder's files at run time. Each is checked like a discovered plugin.
+ */
+export function registerBundledPlugins(plugins: { name: string; plugin: unknown }[]): MethodPlugin[] {
+  cache = plugins.map(({ name, plugin }) => {
+    const p = validatePlugin(plugin, `methods/${name}`);
+    SOURCES.set(p, `methods/${name}`);
+    return p;
+  }).sort((a, b) => (pluginSource(a) < pluginSource(b) ? -1 : 1));
+  return cache;
+}
+
 /** Every plugin in `methods/`, sorted by name. */
 export async function discoverPlugins(): Promise<MethodPlugin[]> {
   if (cache) return cache;

@@ -195,7 +195,10 @@ export async function executeRun(
       log,
       onEpochEnd: hooks.onEpochEnd,
     });
-    if (!summary.interrupted) await writeRunPlots(dir);
+    if (!summary.interrupted) {
+      // The run is done and saved; plots that cannot be drawn here (no font, no renderer) cost a warning.
+      await writeRunPlots(dir).catch((e) => log(`warning: plots not written: ${(e as Error).message.split("\n")[0]}`));
+    }
     return { dir, summary, backend };
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

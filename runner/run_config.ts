@@ -170,18 +170,31 @@ export function parseDifficulty(v: unknown): Partial<SynthDifficulty> | undefine
   return out as Partial<SynthDifficulty>;
 }
 
+/** `--val_rows` and `--test_rows` (both or neither) as held-out rows of the embedded datasets. */
+export function heldOutRowsOf(o: Options): { val: number; test: number } | undefined {
+  const val = typeof o.val_rows === "number" ? o.val_rows : undefined;
+  const test = typeof o.test_rows === "number" ? o.test_rows : undefined;
+  if (val === undefined && test === undefined) return undefined;
+  if (val === undefined) throw new OptionError("--test_rows: needs --val_rows too (the rows beyond the training set)");
+  if (test === undefined) throw new OptionError("--val_rows: needs --test_rows too (the rows beyond the training set)");
+  return { val, test };
+}
+
 /** How a run's options load a dataset (image size and channels of its model, its seed and data knobs). */
 export function datasetLoadOptions(o: Options, log: (s: string) => void = console.error) {
   return {
     dataDir: String(o.data_dir ?? "data"),
     imageSize: num(o, "image_size"),
     channels: channelsFor(String(o.model)),
-    seed: num(o, "seed"),
+    // The data has its own seed (default the run's), so a comparison can fix the data across training seeds.
+    seed: typeof o.data_seed === "number" ? o.data_seed : num(o, "seed"),
     size: typeof o.train_size === "number" ? o.train_size : undefined,
+    heldOutRows: heldOutRowsOf(o),
     compatSplit: bool(o, "compat"),
     skipBadSamples: bool(o, "skip_bad_samples"),
     log,
     difficulty: parseDifficulty(o.synth_difficulty),
+    domainShift: typeof o.domain_shift === "number" ? o.domain_shift : undefined,
   };
 }
 

@@ -100,6 +100,37 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     help: "Rows generated per embedded synthetic dataset (ignored for real datasets).",
   },
   {
+    name: "val_rows",
+    type: "int",
+    min: 1,
+    max: 10_000_000,
+    help:
+      "Embedded datasets: validation rows generated beyond the training rows (with --test_rows; --train_size then counts training rows only).",
+  },
+  {
+    name: "test_rows",
+    type: "int",
+    min: 1,
+    max: 10_000_000,
+    help: "Embedded datasets: test rows generated beyond the training and validation rows (with --val_rows).",
+  },
+  {
+    name: "data_seed",
+    type: "int",
+    min: 0,
+    max: 2 ** 31 - 1,
+    help:
+      "Seed of the embedded datasets' rows and of every dataset split (default: --seed), so data can stay fixed while --seed varies the training.",
+  },
+  {
+    name: "domain_shift",
+    type: "float",
+    min: 0,
+    max: 1,
+    help:
+      "Domain shift between synth-emotion and synth-pose: 0 = one face distribution, 1 = the far ends (default 0.5; docs/data.md).",
+  },
+  {
     name: "synth_difficulty",
     type: "list",
     help:

@@ -25,6 +25,13 @@ export const SYNTH_OPTIONS: OptionSpec[] = [
     max: 1_000_000,
     help: "Rows per dataset (default: each dataset's own size).",
   },
+  {
+    name: "domain_shift",
+    type: "float",
+    min: 0,
+    max: 1,
+    help: "Domain shift between synth-emotion and synth-pose (0 = one face distribution; default 0.5).",
+  },
   { name: "sheet", type: "string", help: "Also write one combined contact sheet (PNG) here." },
   {
     name: "per_class",
@@ -58,6 +65,7 @@ export function parseSynthArgs(args: string[]): (SynthCliOptions & { o: Options 
     seed: num(o, "seed"),
     size: num(o, "size"),
     n: typeof o.n === "number" ? o.n : undefined,
+    domainShift: typeof o.domain_shift === "number" ? o.domain_shift : undefined,
     sheet: typeof o.sheet === "string" ? o.sheet : undefined,
     perClass: num(o, "per_class"),
   };

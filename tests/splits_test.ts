@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { kfoldSplit, numpyLegacyPermutation, strataKey, stratifiedSplit } from "../datasets/splits.ts";
 import { Rng } from "../core/rng.ts";
+import { generatedRows, heldOutSplit } from "../datasets/_embedded_cache.ts";
 
 function assertPartition(parts: Int32Array[], n: number): void {
   const seen = new Uint8Array(n);
@@ -108,4 +109,14 @@ Deno.test("kfoldSplit reproduces scikit-learn KFold(shuffle=True, random_state) 
     const s = kfoldSplit(23, { k: 5, fold: 3 });
     assert.deepEqual([...s.val], [...perm.slice(15, 19)].sort((a, b) => a - b));
   });
+});
+
+Deno.test("heldOutSplit: training rows first, then validation, then test, generated beyond", () => {
+  const s = heldOutSplit(10, { val: 3, test: 2 });
+  assert.deepEqual([...s.train], [0, 1, 2, 3, 4]);
+  assert.deepEqual([...s.val], [5, 6, 7]);
+  assert.deepEqual([...s.test], [8, 9]);
+  assert.equal(generatedRows(5, { heldOutRows: { val: 3, test: 2 } }), 10);
+  assert.equal(generatedRows(5, {}), 5);
+  assert.throws(() => heldOutSplit(4, { val: 3, test: 2 }), /leave no training rows/);
 });

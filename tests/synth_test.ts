@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   AGE_GROUP_YEARS,
+  DEFAULT_DOMAIN_SHIFT,
   generateSynth,
   poseClass,
   SYNTH_NAMES,
   SYNTH_PRESETS,
   synthDifficulty,
+  synthPreset,
 } from "../datasets/synth/mod.ts";
 import { generateDigits, loadMnistPool, rotationBin } from "../datasets/digits_rot.ts";
 import { DATASET_NAMES, datasetTasks, loadDataset, loadHiddenTruth, truthTasks } from "../datasets/mod.ts";
@@ -84,14 +86,50 @@ Deno.test("synthetic faces: determinism and hidden truth", async (t) => {
     assert.throws(() => generateSynth("synth-nothing", opts), /unknown synthetic dataset/);
   });
 
-  await t.step("the pose dataset spreads over all five bins; the emotion dataset is mostly frontal", () => {
+  await t.step("the pose dataset spreads over all five bins; the emotion dataset leans frontal", () => {
     const pose = generateSynth("synth-pose", { seed: 1, size: 8, n: 400 }).truth.labels.pose!;
     const counts = [0, 0, 0, 0, 0];
     for (const c of pose) counts[c]++;
     assert.ok(counts.every((c) => c > 40), `pose bins ${counts}`);
-    const emo = generateSynth("synth-emotion", { seed: 1, size: 8, n: 400 }).truth.labels.pose!;
-    assert.ok(emo.filter((c) => c === 0).length > 200);
+    const frontal = (shift: number) =>
+      generateSynth("synth-emotion", { seed: 1, size: 8, n: 400, domainShift: shift }).truth.labels.pose!
+        .filter((c) => c === 0).length;
+    assert.ok(frontal(1) > 240, `frontal rows at shift 1: ${frontal(1)}`);
+    assert.ok(frontal(0) < frontal(0.5) && frontal(0.5) < frontal(1));
     assert.equal(SYNTH_PRESETS["synth-emotion"].domain.tasks[0], "emotion");
+  });
+});
+
+Deno.test("the emotion/pose pair is one face space shifted by --domain_shift", async (t) => {
+  await t.step("at shift 0 both datasets have the same label distributions and nuisances", () => {
+    const e = synthPreset("synth-emotion", 0), p = synthPreset("synth-pose", 0);
+    assert.deepEqual(e.difficulty, p.difficulty);
+    const { tasks: _t1, identities: _i1, identityBase: b1, ...de } = e.domain;
+    const { tasks: _t2, identities: _i2, identityBase: b2, ...dp } = p.domain;
+    assert.deepEqual(de, dp);
+    assert.notEqual(b1, b2, "still different people");
+  });
+  await t.step("every number moves linearly with the shift; the default is in the presets", () => {
+    const at = (s: number) => synthPreset("synth-pose", s).difficulty.clutter;
+    assert.ok(Math.abs(at(0.5) - (at(0) + at(1)) / 2) < 1e-12);
+    assert.ok(at(1) > at(0));
+    assert.deepEqual(SYNTH_PRESETS["synth-pose"], synthPreset("synth-pose", DEFAULT_DOMAIN_SHIFT));
+    assert.throws(() => synthPreset("synth-pose", 1.5), /domain shift must be in \[0, 1\]/);
+  });
+  await t.step("the shift changes the rows, and shift 0 draws both datasets alike", () => {
+    const opts = { seed: 3, size: 8, n: 300 };
+    const a = generateSynth("synth-pose", { ...opts, domainShift: 0 });
+    const b = generateSynth("synth-pose", { ...opts, domainShift: 1 });
+    assert.notDeepEqual(a.rows.rgb, b.rows.rgb);
+    const hist = (labels: Int32Array) => {
+      const h = new Array(7).fill(0);
+      for (const c of labels) h[c]++;
+      return h.map((v) => v / labels.length);
+    };
+    const e0 = hist(generateSynth("synth-emotion", { ...opts, domainShift: 0 }).truth.labels.emotion!);
+    const p0 = hist(a.truth.labels.emotion!);
+    // Same distribution, independent draws: each class share within a few standard errors.
+    for (let c = 0; c < 7; c++) assert.ok(Math.abs(e0[c] - p0[c]) < 0.09, `emotion ${c}: ${e0[c]} vs ${p0[c]}`);
   });
 });
 

@@ -169,6 +169,14 @@ function check(s: unknown, file: string): TaskWeightingStrategy {
   return m as TaskWeightingStrategy;
 }
 
+/**
+ * Use `strategies` as the discovered set instead of reading this folder: for a one-file bundle
+ * (`deno bundle`), which cannot import the folder's files at run time. Each is checked like a discovered one.
+ */
+export function registerBundledWeightings(strategies: { file: string; strategy: unknown }[]): void {
+  cache = [...strategies].sort((a, b) => (a.file < b.file ? -1 : 1)).map((s) => check(s.strategy, s.file));
+}
+
 /** Every strategy in this folder (files not starting with `_`, except this one), sorted by name. */
 export async function discoverWeightings(): Promise<TaskWeightingStrategy[]> {
   if (cache) return cache;

@@ -14,6 +14,7 @@ import {
   type EmbeddedSource,
   type EmbeddedTruth,
   type GeneratedRows,
+  generatedRows,
   loadRows,
   loadTruth,
   toImageSet,
@@ -28,6 +29,7 @@ import {
   SYNTH_VERSION,
   type SynthDifficulty,
   synthDifficulty,
+  synthPreset,
 } from "./_presets.ts";
 import { renderPlan } from "./_render_face.ts";
 
@@ -41,6 +43,8 @@ export interface SynthOptions {
   n?: number;
   /** Overrides of the preset's nuisance knobs. */
   difficulty?: Partial<SynthDifficulty>;
+  /** Domain shift of the emotion/pose pair in [0, 1] (default `DEFAULT_DOMAIN_SHIFT`; other datasets ignore it). */
+  domainShift?: number;
 }
 
 /** A generated synthetic dataset: pixels, own labels, and the full truth of every row. */
@@ -57,14 +61,14 @@ export interface SynthData {
  */
 export function generateSynth(name: string, opts: SynthOptions): SynthData {
   const nm = checkName(name);
-  const preset = SYNTH_PRESETS[nm];
+  const preset = synthPreset(nm, opts.domainShift);
   const n = opts.n ?? preset.n;
   const size = opts.size;
   if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) {
     throw new RangeError(`synth: size must be an integer in [8, 1024], got ${size}`);
   }
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`synth: n must be a positive integer, got ${n}`);
-  const d = synthDifficulty(nm, opts.difficulty);
+  const d = synthDifficulty(nm, opts.difficulty, opts.domainShift);
   const domain = preset.domain;
   const root = new Rng(opts.seed).derive(`synth:${nm}`);
   const idRoot = new Rng(opts.seed).derive("synth-identities");
@@ -120,24 +124,35 @@ export function synthTasks(name: string): TaskSpec[] {
 }
 
 /** Options of {@link loadSynth}. */
-export type SynthLoadOptions = LoadOptions & EmbeddedOptions & { difficulty?: Partial<SynthDifficulty> };
+export type SynthLoadOptions = LoadOptions & EmbeddedOptions & {
+  difficulty?: Partial<SynthDifficulty>;
+  /** Domain shift of the emotion/pose pair (see {@link SynthOptions.domainShift}). */
+  domainShift?: number;
+};
 
 function source(name: string, opts: SynthLoadOptions): EmbeddedSource {
   const nm = checkName(name);
-  const n = opts.size ?? SYNTH_PRESETS[nm].n;
-  const d = synthDifficulty(nm, opts.difficulty);
+  const preset = synthPreset(nm, opts.domainShift);
+  const n = generatedRows(opts.size ?? preset.n, opts);
+  const d = synthDifficulty(nm, opts.difficulty, opts.domainShift);
   const key = {
     name: nm,
     seed: opts.seed,
     size: opts.imageSize,
     n,
-    hash: configHash({ v: SYNTH_VERSION, d, domain: SYNTH_PRESETS[nm].domain }),
+    hash: configHash({ v: SYNTH_VERSION, d, domain: preset.domain }),
   };
   return {
     kind: "synth",
     key,
     generate: () =>
-      generateSynth(nm, { seed: opts.seed, size: opts.imageSize, n, difficulty: opts.difficulty }),
+      generateSynth(nm, {
+        seed: opts.seed,
+        size: opts.imageSize,
+        n,
+        difficulty: opts.difficulty,
+        domainShift: opts.domainShift,
+      }),
   };
 }
 

@@ -45,6 +45,8 @@ export {
 } from "./_dataset.ts";
 export { AGE_GROUP_YEARS, type FaceAttributes, poseClass } from "./_face_attributes.ts";
 export {
+  DEFAULT_DOMAIN_SHIFT,
+  PAIR_NAMES,
   SYNTH_NAMES,
   SYNTH_PRESETS,
   SYNTH_VERSION,
@@ -53,4 +55,5 @@ export {
   type SynthDomain,
   type SynthName,
   type SynthPreset,
+  synthPreset,
 } from "./_presets.ts";

@@ -6,6 +6,8 @@
  */
 import { launchArgs, runLabel, runState, type SweepRun } from "./run_state.ts";
 import { progressText } from "./progress.ts";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../core/fs.ts";
 
 /** Options of {@link runLocal}. */
 export interface LocalOptions {
@@ -32,26 +34,52 @@ async function runOne(run: SweepRun, args: string[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/** A run that did not finish: the sweep goes on without it. */
+export interface FailedRun {
+  run: SweepRun;
+  /** The last lines of its error output. */
+  error: string;
+}
+
+/** The file a failed run leaves in its directory (read by the report); removed when the run is retried. */
+export const RUN_ERROR_FILE = "error.txt";
+
 /**
- * Bring every run to its end on this machine; throws on the first failed run. Runs already finished
- * are skipped and left out of the progress count, so the ETA covers only the work left.
+ * Bring every run to its end on this machine. A run that fails is logged, leaves its error in
+ * `<dir>/error.txt` and is returned; the others go on. Runs already finished are skipped and left out of
+ * the progress count, so the ETA covers only the work left.
  */
-export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<void> {
+export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<FailedRun[]> {
   const todo: SweepRun[] = [];
   for (const r of runs) if ((await runState(r.dir)) !== "done") todo.push(r);
   if (todo.length < runs.length) opts.log(`${runs.length - todo.length} runs already finished`);
   const t0 = performance.now();
   let done = 0;
+  const failed: FailedRun[] = [];
   const queue = [...todo];
   const workers = Array.from({ length: Math.min(opts.jobs, todo.length) }, async () => {
     while (queue.length > 0) {
       const r = queue.shift()!;
-      const args = await launchArgs(r);
-      const sec = args ? await runOne(r, args) : 0;
+      await Deno.remove(join(r.dir, RUN_ERROR_FILE)).catch(() => {});
+      let sec = 0, error: string | null = null;
+      try {
+        const args = await launchArgs(r);
+        if (args) sec = await runOne(r, args);
+      } catch (e) {
+        error = (e as Error).message;
+      }
       done++;
-      const elapsed = (performance.now() - t0) / 1000;
-      opts.log(`done ${runLabel(r)} in ${sec.toFixed(0)} s (${progressText(done, todo.length, elapsed)})`);
+      const progress = progressText(done, todo.length, (performance.now() - t0) / 1000);
+      if (error === null) {
+        opts.log(`done ${runLabel(r)} in ${sec.toFixed(0)} s (${progress})`);
+        continue;
+      }
+      failed.push({ run: r, error });
+      opts.log(`FAILED ${runLabel(r)}: ${error} (${progress}; the other runs go on)`);
+      await Deno.mkdir(r.dir, { recursive: true }).catch(() => {});
+      await writeFileAtomic(join(r.dir, RUN_ERROR_FILE), error + "\n").catch(() => {});
     }
   });
   await Promise.all(workers);
+  return failed;
 }

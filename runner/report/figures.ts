@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
-import { Resvg } from "@resvg/resvg-js";
 import { writeFileAtomic } from "../../core/fs.ts";
 import type { CompareResults } from "./results.ts";
 import { runPseudoLabels } from "./results.ts";
@@ -112,8 +111,13 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Rasterise an SVG to PNG bytes with the given font. */
-export function svgToPng(svg: string, options: { fontFile: string; scale?: number }): Uint8Array {
+/**
+ * Rasterise an SVG to PNG bytes with the given font. resvg is a native addon, loaded on first use, so the
+ * modules that can draw (reports, run plots) still load where it cannot (a one-file bundle, see
+ * bench/cli_bundle.ts).
+ */
+export async function svgToPng(svg: string, options: { fontFile: string; scale?: number }): Promise<Uint8Array> {
+  const { Resvg } = await import("@resvg/resvg-js");
   const r = new Resvg(svg, {
     background: "white",
     fitTo: { mode: "zoom", value: options.scale ?? 2 },
@@ -453,7 +457,7 @@ export async function writeFigures(
     let pngPath: string | null = null;
     if (png) {
       pngPath = `figures/${name}.png`;
-      await writeFileAtomic(join(outDir, pngPath), svgToPng(svg, { fontFile, scale: options.pngScale }));
+      await writeFileAtomic(join(outDir, pngPath), await svgToPng(svg, { fontFile, scale: options.pngScale }));
     }
     refs.push({ ...ref, svg: svgPath, png: pngPath });
   };

@@ -11,6 +11,7 @@
  * A saved `results.json` can be rendered again: `deno run -A runner/report/mod.ts results.json OUT_DIR`.
  * @module
  */
+import { failedSection, teacherSection } from "./job.ts";
 import { join } from "node:path";
 import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
@@ -248,6 +249,7 @@ export function renderReport(
   );
 
   p("## Verdict", "", "Generated from the numbers in this report.", "", ...verdict.lines);
+  out.push(...failedSection(results));
 
   p(MAIN_TABLE_HEADING);
   p(
@@ -293,6 +295,8 @@ export function renderReport(
     p(pt);
     for (const f of figures.filter((x) => x.kind === "pseudo")) p(img(f));
   }
+
+  out.push(...teacherSection(results));
 
   p("## Confusion matrices");
   const conf = figures.filter((f) => f.kind === "confusion");

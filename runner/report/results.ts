@@ -115,6 +115,33 @@ export interface MachineInfo {
   hostname?: string;
 }
 
+/** One STL teacher scored on another dataset's hidden truth: the pseudo labels a teacher-based method gets. */
+export interface TeacherTransfer {
+  /** The task. */
+  task: string;
+  /** The dataset whose rows get pseudo labels (not labelled for the task). */
+  dataset: string;
+  /** The dataset the teacher trained on. */
+  teacherDataset: string;
+  /** The training seed of the teacher. */
+  seed: number;
+  /** Accuracy on `dataset`'s test rows against their hidden truth. */
+  teacherAcc: number;
+  /** The teacher's own test accuracy on `teacherDataset`. */
+  teacherAccInDomain: number;
+}
+
+/** A planned run that failed. */
+export interface FailedRunInfo {
+  method: string;
+  seed: number;
+  /** STL: the task. */
+  task?: string;
+  dir: string;
+  /** The last lines of its error output. */
+  error: string;
+}
+
 /** Everything one `compare` invocation produced. */
 export interface CompareResults {
   /** Profile name (e.g. `smoke`, `paper`). */
@@ -129,6 +156,12 @@ export interface CompareResults {
   budget: Record<string, number | string | boolean>;
   /** The seeds every method ran with. */
   seeds: number[];
+  /** Seed of the data (embedded rows and splits), the same for every training seed; absent: data followed the seed. */
+  dataSeed?: number;
+  /** Each STL teacher on the other datasets' hidden truth (embedded datasets only), per seed. */
+  teachers?: TeacherTransfer[];
+  /** Runs that failed; the report is written from the others. */
+  failedRuns?: FailedRunInfo[];
   /** Every run, one per (method, seed). */
   runs: RunResult[];
   /** The machine it ran on. */

@@ -76,7 +76,7 @@ export async function writeRunPlots(dir: string): Promise<string[]> {
     if (values.length === 0) continue;
     const svg = await renderSvg(lineSpec(title, y, values));
     await writeFileAtomic(join(dir, "plots", `${name}.svg`), svg);
-    await writeFileAtomic(join(dir, "plots", `${name}.png`), svgToPng(svg, { fontFile: font }));
+    await writeFileAtomic(join(dir, "plots", `${name}.png`), await svgToPng(svg, { fontFile: font }));
     written.push(join(dir, "plots", `${name}.png`));
   }
   return written;

@@ -1,0 +1,111 @@
+/**
+ * The comparison as a job: the data fixed across training seeds (`--data_seed`), a list of seeds, held-out
+ * rows generated beyond the training set, the STL teachers scored on the other dataset's hidden truth, and a
+ * failed run that is reported while the others make the report (exit 1), then rerun by `--resume`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { compare, parseSeeds, runCompare } from "../runner/compare.ts";
+
+async function readJson(path: string) {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run reported then resumed", async () => {
+  const out = await Deno.makeTempDir({ prefix: "compare_job_" });
+  const lines: string[] = [];
+  const log = (s: string) => lines.push(s);
+  const code = await runCompare([
+    "--profile=quick",
+    "--methods=stl,all-in-one",
+    "--train_size=60",
+    "--val_rows=20",
+    "--test_rows=30",
+    "--passes=1",
+    "--seeds=4,5",
+    "--data_seed=7",
+    "--jobs=2",
+    "--backend=wasm",
+    `--out=${out}`,
+  ], log);
+  assert.equal(code, 0, lines.join("\n"));
+  assert.ok(lines.some((l) => /\d\/6 runs done, ETA/.test(l)), "progress with an ETA");
+  const results = (await readJson(join(out, "results.json"))).input;
+  assert.deepEqual(results.seeds, [4, 5]);
+  assert.equal(results.dataSeed, 7);
+  for (const r of results.runs) {
+    for (const dir of String(r.runDir).split(", ")) {
+      const cfg = await readJson(join(dir, "config.json"));
+      assert.equal(cfg.options.data_seed, 7, `${dir}: the data seed is fixed`);
+      assert.equal(cfg.options.seed, r.seed, `${dir}: the training seed varies`);
+    }
+    for (const t of r.results) {
+      const n = t.confusion.flat().reduce((a: number, b: number) => a + b, 0);
+      assert.equal(n, 30, `${r.method} ${t.task}: the 30 held-out test rows`);
+    }
+  }
+  // Each STL teacher on the other dataset's hidden truth, per seed, next to its own test accuracy.
+  const teachers = results.teachers as {
+    task: string;
+    dataset: string;
+    teacherDataset: string;
+    seed: number;
+    teacherAcc: number;
+    teacherAccInDomain: number;
+  }[];
+  assert.deepEqual(
+    teachers.map((t) => `${t.task}:${t.teacherDataset}->${t.dataset}:${t.seed}`).sort(),
+    [
+      "emotion:synth-emotion->synth-pose:4",
+      "emotion:synth-emotion->synth-pose:5",
+      "pose:synth-pose->synth-emotion:4",
+      "pose:synth-pose->synth-emotion:5",
+    ],
+  );
+  for (const t of teachers) {
+    assert.ok(t.teacherAcc >= 0 && t.teacherAcc <= 1);
+    const stl = results.runs.find((r: { method: string; seed: number }) => r.method === "stl" && r.seed === t.seed);
+    const own = stl.results.find((x: { task: string }) => x.task === t.task);
+    assert.equal(t.teacherAccInDomain, own.testAcc);
+  }
+
+  // Break one run so that resuming it fails: the others still make a report, the exit status is 1.
+  const broken = join(out, "runs", "all-in-one-seed5");
+  await Deno.remove(join(broken, "summary.json"));
+  await Deno.mkdir(join(broken, "checkpoint", "last"), { recursive: true });
+  await Deno.writeTextFile(join(broken, "checkpoint", "last", "manifest.json"), "{ not json");
+  lines.length = 0;
+  assert.equal(await runCompare(["--resume", `--out=${out}`], log), 1);
+  assert.ok(lines.some((l) => /FAILED all-in-one/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /1 of 6 runs failed/.test(l)), lines.join("\n"));
+  const partial = (await readJson(join(out, "results.json"))).input;
+  assert.equal(partial.failedRuns.length, 1);
+  assert.equal(partial.failedRuns[0].method, "all-in-one");
+  assert.equal(partial.failedRuns[0].seed, 5);
+  assert.ok(!partial.runs.some((r: { method: string; seed: number }) => r.method === "all-in-one" && r.seed === 5));
+  await Deno.stat(join(broken, "error.txt"));
+  assert.match(await Deno.readTextFile(join(out, "report.md")), /Failed runs/);
+
+  // Repaired, --resume reruns only that run and the report is whole again.
+  await Deno.remove(join(broken, "checkpoint"), { recursive: true });
+  lines.length = 0;
+  assert.equal(await runCompare(["--resume", `--out=${out}`], log), 0, lines.join("\n"));
+  assert.ok(lines.some((l) => /5 runs already finished/.test(l)), lines.join("\n"));
+  const whole = (await readJson(join(out, "results.json"))).input;
+  assert.equal(whole.failedRuns.length, 0);
+  await assert.rejects(Deno.stat(join(broken, "error.txt")));
+});
+
+Deno.test("compare --seeds takes a count or a list; bad values name the flag", async () => {
+  assert.equal(parseSeeds(["3"]), 3);
+  assert.deepEqual(parseSeeds(["4", "5", "6"]), [4, 5, 6]);
+  assert.throws(() => parseSeeds(["0"]), /--seeds: a count must be in \[1, 100\]/);
+  assert.throws(() => parseSeeds(["4", "4"]), /--seeds: a seed is listed twice/);
+  assert.throws(() => parseSeeds(["x", "2"]), /--seeds: expected a count or a comma-separated list/);
+  const out = join(await Deno.makeTempDir(), "c");
+  const planned = await compare({ profile: "quick", seeds: [4, 6], data_seed: 9, dry_run: true, out });
+  assert.deepEqual([...new Set(planned.runs.map((r) => r.seed))], [4, 6]);
+  assert.ok(planned.runs.every((r) => r.args.includes("--data_seed=9")));
+  const counted = await compare({ profile: "quick", seeds: 2, dry_run: true, out });
+  assert.deepEqual([...new Set(counted.runs.map((r) => r.seed))], [1, 2]);
+});
