@@ -28,6 +28,7 @@ import { parseCsv } from "../core/csv.ts";
 import type { CompareResults, RunResult, TaskResult } from "./report/results.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
+import { testRowFields } from "./train/test_predictions.ts";
 import { writeReport } from "./report/mod.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
@@ -405,6 +406,9 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
       valAcc: summary.val[`${task}/${dataset}/val/acc`],
       classNames: spec.labels,
       confusion,
+      // Per-row correctness at the chosen epoch (the bootstrap pairs runs row by row) and the row counts.
+      ...(await testRowFields(dir, summary.bestEpoch, task, dataset)),
+      nVal: summary.evalRows?.[`${task}/${dataset}/val`],
     });
   }
   return {

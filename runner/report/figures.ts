@@ -1,6 +1,6 @@
 /**
  * Figures of the comparison, as SVG (vega-lite -> vega, headless) and PNG (resvg with DejaVu Sans):
- * validation-accuracy curves per column (mean over seeds, band = ± std), test accuracy per method with
+ * validation-accuracy curves per column against training images seen (mean over seeds, band = ± std), test accuracy per method with
  * error bars, confusion matrices per method and column (summed over seeds, colour = row share) and
  * pseudo-label accuracy per epoch.
  * @module
@@ -86,7 +86,7 @@ const CONFIG = {
   background: "white",
   title: { fontSize: 15, anchor: "start" as const, subtitleFontSize: 12, subtitleColor: "#555" },
   axis: { labelFontSize: 12, titleFontSize: 13 },
-  legend: { labelFontSize: 12, titleFontSize: 13, symbolSize: 120 },
+  legend: { labelFontSize: 12, titleFontSize: 13, symbolSize: 120, labelLimit: 260 },
   header: { labelFontSize: 13, titleFontSize: 13 },
   view: { stroke: "#ccc" },
 };
@@ -127,26 +127,43 @@ export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, "") || "x";
 }
 
-/** Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out). */
+/**
+ * Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out), at
+ * x = the mean training images seen at that epoch (the epoch itself when images were not logged).
+ */
 function meanCurve(results: CompareResults, method: string, metric: string) {
-  const byEpoch = new Map<number, number[]>();
+  const byEpoch = new Map<number, { values: number[]; images: number[] }>();
   for (const r of results.runs) {
     if (r.method !== method) continue;
     for (const c of r.curves) {
       if (c.metric !== metric || c.value === null || !Number.isFinite(c.value)) continue;
-      const a = byEpoch.get(c.epoch) ?? [];
-      a.push(c.value);
+      const a = byEpoch.get(c.epoch) ?? { values: [], images: [] };
+      a.values.push(c.value);
+      if (typeof c.imagesSeen === "number") a.images.push(c.imagesSeen);
       byEpoch.set(c.epoch, a);
     }
   }
-  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, xs]) => {
-    const m = mean(xs)! * 100;
-    const sd = (sampleStd(xs) ?? 0) * 100;
-    return { method, epoch, mean: m, lo: m - sd, hi: m + sd, n: xs.length };
+  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, { values, images }]) => {
+    const m = mean(values)! * 100;
+    const sd = (sampleStd(values) ?? 0) * 100;
+    const byImages = images.length === values.length;
+    return {
+      method,
+      epoch,
+      x: byImages ? mean(images)! : epoch,
+      byImages,
+      mean: m,
+      lo: m - sd,
+      hi: m + sd,
+      n: values.length,
+    };
   });
 }
 
-/** Validation accuracy per epoch for every method on one column; null when nothing was logged. */
+/**
+ * Validation accuracy for every method on one column against training images seen (so alternating and
+ * joint methods share an axis; epochs when a run did not log images seen); null when nothing was logged.
+ */
 export function curvesSpec(results: CompareResults, s: ReportSummary, col: Column): TopLevelSpec | null {
   const metric = `${col.task}/${col.dataset}/val/acc`;
   const rows = s.methods.flatMap((m) =>
@@ -156,6 +173,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     }))
   );
   if (rows.length === 0) return null;
+  const byImages = rows.every((r) => r.byImages);
   const present = uniq(rows.map((r) => r.method));
   const color = {
     field: "method",
@@ -163,16 +181,20 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     title: "Method",
     scale: methodScale(s, present),
   };
-  const x = { field: "epoch", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
+  const x = byImages
+    ? { field: "x", type: "quantitative" as const, title: "Training images seen", axis: { format: "~s" } }
+    : { field: "x", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
   // Bands of many methods overlap into an unreadable smear: draw them for a few methods only.
   const bands = s.seeds.length > 1 && present.length <= 4;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Validation accuracy: ${col.key}`,
-      subtitle: s.seeds.length === 1
-        ? "1 seed"
-        : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`,
+      subtitle:
+        (s.seeds.length === 1
+          ? "1 seed"
+          : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`) +
+        (byImages ? "; x = training images seen by the run" : ""),
     },
     width: 560,
     height: 340,
@@ -192,7 +214,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
         }]
         : []),
       {
-        mark: { type: "line" as const, strokeWidth: 2.2 },
+        mark: { type: "line" as const, strokeWidth: 2.2, point: { size: 28 } },
         encoding: {
           x,
           y: {
@@ -208,7 +230,13 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
             title: "Method",
             scale: { domain: present },
           },
-          tooltip: [{ field: "method" }, { field: "epoch" }, { field: "mean", format: ".2f" }, {
+          tooltip: [{ field: "method" }, { field: "epoch" }, {
+            field: "x",
+            title: byImages ? "images" : "epoch",
+          }, {
+            field: "mean",
+            format: ".2f",
+          }, {
             field: "n",
           }],
         },
