@@ -69,6 +69,8 @@ export type {
   RunResult,
   TaskResult,
 } from "./runner/report/results.ts";
+export { validateResultsFile } from "./runner/report/results_file.ts";
+export type { Contrast, ResultsFile } from "./runner/report/mod.ts";
 export { main } from "./runner/main.ts";
 
 // Contracts.

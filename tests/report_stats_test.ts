@@ -139,14 +139,13 @@ Deno.test("paired bootstrap over test rows: reproducible, exact moments, shared 
     const d = Array.from(a, (x, i) => x - b[i]);
     const m = d.reduce((s, x) => s + x, 0) / d.length;
     const v = d.reduce((s, x) => s + (x - m) ** 2, 0) / d.length / d.length;
-    // Quantiles of the exact distribution by enumeration of all 10^5 multisets is too many; a
-    // 40,000-resample run estimates the moments to about 1 % of v.
+    // A 40,000-resample run estimates these moments to about 1 % of v.
     const rng = new Rng("moments");
     const n = d.length;
     const vals: number[] = [];
     for (let r = 0; r < 40000; r++) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += d[rng.int(n)];
+      for (let i = 0; i < n; i++) s += d[Math.floor(rng.nextU32() * n / 4294967296)];
       vals.push(s / n);
     }
     const em = vals.reduce((s, x) => s + x, 0) / vals.length;
@@ -265,9 +264,14 @@ Deno.test("test predictions: written atomically, read back, same accuracy as the
     assert.deepEqual(await readTestPredictions(path), p);
     assert.equal(correctnessString(p), "1011");
     const fields = await testRowFields(dir, 3, "emotion", "synth-emotion");
-    assert.deepEqual(fields, { testCorrect: "1011", testRows: rowsFingerprint(p.row), nTest: 4 });
+    assert.deepEqual(fields, { testCorrect: "1011", testRows: rowsFingerprint(p), nTest: 4 });
     assert.match(fields.testRows!, /^4:[0-9a-f]{8}$/);
-    assert.notEqual(rowsFingerprint(Int32Array.from([3, 7, 9, 12])), fields.testRows);
+    // Other order, or the same indices with other labels (other data): another fingerprint.
+    assert.notEqual(
+      rowsFingerprint({ row: Int32Array.from([3, 7, 9, 12]), truth: p.truth }),
+      fields.testRows,
+    );
+    assert.notEqual(rowsFingerprint({ row: p.row, truth: Int32Array.from([0, 2, 1, 0]) }), fields.testRows);
     // A run without the file (an older version) gives no fields rather than an error.
     assert.deepEqual(await testRowFields(dir, 2, "emotion", "synth-emotion"), {});
     await Deno.writeTextFile(path, "row,true,pred\n1,2,x\n");

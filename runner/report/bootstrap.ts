@@ -83,26 +83,30 @@ export function pairedBootstrap(
   const observed = diffs.reduce((a, d) => a + sumOf(d) / d.length, 0) / diffs.length;
   const sharedRows = usable.every((p) => p.rows === usable[0].rows && p.a.length === usable[0].a.length);
   const values = new Float64Array(resamples);
-  const n0 = diffs[0].length;
-  const idx = new Int32Array(n0);
-  for (let r = 0; r < resamples; r++) {
-    let total = 0;
-    if (sharedRows) {
-      for (let i = 0; i < n0; i++) idx[i] = opts.rng.int(n0);
-      for (const d of diffs) {
-        let s = 0;
-        for (let i = 0; i < n0; i++) s += d[idx[i]];
-        total += s / n0;
-      }
-    } else {
+  // A uniform index in [0, n): 32 random bits scaled (bias below n / 2^32, far under the Monte Carlo error).
+  const draw = (n: number) => Math.floor(opts.rng.nextU32() * n / 4294967296);
+  if (sharedRows) {
+    // One draw of rows serves every seed: sum the seeds' differences per row first.
+    const n = diffs[0].length;
+    const w = new Int32Array(n);
+    for (const d of diffs) for (let i = 0; i < n; i++) w[i] += d[i];
+    const scale = 1 / (n * diffs.length);
+    for (let r = 0; r < resamples; r++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += w[draw(n)];
+      values[r] = s * scale;
+    }
+  } else {
+    for (let r = 0; r < resamples; r++) {
+      let total = 0;
       for (const d of diffs) {
         const n = d.length;
         let s = 0;
-        for (let i = 0; i < n; i++) s += d[opts.rng.int(n)];
+        for (let i = 0; i < n; i++) s += d[draw(n)];
         total += s / n;
       }
+      values[r] = total / diffs.length;
     }
-    values[r] = total / diffs.length;
   }
   values.sort();
   return {

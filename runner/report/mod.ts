@@ -444,7 +444,8 @@ export function renderReport(
         `**p** = two-sided paired t-test; **p (Holm)** = Holm-corrected over the ${a.contrasts.length} contrasts in this table. ` +
         `**MDD** = minimum detectable difference at α ${a.settings.alpha} (two-sided) and power ${a.settings.power}: ` +
         `(t₀.₉₇₅,ₙ₋₁ + t₀.₈₀,ₙ₋₁) · sd/√n, sd = the std of the per-seed differences. ` +
-        `**Reads** = better/worse when both intervals exclude zero on that side, else cannot tell.`,
+        `**Reads** = better/worse when both intervals exclude zero on that side (the paired t interval alone where ` +
+        `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell.`,
     );
     p(a.contrasts.length ? diffTable(a) : "No method shares a column with the reference.");
   }

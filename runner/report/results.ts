@@ -40,7 +40,7 @@ export interface TaskResult {
    * same predictions as `testAcc`); two runs with the same {@link testRows} pair up row by row.
    */
   testCorrect?: string;
-  /** Fingerprint of the test rows behind {@link testCorrect}: `<count>:<hash of the row indices>`. */
+  /** Fingerprint of the test rows behind {@link testCorrect}: `<count>:<hash of the row indices and true classes>`. */
   testRows?: string;
   /** Class names, index = class id. */
   classNames: string[];

@@ -65,11 +65,13 @@ export function correctnessString(p: TestPredictions): string {
 }
 
 /**
- * Fingerprint of the test rows (count and a hash of the row indices in order): two runs whose
- * fingerprints agree scored the same rows in the same order, so their correctness vectors pair up.
+ * Fingerprint of the test rows: count and a hash of the row indices and their true classes, in order.
+ * Two runs whose fingerprints agree scored the same rows (same labels, so the same data, not only the
+ * same indices of differently generated data) in the same order, so their correctness vectors pair up.
  */
-export function rowsFingerprint(rows: Int32Array): string {
-  return `${rows.length}:${(hashString(Array.from(rows).join(",")) >>> 0).toString(16).padStart(8, "0")}`;
+export function rowsFingerprint(p: Pick<TestPredictions, "row" | "truth">): string {
+  const text = Array.from(p.row, (r, i) => `${r}:${p.truth[i]}`).join(",");
+  return `${p.row.length}:${(hashString(text) >>> 0).toString(16).padStart(8, "0")}`;
 }
 
 /**
@@ -90,5 +92,5 @@ export async function testRowFields(
     if (e instanceof Deno.errors.NotFound) return {};
     throw e;
   }
-  return { testCorrect: correctnessString(p), testRows: rowsFingerprint(p.row), nTest: p.row.length };
+  return { testCorrect: correctnessString(p), testRows: rowsFingerprint(p), nTest: p.row.length };
 }
