@@ -70,7 +70,6 @@ export type {
   TaskResult,
 } from "./runner/report/results.ts";
 export { validateResultsFile } from "./runner/report/results_file.ts";
-export type { Contrast, ResultsFile } from "./runner/report/mod.ts";
 export { main } from "./runner/main.ts";
 
 // Contracts.
