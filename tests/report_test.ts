@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
 import {
+  analyze,
   type CompareResults,
   curvesFromLog,
   deltaM,
@@ -289,7 +290,7 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
       assert.match(md, /- \*\*The paper's claim\*\* .*\*\*cannot tell\*\*/);
       assert.match(md, /better than stl: .*sa-mtl \+3\.00 pp \(t \[\+0\.52, \+5\.48\], bootstrap \[/);
       assert.match(md, /12 of 12 runs still improving/);
-      assert.match(md, /the goal of every half-width at most 2\.00 pp is \*\*not met\*\*/);
+      assert.match(md, /the goal \(every paired-t half-width at most 2\.00 pp\) is \*\*not met\*\*/);
       assert.ok(!md.includes("exceeds the seed spread"), "the spread rule is gone");
       assert.match(md, /## How to read this report/);
     });
@@ -504,6 +505,27 @@ Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
   assert.deepEqual(curvesFromLog([{ epoch: 2, "emotion/ferplus/val/acc": 0.7, images_seen: 640 }]), [
     { epoch: 2, split: "val", metric: "emotion/ferplus/val/acc", value: 0.7, imagesSeen: 640 },
   ]);
+});
+
+Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-width of at most 2 pp", () => {
+  const make = (offsets: number[]) => {
+    const f = fixture();
+    f.runs = f.runs.filter((r) => r.method === "stl");
+    const stl = { emotion: [0.8, 0.82, 0.78], pose: [0.5, 0.52, 0.48] };
+    for (const s of [0, 1, 2]) {
+      f.runs.push(run("all-in-one", s, { emotion: stl.emotion[s] + offsets[s], pose: stl.pose[s] + 0.01 }));
+    }
+    delete f.proposed;
+    return analyze(f, summarize(f));
+  };
+  // Differences 1, 2, 1.5 pp: sd 0.5 pp, half-width 4.303 · 0.5 / √3 = 1.24 pp.
+  const ok = make([0.01, 0.02, 0.015]);
+  close(ok.halfWidth.maxT!, 4.302653 * 0.005 / Math.sqrt(3), 1e-6);
+  assert.equal(ok.halfWidth.met, true);
+  // 1, 4, 1 pp: sd 1.73 pp, half-width 4.30 pp.
+  const wide = make([0.01, 0.04, 0.01]);
+  assert.equal(wide.halfWidth.met, false);
+  close(wide.halfWidth.maxT!, 4.302653 * Math.sqrt(0.0003) / Math.sqrt(3), 1e-6);
 });
 
 Deno.test("validateResultsFile checks what scripts read and tolerates fields it does not know", async () => {

@@ -148,7 +148,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
       lines.push(
         `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
           hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
-        }: the goal of every half-width at most ${fmtPct(hw.goal)} pp is **${hw.met ? "met" : "not met"}**.${
+        }: the goal (every paired-t half-width at most ${fmtPct(hw.goal)} pp) is **${hw.met ? "met" : "not met"}**.${
           medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`
         }`,
       );
