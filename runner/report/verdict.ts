@@ -148,9 +148,9 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
       lines.push(
         `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
           hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
-        }: the goal (every paired-t half-width at most ${fmtPct(hw.goal)} pp) is **${hw.met ? "met" : "not met"}**.${
-          medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`
-        }`,
+        }: the goal (every paired-t half-width at most ${fmtPct(hw.goal)} pp) is **${
+          hw.met ? "met" : "not met"
+        }**.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
       );
     }
     const dms = s.methodStats.filter((m) => m.method !== base && m.deltaMPct !== null);
