@@ -1,8 +1,9 @@
 /**
  * Figures of the comparison, as SVG (vega-lite -> vega, headless) and PNG (resvg with DejaVu Sans):
- * validation-accuracy curves per column against training images seen (mean over seeds, band = ± std), test accuracy per method with
+ * validation-accuracy curves per column (mean over seeds, band = ± std), test accuracy per method with
  * error bars, confusion matrices per method and column (summed over seeds, colour = row share) and
- * pseudo-label accuracy per epoch.
+ * pseudo-label accuracy; curves run against training images seen, so alternating and joint methods share
+ * an axis.
  * @module
  */
 import { join } from "node:path";
@@ -375,49 +376,72 @@ export function confusionSpec(
   } as TopLevelSpec;
 }
 
-/** Pseudo-label accuracy per epoch (all / kept / rejected rows) for one pseudo-labelled column. */
+/**
+ * Pseudo-label accuracy (all / kept / rejected rows) for one pseudo-labelled column, against the training
+ * images seen when the teacher made the labels (at the start of the epoch: the images of the epoch
+ * before), so alternating and joint methods share an axis; epochs when a run did not log images seen.
+ */
 export function pseudoSpec(
   results: CompareResults,
   s: ReportSummary,
   task: string,
   dataset: string,
 ): TopLevelSpec | null {
-  const rows: { method: string; epoch: number; kind: string; acc: number; n: number }[] = [];
+  const rows: { method: string; epoch: number; x: number; kind: string; acc: number; n: number }[] = [];
+  let byImages = true;
   for (const m of s.methods) {
-    const acc = new Map<string, number[]>();
+    const acc = new Map<string, { values: number[]; xs: number[] }>();
     for (const r of results.runs) {
       if (r.method !== m) continue;
+      const imagesAt = new Map<number, number>();
+      for (const c of r.curves) if (typeof c.imagesSeen === "number") imagesAt.set(c.epoch, c.imagesSeen);
       for (const p of runPseudoLabels(r)) {
         if (p.task !== task || p.dataset !== dataset) continue;
+        if (!imagesAt.has(p.epoch)) byImages = false;
+        const x = imagesAt.get(p.epoch - 1) ?? 0;
         const add = (kind: string, v: number | undefined) => {
           if (v === undefined || v === null || !Number.isFinite(v)) return;
           const key = `${kind}|${p.epoch}`;
-          acc.set(key, [...(acc.get(key) ?? []), v]);
+          const a = acc.get(key) ?? { values: [], xs: [] };
+          a.values.push(v);
+          a.xs.push(x);
+          acc.set(key, a);
         };
         add("all rows", p.acc);
         add("kept", p.keptAcc);
         add("rejected", p.rejectedAcc);
       }
     }
-    for (const [key, xs] of acc) {
+    for (const [key, { values, xs }] of acc) {
       const [kind, epoch] = key.split("|");
-      rows.push({ method: m, epoch: Number(epoch), kind, acc: mean(xs)! * 100, n: xs.length });
+      rows.push({
+        method: m,
+        epoch: Number(epoch),
+        x: mean(xs)!,
+        kind,
+        acc: mean(values)! * 100,
+        n: values.length,
+      });
     }
   }
   if (rows.length === 0) return null;
+  if (!byImages) { for (const r of rows) r.x = r.epoch; }
   rows.sort((a, b) => a.method.localeCompare(b.method) || a.kind.localeCompare(b.kind) || a.epoch - b.epoch);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Pseudo-label accuracy vs hidden truth: ${task}/${dataset}`,
-      subtitle: `teacher's label on rows that lack a ${task} label; mean over seeds`,
+      subtitle: `teacher's label on rows without a ${task} label; mean over seeds${
+        byImages ? "; x = images seen when labelled" : ""
+      }`,
     },
     width: 520,
     height: 300,
     data: { values: rows },
-    mark: { type: "line", strokeWidth: 2.2 },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
+      x: byImages
+        ? { field: "x", type: "quantitative", title: "Training images seen", axis: { format: "~s" } }
+        : { field: "x", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
       y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
       color: {
         field: "method",
@@ -425,17 +449,26 @@ export function pseudoSpec(
         title: "Method",
         scale: methodScale(s, uniq(rows.map((r) => r.method))),
       },
-      strokeDash: {
-        field: "kind",
-        type: "nominal",
-        title: "Rows",
-        scale: { domain: ["all rows", "kept", "rejected"] },
-      },
-      detail: { field: "kind" },
       tooltip: [{ field: "method" }, { field: "kind" }, { field: "epoch" }, { field: "acc", format: ".2f" }, {
         field: "n",
       }],
     },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 2.2 },
+        encoding: {
+          strokeDash: {
+            field: "kind",
+            type: "nominal",
+            title: "Rows",
+            scale: { domain: ["all rows", "kept", "rejected"] },
+          },
+          detail: { field: "kind" },
+        },
+      },
+      // Points too: a teacher that labels once (one refresh) is a single point.
+      { mark: { type: "point", filled: true, size: 30 } },
+    ],
     config: CONFIG,
   } as TopLevelSpec;
 }
