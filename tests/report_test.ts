@@ -5,6 +5,7 @@ import {
   analyze,
   type CompareResults,
   curvesFromLog,
+  curvesSpec,
   deltaM,
   DIFF_TABLE_HEADING,
   machineInfo,
@@ -257,8 +258,26 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
         const row = csv.rows.find((r) => r.method === m.method && r.metric === "delta_m_pct")!;
         assert.equal(Number(row.mean), m.deltaMPct);
       }
+      for (const k of file.contrasts) {
+        const row = csv.rows.find((r) =>
+          r.method === k.method && r.task === k.task && r.dataset === k.dataset && r.metric === "acc"
+        )!;
+        const n = (x: string) => (x === "" ? null : Number(x));
+        assert.deepEqual(
+          [n(row.ci95_low), n(row.ci95_high), n(row.boot_ci95_low), n(row.boot_ci95_high), n(row.p_holm)],
+          [k.ci95Low, k.ci95High, k.bootCi95Low, k.bootCi95High, k.pHolm],
+        );
+        assert.equal(n(row.min_detectable), k.minDetectable);
+        assert.equal(row.call, k.call);
+      }
+      const gain = csv.rows.find((r) => r.method === "sa-mtl" && r.metric === "last_quarter_gain")!;
+      assert.equal(gain.n_seeds, "3");
+      close(Number(gain.mean), 0.05, 1e-9);
       const runs = parseCsv(await Deno.readTextFile(join(dir, "runs.csv")));
       assert.equal(runs.rows.length, 18); // 3 methods x 3 seeds x 2 tasks
+      assert.ok(
+        runs.rows.every((r) => r.still_improving === "1" && r.n_val === "800" && r.n_test === "1000"),
+      );
       assert.ok(
         runs.rows.every((r) => r.run_dir.startsWith("runs/test/") && r.command.startsWith("deno task")),
       );
@@ -290,6 +309,11 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
       assert.match(md, /- \*\*The paper's claim\*\* .*\*\*cannot tell\*\*/);
       assert.match(md, /better than stl: .*sa-mtl \+3\.00 pp \(t \[\+0\.52, \+5\.48\], bootstrap \[/);
       assert.match(md, /12 of 12 runs still improving/);
+      // The convergence table: mean last-quarter gain over seeds, bold when some seed still improves.
+      assert.match(
+        md,
+        /\| stl \| \*\*\+5\.00 \(3\/3 improving\)\*\* \| \*\*\+5\.00 \(3\/3 improving\)\*\* \| 6\/6 \|/,
+      );
       assert.match(md, /the goal \(every paired-t half-width at most 2\.00 pp\) is \*\*not met\*\*/);
       assert.ok(!md.includes("exceeds the seed spread"), "the spread rule is gone");
       assert.match(md, /## How to read this report/);
@@ -505,6 +529,21 @@ Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
   assert.deepEqual(curvesFromLog([{ epoch: 2, "emotion/ferplus/val/acc": 0.7, images_seen: 640 }]), [
     { epoch: 2, split: "val", metric: "emotion/ferplus/val/acc", value: 0.7, imagesSeen: 640 },
   ]);
+});
+
+Deno.test("curves run against training images seen, or epochs for logs without them", () => {
+  const f = fixture();
+  const s = summarize(f);
+  const spec = curvesSpec(f, s, s.columns[0]) as unknown as {
+    data: { values: { x: number; epoch: number; method: string }[] };
+    layer: { encoding: { x: { title: string } } }[];
+  };
+  assert.equal(spec.layer[0].encoding.x.title, "Training images seen");
+  assert.deepEqual(spec.data.values.filter((v) => v.method === "stl").map((v) => v.x), [1000, 2000, 3000]);
+  for (const r of f.runs) for (const c of r.curves) delete c.imagesSeen;
+  const old = curvesSpec(f, s, s.columns[0]) as unknown as typeof spec;
+  assert.equal(old.layer[0].encoding.x.title, "Epoch");
+  assert.deepEqual(old.data.values.filter((v) => v.method === "stl").map((v) => v.x), [0, 1, 2]);
 });
 
 Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-width of at most 2 pp", () => {
