@@ -69,6 +69,7 @@ export type {
   RunResult,
   TaskResult,
 } from "./runner/report/results.ts";
+export { validateResultsFile } from "./runner/report/results_file.ts";
 export { main } from "./runner/main.ts";
 
 // Contracts.

@@ -36,6 +36,7 @@ import { evaluate, type EvaluateRequest } from "./eval_command.ts";
 import { EMBEDDED_NAMES } from "../datasets/mod.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
+import { testRowFields } from "./train/test_predictions.ts";
 import { writeReport } from "./report/mod.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
@@ -487,6 +488,9 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
       valAcc: summary.val[`${task}/${dataset}/val/acc`],
       classNames: spec.labels,
       confusion,
+      // Per-row correctness at the chosen epoch (the bootstrap pairs runs row by row) and the row counts.
+      ...(await testRowFields(dir, summary.bestEpoch, task, dataset)),
+      nVal: summary.evalRows?.[`${task}/${dataset}/val`],
     });
   }
   return {

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
 import {
+  analyze,
   type CompareResults,
   curvesFromLog,
+  curvesSpec,
   deltaM,
   DIFF_TABLE_HEADING,
   machineInfo,
@@ -19,6 +21,7 @@ import {
   studentTwoSidedP,
   summarize,
   validateCompareResults,
+  validateResultsFile,
   writeReport,
 } from "../runner/report/mod.ts";
 
@@ -43,11 +46,12 @@ function run(method: string, seed: number, accs: Partial<Record<Task, number>>, 
   const tasks = Object.keys(accs) as Task[];
   const curves = tasks.flatMap((t) =>
     [0, 1, 2].flatMap((e) => {
-      const pts = [{
+      const pts: RunResult["curves"] = [{
         epoch: e,
         split: "val",
         metric: `${t}/${DATASET[t]}/val/acc`,
         value: accs[t]! - 0.1 + 0.05 * e,
+        imagesSeen: 1000 * (e + 1),
       }];
       if (pseudo) {
         const other = t === "emotion" ? "pose" : "emotion";
@@ -81,6 +85,10 @@ function run(method: string, seed: number, accs: Partial<Record<Task, number>>, 
         testMeanClassAcc: mca(m),
         classNames: CLASSES[t],
         confusion: m,
+        nVal: 800,
+        // The first round(acc * 1000) test rows right: two runs differ exactly on the rows between their counts.
+        testCorrect: "1".repeat(Math.round(accs[t]! * 1000)) + "0".repeat(1000 - Math.round(accs[t]! * 1000)),
+        testRows: "1000:0000abcd",
       };
     }),
     curves,
@@ -174,9 +182,9 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
       close(cell("sa-mtl", "emotion").diff!.std!, 0.01);
       close(cell("all-in-one", "emotion").diff!.mean!, 0, 1e-12);
       close(cell("all-in-one", "emotion").diff!.std!, Math.sqrt(0.0003));
-      // A constant difference has zero spread: the t-test is undefined.
+      // A constant difference has zero spread: |t| is infinite, p = 0.
       close(cell("all-in-one", "pose").diff!.std!, 0, 1e-12);
-      assert.equal(cell("all-in-one", "pose").diff!.p, null);
+      assert.equal(cell("all-in-one", "pose").diff!.p, 0);
       const dm = (m: string) => s.methodStats.find((x) => x.method === m)!.deltaMPct!;
       close(dm("stl"), 0);
       close(dm("all-in-one"), 3.0);
@@ -220,10 +228,18 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
         });
       }
       const diff = parseReportTable(md, { heading: DIFF_TABLE_HEADING });
-      assert.deepEqual(diff.rows.map((r) => r.label), ["all-in-one", "sa-mtl"]);
-      assert.equal(diff.rows[1].cells[0].mean, 3.0);
-      assert.equal(diff.rows[1].cells[0].std, 1.0);
-      assert.match(diff.rows[1].cells[0].text, /3\/3 seeds up/);
+      assert.deepEqual(diff.rows.map((r) => r.label), ["all-in-one", "all-in-one", "sa-mtl", "sa-mtl"]);
+      assert.deepEqual(diff.rows.map((r) => r.cells[0].text), [
+        "emotion/ferplus",
+        "pose/aflw",
+        "emotion/ferplus",
+        "pose/aflw",
+      ]);
+      // sa-mtl emotion: diffs 3, 4, 2 pp -> 3.00 ± 4.302653 · 1/√3 = [+0.52, +5.48]
+      assert.equal(diff.rows[2].cells[1].mean, 3.0);
+      assert.equal(diff.rows[2].cells[2].text, "[+0.52, +5.48]");
+      assert.equal(diff.rows[2].cells[7].text, "**better**");
+      assert.equal(diff.rows[0].cells[7].text, "cannot tell");
     });
 
     await t.step("results.csv holds the same numbers as results.json", async () => {
@@ -242,25 +258,118 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
         const row = csv.rows.find((r) => r.method === m.method && r.metric === "delta_m_pct")!;
         assert.equal(Number(row.mean), m.deltaMPct);
       }
+      for (const k of file.contrasts) {
+        const row = csv.rows.find((r) =>
+          r.method === k.method && r.task === k.task && r.dataset === k.dataset && r.metric === "acc"
+        )!;
+        const n = (x: string) => (x === "" ? null : Number(x));
+        assert.deepEqual(
+          [n(row.ci95_low), n(row.ci95_high), n(row.boot_ci95_low), n(row.boot_ci95_high), n(row.p_holm)],
+          [k.ci95Low, k.ci95High, k.bootCi95Low, k.bootCi95High, k.pHolm],
+        );
+        assert.equal(n(row.min_detectable), k.minDetectable);
+        assert.equal(row.call, k.call);
+      }
+      const gain = csv.rows.find((r) => r.method === "sa-mtl" && r.metric === "last_quarter_gain")!;
+      assert.equal(gain.n_seeds, "3");
+      close(Number(gain.mean), 0.05, 1e-9);
       const runs = parseCsv(await Deno.readTextFile(join(dir, "runs.csv")));
       assert.equal(runs.rows.length, 18); // 3 methods x 3 seeds x 2 tasks
+      assert.ok(
+        runs.rows.every((r) => r.still_improving === "1" && r.n_val === "800" && r.n_test === "1000"),
+      );
       assert.ok(
         runs.rows.every((r) => r.run_dir.startsWith("runs/test/") && r.command.startsWith("deno task")),
       );
     });
 
-    await t.step("verdict: who beats STL, and the paper's claim", () => {
+    await t.step("verdict: better, worse or cannot tell against STL, and the paper's claim", () => {
       const v = file.verdict;
       assert.equal(v.spreadAvailable, true);
-      const emo = v.beatsBaseline.find((c) => c.method === "sa-mtl" && c.column === "emotion/ferplus")!;
-      assert.equal(emo.exceedsSpread, true);
-      // all-in-one's emotion mean equals STL's: not "beating" it.
-      assert.ok(!v.beatsBaseline.some((c) => c.method === "all-in-one" && c.column === "emotion/ferplus"));
+      assert.deepEqual(v.better, [
+        { method: "all-in-one", column: "pose/aflw" },
+        { method: "sa-mtl", column: "emotion/ferplus" },
+        { method: "sa-mtl", column: "pose/aflw" },
+      ]);
+      assert.deepEqual(v.worse, []);
+      // all-in-one's emotion mean equals STL's: its interval spans zero.
+      assert.deepEqual(v.cannotTell, [{ method: "all-in-one", column: "emotion/ferplus" }]);
+      // Holm over 4 contrasts: 0 (constant +3 pp), then 3 · p(sa-mtl pose) = 0.059, 2 · p(sa-mtl emotion) = 0.070, 1.
+      assert.deepEqual(v.holmSignificant, [{ method: "all-in-one", column: "pose/aflw" }]);
+      // 12 runs: the fixture keeps STL's two runs per seed apart.
+      assert.deepEqual(v.stillImproving, { runs: 12, checked: 12, total: 12 });
       assert.equal(v.claim.proposed, "sa-mtl");
       assert.equal(v.claim.holdsInMeans, false);
-      assert.deepEqual(v.claim.columns.find((c) => c.column === "pose/aflw")!.notBeaten, ["all-in-one"]);
-      assert.match(md, /\*\*does not hold\*\*/);
-      assert.match(md, /sa-mtl \+3\.00 ± 1\.00 pp \(3\/3 seeds up, exceeds the seed spread/);
+      assert.equal(v.claim.status, "cannot tell");
+      const pose = v.claim.columns.find((c) => c.column === "pose/aflw")!;
+      assert.deepEqual(pose.notBeatenInMeans, ["all-in-one"]);
+      // sa-mtl − all-in-one on pose: -1, 0, -1 pp: the interval spans zero.
+      assert.deepEqual(pose.cannotTell, ["all-in-one"]);
+      assert.deepEqual(pose.better, ["stl"]);
+      assert.match(md, /- \*\*The paper's claim\*\* .*\*\*cannot tell\*\*/);
+      assert.match(md, /better than stl: .*sa-mtl \+3\.00 pp \(t \[\+0\.52, \+5\.48\], bootstrap \[/);
+      assert.match(md, /12 of 12 runs still improving/);
+      // The convergence table: mean last-quarter gain over seeds, bold when some seed still improves.
+      assert.match(
+        md,
+        /\| stl \| \*\*\+5\.00 \(3\/3 improving\)\*\* \| \*\*\+5\.00 \(3\/3 improving\)\*\* \| 6\/6 \|/,
+      );
+      assert.match(md, /the goal \(every paired-t half-width at most 2\.00 pp\) is \*\*not met\*\*/);
+      assert.ok(!md.includes("exceeds the seed spread"), "the spread rule is gone");
+      assert.match(md, /## How to read this report/);
+    });
+
+    await t.step("results.json carries the contrasts, the runs' flags and the wall time", () => {
+      assert.equal(validateResultsFile(file), 2);
+      assert.equal(file.format, "sa-mtl-compare-report/2");
+      assert.equal(file.wallSeconds, 42);
+      assert.equal(file.runs.length, 12);
+      assert.deepEqual(file.runs[0], {
+        method: "stl",
+        seed: 0,
+        stillImproving: true,
+        convergence: [
+          {
+            task: "emotion",
+            dataset: "ferplus",
+            gain: file.runs[0].convergence[0].gain,
+            q3: file.runs[0].convergence[0].q3,
+            q4: file.runs[0].convergence[0].q4,
+            axis: "images",
+            stillImproving: true,
+          },
+        ],
+      });
+      close(file.runs[0].convergence[0].gain!, 0.05, 1e-12);
+      close(file.runs[0].convergence[0].q3!, 0.75, 1e-12);
+      close(file.runs[0].convergence[0].q4!, 0.8, 1e-12);
+      assert.deepEqual(file.runs[1].convergence.map((c) => c.task), ["pose"]);
+      const c = file.contrasts.find((x) => x.method === "sa-mtl" && x.task === "emotion")!;
+      close(c.diffMean!, 0.03, 1e-12);
+      close(c.ci95Low!, 0.03 - 0.02484138, 1e-8);
+      close(c.ci95High!, 0.03 + 0.02484138, 1e-8);
+      close(c.p!, studentTwoSidedP(0.03 / (0.01 / Math.sqrt(3)), 2), 1e-12);
+      close(c.pHolm!, 2 * c.p!, 1e-12);
+      close(c.minDetectable!, (4.302653 + 1.06066) * 0.01 / Math.sqrt(3), 1e-6);
+      // Bootstrap by hand: a drawn row adds w = the number of seeds whose rows [stl, sa-mtl) hold it
+      // (30, 40, 20 rows; 10 rows in two ranges), so the value is Σ w / 3000: mean 0.03, sd √(1000 · 0.1019) / 3000.
+      close(c.bootDiff!, 0.03, 1e-12);
+      assert.equal(c.bootSeeds, 3);
+      assert.equal(c.bootSharedRows, true);
+      const sd = Math.sqrt(1000 * (0.11 - 0.09 ** 2)) / 3000;
+      close(c.bootCi95Low!, 0.03 - 1.96 * sd, 0.0008);
+      close(c.bootCi95High!, 0.03 + 1.96 * sd, 0.0008);
+      const aio = file.contrasts.find((x) => x.method === "all-in-one" && x.task === "pose")!;
+      assert.deepEqual([aio.ci95Low, aio.ci95High, aio.p, aio.pHolm], [aio.diffMean, aio.diffMean, 0, 0]);
+      const chance = file.chance.find((x) => x.column === "emotion/ferplus")!;
+      // Every confusion matrix of the fixture has 334 + 333 + 333 rows: majority 33.4 %.
+      assert.deepEqual(
+        [chance.uniform, chance.nTestMin, chance.nValMin],
+        [1 / 3, 1000, 800],
+      );
+      assert.ok(chance.majority! > 0.33 && chance.majority! < 0.36);
+      assert.match(md, /\| Chance: 1\/K \(%\) \| 33\.33 \| 33\.33 \|/);
+      assert.match(md, /\*\*Small validation sets\*\*: emotion\/ferplus has 800 labelled validation rows/);
     });
 
     await t.step("figures exist as SVG and PNG and are linked", async () => {
@@ -293,13 +402,24 @@ Deno.test("writeReport with one seed says that no spread is available", async ()
   try {
     await writeReport(fixture([0]), dir, { figures: false });
     const md = await Deno.readTextFile(join(dir, "report.md"));
-    assert.match(md, /only 1 seed \(0\): no spread is available/);
+    assert.match(
+      md,
+      /\*\*Only 1 seed\*\*: no paired-t interval exists, so every contrast below reads \*cannot tell\*/,
+    );
     const table = parseReportTable(md);
     for (const row of table.rows) for (const c of row.cells.slice(0, 2)) assert.equal(c.std, null);
     assert.equal(table.rows[0].cells[0].mean, 80);
     const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as ResultsFile;
-    assert.equal(file.verdict.claim.holdsBeyondSpread, null);
+    assert.equal(file.verdict.claim.status, "cannot tell");
     assert.ok(file.summary.cells.every((c) => c.std === null));
+    // One seed: no t interval, but the bootstrap over test rows still runs; every call is "cannot tell".
+    assert.ok(
+      file.contrasts.every((c) => c.ci95Low === null && c.bootCi95Low !== null && c.call === "cannot tell"),
+    );
+    assert.match(
+      md,
+      /no paired-t interval \(fewer than 2 seeds\), so the 2\.00 pp half-width goal cannot be met/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -331,7 +451,7 @@ Deno.test("without a reference or a proposed method the report says what it cann
     const md = await Deno.readTextFile(join(dir, "report.md"));
     assert.match(
       md,
-      /results.json names no reference method with runs, so no differences or Δm are computed/,
+      /results.json names no reference method with runs, so no differences, intervals or Δm are computed/,
     );
     assert.match(md, /not checked, results.json names no proposed method with runs/);
     assert.ok(!md.includes(DIFF_TABLE_HEADING));
@@ -356,6 +476,21 @@ Deno.test("malformed results fail with the field named", () => {
     () => validateCompareResults(acc),
     /runs\[2\]\.results\[0\]\.testAcc: 0\.5 disagrees with the confusion matrix/,
   );
+  const wrong = fixture();
+  wrong.runs[0].results[0].testCorrect = "0" + wrong.runs[0].results[0].testCorrect!.slice(1);
+  assert.throws(
+    () => validateCompareResults(wrong),
+    /runs\[0\]\.results\[0\]\.testCorrect: 799\/1000 correct disagrees/,
+  );
+  const short = fixture();
+  short.runs[0].results[0].testCorrect = "1";
+  assert.throws(
+    () => validateCompareResults(short),
+    /testCorrect: has 1 rows but the confusion matrix counts 1000/,
+  );
+  const noKey = fixture();
+  delete noKey.runs[0].results[0].testRows;
+  assert.throws(() => validateCompareResults(noKey), /testRows: expected "1000:<hash>" beside testCorrect/);
   const dup = fixture();
   dup.runs.push(run("stl", 0, { emotion: 0.8 }));
   assert.throws(() => validateCompareResults(dup), /emotion\/ferplus of stl seed 0 is reported twice/);
@@ -390,6 +525,81 @@ Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
     { epoch: 1, task: "pose", dataset: "ferplus", acc: 0.45 },
   ]);
   assert.throws(() => curvesFromLog([{ epoch: "x" }]), /log row 1: epoch "x" is not a number/);
+  // The images-seen axis: each point carries its row's images_seen.
+  assert.deepEqual(curvesFromLog([{ epoch: 2, "emotion/ferplus/val/acc": 0.7, images_seen: 640 }]), [
+    { epoch: 2, split: "val", metric: "emotion/ferplus/val/acc", value: 0.7, imagesSeen: 640 },
+  ]);
+});
+
+Deno.test("curves run against training images seen, or epochs for logs without them", () => {
+  const f = fixture();
+  const s = summarize(f);
+  const spec = curvesSpec(f, s, s.columns[0]) as unknown as {
+    data: { values: { x: number; epoch: number; method: string }[] };
+    layer: { encoding: { x: { title: string } } }[];
+  };
+  assert.equal(spec.layer[0].encoding.x.title, "Training images seen");
+  assert.deepEqual(spec.data.values.filter((v) => v.method === "stl").map((v) => v.x), [1000, 2000, 3000]);
+  for (const r of f.runs) for (const c of r.curves) delete c.imagesSeen;
+  const old = curvesSpec(f, s, s.columns[0]) as unknown as typeof spec;
+  assert.equal(old.layer[0].encoding.x.title, "Epoch");
+  assert.deepEqual(old.data.values.filter((v) => v.method === "stl").map((v) => v.x), [0, 1, 2]);
+});
+
+Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-width of at most 2 pp", () => {
+  const make = (offsets: number[]) => {
+    const f = fixture();
+    f.runs = f.runs.filter((r) => r.method === "stl");
+    const stl = { emotion: [0.8, 0.82, 0.78], pose: [0.5, 0.52, 0.48] };
+    for (const s of [0, 1, 2]) {
+      f.runs.push(run("all-in-one", s, { emotion: stl.emotion[s] + offsets[s], pose: stl.pose[s] + 0.01 }));
+    }
+    delete f.proposed;
+    return analyze(f, summarize(f));
+  };
+  // Differences 1, 2, 1.5 pp: sd 0.5 pp, half-width 4.303 · 0.5 / √3 = 1.24 pp.
+  const ok = make([0.01, 0.02, 0.015]);
+  close(ok.halfWidth.maxT!, 4.302653 * 0.005 / Math.sqrt(3), 1e-6);
+  assert.equal(ok.halfWidth.met, true);
+  // 1, 4, 1 pp: sd 1.73 pp, half-width 4.30 pp.
+  const wide = make([0.01, 0.04, 0.01]);
+  assert.equal(wide.halfWidth.met, false);
+  close(wide.halfWidth.maxT!, 4.302653 * Math.sqrt(0.0003) / Math.sqrt(3), 1e-6);
+});
+
+Deno.test("validateResultsFile checks what scripts read and tolerates fields it does not know", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    await writeReport(fixture(), dir, { figures: false });
+    const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+    assert.equal(validateResultsFile(file), 2);
+    // A later version may add fields (e.g. teacher accuracies) anywhere: still valid.
+    file.teacherAcc = [{ task: "pose", dataset: "ferplus", teacherAcc: 0.7 }];
+    file.contrasts[0].extra = "x";
+    file.input.dataSeed = 7;
+    assert.equal(validateResultsFile(file), 2);
+    // A version-1 file only needs its input.
+    assert.equal(validateResultsFile({ format: "sa-mtl-compare-report/1", input: file.input }), 1);
+    const bad = structuredClone(file);
+    bad.contrasts[1].ci95Low = "0.1";
+    assert.throws(
+      () => validateResultsFile(bad),
+      /results\.json\.contrasts\[1\]\.ci95Low: expected a finite number or null/,
+    );
+    const swapped = structuredClone(file);
+    const c = swapped.contrasts.find((x: { ci95Low: number | null }) => x.ci95Low !== null);
+    [c.ci95Low, c.ci95High] = [c.ci95High + 0.1, c.ci95Low];
+    assert.throws(() => validateResultsFile(swapped), /ci95Low: .* is above ci95High/);
+    const noWall = structuredClone(file);
+    delete noWall.wallSeconds;
+    assert.throws(() => validateResultsFile(noWall), /results\.json\.wallSeconds: expected seconds >= 0/);
+    const flag = structuredClone(file);
+    flag.runs[3].stillImproving = "yes";
+    assert.throws(() => validateResultsFile(flag), /results\.json\.runs\[3\]\.stillImproving/);
+    assert.throws(() => validateResultsFile({ format: "other/2" }), /results\.json\.format/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("machineInfo describes this host", () => {

@@ -15,6 +15,8 @@ import { maskedCrossEntropy } from "../core/loss.ts";
 import { trainStep } from "../runner/train/step.ts";
 import { buildModel } from "../models/mod.ts";
 import { parseCsv } from "../core/csv.ts";
+import { readTestPredictions, testPredictionsPath } from "../runner/train/test_predictions.ts";
+import { readRun } from "../runner/compare.ts";
 
 await initBackend({ backend: "wasm", quiet: true });
 
@@ -110,6 +112,35 @@ Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write th
       const head = task === "stl" ? "pose_synth-pose" : "emotion_synth-emotion";
       assert.ok(confusions.includes(`epoch_1_${head}_val.csv`), confusions.join(" "));
       assert.ok(confusions.includes(`epoch_${summary.bestEpoch}_${head}_test.csv`), confusions.join(" "));
+      // The per-row test predictions are the ones behind the reported accuracy and confusion matrix.
+      for (const k of accKeys) {
+        const [tk, ds] = k.split("/");
+        const p = await readTestPredictions(testPredictionsPath(dir, summary.bestEpoch, tk, ds));
+        const right = p.truth.filter((c, i) => c === p.pred[i]).length;
+        assert.equal(right / p.row.length, summary.test[k], k);
+        assert.equal(p.row.length, summary.evalRows[`${tk}/${ds}/test`]);
+        assert.ok(summary.evalRows[`${tk}/${ds}/val`] > 0);
+        const conf = parseCsv(
+          await Deno.readTextFile(join(dir, "confusion", `epoch_${summary.bestEpoch}_${tk}_${ds}_test.csv`)),
+        );
+        const cols = conf.columns.slice(1);
+        conf.rows.forEach((r, i) =>
+          cols.forEach((c, j) => {
+            const n = p.truth.filter((x, q) => x === i && p.pred[q] === j).length;
+            assert.equal(Number(r[c]), n, `${k} confusion[${i}][${j}]`);
+          })
+        );
+      }
+      if (task === "stl") {
+        // What compare reads of the run: per-row correctness beside the accuracy, and the row counts.
+        const r = await readRun(dir, { method: "stl", seed: 1, task: "pose", dir, args: ["run", "stl"] });
+        const t0 = r.results[0];
+        assert.equal(t0.testCorrect!.length, t0.nTest);
+        assert.equal([...t0.testCorrect!].filter((c) => c === "1").length / t0.nTest!, t0.testAcc);
+        assert.match(t0.testRows!, new RegExp(`^${t0.nTest}:`));
+        assert.equal(t0.nVal, summary.evalRows["pose/synth-pose/val"]);
+        assert.ok(r.curves.every((c) => typeof c.imagesSeen === "number" && c.imagesSeen > 0));
+      }
       if (task === "dml-lwf" || task === "distilling") {
         // Alternating: epoch 0 trains emotion and distils pose for it; pseudo accuracy is scored.
         assert.ok(Number(rows[0]["pose/synth-emotion/train/pseudo_acc"]) >= 0);

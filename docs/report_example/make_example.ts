@@ -73,6 +73,16 @@ function metrics(m: number[][]): { acc: number; mca: number } {
   return { acc: hit / n, mca: rec / present };
 }
 
+/** Per-row correctness with the matrix's trace of ones at random rows (the same rows for every run). */
+function correctness(rng: Rng, m: number[][], task: string): { testCorrect: string; testRows: string } {
+  const n = m.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
+  const hits = m.reduce((a, row, i) => a + row[i], 0);
+  const right = new Uint8Array(n);
+  const perm = rng.permutation(n);
+  for (let i = 0; i < hits; i++) right[perm[i]] = 1;
+  return { testCorrect: Array.from(right).join(""), testRows: `${n}:example-${task}` };
+}
+
 function run(method: (typeof METHODS)[0], seed: number, tasks: string[]): RunResult {
   const rng = new Rng(`${method.name}-${seed}-${tasks.join("+")}`);
   const curves: CurvePoint[] = [];
@@ -84,7 +94,8 @@ function run(method: (typeof METHODS)[0], seed: number, tasks: string[]): RunRes
     const ds = DATASET[task];
     for (let e = 0; e < EPOCHS; e++) {
       const v = acc * (1 - 0.45 * Math.exp(-e / 2.6)) + rng.normal() * 0.006;
-      curves.push({ epoch: e, split: "val", metric: `${task}/${ds}/val/acc`, value: v });
+      const imagesSeen = 24000 * (e + 1) * (tasks.length === 1 ? 0.5 : 1);
+      curves.push({ epoch: e, split: "val", metric: `${task}/${ds}/val/acc`, value: v, imagesSeen });
       curves.push({
         epoch: e,
         split: "train",
@@ -118,8 +129,10 @@ function run(method: (typeof METHODS)[0], seed: number, tasks: string[]): RunRes
       testMeanClassAcc: mca,
       valAcc: acc + 0.004,
       nTest: N_TEST[task],
+      nVal: N_TEST[task],
       classNames: [...CLASSES[task]],
       confusion: m,
+      ...correctness(rng, m, task),
     };
   });
   const seconds = 610 * method.speed * (tasks.length === 1 ? 0.5 : 1) * (1 + rng.normal() * 0.03);

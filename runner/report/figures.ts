@@ -2,7 +2,8 @@
  * Figures of the comparison, as SVG (vega-lite -> vega, headless) and PNG (resvg with DejaVu Sans):
  * validation-accuracy curves per column (mean over seeds, band = ± std), test accuracy per method with
  * error bars, confusion matrices per method and column (summed over seeds, colour = row share) and
- * pseudo-label accuracy per epoch.
+ * pseudo-label accuracy; curves run against training images seen, so alternating and joint methods share
+ * an axis.
  * @module
  */
 import { join } from "node:path";
@@ -85,7 +86,7 @@ const CONFIG = {
   background: "white",
   title: { fontSize: 15, anchor: "start" as const, subtitleFontSize: 12, subtitleColor: "#555" },
   axis: { labelFontSize: 12, titleFontSize: 13 },
-  legend: { labelFontSize: 12, titleFontSize: 13, symbolSize: 120 },
+  legend: { labelFontSize: 12, titleFontSize: 13, symbolSize: 120, labelLimit: 260 },
   header: { labelFontSize: 13, titleFontSize: 13 },
   view: { stroke: "#ccc" },
 };
@@ -131,26 +132,43 @@ export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, "") || "x";
 }
 
-/** Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out). */
+/**
+ * Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out), at
+ * x = the mean training images seen at that epoch (the epoch itself when images were not logged).
+ */
 function meanCurve(results: CompareResults, method: string, metric: string) {
-  const byEpoch = new Map<number, number[]>();
+  const byEpoch = new Map<number, { values: number[]; images: number[] }>();
   for (const r of results.runs) {
     if (r.method !== method) continue;
     for (const c of r.curves) {
       if (c.metric !== metric || c.value === null || !Number.isFinite(c.value)) continue;
-      const a = byEpoch.get(c.epoch) ?? [];
-      a.push(c.value);
+      const a = byEpoch.get(c.epoch) ?? { values: [], images: [] };
+      a.values.push(c.value);
+      if (typeof c.imagesSeen === "number") a.images.push(c.imagesSeen);
       byEpoch.set(c.epoch, a);
     }
   }
-  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, xs]) => {
-    const m = mean(xs)! * 100;
-    const sd = (sampleStd(xs) ?? 0) * 100;
-    return { method, epoch, mean: m, lo: m - sd, hi: m + sd, n: xs.length };
+  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, { values, images }]) => {
+    const m = mean(values)! * 100;
+    const sd = (sampleStd(values) ?? 0) * 100;
+    const byImages = images.length === values.length;
+    return {
+      method,
+      epoch,
+      x: byImages ? mean(images)! : epoch,
+      byImages,
+      mean: m,
+      lo: m - sd,
+      hi: m + sd,
+      n: values.length,
+    };
   });
 }
 
-/** Validation accuracy per epoch for every method on one column; null when nothing was logged. */
+/**
+ * Validation accuracy for every method on one column against training images seen (so alternating and
+ * joint methods share an axis; epochs when a run did not log images seen); null when nothing was logged.
+ */
 export function curvesSpec(results: CompareResults, s: ReportSummary, col: Column): TopLevelSpec | null {
   const metric = `${col.task}/${col.dataset}/val/acc`;
   const rows = s.methods.flatMap((m) =>
@@ -160,6 +178,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     }))
   );
   if (rows.length === 0) return null;
+  const byImages = rows.every((r) => r.byImages);
   const present = uniq(rows.map((r) => r.method));
   const color = {
     field: "method",
@@ -167,16 +186,20 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     title: "Method",
     scale: methodScale(s, present),
   };
-  const x = { field: "epoch", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
+  const x = byImages
+    ? { field: "x", type: "quantitative" as const, title: "Training images seen", axis: { format: "~s" } }
+    : { field: "x", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
   // Bands of many methods overlap into an unreadable smear: draw them for a few methods only.
   const bands = s.seeds.length > 1 && present.length <= 4;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Validation accuracy: ${col.key}`,
-      subtitle: s.seeds.length === 1
-        ? "1 seed"
-        : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`,
+      subtitle:
+        (s.seeds.length === 1
+          ? "1 seed"
+          : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`) +
+        (byImages ? "; x = training images seen by the run" : ""),
     },
     width: 560,
     height: 340,
@@ -196,7 +219,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
         }]
         : []),
       {
-        mark: { type: "line" as const, strokeWidth: 2.2 },
+        mark: { type: "line" as const, strokeWidth: 2.2, point: { size: 28 } },
         encoding: {
           x,
           y: {
@@ -212,7 +235,13 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
             title: "Method",
             scale: { domain: present },
           },
-          tooltip: [{ field: "method" }, { field: "epoch" }, { field: "mean", format: ".2f" }, {
+          tooltip: [{ field: "method" }, { field: "epoch" }, {
+            field: "x",
+            title: byImages ? "images" : "epoch",
+          }, {
+            field: "mean",
+            format: ".2f",
+          }, {
             field: "n",
           }],
         },
@@ -351,49 +380,72 @@ export function confusionSpec(
   } as TopLevelSpec;
 }
 
-/** Pseudo-label accuracy per epoch (all / kept / rejected rows) for one pseudo-labelled column. */
+/**
+ * Pseudo-label accuracy (all / kept / rejected rows) for one pseudo-labelled column, against the training
+ * images seen when the teacher made the labels (at the start of the epoch: the images of the epoch
+ * before), so alternating and joint methods share an axis; epochs when a run did not log images seen.
+ */
 export function pseudoSpec(
   results: CompareResults,
   s: ReportSummary,
   task: string,
   dataset: string,
 ): TopLevelSpec | null {
-  const rows: { method: string; epoch: number; kind: string; acc: number; n: number }[] = [];
+  const rows: { method: string; epoch: number; x: number; kind: string; acc: number; n: number }[] = [];
+  let byImages = true;
   for (const m of s.methods) {
-    const acc = new Map<string, number[]>();
+    const acc = new Map<string, { values: number[]; xs: number[] }>();
     for (const r of results.runs) {
       if (r.method !== m) continue;
+      const imagesAt = new Map<number, number>();
+      for (const c of r.curves) if (typeof c.imagesSeen === "number") imagesAt.set(c.epoch, c.imagesSeen);
       for (const p of runPseudoLabels(r)) {
         if (p.task !== task || p.dataset !== dataset) continue;
+        if (!imagesAt.has(p.epoch)) byImages = false;
+        const x = imagesAt.get(p.epoch - 1) ?? 0;
         const add = (kind: string, v: number | undefined) => {
           if (v === undefined || v === null || !Number.isFinite(v)) return;
           const key = `${kind}|${p.epoch}`;
-          acc.set(key, [...(acc.get(key) ?? []), v]);
+          const a = acc.get(key) ?? { values: [], xs: [] };
+          a.values.push(v);
+          a.xs.push(x);
+          acc.set(key, a);
         };
         add("all rows", p.acc);
         add("kept", p.keptAcc);
         add("rejected", p.rejectedAcc);
       }
     }
-    for (const [key, xs] of acc) {
+    for (const [key, { values, xs }] of acc) {
       const [kind, epoch] = key.split("|");
-      rows.push({ method: m, epoch: Number(epoch), kind, acc: mean(xs)! * 100, n: xs.length });
+      rows.push({
+        method: m,
+        epoch: Number(epoch),
+        x: mean(xs)!,
+        kind,
+        acc: mean(values)! * 100,
+        n: values.length,
+      });
     }
   }
   if (rows.length === 0) return null;
+  if (!byImages) { for (const r of rows) r.x = r.epoch; }
   rows.sort((a, b) => a.method.localeCompare(b.method) || a.kind.localeCompare(b.kind) || a.epoch - b.epoch);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Pseudo-label accuracy vs hidden truth: ${task}/${dataset}`,
-      subtitle: `teacher's label on rows that lack a ${task} label; mean over seeds`,
+      subtitle: `teacher's label on rows without a ${task} label; mean over seeds${
+        byImages ? "; x = images seen when labelled" : ""
+      }`,
     },
     width: 520,
     height: 300,
     data: { values: rows },
-    mark: { type: "line", strokeWidth: 2.2 },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
+      x: byImages
+        ? { field: "x", type: "quantitative", title: "Training images seen", axis: { format: "~s" } }
+        : { field: "x", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
       y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
       color: {
         field: "method",
@@ -401,17 +453,26 @@ export function pseudoSpec(
         title: "Method",
         scale: methodScale(s, uniq(rows.map((r) => r.method))),
       },
-      strokeDash: {
-        field: "kind",
-        type: "nominal",
-        title: "Rows",
-        scale: { domain: ["all rows", "kept", "rejected"] },
-      },
-      detail: { field: "kind" },
       tooltip: [{ field: "method" }, { field: "kind" }, { field: "epoch" }, { field: "acc", format: ".2f" }, {
         field: "n",
       }],
     },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 2.2 },
+        encoding: {
+          strokeDash: {
+            field: "kind",
+            type: "nominal",
+            title: "Rows",
+            scale: { domain: ["all rows", "kept", "rejected"] },
+          },
+          detail: { field: "kind" },
+        },
+      },
+      // Points too: a teacher that labels once (one refresh) is a single point.
+      { mark: { type: "point", filled: true, size: 30 } },
+    ],
     config: CONFIG,
   } as TopLevelSpec;
 }

@@ -17,10 +17,10 @@ import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { type FigureOptions, type FigureRef, writeFigures } from "./figures.ts";
 import { type CompareResults, ResultsError, type RunResult, validateCompareResults } from "./results.ts";
+import { sampleStd } from "./stats.ts";
 import {
-  DIFF_TABLE_HEADING,
-  diffTable,
   fmtNum,
+  fmtPct,
   MAIN_TABLE_HEADING,
   mainTable,
   MCA_TABLE_HEADING,
@@ -30,19 +30,67 @@ import {
   timeTable,
 } from "./table.ts";
 import { buildVerdict, type Verdict } from "./verdict.ts";
+import { analyze, type ChanceLevel, type Contrast, type ReportAnalysis } from "./analysis.ts";
+import {
+  CHANCE_HEADING,
+  chanceTable,
+  CONVERGENCE_HEADING,
+  convergenceTable,
+  DIFF_TABLE_HEADING,
+  diffTable,
+  howToRead,
+} from "./sections.ts";
+import type { ColumnConvergence } from "./convergence.ts";
 
 export * from "./results.ts";
 export * from "./stats.ts";
 export * from "./table.ts";
 export * from "./verdict.ts";
 export * from "./figures.ts";
+export * from "./analysis.ts";
+export * from "./inference.ts";
+export * from "./bootstrap.ts";
+export * from "./convergence.ts";
+export * from "./sections.ts";
+export * from "./results_file.ts";
 
-/** Format tag of the results.json this module writes. */
-export const RESULTS_FORMAT = "sa-mtl-compare-report/1";
+/**
+ * Format tag of the results.json this module writes. 2: adds `wallSeconds`, `runs` (convergence per run),
+ * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`.
+ */
+export const RESULTS_FORMAT = "sa-mtl-compare-report/2";
 
-/** What results.json holds: the computed numbers and the runner's input, unchanged. */
+/** One run's line in results.json: who, which seed, and whether it was still improving. */
+export interface RunLine {
+  method: string;
+  seed: number;
+  /** Some column gained more than 1 pp in the last quarter (null: no column could be checked). */
+  stillImproving: boolean | null;
+  /** Per task/dataset: the last-quarter gain (fraction) and the quarter means. */
+  convergence:
+    (Pick<ColumnConvergence, "task" | "dataset" | "gain" | "q3" | "q4" | "axis" | "stillImproving">)[];
+}
+
+/**
+ * What results.json holds: the computed numbers and the runner's input, unchanged. Readers should
+ * ignore fields they do not know (later versions add fields without changing these).
+ */
 export interface ResultsFile {
   format: string;
+  /** Wall time of the whole comparison in seconds. */
+  wallSeconds: number;
+  /** One line per (method, seed). */
+  runs: RunLine[];
+  /** Every method × task/dataset against the reference (differences are fractions). */
+  contrasts: Contrast[];
+  /** The proposed method against every other method (the claim; not Holm-corrected). */
+  claimContrasts: Contrast[];
+  /** Chance level and held-out rows per task/dataset. */
+  chance: ChanceLevel[];
+  /** The 2 pp goal against the largest interval half-widths. */
+  halfWidth: ReportAnalysis["halfWidth"];
+  /** Level, α, power, bootstrap resamples, the still-improving threshold. */
+  statistics: ReportAnalysis["settings"];
   summary: ReportSummary;
   verdict: Verdict;
   figures: FigureRef[];
@@ -70,16 +118,44 @@ export async function writeReport(
 ): Promise<void> {
   validateCompareResults(results);
   const summary = summarize(results);
-  const verdict = buildVerdict(results, summary);
+  const analysis = analyze(results, summary);
+  const verdict = buildVerdict(results, summary, analysis);
   const figures = options.figures === false ? [] : await writeFigures(results, summary, outDir, options);
-  const file: ResultsFile = { format: RESULTS_FORMAT, summary, verdict, figures, input: results };
+  const file: ResultsFile = {
+    format: RESULTS_FORMAT,
+    wallSeconds: results.wallSeconds,
+    runs: analysis.convergence.map((r) => ({
+      method: r.method,
+      seed: r.seed,
+      stillImproving: r.stillImproving,
+      convergence: r.columns.map(({ task, dataset, gain, q3, q4, axis, stillImproving }) => ({
+        task,
+        dataset,
+        gain,
+        q3,
+        q4,
+        axis,
+        stillImproving,
+      })),
+    })),
+    contrasts: analysis.contrasts,
+    claimContrasts: analysis.claimContrasts,
+    chance: analysis.chance,
+    halfWidth: analysis.halfWidth,
+    statistics: analysis.settings,
+    summary,
+    verdict,
+    figures,
+    input: results,
+  };
   await writeJsonAtomic(join(outDir, "results.json"), file);
-  await writeFileAtomic(join(outDir, "results.csv"), resultsCsv(summary));
-  await writeFileAtomic(join(outDir, "runs.csv"), runsCsv(results.runs));
+  await writeFileAtomic(join(outDir, "results.csv"), resultsCsv(summary, analysis));
+  await writeFileAtomic(join(outDir, "runs.csv"), runsCsv(results.runs, analysis));
   await writeFileAtomic(
     join(outDir, "report.md"),
     renderReport(results, {
       summary,
+      analysis,
       verdict,
       figures,
       title: options.title ?? results.title,
@@ -108,10 +184,12 @@ const num = (
 
 /**
  * results.csv: one row per (method, column, metric) with the numbers of the tables (fractions, full
- * precision), then `delta_m_pct` rows (mean = Δm from seed means, std = spread of per-seed Δm) and
+ * precision): for `acc` against the reference also the paired-t and bootstrap intervals, the Holm p-value,
+ * the minimum detectable difference and the call; then `last_quarter_gain` rows (per column, mean and
+ * per-seed gains), `delta_m_pct` rows (mean = Δm from seed means, std = spread of per-seed Δm) and
  * `train_seconds` rows (task and dataset `*`).
  */
-export function resultsCsv(s: ReportSummary): string {
+export function resultsCsv(s: ReportSummary, a?: ReportAnalysis): string {
   const columns = [
     "method",
     "task",
@@ -124,39 +202,96 @@ export function resultsCsv(s: ReportSummary): string {
     "diff_std",
     "diff_n",
     "diff_p",
+    "ci95_low",
+    "ci95_high",
+    "boot_ci95_low",
+    "boot_ci95_high",
+    "p_holm",
+    "min_detectable",
+    "call",
     "best",
     "seeds",
     "values",
   ];
-  const rows: Record<string, string | number>[] = s.cells.map((c) => ({
-    method: c.method,
-    task: c.task,
-    dataset: c.dataset,
-    metric: c.metric,
-    n_seeds: c.n,
-    mean: num(c.mean),
-    std: num(c.std),
-    diff_mean: num(c.diff?.mean),
-    diff_std: num(c.diff?.std),
-    diff_n: c.diff ? c.diff.n : "",
-    diff_p: num(c.diff?.p),
-    best: c.best ? 1 : 0,
-    seeds: c.seeds.join(" "),
-    values: c.values.join(" "),
-  }));
-  for (const m of s.methodStats) {
-    const base = {
-      method: m.method,
-      task: "*",
-      dataset: "*",
-      diff_mean: "",
-      diff_std: "",
-      diff_n: "",
-      diff_p: "",
-      best: "",
+  const blank = {
+    ci95_low: "",
+    ci95_high: "",
+    boot_ci95_low: "",
+    boot_ci95_high: "",
+    p_holm: "",
+    min_detectable: "",
+    call: "",
+  };
+  const rows: Record<string, string | number>[] = s.cells.map((c) => {
+    const k = c.metric === "acc"
+      ? a?.contrasts.find((x) => x.method === c.method && x.task === c.task && x.dataset === c.dataset)
+      : undefined;
+    return {
+      method: c.method,
+      task: c.task,
+      dataset: c.dataset,
+      metric: c.metric,
+      n_seeds: c.n,
+      mean: num(c.mean),
+      std: num(c.std),
+      diff_mean: num(c.diff?.mean),
+      diff_std: num(c.diff?.std),
+      diff_n: c.diff ? c.diff.n : "",
+      diff_p: num(c.diff?.p),
+      ...(k
+        ? {
+          ci95_low: num(k.ci95Low),
+          ci95_high: num(k.ci95High),
+          boot_ci95_low: num(k.bootCi95Low),
+          boot_ci95_high: num(k.bootCi95High),
+          p_holm: num(k.pHolm),
+          min_detectable: num(k.minDetectable),
+          call: k.call,
+        }
+        : blank),
+      best: c.best ? 1 : 0,
+      seeds: c.seeds.join(" "),
+      values: c.values.join(" "),
     };
+  });
+  const base = {
+    diff_mean: "",
+    diff_std: "",
+    diff_n: "",
+    diff_p: "",
+    ...blank,
+    best: "",
+  };
+  for (const m of s.methods) {
+    for (const col of s.columns) {
+      const per = (a?.convergence ?? []).filter((r) => r.method === m).flatMap((r) =>
+        r.columns.filter((c) => c.task === col.task && c.dataset === col.dataset && c.gain !== null).map((
+          c,
+        ) => ({
+          seed: r.seed,
+          gain: c.gain!,
+        }))
+      );
+      if (per.length === 0) continue;
+      const gains = per.map((x) => x.gain);
+      rows.push({
+        ...base,
+        method: m,
+        task: col.task,
+        dataset: col.dataset,
+        metric: "last_quarter_gain",
+        n_seeds: per.length,
+        mean: num(gains.reduce((x, y) => x + y, 0) / gains.length),
+        std: num(sampleStd(gains)),
+        seeds: per.map((x) => x.seed).join(" "),
+        values: gains.join(" "),
+      });
+    }
+  }
+  for (const m of s.methodStats) {
+    const star = { ...base, method: m.method, task: "*", dataset: "*" };
     rows.push({
-      ...base,
+      ...star,
       metric: "delta_m_pct",
       n_seeds: m.deltaMPerSeed?.n ?? 0,
       mean: num(m.deltaMPct),
@@ -165,7 +300,7 @@ export function resultsCsv(s: ReportSummary): string {
       values: m.deltaMPerSeed?.values.join(" ") ?? "",
     });
     rows.push({
-      ...base,
+      ...star,
       metric: "train_seconds",
       n_seeds: m.trainSeconds.n,
       mean: num(m.trainSeconds.mean),
@@ -177,8 +312,11 @@ export function resultsCsv(s: ReportSummary): string {
   return stringifyCsv(columns, rows);
 }
 
-/** runs.csv: the raw per-run, per-column numbers with the run directory and command of each. */
-export function runsCsv(runs: RunResult[]): string {
+/**
+ * runs.csv: the raw per-run, per-column numbers with the run directory and command of each, the held-out
+ * row counts and the convergence check (last-quarter gain of that column, and whether the run is still improving).
+ */
+export function runsCsv(runs: RunResult[], a?: ReportAnalysis): string {
   const columns = [
     "method",
     "seed",
@@ -188,30 +326,44 @@ export function runsCsv(runs: RunResult[]): string {
     "test_mean_class_acc",
     "val_acc",
     "n_test",
+    "n_val",
     "selected_epoch",
+    "last_quarter_gain",
+    "still_improving",
     "train_seconds",
     "images_seen",
     "backend",
     "run_dir",
     "command",
   ];
-  const rows = runs.flatMap((r) =>
-    r.results.map((t) => ({
-      method: r.method,
-      seed: r.seed,
-      task: t.task,
-      dataset: t.dataset,
-      test_acc: t.testAcc,
-      test_mean_class_acc: t.testMeanClassAcc,
-      val_acc: num(t.valAcc),
-      n_test: t.nTest ?? t.confusion.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0),
-      selected_epoch: num(r.selectedEpoch),
-      train_seconds: r.trainSeconds,
-      images_seen: r.imagesSeen,
-      backend: r.backend.name,
-      run_dir: r.runDir,
-      command: r.command,
-    }))
+  const rows = runs.flatMap((r, i) =>
+    r.results.map((t) => {
+      const conv = a?.convergence[i];
+      const col = conv?.columns.find((c) => c.task === t.task && c.dataset === t.dataset);
+      return {
+        method: r.method,
+        seed: r.seed,
+        task: t.task,
+        dataset: t.dataset,
+        test_acc: t.testAcc,
+        test_mean_class_acc: t.testMeanClassAcc,
+        val_acc: num(t.valAcc),
+        n_test: t.nTest ?? t.confusion.reduce((x, row) => x + row.reduce((p, q) => p + q, 0), 0),
+        n_val: num(t.nVal),
+        selected_epoch: num(r.selectedEpoch),
+        last_quarter_gain: num(col?.gain),
+        still_improving: conv?.stillImproving === null || conv === undefined
+          ? ""
+          : conv.stillImproving
+          ? 1
+          : 0,
+        train_seconds: r.trainSeconds,
+        images_seen: r.imagesSeen,
+        backend: r.backend.name,
+        run_dir: r.runDir,
+        command: r.command,
+      };
+    })
   );
   return stringifyCsv(columns, rows);
 }
@@ -228,9 +380,16 @@ function uniq<T>(xs: T[]): T[] {
 /** Render report.md from the computed numbers. */
 export function renderReport(
   results: CompareResults,
-  parts: { summary: ReportSummary; verdict: Verdict; figures: FigureRef[]; title?: string; notice?: string },
+  parts: {
+    summary: ReportSummary;
+    analysis: ReportAnalysis;
+    verdict: Verdict;
+    figures: FigureRef[];
+    title?: string;
+    notice?: string;
+  },
 ): string {
-  const { summary: s, verdict, figures } = parts;
+  const { summary: s, analysis: a, verdict, figures } = parts;
   const base = s.baseline ?? "the baseline";
   const nSeeds = s.seeds.length;
   const out: string[] = [];
@@ -248,6 +407,8 @@ export function renderReport(
       }.`,
   );
 
+  p("## How to read this report", "", ...howToRead(results, s, a));
+
   p("## Verdict", "", "Generated from the numbers in this report.", "", ...verdict.lines);
   out.push(...failedSection(results));
 
@@ -262,23 +423,55 @@ export function renderReport(
       `"Δm per seed" computes it per seed against the same seed's ${base}.`,
   );
   p(mainTable(s));
+  p(CHANCE_HEADING);
+  p(
+    "Chance = what a model that ignores the image scores: the majority-class share of the labelled test rows " +
+      "(mean over runs when the runs' test sets differ) and 1/K for K classes. Row counts: min–max over runs.",
+  );
+  p(chanceTable(s, a));
   const summaryFig = figures.find((f) => f.kind === "summary");
   if (summaryFig) p(img(summaryFig));
 
   if (s.baseline !== null) {
     p(DIFF_TABLE_HEADING);
     p(
-      `Per seed, method − ${base} on the same seed; mean ± std of those differences, how many seeds went up, and a ` +
-        `two-sided paired t-test p-value (needs ≥ 2 seeds).`,
+      `Per seed, method − ${base} on the same seed's data; **Diff** = mean over the seeds (${nSeeds}). ` +
+        `**95 % CI, paired t** = Diff ± t₀.₉₇₅,ₙ₋₁ · sd/√n over seeds (needs ≥ 2 seeds). ` +
+        `**95 % CI, bootstrap** = percentile interval of ${a.settings.resamples} paired resamples of the test rows ` +
+        `(the same rows for both methods${
+          a.contrasts.some((c) => c.bootSharedRows === false)
+            ? ", per seed where the seeds' test rows differ"
+            : ", and for every seed"
+        }), the difference of accuracies averaged over the seeds. ` +
+        `**p** = two-sided paired t-test; **p (Holm)** = Holm-corrected over the ${a.contrasts.length} contrasts in this table. ` +
+        `**MDD** = minimum detectable difference at α ${a.settings.alpha} (two-sided) and power ${a.settings.power}: ` +
+        `(t₀.₉₇₅,ₙ₋₁ + t₀.₈₀,ₙ₋₁) · sd/√n, sd = the std of the per-seed differences. ` +
+        `**Reads** = better/worse when both intervals exclude zero on that side (the paired t interval alone where ` +
+        `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell.`,
     );
-    p(diffTable(s));
+    p(a.contrasts.length ? diffTable(a) : "No method shares a column with the reference.");
   }
+
+  p(CONVERGENCE_HEADING);
+  p(
+    `Per run and column: mean validation accuracy over the last quarter of its training budget (images seen) minus ` +
+      `the quarter before, in pp; mean over seeds, and how many seeds gained more than ${
+        fmtPct(a.settings.stillImproving)
+      } pp (**bold** = some seed still improving). ` +
+      `"too few points": the run logged no validation point in one of the last two quarters (it needs at least 4 ` +
+      `evaluations over its budget). ${verdict.stillImproving.runs} of ${verdict.stillImproving.total} runs are still improving.`,
+  );
+  p(convergenceTable(s, a));
 
   p(MCA_TABLE_HEADING);
   p("Mean per-class recall on the test split (robust to class imbalance); same layout as the main table.");
   p(mainTable(s, "mean_class_acc"));
 
   p("## Training curves");
+  p(
+    "Validation accuracy against training images seen (one point per evaluation), so methods that alternate " +
+      "between datasets and joint ones share one axis; mean over seeds.",
+  );
   const curves = figures.filter((f) => f.kind === "curves");
   if (curves.length === 0) p("No validation-accuracy curves were logged (or figures were turned off).");
   for (const f of curves) p(img(f));
@@ -360,10 +553,14 @@ export function renderReport(
 
   p("## Files");
   p(
-    "- `results.json`: every number above (`summary`, `verdict`) and the runner's input (`input`), fractions not percent.",
-    "- `results.csv`: one row per method × column × metric (`acc`, `mean_class_acc`) with mean, std and the paired " +
-      "difference to the baseline; plus `delta_m_pct` and `train_seconds` rows.",
-    "- `runs.csv`: the raw per-run numbers with run directory and command.",
+    `- \`results.json\` (format \`${RESULTS_FORMAT}\`): every number above, fractions not percent: \`wallSeconds\`, ` +
+      "`runs` (per run `method`, `seed`, `stillImproving` and the per-column gains), `contrasts` (per method × " +
+      "task/dataset `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`, `pHolm`, `minDetectable`, `call`), " +
+      "`claimContrasts`, `chance`, `halfWidth`, `summary`, `verdict` and the runner's input (`input`, with each " +
+      "run's per-row test correctness).",
+    "- `results.csv`: one row per method × column × metric (`acc`, `mean_class_acc`) with mean, std, the paired " +
+      "difference to the reference and its intervals; plus `last_quarter_gain`, `delta_m_pct` and `train_seconds` rows.",
+    "- `runs.csv`: the raw per-run numbers with held-out row counts, the convergence check, run directory and command.",
     "- `figures/`: every figure as SVG and PNG.",
   );
   return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";

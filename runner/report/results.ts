@@ -15,6 +15,8 @@ export interface CurvePoint {
   metric: string;
   /** The metric's value. */
   value: number;
+  /** Training images the run had processed when this value was logged (the `images_seen` column). */
+  imagesSeen?: number;
 }
 
 /** Test metrics of one task on one dataset, for the model chosen on validation. */
@@ -31,6 +33,15 @@ export interface TaskResult {
   valAcc?: number;
   /** Number of labelled test rows (the confusion matrix total when omitted). */
   nTest?: number;
+  /** Number of labelled validation rows (the set the checkpoint and the convergence check use). */
+  nVal?: number;
+  /**
+   * Per labelled test row, in split order, `1` when the prediction was right and `0` when wrong (the
+   * same predictions as `testAcc`); two runs with the same {@link testRows} pair up row by row.
+   */
+  testCorrect?: string;
+  /** Fingerprint of the test rows behind {@link testCorrect}: `<count>:<hash of the row indices and true classes>`. */
+  testRows?: string;
   /** Class names, index = class id. */
   classNames: string[];
   /** Test confusion matrix: rows = true class, columns = predicted class (counts). */
@@ -259,6 +270,7 @@ function checkTaskResult(v: unknown, path: string): void {
   num(o, "testMeanClassAcc", path, { min: 0, max: 1 });
   optNum(o, "valAcc", path, { min: 0, max: 1 });
   optNum(o, "nTest", path, { min: 0 });
+  optNum(o, "nVal", path, { min: 0 });
   const names = strArr(o, "classNames", path);
   const m = arr(o, "confusion", path);
   if (m.length !== names.length) {
@@ -286,6 +298,26 @@ function checkTaskResult(v: unknown, path: string): void {
       );
     }
   }
+  if (o.testCorrect !== undefined) {
+    const c = o.testCorrect;
+    if (typeof c !== "string" || !/^[01]*$/.test(c)) {
+      fail(`${path}.testCorrect`, `expected a string of 0 and 1, got ${describe(c)}`);
+    }
+    if (c.length !== total) {
+      fail(`${path}.testCorrect`, `has ${c.length} rows but the confusion matrix counts ${total}`);
+    }
+    let hits = 0;
+    for (let i = 0; i < c.length; i++) if (c.charCodeAt(i) === 49) hits++;
+    if (c.length > 0 && Math.abs(hits / c.length - (o.testAcc as number)) > 1e-6) {
+      fail(`${path}.testCorrect`, `${hits}/${c.length} correct disagrees with testAcc ${o.testAcc}`);
+    }
+    if (typeof o.testRows !== "string" || !o.testRows.startsWith(`${c.length}:`)) {
+      fail(
+        `${path}.testRows`,
+        `expected "${c.length}:<hash>" beside testCorrect, got ${describe(o.testRows)}`,
+      );
+    }
+  }
 }
 
 function checkRun(v: unknown, path: string): void {
@@ -302,6 +334,7 @@ function checkRun(v: unknown, path: string): void {
     num(co, "epoch", p);
     str(co, "split", p);
     str(co, "metric", p);
+    optNum(co, "imagesSeen", p, { min: 0 });
     // NaN is legal in a log (no labelled rows); JSON turns it into null.
     if (co.value !== null && typeof co.value !== "number") {
       fail(`${p}.value`, `expected a number, got ${describe(co.value)}`);
@@ -373,8 +406,8 @@ export function validateCompareResults(value: unknown, label = "results"): Compa
 
 /**
  * Turn the rows of a run's `log.csv` (one row per epoch, columns `task/dataset/split/metric`) into
- * {@link CurvePoint}s. Columns that are not four-part metric names (e.g. `epoch`, `seconds`) are skipped;
- * empty and non-numeric cells are skipped too.
+ * {@link CurvePoint}s, each with the row's `images_seen` when logged. Columns that are not four-part
+ * metric names (e.g. `epoch`, `seconds`) are skipped; empty and non-numeric cells are skipped too.
  */
 export function curvesFromLog(rows: Record<string, number | string>[]): CurvePoint[] {
   const out: CurvePoint[] = [];
@@ -383,12 +416,20 @@ export function curvesFromLog(rows: Record<string, number | string>[]): CurvePoi
     if (!Number.isFinite(epoch)) {
       throw new ResultsError(`log row ${i + 1}: epoch "${row.epoch}" is not a number`);
     }
+    const seen = row.images_seen === undefined || row.images_seen === "" ? NaN : Number(row.images_seen);
     for (const [metric, raw] of Object.entries(row)) {
       const parts = metric.split("/");
       if (parts.length !== 4 || raw === "") continue;
       const value = typeof raw === "number" ? raw : Number(raw);
       if (Number.isNaN(value) && raw !== "NaN") continue;
-      out.push({ epoch, split: parts[2], metric, value });
+      out.push(
+        Number.isFinite(seen) ? { epoch, split: parts[2], metric, value, imagesSeen: seen } : {
+          epoch,
+          split: parts[2],
+          metric,
+          value,
+        },
+      );
     }
   });
   return out;

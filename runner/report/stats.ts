@@ -19,7 +19,7 @@ export interface PairedDiff extends Spread {
   /** Seeds where a > b, and where a < b. */
   wins: number;
   losses: number;
-  /** Two-sided paired t-test p-value (null with fewer than two pairs or zero spread). */
+  /** Two-sided paired t-test p-value (null with fewer than two pairs; see {@link pairedTTest}). */
   p: number | null;
 }
 
@@ -80,12 +80,15 @@ export function deltaM(method: (number | null)[], baseline: (number | null)[]): 
   return (s / method.length) * 100;
 }
 
-/** Two-sided p-value of a one-sample t-test of `diffs` against 0; null when it is undefined. */
+/**
+ * Two-sided p-value of a one-sample t-test of `diffs` against 0; null with fewer than two values. Zero
+ * spread is the limit of the test: p = 1 for all-zero differences, 0 for a nonzero constant (|t| = ∞).
+ */
 export function pairedTTest(diffs: number[]): number | null {
   const sd = sampleStd(diffs);
   if (sd === null) return null;
   const m = mean(diffs)!;
-  if (sd === 0) return m === 0 ? 1 : null;
+  if (sd === 0) return m === 0 ? 1 : 0;
   const t = m / (sd / Math.sqrt(diffs.length));
   return studentTwoSidedP(t, diffs.length - 1);
 }
@@ -120,7 +123,7 @@ function lnGamma(z: number): number {
 }
 
 /** Regularised incomplete beta I_x(a, b), by its continued fraction (modified Lentz). */
-function regIncBeta(x: number, a: number, b: number): number {
+export function regIncBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const lnFront = lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x);

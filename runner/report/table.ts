@@ -85,9 +85,6 @@ export const MAIN_TABLE_HEADING = "## Results: test accuracy (%)";
 /** Heading of the mean-class accuracy table. */
 export const MCA_TABLE_HEADING = "## Test mean-class accuracy (%)";
 
-/** Heading of the paired-difference table. */
-export const DIFF_TABLE_HEADING = "## Paired per-seed difference to the baseline (percentage points)";
-
 /** The method named in results.json (case-insensitive), or null when it names none. */
 function findMethod(methods: string[], wanted: string | undefined): string | null {
   if (wanted === undefined) return null;
@@ -271,14 +268,15 @@ export function fmtPct(frac: number | null): string {
 export function fmtPp(frac: number | null): string {
   if (frac === null || !Number.isFinite(frac)) return "—";
   const s = (frac * 100).toFixed(PCT_DECIMALS);
-  return frac >= 0 && !s.startsWith("-") ? `+${s}` : s;
+  // A tiny negative rounding to zero shows as +0.00, not -0.00.
+  return !s.startsWith("-") || Number(s) === 0 ? `+${s.replace(/^-/, "")}` : s;
 }
 
 /** `+1.44` for a value already in percent. */
 export function fmtSigned(x: number | null, decimals = PCT_DECIMALS): string {
   if (x === null || !Number.isFinite(x)) return "—";
   const s = x.toFixed(decimals);
-  return x >= 0 && !s.startsWith("-") ? `+${s}` : s;
+  return !s.startsWith("-") || Number(s) === 0 ? `+${s.replace(/^-/, "")}` : s;
 }
 
 /** `mean ± std` (percent), or just the mean when there is no spread; bold when best. */
@@ -319,23 +317,6 @@ export function mainTable(s: ReportSummary, metric: CellMetric = "acc"): string 
     }
     return row;
   });
-  return mdTable(header, rows);
-}
-
-/** Paired per-seed differences to the baseline, in percentage points. */
-export function diffTable(s: ReportSummary): string {
-  const header = ["Method", ...s.columns.map((c) => c.key)];
-  const rows = s.methods.filter((m) => m !== s.baseline).map((m) => [
-    m,
-    ...s.columns.map((col) => {
-      const d = findCell(s, m, col, "acc").diff;
-      if (d === null || d.n === 0) return "—";
-      const body = d.std === null
-        ? fmtPp(d.mean)
-        : `${fmtPp(d.mean)} ± ${(d.std * 100).toFixed(PCT_DECIMALS)}`;
-      return `${body} (${d.wins}/${d.n} seeds up${d.p === null ? "" : `, p=${fmtP(d.p)}`})`;
-    }),
-  ]);
   return mdTable(header, rows);
 }
 

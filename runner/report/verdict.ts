@@ -1,150 +1,161 @@
 /**
- * The verdict section, generated from the numbers only: which methods beat the baseline on which
- * column and whether by more than the seed spread, and whether the proposed method beats every other
- * method on every column (the paper's claim).
+ * The verdict section, generated from the numbers only: which methods are better or worse than the
+ * reference on which column (both 95 % intervals on one side of zero) and where the report cannot tell;
+ * whether the intervals are as narrow as the 2 pp goal; how many runs were still improving; and whether
+ * the proposed method beats every other method on every column (the paper's claim).
  * @module
  */
-import { type PairedDiff, pairedDiff } from "./stats.ts";
-import {
-  type Column,
-  findCell,
-  fmtP,
-  fmtPct,
-  fmtPp,
-  fmtSigned,
-  PCT_DECIMALS,
-  type ReportSummary,
-} from "./table.ts";
+import type { Contrast, ReportAnalysis } from "./analysis.ts";
+import { fmtInterval } from "./sections.ts";
+import { findCell, fmtP, fmtPct, fmtPp, fmtSigned, PCT_DECIMALS, type ReportSummary } from "./table.ts";
 import type { CompareResults } from "./results.ts";
-
-/** One method's standing against another on one column. */
-export interface Comparison {
-  method: string;
-  other: string;
-  column: string;
-  /** Difference of the seed means (fraction). */
-  meanDiff: number;
-  /** Paired per-seed differences method − other. */
-  paired: PairedDiff;
-  /** True when |mean paired difference| > its std; null when there is no spread (fewer than 2 pairs). */
-  exceedsSpread: boolean | null;
-}
 
 /** The paper's claim checked on one column. */
 export interface ClaimColumn {
   column: string;
   /** The proposed method has the highest mean of every method. */
-  beatsAll: boolean;
+  bestInMeans: boolean;
   /** Methods whose mean is at least the proposed method's. */
-  notBeaten: string[];
-  /** Methods it beats in the mean, but not by more than the seed spread. */
-  withinSpread: string[];
+  notBeatenInMeans: string[];
+  /** Methods the proposed method is measurably better than (both intervals above zero). */
+  better: string[];
+  /** Methods measurably better than the proposed method. */
+  worse: string[];
+  /** Methods the intervals cannot tell apart from it. */
+  cannotTell: string[];
 }
 
 /** The structured verdict (also written to results.json). */
 export interface Verdict {
   seeds: number[];
+  /** At least two seeds: the paired-t intervals exist. */
   spreadAvailable: boolean;
-  /** Every (method, column) where a method's mean is above the baseline's. */
-  beatsBaseline: Comparison[];
+  /** Contrasts with the reference, by call. */
+  better: { method: string; column: string }[];
+  worse: { method: string; column: string }[];
+  cannotTell: { method: string; column: string }[];
+  /** Contrasts whose Holm-adjusted p-value is below α. */
+  holmSignificant: { method: string; column: string }[];
+  /** Runs still improving at the end of their budget, and runs checked. */
+  stillImproving: { runs: number; checked: number; total: number };
   claim: {
     proposed: string | null;
-    /** null when the proposed method or any other method is missing. */
+    /** The proposed method has the highest mean on every column (null when it cannot be checked). */
     holdsInMeans: boolean | null;
-    /** Holds in the means and every margin exceeds the seed spread (null without spread). */
-    holdsBeyondSpread: boolean | null;
+    /**
+     * `holds`: measurably better than every other method on every column; `does not hold`: some method is
+     * measurably better on some column; `cannot tell`: neither; null when it cannot be checked.
+     */
+    status: "holds" | "does not hold" | "cannot tell" | null;
     columns: ClaimColumn[];
   };
   /** The markdown bullet lines of the section. */
   lines: string[];
 }
 
-function seedValues(s: ReportSummary, method: string, col: Column): Map<number, number> {
-  const c = findCell(s, method, col, "acc");
-  return new Map(c.seeds.map((seed, i) => [seed, c.values[i]]));
+const key = (c: Contrast) => ({ method: c.method, column: c.column });
+
+function describe(c: Contrast, alpha: number): string {
+  const holm = c.pHolm === null
+    ? ""
+    : `, Holm p=${fmtP(c.pHolm)}${
+      c.call !== "cannot tell" && c.pHolm >= alpha ? ": not significant after Holm" : ""
+    }`;
+  return `${c.method} ${fmtPp(c.diffMean)} pp (t ${fmtInterval(c.ci95Low, c.ci95High)}, bootstrap ${
+    fmtInterval(c.bootCi95Low, c.bootCi95High)
+  }${holm})`;
 }
 
-function compare(s: ReportSummary, method: string, other: string, col: Column): Comparison | null {
-  const a = findCell(s, method, col, "acc");
-  const b = findCell(s, other, col, "acc");
-  if (a.mean === null || b.mean === null) return null;
-  const paired = pairedDiff(seedValues(s, method, col), seedValues(s, other, col));
-  const exceeds = paired.std === null || paired.mean === null ? null : Math.abs(paired.mean) > paired.std;
-  return { method, other, column: col.key, meanDiff: a.mean - b.mean, paired, exceedsSpread: exceeds };
-}
-
-function describeDiff(c: Comparison): string {
-  const p = c.paired;
-  if (p.n === 0) return `${fmtPp(c.meanDiff)} pp in the means, no seed in common`;
-  const body = p.std === null
-    ? `${fmtPp(p.mean)} pp`
-    : `${fmtPp(p.mean)} ± ${(p.std * 100).toFixed(PCT_DECIMALS)} pp`;
-  const spreadWord = c.exceedsSpread === null
-    ? "no spread available"
-    : c.exceedsSpread
-    ? "exceeds the seed spread"
-    : "within the seed spread";
-  const pv = p.p === null ? "" : `, paired t-test p=${fmtP(p.p)}`;
-  return `${body} (${p.wins}/${p.n} seeds up, ${spreadWord}${pv})`;
-}
-
-/** Build the verdict from the summary. */
-export function buildVerdict(results: CompareResults, s: ReportSummary): Verdict {
+/** Build the verdict from the summary and the statistics. */
+export function buildVerdict(results: CompareResults, s: ReportSummary, a: ReportAnalysis): Verdict {
   const lines: string[] = [];
-  const spreadAvailable = s.seeds.length >= 2;
-  const seedList = s.seeds.join(", ");
+  const n = s.seeds.length;
+  const spreadAvailable = n >= 2;
   lines.push(
     `- **Scope**: profile \`${results.profile}\`, model \`${results.model}\`, datasets ${
       results.datasets.map((d) => `\`${d}\``).join(", ")
-    }; ${s.methods.length} methods; test split, checkpoint chosen on validation.`,
+    }; ${s.methods.length} methods; ${n} seed${n === 1 ? "" : "s"} (${
+      s.seeds.join(", ")
+    }); test split, checkpoint chosen on validation.`,
   );
-  if (spreadAvailable) {
+  if (!spreadAvailable) {
     lines.push(
-      `- **Spread**: ${s.seeds.length} seeds (${seedList}). A difference *exceeds the seed spread* when the mean of the ` +
-        `paired per-seed differences is larger than their standard deviation; the paired t-test has little power with ` +
-        `${s.seeds.length} seeds, so read p-values as a rough guide.`,
-    );
-  } else {
-    lines.push(
-      `- **Spread**: only 1 seed (${seedList}): no spread is available, so none of the differences below can be told ` +
-        `apart from seed-to-seed noise. Run more seeds before drawing conclusions.`,
+      `- **Only 1 seed**: no paired-t interval exists, so every contrast below reads *cannot tell*: the ` +
+        `bootstrap alone measures test-set noise, not training noise. Run at least 3 seeds before drawing conclusions.`,
     );
   }
-  const incomplete = s.cells.filter((c) => c.metric === "acc" && c.n > 0 && c.n < s.seeds.length);
+  const incomplete = s.cells.filter((c) => c.metric === "acc" && c.n > 0 && c.n < n);
   if (incomplete.length > 0) {
     lines.push(
       `- **Missing runs**: ${
-        incomplete.map((c) => `${c.method} on ${c.task}/${c.dataset} (${c.n}/${s.seeds.length} seeds)`).join(
-          "; ",
-        )
+        incomplete.map((c) => `${c.method} on ${c.task}/${c.dataset} (${c.n}/${n} seeds)`).join("; ")
       }.`,
     );
   }
 
-  const beatsBaseline: Comparison[] = [];
+  const better = a.contrasts.filter((c) => c.call === "better");
+  const worse = a.contrasts.filter((c) => c.call === "worse");
+  const cannot = a.contrasts.filter((c) => c.call === "cannot tell");
+  const holmSig = a.contrasts.filter((c) => c.pHolm !== null && c.pHolm < a.settings.alpha);
   if (s.baseline === null) {
     lines.push(
-      "- **Against the baseline**: results.json names no reference method with runs, so no differences or Δm are computed.",
+      "- **Against the reference**: results.json names no reference method with runs, so no differences, " +
+        "intervals or Δm are computed.",
     );
   } else {
     const base = s.baseline;
     for (const col of s.columns) {
-      const cmp = s.methods.filter((m) => m !== base).map((m) => compare(s, m, base, col)).filter((
-        c,
-      ): c is Comparison => c !== null);
-      if (cmp.length === 0) continue;
-      const up = cmp.filter((c) => c.meanDiff > 0).sort((a, b) => b.meanDiff - a.meanDiff);
-      const down = cmp.filter((c) => c.meanDiff <= 0).map((c) => c.method);
-      beatsBaseline.push(...up);
-      const upText = up.length === 0
-        ? `no method beats ${base}`
-        : `beat ${base}: ${up.map((c) => `${c.method} ${describeDiff(c)}`).join("; ")}`;
-      const downText = down.length === 0 ? "" : `. Not above ${base}: ${down.join(", ")}`;
-      lines.push(`- **${col.key}** (${base} ${fmtPct(findCell(s, base, col).mean)}%): ${upText}${downText}.`);
+      const cs = a.contrasts.filter((c) => c.column === col.key);
+      if (cs.length === 0) continue;
+      const part = (label: string, xs: Contrast[]) =>
+        xs.length === 0
+          ? []
+          : [`${label}: ${
+            xs.sort((x, y) => y.diffMean! - x.diffMean!).map((c) =>
+              describe(c, a.settings.alpha)
+            ).join("; ")
+          }`];
+      const tell = cs.filter((c) => c.call === "cannot tell").map((c) => c.method);
+      const parts = [
+        ...part(`better than ${base}`, cs.filter((c) => c.call === "better")),
+        ...part(`worse than ${base}`, cs.filter((c) => c.call === "worse")),
+        ...(tell.length ? [`cannot tell: ${tell.join(", ")}`] : []),
+      ];
+      lines.push(`- **${col.key}** (${base} ${fmtPct(findCell(s, base, col).mean)}%): ${parts.join("; ")}.`);
+    }
+    lines.push(
+      `- **Multiple comparisons**: ${holmSig.length} of ${a.contrasts.length} contrasts with ${base} have a ` +
+        `Holm-adjusted p below ${a.settings.alpha}${
+          holmSig.length ? ` (${holmSig.map((c) => `${c.method} on ${c.column}`).join(", ")})` : ""
+        }.`,
+    );
+    const hw = a.halfWidth;
+    if (hw.maxT === null) {
+      lines.push(
+        `- **Precision**: no paired-t interval (fewer than 2 seeds), so the ${
+          fmtPct(hw.goal)
+        } pp half-width goal ` +
+          `cannot be met${
+            hw.maxBoot === null ? "" : `; largest bootstrap half-width ${fmtPct(hw.maxBoot)} pp`
+          }.`,
+      );
+    } else {
+      const mdds = a.contrasts.map((c) => c.minDetectable).filter((x): x is number => x !== null).sort((
+        x,
+        y,
+      ) => x - y);
+      const medMdd = mdds.length ? mdds[Math.floor((mdds.length - 1) / 2)] : null;
+      lines.push(
+        `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
+          hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
+        }: the goal (every paired-t half-width at most ${fmtPct(hw.goal)} pp) is **${
+          hw.met ? "met" : "not met"
+        }**.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
+      );
     }
     const dms = s.methodStats.filter((m) => m.method !== base && m.deltaMPct !== null);
     if (dms.length > 0) {
-      const best = dms.reduce((a, b) => (b.deltaMPct! > a.deltaMPct! ? b : a));
+      const best = dms.reduce((x, y) => (y.deltaMPct! > x.deltaMPct! ? y : x));
       const positive = dms.filter((m) => m.deltaMPct! > 0).map((m) => m.method);
       const ps = best.deltaMPerSeed;
       const spreadText = ps && ps.std !== null
@@ -158,25 +169,59 @@ export function buildVerdict(results: CompareResults, s: ReportSummary): Verdict
     }
   }
 
-  const claim = checkClaim(s);
+  const conv = a.convergence;
+  const improving = conv.filter((r) => r.stillImproving === true);
+  const checked = conv.filter((r) => r.stillImproving !== null);
+  if (conv.length > 0) {
+    const byMethod = [...new Set(improving.map((r) => r.method))].map((m) =>
+      `${m} ${improving.filter((r) => r.method === m).length}/${conv.filter((r) => r.method === m).length}`
+    );
+    const unchecked = conv.length - checked.length;
+    lines.push(
+      `- **Convergence**: ${improving.length} of ${conv.length} runs still improving (last-quarter gain > ${
+        fmtPct(a.settings.stillImproving)
+      } pp)${byMethod.length ? `: ${byMethod.join(", ")}` : ""}${
+        unchecked
+          ? `; ${unchecked} run${
+            unchecked === 1 ? "" : "s"
+          } could not be checked (needs a validation point in each ` +
+            `of the last two quarters of the budget)`
+          : ""
+      }.${improving.length ? " Their budgets end before a plateau." : ""}`,
+    );
+  }
+  const small = a.chance.filter((c) => c.nValMin !== null && c.nValMin < a.settings.minValRows);
+  if (small.length > 0) {
+    lines.push(
+      `- **Small validation sets**: ${
+        small.map((c) => `${c.column} has ${c.nValMin} labelled validation rows`).join("; ")
+      } (fewer than ${a.settings.minValRows}): checkpoint choice and the convergence check are noisy.`,
+    );
+  }
+
+  const claim = checkClaim(s, a);
   lines.push(...claim.lines);
   return {
     seeds: s.seeds,
     spreadAvailable,
-    beatsBaseline,
+    better: better.map(key),
+    worse: worse.map(key),
+    cannotTell: cannot.map(key),
+    holmSignificant: holmSig.map(key),
+    stillImproving: { runs: improving.length, checked: checked.length, total: conv.length },
     claim: {
       proposed: s.proposed,
       holdsInMeans: claim.holdsInMeans,
-      holdsBeyondSpread: claim.holdsBeyondSpread,
+      status: claim.status,
       columns: claim.columns,
     },
     lines,
   };
 }
 
-function checkClaim(s: ReportSummary): {
+function checkClaim(s: ReportSummary, a: ReportAnalysis): {
   holdsInMeans: boolean | null;
-  holdsBeyondSpread: boolean | null;
+  status: Verdict["claim"]["status"];
   columns: ClaimColumn[];
   lines: string[];
 } {
@@ -188,10 +233,10 @@ function checkClaim(s: ReportSummary): {
       : "no other method to compare with";
     return {
       holdsInMeans: null,
-      holdsBeyondSpread: null,
+      status: null,
       columns: [],
       lines: [
-        `- **The paper's claim** (the proposed method beats every baseline on every task): not checked, ${why}.`,
+        `- **The paper's claim** (the proposed method beats every other method on every task): not checked, ${why}.`,
       ],
     };
   }
@@ -200,48 +245,66 @@ function checkClaim(s: ReportSummary): {
   let complete = true;
   for (const col of s.columns) {
     const mine = findCell(s, p, col);
-    if (mine.mean === null) {
+    const cs = a.claimContrasts.filter((c) => c.column === col.key);
+    if (mine.mean === null || cs.length < others.length) {
       complete = false;
-      continue;
+      if (mine.mean === null) continue;
     }
-    const cmps = others.map((o) => compare(s, p, o, col)).filter((c): c is Comparison => c !== null);
-    if (cmps.length < others.length) complete = false;
-    const notBeaten = cmps.filter((c) => c.meanDiff <= 0).map((c) => c.other);
-    const withinSpread = cmps.filter((c) => c.meanDiff > 0 && c.exceedsSpread !== true).map((c) => c.other);
-    columns.push({ column: col.key, beatsAll: notBeaten.length === 0, notBeaten, withinSpread });
-    const runnerUp = cmps.filter((c) => c.meanDiff > 0).sort((a, b) => a.meanDiff - b.meanDiff)[0];
-    if (notBeaten.length === 0) {
-      lines.push(
-        `  - ${col.key}: ${p} has the highest mean (${
-          fmtPct(mine.mean)
-        }%); margin over the runner-up ${runnerUp.other}: ${describeDiff(runnerUp)}.${
-          withinSpread.length ? ` Margins within the seed spread: ${withinSpread.join(", ")}.` : ""
-        }`,
-      );
-    } else {
-      const better = notBeaten.map((o) => `${o} ${fmtPct(findCell(s, o, col).mean)}%`).join(", ");
-      lines.push(`  - ${col.key}: ${p} ${fmtPct(mine.mean)}% is not the best; at least as high: ${better}.`);
-    }
+    const notBeaten = others.filter((o) => {
+      const m = findCell(s, o, col).mean;
+      return m !== null && m >= mine.mean!;
+    });
+    const c: ClaimColumn = {
+      column: col.key,
+      bestInMeans: notBeaten.length === 0,
+      notBeatenInMeans: notBeaten,
+      better: cs.filter((x) => x.call === "better").map((x) => x.other),
+      worse: cs.filter((x) => x.call === "worse").map((x) => x.other),
+      cannotTell: cs.filter((x) => x.call === "cannot tell").map((x) => x.other),
+    };
+    columns.push(c);
+    const means = c.bestInMeans
+      ? `highest mean (${fmtPct(mine.mean)}%)`
+      : `${fmtPct(mine.mean)}%, not the highest mean (at least as high: ${
+        notBeaten.map((o) => `${o} ${fmtPct(findCell(s, o, col).mean)}%`).join(", ")
+      })`;
+    const parts = [
+      c.better.length ? `measurably better than ${c.better.join(", ")}` : "",
+      c.worse.length ? `measurably worse than ${c.worse.join(", ")}` : "",
+      c.cannotTell.length ? `cannot tell against ${c.cannotTell.join(", ")}` : "",
+    ].filter((x) => x !== "");
+    lines.push(`  - ${col.key}: ${p} ${means}; ${parts.join("; ")}.`);
   }
-  const holdsInMeans = complete && columns.length > 0 ? columns.every((c) => c.beatsAll) : null;
-  const spreadOk = s.seeds.length >= 2;
-  const holdsBeyondSpread = holdsInMeans === null || !spreadOk
-    ? null
-    : holdsInMeans && columns.every((c) => c.withinSpread.length === 0);
+  const holdsInMeans = complete && columns.length > 0 ? columns.every((c) => c.bestInMeans) : null;
+  let status: Verdict["claim"]["status"] = null;
+  if (complete && columns.length > 0) {
+    if (columns.some((c) => c.worse.length > 0)) status = "does not hold";
+    else if (columns.every((c) => c.better.length === others.length)) status = "holds";
+    else status = "cannot tell";
+  }
   let head: string;
-  if (holdsInMeans === null) head = `cannot be checked: ${p} or another method lacks a column`;
-  else if (!holdsInMeans) {
-    const lost = columns.filter((c) => !c.beatsAll).map((c) => c.column).join(", ");
-    head = `**does not hold** in these results (${p} is not the best on ${lost})`;
-  } else if (holdsBeyondSpread === null) {
-    head = `holds in the means, but with 1 seed there is no spread to judge it`;
-  } else if (holdsBeyondSpread) {
-    head = `**holds**: ${p} has the highest mean on every column, each margin exceeding the seed spread`;
-  } else head = `holds in the means only: some margins are within the seed spread`;
+  if (status === null) head = `cannot be checked: ${p} or another method lacks a column`;
+  else if (status === "holds") {
+    head =
+      `**holds**: ${p} is measurably better than every other method on every column (both intervals above zero)`;
+  } else if (status === "does not hold") {
+    const where = columns.filter((c) => c.worse.length > 0).map((c) =>
+      `${c.worse.join(", ")} on ${c.column}`
+    );
+    head = `**does not hold**: measurably better than ${p}: ${where.join("; ")}`;
+  } else {
+    head =
+      `**cannot tell**: no method is measurably better than ${p}, but ${p} is not measurably better than ` +
+      `every method on every column${holdsInMeans ? " (it has the highest mean everywhere)" : ""}`;
+  }
   return {
     holdsInMeans,
-    holdsBeyondSpread,
+    status,
     columns,
-    lines: [`- **The paper's claim** (${p} beats every other method on every task): ${head}.`, ...lines],
+    lines: [
+      `- **The paper's claim** (${p} beats every other method on every task; ${p} − other, same intervals, ` +
+      `not Holm-corrected): ${head}.`,
+      ...lines,
+    ],
   };
 }

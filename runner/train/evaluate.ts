@@ -13,6 +13,11 @@ export interface EvalEntry extends ClassMetrics {
   dataset: string;
   split: "val" | "test";
   loss: number;
+  /**
+   * The labelled rows behind the metrics, in split order: dataset row index, true and predicted class
+   * (the same predictions as `acc` and `confusion`; `test_predictions.ts` persists the test split's).
+   */
+  rows?: { row: Int32Array; truth: Int32Array; pred: Int32Array };
 }
 
 /** Evaluate every labelled task of every dataset on the given splits. */
@@ -32,7 +37,8 @@ export async function evaluate(
         const lab = set.labels[t.name]!;
         const truth = new Int32Array(rows.length);
         for (let i = 0; i < rows.length; i++) truth[i] = lab[rows[i]];
-        const m = classMetrics(truth, argmaxRows(probs, t.classes), t.classes);
+        const predicted = argmaxRows(probs, t.classes);
+        const m = classMetrics(truth, predicted, t.classes);
         let ce = 0;
         let n = 0;
         for (let i = 0; i < rows.length; i++) {
@@ -40,11 +46,29 @@ export async function evaluate(
           ce -= Math.log(Math.max(probs[i * t.classes + truth[i]], 1e-7));
           n++;
         }
-        out.push({ ...m, task: t.name, dataset: set.name, split, loss: n ? ce / n : NaN });
+        out.push({
+          ...m,
+          task: t.name,
+          dataset: set.name,
+          split,
+          loss: n ? ce / n : NaN,
+          rows: labelledRows(rows, truth, predicted),
+        });
       }
     }
   }
   return out;
+}
+
+/** The labelled rows (truth >= 0) of a split, in split order. */
+function labelledRows(rows: Int32Array, truth: Int32Array, pred: Int32Array): NonNullable<EvalEntry["rows"]> {
+  const keep: number[] = [];
+  for (let i = 0; i < rows.length; i++) if (truth[i] >= 0) keep.push(i);
+  return {
+    row: Int32Array.from(keep, (i) => rows[i]),
+    truth: Int32Array.from(keep, (i) => truth[i]),
+    pred: Int32Array.from(keep, (i) => pred[i]),
+  };
 }
 
 /** Flatten entries into `task/dataset/split/metric` columns. */

@@ -12,6 +12,7 @@ import type { EvalEntry } from "./evaluate.ts";
 import type { TeacherTargets } from "./teacher.ts";
 import type { CheckpointIO, TrainState } from "./checkpoint_io.ts";
 import { type LogRow, type RunLog, writeConfusion } from "./run_log.ts";
+import { testPredictionsPath, writeTestPredictions } from "./test_predictions.ts";
 
 /** The best epoch so far (1-based; 0 before any). */
 export interface BestEpoch {
@@ -97,7 +98,10 @@ export function freezingHook(opts: { until: number; lr: number }): TrainerHook {
   };
 }
 
-/** Append the epoch's row to log.csv, write its confusion matrices and print the console line. */
+/**
+ * Append the epoch's row to log.csv, write its confusion matrices (and, for the test split, the per-row
+ * predictions behind them) and print the console line.
+ */
 export function logHook(opts: {
   runLog: RunLog;
   outDir: string;
@@ -112,6 +116,10 @@ export function logHook(opts: {
         const labels = s.model.tasks.find((m) => m.name === entry.task)!.labels;
         const name = `epoch_${e.t + 1}_${entry.task}_${entry.dataset}_${entry.split}.csv`;
         await writeConfusion(join(opts.outDir, "confusion", name), labels, entry.confusion);
+        if (entry.split === "test" && entry.rows) {
+          const path = testPredictionsPath(opts.outDir, e.t + 1, entry.task, entry.dataset);
+          await writeTestPredictions(path, entry.rows);
+        }
       }
       opts.onEpochEnd?.(e.t, e.row);
       if (opts.quiet) return;

@@ -129,6 +129,8 @@ export interface TrainSummary {
   interrupted: boolean;
   /** Pseudo-label statistics of the last epoch (accuracy against the hidden truth, ...). */
   pseudo: Record<string, number>;
+  /** Labelled rows per held-out `task/dataset/split` (what each accuracy is a fraction of). */
+  evalRows: Record<string, number>;
 }
 
 const LOSS_FLAG: Record<TaskName, string> = {
@@ -244,6 +246,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   }
 
   let interrupted = false;
+  const evalRows: Record<string, number> = {};
   for (let t = start; t < epochs; t++) {
     for (const h of hooks) await h.epochStart?.(st, t);
     const epochStart = performance.now();
@@ -340,6 +343,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
       ? await evaluate(model, { sets, splits: ["test"], batchSize: num(o, "eval_batch_size") })
       : [];
     const entries = [...valEntries, ...testEntries];
+    for (const e of entries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
     Object.assign(row, evalColumns(entries), sums.columns(), {
       lr: st.lr,
       images_seen: st.imagesSeen,
@@ -384,6 +388,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     skippedBatches: skipped,
     interrupted,
     pseudo,
+    evalRows,
   };
   if (!interrupted) await writeJsonAtomic(join(spec.outDir, "summary.json"), summary);
   return summary;

@@ -1,0 +1,143 @@
+/**
+ * The markdown of the report's statistics sections: how to read the report, the chance levels, the
+ * differences to the reference with their intervals, and the convergence flags.
+ * @module
+ */
+import type { ReportAnalysis } from "./analysis.ts";
+import type { CompareResults } from "./results.ts";
+import { fmtP, fmtPct, fmtPp, type ReportSummary } from "./table.ts";
+
+/** Heading of the table of differences to the reference. */
+export const DIFF_TABLE_HEADING = "## Difference to the reference (percentage points)";
+
+/** Heading of the convergence table. */
+export const CONVERGENCE_HEADING = "## Convergence: last-quarter gain of validation accuracy";
+
+/** Heading of the chance-level table. */
+export const CHANCE_HEADING = "### Chance level and held-out rows";
+
+function mdTable(header: string[], rows: string[][], align?: ("l" | "r")[]): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  return [
+    `| ${header.map(esc).join(" | ")} |`,
+    `| ${
+      header.map((_, i) => ((align?.[i] ?? (i === 0 ? "l" : "r")) === "l" ? "---" : "---:")).join(" | ")
+    } |`,
+    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}
+
+/** `[+0.12, +3.40]` in percentage points, `—` when missing. */
+export function fmtInterval(lo: number | null, hi: number | null): string {
+  return lo === null || hi === null ? "—" : `[${fmtPp(lo)}, ${fmtPp(hi)}]`;
+}
+
+/** Whether the seeds of this comparison also regenerate its data (no fixed data seed recorded). */
+function dataFixed(results: CompareResults): boolean {
+  return typeof (results as unknown as { dataSeed?: unknown }).dataSeed === "number";
+}
+
+/** "How to read this report": what varies, what the intervals mean, the calls, the flags, chance. */
+export function howToRead(results: CompareResults, s: ReportSummary, a: ReportAnalysis): string[] {
+  const n = s.seeds.length;
+  const ref = a.reference ?? "the reference";
+  const varies = dataFixed(results)
+    ? `The data is fixed (data seed ${
+      (results as unknown as { dataSeed: number }).dataSeed
+    }); each training seed ` +
+      `changes only the training randomness: initialisation, batch order and augmentation.`
+    : `Each seed changes the training randomness (initialisation, batch order, augmentation); with synthetic ` +
+      `data and no fixed data seed it also regenerates the data, so the differences between seeds mix both.`;
+  return [
+    `- **What varies**: ${varies} Every method runs with the same ${n === 1 ? "seed" : `${n} seeds`} (${
+      s.seeds.join(", ")
+    }), so each method is compared with ${ref} seed by seed (paired).`,
+    `- **Intervals**: the *paired t* interval is the 95 % confidence interval of the mean per-seed difference to ${ref} ` +
+    `(mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n over the n seeds); it covers training noise and needs ≥ 2 seeds. ` +
+    `The *bootstrap* interval resamples test rows (${a.settings.resamples} resamples, the same rows for both methods, ` +
+    `difference averaged over the seeds); it covers test-set sampling noise with the trained models held fixed.`,
+    `- **Calls**: a method is *better* or *worse* than ${ref} on a column only when both intervals lie on one side of zero; ` +
+    `otherwise the report says **cannot tell**. p (Holm) corrects the paired-t p-values for the ${a.contrasts.length} ` +
+    `contrasts with ${ref}; MDD is the smallest true difference this design detects at α ${a.settings.alpha} (two-sided) ` +
+    `with power ${a.settings.power}. The goal is every paired-t half-width at most ${
+      fmtPct(a.halfWidth.goal)
+    } pp.`,
+    `- **Still improving**: a run whose mean validation accuracy in the last quarter of its training budget (images seen) ` +
+    `is more than ${fmtPct(a.settings.stillImproving)} pp above the quarter before had not plateaued: ` +
+    `its numbers rank methods by how fast they learn as much as by where they end.`,
+    `- **Chance**: each column's chance level is the majority-class share of its test set (what always predicting ` +
+    `the most frequent class scores) and 1/K for K classes; accuracies near it mean the model learned little.`,
+  ];
+}
+
+/** Chance levels and held-out row counts per column. */
+export function chanceTable(s: ReportSummary, a: ReportAnalysis): string {
+  const cols = s.columns.map((c) => a.chance.find((x) => x.column === c.key)!);
+  const range = (lo: number | null, hi: number | null) =>
+    lo === null || hi === null ? "—" : lo === hi ? String(lo) : `${lo}–${hi}`;
+  return mdTable(["", ...s.columns.map((c) => c.key)], [
+    ["Chance: majority class of the test set (%)", ...cols.map((c) => fmtPct(c.majority))],
+    ["Chance: 1/K (%)", ...cols.map((c) => fmtPct(c.uniform))],
+    ["Labelled test rows", ...cols.map((c) => range(c.nTestMin, c.nTestMax))],
+    ["Labelled validation rows", ...cols.map((c) => range(c.nValMin, c.nValMax))],
+  ]);
+}
+
+/** The differences to the reference: one row per method × column. */
+export function diffTable(a: ReportAnalysis): string {
+  const rows = a.contrasts.map((c) => [
+    c.method,
+    c.column,
+    fmtPp(c.diffMean),
+    fmtInterval(c.ci95Low, c.ci95High),
+    fmtInterval(c.bootCi95Low, c.bootCi95High),
+    c.p === null ? "—" : fmtP(c.p),
+    c.pHolm === null ? "—" : fmtP(c.pHolm),
+    c.minDetectable === null ? "—" : fmtPct(c.minDetectable),
+    c.call === "cannot tell" ? "cannot tell" : `**${c.call}**`,
+  ]);
+  return mdTable(
+    [
+      "Method",
+      "Task/dataset",
+      "Diff (pp)",
+      "95 % CI, paired t",
+      "95 % CI, bootstrap",
+      "p",
+      "p (Holm)",
+      "MDD (pp)",
+      "Reads",
+    ],
+    rows,
+    ["l", "l", "r", "r", "r", "r", "r", "r", "l"],
+  );
+}
+
+/** Per method × column: mean last-quarter gain over seeds and how many seeds are still improving. */
+export function convergenceTable(s: ReportSummary, a: ReportAnalysis): string {
+  const rows = s.methods.map((m) => {
+    const runs = a.convergence.filter((r) => r.method === m);
+    return [
+      m,
+      ...s.columns.map((col) => {
+        const cs = runs.flatMap((r) =>
+          r.columns.filter((c) => c.task === col.task && c.dataset === col.dataset)
+        );
+        if (cs.length === 0) return "—";
+        const known = cs.filter((c) => c.gain !== null);
+        if (known.length === 0) return "too few points";
+        const gain = known.reduce((x, c) => x + c.gain!, 0) / known.length;
+        const flagged = known.filter((c) => c.stillImproving).length;
+        const tail = known.length < cs.length ? `, ${cs.length - known.length} unchecked` : "";
+        const text = `${fmtPp(gain)} (${flagged}/${known.length} improving${tail})`;
+        return flagged > 0 ? `**${text}**` : text;
+      }),
+      `${runs.filter((r) => r.stillImproving === true).length}/${runs.length}${
+        runs.some((r) => r.stillImproving === null)
+          ? ` (${runs.filter((r) => r.stillImproving === null).length} unchecked)`
+          : ""
+      }`,
+    ];
+  });
+  return mdTable(["Method", ...s.columns.map((c) => c.key), "Runs still improving"], rows);
+}

@@ -1,0 +1,283 @@
+/**
+ * The report's statistics against references computed by hand, by closed forms or by brute force:
+ * Student's t CDF and quantiles, the paired-t interval, Holm's correction, the minimum detectable
+ * difference, the paired bootstrap over test rows, the last-quarter convergence check and the per-row
+ * test predictions file.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Rng } from "../core/rng.ts";
+import {
+  holm,
+  minDetectableDiff,
+  pairedTInterval,
+  studentTCdf,
+  studentTQuantile,
+} from "../runner/report/inference.ts";
+import { correctnessBytes, pairedBootstrap, quantileSorted } from "../runner/report/bootstrap.ts";
+import { lastQuarterGain, runConvergence } from "../runner/report/convergence.ts";
+import type { RunResult } from "../runner/report/results.ts";
+import {
+  correctnessString,
+  readTestPredictions,
+  rowsFingerprint,
+  testPredictionsPath,
+  testRowFields,
+  writeTestPredictions,
+} from "../runner/train/test_predictions.ts";
+
+const close = (a: number, b: number, tol: number, what = "") =>
+  assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b} (tol ${tol})`);
+
+Deno.test("Student t: CDF and quantiles match closed forms and published tables", async (t) => {
+  await t.step("closed forms for 1 and 2 degrees of freedom, over a grid", () => {
+    for (const x of [-30, -4.3, -1, -0.2, 0, 0.5, 1.7, 6, 60]) {
+      close(studentTCdf(x, 1), 0.5 + Math.atan(x) / Math.PI, 1e-12, `cdf(${x}, 1)`);
+      close(studentTCdf(x, 2), 0.5 + x / (2 * Math.sqrt(2 + x * x)), 1e-12, `cdf(${x}, 2)`);
+    }
+    for (const p of [0.001, 0.025, 0.1, 0.3, 0.5, 0.8, 0.9, 0.975, 0.999]) {
+      const t1 = Math.tan(Math.PI * (p - 0.5));
+      close(studentTQuantile(p, 1), t1, 1e-9 * Math.max(1, Math.abs(t1)), `q(${p}, 1)`);
+      close(studentTQuantile(p, 2), (2 * p - 1) / Math.sqrt(2 * p * (1 - p)), 1e-9, `q(${p}, 2)`);
+    }
+  });
+  await t.step("published quantiles (R qt)", () => {
+    const table: [number, number, number][] = [
+      [0.975, 1, 12.706205],
+      [0.975, 2, 4.302653],
+      [0.975, 4, 2.776445],
+      [0.975, 10, 2.228139],
+      [0.975, 30, 2.042272],
+      [0.8, 2, 1.06066],
+      [0.8, 9, 0.8834039],
+      [0.95, 5, 2.015048],
+      [0.025, 3, -3.182446],
+    ];
+    for (const [p, df, q] of table) close(studentTQuantile(p, df), q, 2e-6, `qt(${p}, ${df})`);
+    // Quantile and CDF invert each other.
+    for (const df of [1, 3, 7.5, 50]) {
+      for (const p of [0.05, 0.6, 0.99]) close(studentTCdf(studentTQuantile(p, df), df), p, 1e-10);
+    }
+    assert.throws(() => studentTQuantile(1, 3), /p must be in \(0, 1\)/);
+    assert.throws(() => studentTQuantile(0.5, 0), /df must be > 0/);
+  });
+});
+
+Deno.test("paired-t interval and minimum detectable difference on hand-computed numbers", () => {
+  // diffs 3, 4, 2 pp: mean 3, sd 1, se 1/√3; t_{0.975,2} = 4.302653 -> half-width 2.484138 pp.
+  const ci = pairedTInterval([0.03, 0.04, 0.02])!;
+  close(ci.mean, 0.03, 1e-12);
+  close(ci.sd, 0.01, 1e-12);
+  close(ci.tCrit, 4.302653, 1e-6);
+  close(ci.halfWidth, 0.02484138, 1e-8);
+  close(ci.low, 0.03 - 0.02484138, 1e-8);
+  close(ci.high, 0.03 + 0.02484138, 1e-8);
+  // t = 0.03 / (0.01 / √3) = 5.196, df 2 -> p = 0.0351 (as tests/report_test.ts)
+  close(ci.p, 0.0351, 5e-4);
+  assert.equal(pairedTInterval([0.02]), null);
+  // A zero spread: a point interval.
+  const flat = pairedTInterval([0.01, 0.01, 0.01])!;
+  assert.equal(flat.halfWidth, 0);
+  assert.equal(flat.p, 0);
+  assert.equal(pairedTInterval([0, 0])!.p, 1);
+  // MDD = (t_{0.975,2} + t_{0.8,2}) · sd / √n = (4.302653 + 1.060660) · 0.01 / √3
+  close(minDetectableDiff(0.01, 3)!, 5.363313 * 0.01 / Math.sqrt(3), 1e-8);
+  assert.equal(minDetectableDiff(0.01, 1), null);
+});
+
+Deno.test("minimum detectable difference: a simulated paired t-test at that difference has power about 0.8", () => {
+  // Brute force: 4,000 experiments of n = 12 normal differences whose true mean is the MDD.
+  const rng = new Rng("mdd-power");
+  const n = 12;
+  const sd = 1;
+  const mdd = minDetectableDiff(sd, n)!;
+  let rejected = 0;
+  const sims = 4000;
+  for (let s = 0; s < sims; s++) {
+    const d = Array.from({ length: n }, () => rng.normal(mdd, sd));
+    if (pairedTInterval(d)!.p < 0.05) rejected++;
+  }
+  close(rejected / sims, 0.8, 0.03, "power");
+});
+
+Deno.test("Holm: a textbook example and the step-down definition by brute force", () => {
+  // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") = 0.03 0.06 0.06 0.02
+  const adj = holm([0.01, 0.04, 0.03, 0.005]);
+  [0.03, 0.06, 0.06, 0.02].forEach((v, i) => close(adj[i]!, v, 1e-12));
+  // Nulls are outside the family.
+  assert.deepEqual(holm([null, 0.02, null, 0.04]), [null, 0.04, null, 0.04]);
+  assert.deepEqual(holm([0.9, 0.8]), [1, 1]);
+  // Step-down: reject the i-th smallest iff p_(j) <= α / (m − j + 1) for every j <= i; adjusted <= α iff rejected.
+  const rng = new Rng("holm");
+  for (let trial = 0; trial < 200; trial++) {
+    const m = 1 + rng.int(12);
+    const ps = Array.from({ length: m }, () => (rng.next() < 0.3 ? rng.next() * 0.01 : rng.next()));
+    const a = holm(ps);
+    const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
+    for (const alpha of [0.01, 0.05, 0.1]) {
+      let still = true;
+      order.forEach(({ p, i }, k) => {
+        still = still && p <= alpha / (m - k);
+        assert.equal(a[i]! <= alpha, still, `trial ${trial} alpha ${alpha} p ${p}`);
+      });
+    }
+  }
+});
+
+Deno.test("paired bootstrap over test rows: reproducible, exact moments, shared rows", async (t) => {
+  const a = correctnessBytes("1101101110");
+  const b = correctnessBytes("1001100111");
+  await t.step("the same seed gives the same interval; the observed difference is exact", () => {
+    const r1 = pairedBootstrap([{ a, b, rows: "10:x" }], { rng: new Rng("b"), resamples: 500 })!;
+    const r2 = pairedBootstrap([{ a, b, rows: "10:x" }], { rng: new Rng("b"), resamples: 500 })!;
+    assert.deepEqual(r1, r2);
+    close(r1.observed, 0.7 - 0.6, 1e-12);
+    assert.ok(r1.low <= r1.observed && r1.observed <= r1.high);
+  });
+  await t.step("resampled mean and variance match the exact bootstrap distribution", () => {
+    // d = a − b per row; the mean of n draws with replacement has mean(d) and variance popvar(d) / n.
+    const d = Array.from(a, (x, i) => x - b[i]);
+    const m = d.reduce((s, x) => s + x, 0) / d.length;
+    const v = d.reduce((s, x) => s + (x - m) ** 2, 0) / d.length / d.length;
+    // A 40,000-resample run estimates these moments to about 1 % of v.
+    const rng = new Rng("moments");
+    const n = d.length;
+    const vals: number[] = [];
+    for (let r = 0; r < 40000; r++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += d[Math.floor(rng.nextU32() * n / 4294967296)];
+      vals.push(s / n);
+    }
+    const em = vals.reduce((s, x) => s + x, 0) / vals.length;
+    const ev = vals.reduce((s, x) => s + (x - em) ** 2, 0) / vals.length;
+    close(em, m, 0.003, "mean");
+    close(ev, v, 0.03 * v, "variance");
+    // pairedBootstrap draws the same way: with the same stream, its interval is those values' quantiles.
+    const res = pairedBootstrap([{ a, b, rows: "k" }], { rng: new Rng("moments"), resamples: 40000 })!;
+    const sorted = [...vals].sort((x, y) => x - y);
+    close(res.low, quantileSorted(sorted, 0.025), 1e-12);
+    close(res.high, quantileSorted(sorted, 0.975), 1e-12);
+  });
+  await t.step("seeds on the same rows share the row draws; seeds on other rows are drawn apart", () => {
+    const one = pairedBootstrap([{ a, b, rows: "k" }], { rng: new Rng("s"), resamples: 300 })!;
+    const twoShared = pairedBootstrap([{ a, b, rows: "k" }, { a, b, rows: "k" }], {
+      rng: new Rng("s"),
+      resamples: 300,
+    })!;
+    assert.equal(twoShared.sharedRows, true);
+    assert.equal(twoShared.low, one.low);
+    assert.equal(twoShared.high, one.high);
+    const apart = pairedBootstrap([{ a, b, rows: "k" }, { a, b, rows: "other" }], {
+      rng: new Rng("s"),
+      resamples: 4000,
+    })!;
+    assert.equal(apart.sharedRows, false);
+    const wide = pairedBootstrap([{ a, b, rows: "k" }], { rng: new Rng("s"), resamples: 4000 })!;
+    // Averaging two independent resamples narrows the interval by about √2.
+    const ratio = (wide.high - wide.low) / (apart.high - apart.low);
+    assert.ok(ratio > 1.2 && ratio < 1.7, `width ratio ${ratio}`);
+  });
+  await t.step("identical predictions give a point interval at zero; bad input is refused", () => {
+    const same = pairedBootstrap([{ a, b: a, rows: "k" }], { rng: new Rng(1), resamples: 100 })!;
+    assert.deepEqual([same.low, same.high, same.observed], [0, 0, 0]);
+    assert.equal(pairedBootstrap([], { rng: new Rng(1) }), null);
+    assert.throws(
+      () => pairedBootstrap([{ a, b: b.subarray(1), rows: "k" }], { rng: new Rng(1) }),
+      /10 rows for A but 9 for B/,
+    );
+  });
+});
+
+Deno.test("convergence: last quarter against the one before, on the images-seen axis", () => {
+  // 8 evaluations over 800 images: quarters (0,200], (200,400], (400,600], (600,800].
+  const pts = [0.3, 0.4, 0.5, 0.55, 0.6, 0.62, 0.64, 0.66].map((v, i) => ({ x: 100 * (i + 1), value: v }));
+  const g = lastQuarterGain(pts);
+  close(g.q3!, (0.6 + 0.62) / 2, 1e-12);
+  close(g.q4!, (0.64 + 0.66) / 2, 1e-12);
+  close(g.gain!, 0.04, 1e-12);
+  assert.deepEqual([g.n3, g.n4, g.budget], [2, 2, 800]);
+  // 2 evaluations (at 1/2 and all of the budget): the third quarter is empty, so the gain is unknown.
+  const few = lastQuarterGain([{ x: 50, value: 0.5 }, { x: 100, value: 0.6 }]);
+  assert.deepEqual([few.q3, few.gain, few.n4], [null, null, 1]);
+  // 4 evaluations: one point per quarter.
+  close(
+    lastQuarterGain([0.1, 0.2, 0.3, 0.305].map((v, i) => ({ x: 3 * (i + 1), value: v }))).gain!,
+    0.005,
+    1e-12,
+  );
+
+  const run = (imagesSeen: boolean): RunResult => ({
+    method: "stl",
+    seed: 1,
+    datasets: ["a", "b"],
+    tasks: ["emotion", "pose"],
+    results: [
+      { task: "emotion", dataset: "a", testAcc: 0, testMeanClassAcc: 0, classNames: ["x"], confusion: [[0]] },
+      { task: "pose", dataset: "b", testAcc: 0, testMeanClassAcc: 0, classNames: ["x"], confusion: [[0]] },
+    ],
+    curves: [
+      ...[0.5, 0.6, 0.7, 0.75].map((v, i) => ({
+        epoch: i + 1,
+        split: "val",
+        metric: "emotion/a/val/acc",
+        value: v,
+        ...(imagesSeen ? { imagesSeen: 10 * (i + 1) } : {}),
+      })),
+      // STL's pose run: its own budget (5 epochs of 20 images), quarters of 100 images.
+      ...[0.5, 0.6, 0.7, 0.705, 0.71].map((v, i) => ({
+        epoch: i + 1,
+        split: "val",
+        metric: "pose/b/val/acc",
+        value: v,
+        ...(imagesSeen ? { imagesSeen: 20 * (i + 1) } : {}),
+      })),
+    ],
+    trainSeconds: 1,
+    imagesSeen: 140,
+    runDir: "x",
+    command: "x",
+    backend: { name: "cpu" },
+    versions: {},
+  });
+  const c = runConvergence(run(true));
+  assert.equal(c.columns[0].axis, "images");
+  close(c.columns[0].gain!, 0.05, 1e-12);
+  assert.equal(c.columns[0].stillImproving, true);
+  // pose: Q3 = (50, 75] holds 60; Q4 = (75, 100] holds 80 and 100.
+  close(c.columns[1].gain!, (0.705 + 0.71) / 2 - 0.7, 1e-12);
+  assert.equal(c.columns[1].stillImproving, false);
+  assert.equal(c.stillImproving, true);
+  assert.equal(runConvergence(run(false)).columns[0].axis, "epoch");
+});
+
+Deno.test("test predictions: written atomically, read back, same accuracy as the predictions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "preds_" });
+  try {
+    const p = {
+      row: Int32Array.from([7, 3, 9, 12]),
+      truth: Int32Array.from([0, 2, 1, 1]),
+      pred: Int32Array.from([0, 1, 1, 1]),
+    };
+    const path = testPredictionsPath(dir, 3, "emotion", "synth-emotion");
+    await writeTestPredictions(path, p);
+    assert.equal(path, join(dir, "predictions", "epoch_3_emotion_synth-emotion_test.csv"));
+    assert.deepEqual(await readTestPredictions(path), p);
+    assert.equal(correctnessString(p), "1011");
+    const fields = await testRowFields(dir, 3, "emotion", "synth-emotion");
+    assert.deepEqual(fields, { testCorrect: "1011", testRows: rowsFingerprint(p), nTest: 4 });
+    assert.match(fields.testRows!, /^4:[0-9a-f]{8}$/);
+    // Other order, or the same indices with other labels (other data): another fingerprint.
+    assert.notEqual(
+      rowsFingerprint({ row: Int32Array.from([3, 7, 9, 12]), truth: p.truth }),
+      fields.testRows,
+    );
+    assert.notEqual(rowsFingerprint({ row: p.row, truth: Int32Array.from([0, 2, 1, 0]) }), fields.testRows);
+    // A run without the file (an older version) gives no fields rather than an error.
+    assert.deepEqual(await testRowFields(dir, 2, "emotion", "synth-emotion"), {});
+    await Deno.writeTextFile(path, "row,true,pred\n1,2,x\n");
+    await assert.rejects(() => readTestPredictions(path), /line 2: expected three class\/row ids/);
+    assert.ok(![...Deno.readDirSync(join(dir, "predictions"))].some((e) => e.name.endsWith(".tmp")));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
