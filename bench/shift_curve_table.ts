@@ -34,7 +34,8 @@ export async function readShiftRuns(dir: string): Promise<ShiftRow[]> {
     const curve = log && col ? log.rows.map((r) => Number(r[col])).filter(Number.isFinite) : [];
     const summary = await Deno.readTextFile(join(run, "summary.json")).then(JSON.parse).catch(() => null);
     const inDomain = summary
-      ? Object.entries(summary.test as Record<string, number>).find(([k]) => k.endsWith("/test/acc"))?.[1] ?? null
+      ? Object.entries(summary.test as Record<string, number>).find(([k]) => k.endsWith("/test/acc"))?.[1] ??
+        null
       : null;
     const transfer = await Deno.readTextFile(`${run}.transfer.json`).then(JSON.parse)
       .then((x: { acc: number }[]) => x[0]?.acc ?? null).catch(() => null);

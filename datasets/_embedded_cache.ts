@@ -182,7 +182,9 @@ export function heldOutSplit(n: number, rows: { val: number; test: number }): Sp
   if (!(Number.isInteger(rows.val) && Number.isInteger(rows.test) && rows.val >= 0 && rows.test >= 0)) {
     throw new RangeError(`held-out rows must be integers >= 0, got val ${rows.val}, test ${rows.test}`);
   }
-  if (train < 1) throw new RangeError(`held-out rows (${rows.val} + ${rows.test}) leave no training rows of ${n}`);
+  if (train < 1) {
+    throw new RangeError(`held-out rows (${rows.val} + ${rows.test}) leave no training rows of ${n}`);
+  }
   const range = (from: number, count: number) => Int32Array.from({ length: count }, (_, i) => from + i);
   return { train: range(0, train), val: range(train, rows.val), test: range(train + rows.val, rows.test) };
 }

@@ -18,9 +18,9 @@ import {
   type EmbeddedSource,
   type EmbeddedTruth,
   type GeneratedRows,
+  generatedRows,
   loadRows,
   loadTruth,
-  generatedRows,
   toImageSet,
 } from "./_embedded_cache.ts";
 import { digitTask, rotationTask } from "./embedded_labels.ts";

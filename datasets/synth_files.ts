@@ -110,7 +110,12 @@ export async function writeSynth(
   const sheets: Partial<Record<TaskName, Image>> = {};
   for (const name of SYNTH_NAMES) {
     const t0 = performance.now();
-    const data = generateSynth(name, { seed: opts.seed, size: opts.size, n: opts.n, domainShift: opts.domainShift });
+    const data = generateSynth(name, {
+      seed: opts.seed,
+      size: opts.size,
+      n: opts.n,
+      domainShift: opts.domainShift,
+    });
     const dir = join(opts.out, name);
     const own = Object.keys(data.rows.labels) as TaskName[];
     const rows: Record<string, unknown>[] = [];

@@ -21,17 +21,23 @@ import { datasetLoadOptions, openRun } from "./run_config.ts";
  * is labelled for included: their truth is the same labels). An error names the dataset when it has none.
  */
 export function withHiddenTruth(set: ImageSet, truth: HiddenTruth | null, heads: TaskSpec[]): ImageSet {
-  if (!truth) throw new OptionError(`--truth=hidden: ${set.name} has no hidden truth (embedded datasets only)`);
+  if (!truth) {
+    throw new OptionError(`--truth=hidden: ${set.name} has no hidden truth (embedded datasets only)`);
+  }
   const tasks = heads.filter((h) => truth.labels[h.name]);
   if (tasks.length === 0) {
     throw new OptionError(
-      `--truth=hidden: ${set.name}'s hidden truth has none of the run's tasks (${heads.map((h) => h.name).join(", ")})`,
+      `--truth=hidden: ${set.name}'s hidden truth has none of the run's tasks (${
+        heads.map((h) => h.name).join(", ")
+      })`,
     );
   }
   const labels: ImageSet["labels"] = {};
   for (const t of tasks) {
     const col = truth.labels[t.name]!;
-    if (col.length !== set.n) throw new Error(`${set.name}: hidden truth has ${col.length} rows, the data ${set.n}`);
+    if (col.length !== set.n) {
+      throw new Error(`${set.name}: hidden truth has ${col.length} rows, the data ${set.n}`);
+    }
     labels[t.name] = col;
   }
   return { ...set, tasks, labels };

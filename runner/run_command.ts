@@ -197,7 +197,9 @@ export async function executeRun(
     });
     if (!summary.interrupted) {
       // The run is done and saved; plots that cannot be drawn here (no font, no renderer) cost a warning.
-      await writeRunPlots(dir).catch((e) => log(`warning: plots not written: ${(e as Error).message.split("\n")[0]}`));
+      await writeRunPlots(dir).catch((e) =>
+        log(`warning: plots not written: ${(e as Error).message.split("\n")[0]}`)
+      );
     }
     return { dir, summary, backend };
   } finally {

@@ -175,8 +175,12 @@ export function heldOutRowsOf(o: Options): { val: number; test: number } | undef
   const val = typeof o.val_rows === "number" ? o.val_rows : undefined;
   const test = typeof o.test_rows === "number" ? o.test_rows : undefined;
   if (val === undefined && test === undefined) return undefined;
-  if (val === undefined) throw new OptionError("--test_rows: needs --val_rows too (the rows beyond the training set)");
-  if (test === undefined) throw new OptionError("--val_rows: needs --test_rows too (the rows beyond the training set)");
+  if (val === undefined) {
+    throw new OptionError("--test_rows: needs --val_rows too (the rows beyond the training set)");
+  }
+  if (test === undefined) {
+    throw new OptionError("--val_rows: needs --test_rows too (the rows beyond the training set)");
+  }
   return { val, test };
 }
 

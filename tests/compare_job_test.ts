@@ -64,7 +64,9 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   );
   for (const t of teachers) {
     assert.ok(t.teacherAcc >= 0 && t.teacherAcc <= 1);
-    const stl = results.runs.find((r: { method: string; seed: number }) => r.method === "stl" && r.seed === t.seed);
+    const stl = results.runs.find((r: { method: string; seed: number }) =>
+      r.method === "stl" && r.seed === t.seed
+    );
     const own = stl.results.find((x: { task: string }) => x.task === t.task);
     assert.equal(t.teacherAccInDomain, own.testAcc);
   }
@@ -82,7 +84,9 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   assert.equal(partial.failedRuns.length, 1);
   assert.equal(partial.failedRuns[0].method, "all-in-one");
   assert.equal(partial.failedRuns[0].seed, 5);
-  assert.ok(!partial.runs.some((r: { method: string; seed: number }) => r.method === "all-in-one" && r.seed === 5));
+  assert.ok(
+    !partial.runs.some((r: { method: string; seed: number }) => r.method === "all-in-one" && r.seed === 5),
+  );
   await Deno.stat(join(broken, "error.txt"));
   assert.match(await Deno.readTextFile(join(out, "report.md")), /Failed runs/);
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ablationVariants, planRuns, PROFILES } from "../runner/compare.ts";
+import { ablationVariants, planRuns, PROFILES, seedList } from "../runner/compare.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 
 Deno.test("the ablation profile plans the reference per task and each SA-MTL variant under its own name", async () => {
@@ -7,7 +7,7 @@ Deno.test("the ablation profile plans the reference per task and each SA-MTL var
   const ABLATION_VARIANTS = ablationVariants(plugins);
   assert.equal(ABLATION_VARIANTS[0].name, "sa-mtl:full");
   const runs = planRuns(plugins, { profile: PROFILES.ablation, outDir: "/tmp/x", methods: "all", extra: [] });
-  const seeds = PROFILES.ablation.seeds;
+  const seeds = seedList(PROFILES.ablation).length;
   assert.equal(runs.length, seeds * (2 + ABLATION_VARIANTS.length));
   const names = [...new Set(runs.map((r) => r.method))];
   assert.deepEqual(names, ["stl", ...ABLATION_VARIANTS.map((v) => v.name)]);

@@ -320,8 +320,8 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
     });
 
     await t.step("results.json carries the contrasts, the runs' flags and the wall time", () => {
-      assert.equal(validateResultsFile(file), 2);
-      assert.equal(file.format, "sa-mtl-compare-report/2");
+      assert.equal(validateResultsFile(file), 3);
+      assert.equal(file.format, "sa-mtl-compare-report/3");
       assert.equal(file.wallSeconds, 42);
       assert.equal(file.runs.length, 12);
       assert.deepEqual(file.runs[0], {
@@ -572,12 +572,27 @@ Deno.test("validateResultsFile checks what scripts read and tolerates fields it 
   try {
     await writeReport(fixture(), dir, { figures: false });
     const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
-    assert.equal(validateResultsFile(file), 2);
-    // A later version may add fields (e.g. teacher accuracies) anywhere: still valid.
-    file.teacherAcc = [{ task: "pose", dataset: "ferplus", teacherAcc: 0.7 }];
+    assert.equal(validateResultsFile(file), 3);
+    assert.equal(file.dataSeed, null);
+    assert.deepEqual(file.teachers, []);
+    assert.deepEqual(file.failedRuns, []);
+    // A later version may add fields anywhere: still valid.
+    file.somethingNew = [{ task: "pose" }];
     file.contrasts[0].extra = "x";
     file.input.dataSeed = 7;
-    assert.equal(validateResultsFile(file), 2);
+    assert.equal(validateResultsFile(file), 3);
+    const teacher = structuredClone(file);
+    teacher.teachers = [{
+      task: "pose",
+      dataset: "a",
+      teacherDataset: "b",
+      teacherAcc: 1.2,
+      teacherAccInDomain: 0.8,
+    }];
+    assert.throws(
+      () => validateResultsFile(teacher),
+      /results\.json\.teachers\[0\]\.teacherAcc: expected a fraction/,
+    );
     // A version-1 file only needs its input.
     assert.equal(validateResultsFile({ format: "sa-mtl-compare-report/1", input: file.input }), 1);
     const bad = structuredClone(file);

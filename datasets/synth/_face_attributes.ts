@@ -62,11 +62,14 @@ export function sampleAttributes(
   const emotion = pickWeighted(r, domain.emotionWeights);
   const intensity = emotion === 6 ? 0 : r.uniform(d.expressionIntensity, 1);
   let yaw: number;
-  if ("bins" in domain.yaw) {
-    const [lo, hi] = YAW_BINS[pickWeighted(r, domain.yaw.bins)];
+  const y = domain.yaw;
+  // A mixture draws its component first: normal (near-frontal, many yaws near the ±10 deg bin edge) or bins.
+  const fromBins = "bins" in y && !("normalShare" in y && r.next() < y.normalShare);
+  if (fromBins) {
+    const [lo, hi] = YAW_BINS[pickWeighted(r, (y as { bins: number[] }).bins)];
     yaw = r.uniform(lo, hi);
   } else {
-    yaw = clamp(r.normal(0, domain.yaw.std), -89, 89);
+    yaw = clamp(r.normal(0, (y as { std: number }).std), -89, 89);
   }
   yaw = clamp(yaw + (d.yawJitter > 0 ? r.normal(0, d.yawJitter) : 0), -89.9, 89.9);
   const ageGroup = pickWeighted(r, domain.ageWeights);

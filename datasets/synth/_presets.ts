@@ -57,7 +57,11 @@ export interface SynthDomain {
   /** Tasks the dataset is labelled for. */
   tasks: TaskName[];
   /** Yaw: class weights over the 5 AFLW bins (uniform within a bin), or a zero-mean normal (degrees). */
-  yaw: { bins: number[] } | { std: number };
+  yaw:
+    | { bins: number[] }
+    | { std: number }
+    /** A mixture: each row is drawn from the zero-mean normal with probability `normalShare`, else from the bins. */
+    | { bins: number[]; std: number; normalShare: number };
   /** Weights over the 7 emotions (FER2013 order). */
   emotionWeights: number[];
   /** Weights over the 8 Adience age groups. */
@@ -95,9 +99,14 @@ export interface SynthPreset {
  */
 export const DEFAULT_DOMAIN_SHIFT = 0.5;
 
+/** Std (degrees) of the normal yaw component of the pair: near-frontal faces, many near the ±10 deg bin edges. */
+const PAIR_YAW_STD = 16;
+
 /** The numeric part of a dataset's defaults: what the domain shift interpolates. */
 interface PairPoint {
   yawBins: number[];
+  /** Share of rows whose yaw is drawn from a zero-mean normal of std {@link PAIR_YAW_STD} instead of the bins. */
+  yawNormalShare: number;
   emotionWeights: number[];
   ageWeights: number[];
   maleFraction: number;
@@ -108,84 +117,87 @@ interface PairPoint {
 
 /** Shift 0: the face distribution both datasets share. */
 const PAIR_CENTER: PairPoint = {
-  yawBins: [2.2, 1.3, 1.3, 0.6, 0.6],
+  yawBins: [1.6, 1.2, 1.2, 0.6, 0.6],
+  yawNormalShare: 0.5,
   emotionWeights: [1, 0.8, 1, 1.2, 1, 1, 1.2],
   ageWeights: [0.05, 0.2, 0.45, 1.1, 1.5, 1.25, 0.9, 0.65],
   maleFraction: 0.55,
-  faceScale: 0.3,
+  faceScale: 0.31,
   saturation: 0.7,
   difficulty: {
-    expressionIntensity: 0.85,
-    expressionJitter: 0.06,
+    expressionIntensity: 1,
+    expressionJitter: 0.04,
     cueNoise: 0.15,
-    identityVariation: 0.6,
-    pitch: 7,
-    roll: 6,
+    identityVariation: 0.5,
+    pitch: 5,
+    roll: 5,
     yawJitter: 0,
     skinTone: 0.8,
-    lighting: 0.45,
+    lighting: 0.4,
     colorCast: 0.2,
-    clutter: 0.35,
+    clutter: 0.3,
     noise: 0.02,
-    blur: 0.1,
-    occlusion: 0.04,
-    scaleJitter: 0.07,
-    shiftJitter: 0.05,
+    blur: 0.05,
+    occlusion: 0.03,
+    scaleJitter: 0.05,
+    shiftJitter: 0.04,
   },
 };
 
 /** Shift 1: where each dataset of the pair ends up. */
 const PAIR_ENDS: Record<"synth-emotion" | "synth-pose", PairPoint> = {
   "synth-emotion": {
-    yawBins: [2.6, 1.3, 1.3, 0.4, 0.4],
+    yawBins: [1.6, 1.2, 1.2, 0.6, 0.6],
+    yawNormalShare: 1,
     emotionWeights: [1, 0.8, 1, 1.2, 1, 1, 1.2],
     ageWeights: [0.1, 0.3, 0.6, 1.2, 1.5, 1.2, 0.8, 0.6],
     maleFraction: 0.5,
-    faceScale: 0.36,
+    faceScale: 0.32,
     saturation: 0.3,
     difficulty: {
       expressionIntensity: 1,
-      expressionJitter: 0.04,
+      expressionJitter: 0.03,
       cueNoise: 0.15,
       identityVariation: 0.4,
-      pitch: 4,
-      roll: 4,
+      pitch: 3,
+      roll: 3,
       yawJitter: 0,
       skinTone: 0.7,
-      lighting: 0.15,
+      lighting: 0.2,
       colorCast: 0.1,
-      clutter: 0.05,
-      noise: 0.008,
-      blur: 0.02,
+      clutter: 0.1,
+      noise: 0.01,
+      blur: 0.03,
       occlusion: 0,
       scaleJitter: 0.03,
       shiftJitter: 0.02,
     },
   },
   "synth-pose": {
-    yawBins: [1.8, 1.3, 1.3, 0.8, 0.8],
-    emotionWeights: [0.7, 0.5, 0.7, 1.5, 0.8, 0.8, 1.6],
+    yawBins: [1.6, 1.2, 1.2, 0.6, 0.6],
+    yawNormalShare: 0,
+    emotionWeights: [0.8, 0.6, 0.8, 1.4, 0.9, 0.9, 1.5],
     ageWeights: [0.05, 0.1, 0.3, 1, 1.5, 1.3, 1, 0.7],
     maleFraction: 0.6,
-    faceScale: 0.23,
+    faceScale: 0.3,
     saturation: 1,
     difficulty: {
-      expressionIntensity: 0.7,
-      expressionJitter: 0.09,
+      expressionIntensity: 0.9,
+      expressionJitter: 0.05,
       cueNoise: 0.15,
-      identityVariation: 0.85,
-      pitch: 12,
-      roll: 10,
+      identityVariation: 0.7,
+      pitch: 8,
+      roll: 7,
       yawJitter: 0,
       skinTone: 0.9,
-      lighting: 0.9,
-      colorCast: 0.35,
-      clutter: 0.85,
-      noise: 0.05,
-      blur: 0.3,
-      occlusion: 0.12,
-      scaleJitter: 0.12,
-      shiftJitter: 0.08,
+      lighting: 0.65,
+      colorCast: 0.3,
+      clutter: 0.55,
+      noise: 0.03,
+      blur: 0.08,
+      occlusion: 0.05,
+      scaleJitter: 0.08,
+      shiftJitter: 0.06,
     },
   },
 };
@@ -201,13 +213,19 @@ function pairPreset(name: "synth-emotion" | "synth-pose", shift: number): SynthP
   if (!(shift >= 0 && shift <= 1)) throw new RangeError(`domain shift must be in [0, 1], got ${shift}`);
   const c = PAIR_CENTER, e = PAIR_ENDS[name];
   const difficulty = Object.fromEntries(
-    Object.entries(c.difficulty).map(([k, v]) => [k, lerp(v, e.difficulty[k as keyof SynthDifficulty], shift)]),
+    Object.entries(c.difficulty).map((
+      [k, v],
+    ) => [k, lerp(v, e.difficulty[k as keyof SynthDifficulty], shift)]),
   ) as unknown as SynthDifficulty;
   return {
     n: 3000,
     domain: {
       tasks: [name === "synth-emotion" ? "emotion" : "pose"],
-      yaw: { bins: lerpAll(c.yawBins, e.yawBins, shift) },
+      yaw: {
+        bins: lerpAll(c.yawBins, e.yawBins, shift),
+        std: PAIR_YAW_STD,
+        normalShare: lerp(c.yawNormalShare, e.yawNormalShare, shift),
+      },
       emotionWeights: lerpAll(c.emotionWeights, e.emotionWeights, shift),
       ageWeights: lerpAll(c.ageWeights, e.ageWeights, shift),
       maleFraction: lerp(c.maleFraction, e.maleFraction, shift),

@@ -117,7 +117,10 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
  * modules that can draw (reports, run plots) still load where it cannot (a one-file bundle, see
  * bench/cli_bundle.ts).
  */
-export async function svgToPng(svg: string, options: { fontFile: string; scale?: number }): Promise<Uint8Array> {
+export async function svgToPng(
+  svg: string,
+  options: { fontFile: string; scale?: number },
+): Promise<Uint8Array> {
   const { Resvg } = await import("@resvg/resvg-js");
   const r = new Resvg(svg, {
     background: "white",
@@ -518,7 +521,10 @@ export async function writeFigures(
     let pngPath: string | null = null;
     if (png) {
       pngPath = `figures/${name}.png`;
-      await writeFileAtomic(join(outDir, pngPath), await svgToPng(svg, { fontFile, scale: options.pngScale }));
+      await writeFileAtomic(
+        join(outDir, pngPath),
+        await svgToPng(svg, { fontFile, scale: options.pngScale }),
+      );
     }
     refs.push({ ...ref, svg: svgPath, png: pngPath });
   };

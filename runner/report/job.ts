@@ -26,7 +26,9 @@ export function teacherRows(teachers: TeacherTransfer[]): TeacherRow[] {
   const keys = [...new Set(teachers.map((t) => `${t.task}\u0000${t.dataset}\u0000${t.teacherDataset}`))];
   return keys.map((k) => {
     const [task, dataset, teacherDataset] = k.split("\u0000");
-    const rows = teachers.filter((t) => t.task === task && t.dataset === dataset && t.teacherDataset === teacherDataset);
+    const rows = teachers.filter((t) =>
+      t.task === task && t.dataset === dataset && t.teacherDataset === teacherDataset
+    );
     const acc = rows.map((r) => r.teacherAcc), own = rows.map((r) => r.teacherAccInDomain);
     const teacherAcc = mean(acc)!, teacherAccInDomain = mean(own)!;
     return {
@@ -82,7 +84,9 @@ export function failedSection(results: CompareResults): string[] {
     "| Method | Seed | Task | Error (last lines) |",
     "| --- | ---: | --- | --- |",
     ...failed.map((f) =>
-      `| ${f.method} | ${f.seed} | ${f.task ?? ""} | ${f.error.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 300)} |`
+      `| ${f.method} | ${f.seed} | ${f.task ?? ""} | ${
+        f.error.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 300)
+      } |`
     ),
     "",
   ];

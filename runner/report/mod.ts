@@ -11,12 +11,18 @@
  * A saved `results.json` can be rendered again: `deno run -A runner/report/mod.ts results.json OUT_DIR`.
  * @module
  */
-import { failedSection, teacherSection } from "./job.ts";
+import { failedSection, type TeacherRow, teacherRows, teacherSection } from "./job.ts";
 import { join } from "node:path";
 import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { type FigureOptions, type FigureRef, writeFigures } from "./figures.ts";
-import { type CompareResults, ResultsError, type RunResult, validateCompareResults } from "./results.ts";
+import {
+  type CompareResults,
+  type FailedRunInfo,
+  ResultsError,
+  type RunResult,
+  validateCompareResults,
+} from "./results.ts";
 import { sampleStd } from "./stats.ts";
 import {
   fmtNum,
@@ -56,9 +62,11 @@ export * from "./results_file.ts";
 
 /**
  * Format tag of the results.json this module writes. 2: adds `wallSeconds`, `runs` (convergence per run),
- * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`.
+ * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`. 3: adds
+ * `dataSeed`, `teachers` (per pseudo-labelled task × dataset: `teacherAcc`, `teacherAccInDomain`) and
+ * `failedRuns`.
  */
-export const RESULTS_FORMAT = "sa-mtl-compare-report/2";
+export const RESULTS_FORMAT = "sa-mtl-compare-report/3";
 
 /** One run's line in results.json: who, which seed, and whether it was still improving. */
 export interface RunLine {
@@ -79,6 +87,12 @@ export interface ResultsFile {
   format: string;
   /** Wall time of the whole comparison in seconds. */
   wallSeconds: number;
+  /** Seed of the data, fixed across training seeds (null: the data followed each training seed). */
+  dataSeed: number | null;
+  /** Per pseudo-labelled task × dataset: the STL teachers on its hidden truth and in domain (means over seeds). */
+  teachers: TeacherRow[];
+  /** Runs that failed (the report is computed without them). */
+  failedRuns: FailedRunInfo[];
   /** One line per (method, seed). */
   runs: RunLine[];
   /** Every method × task/dataset against the reference (differences are fractions). */
@@ -124,6 +138,9 @@ export async function writeReport(
   const file: ResultsFile = {
     format: RESULTS_FORMAT,
     wallSeconds: results.wallSeconds,
+    dataSeed: results.dataSeed ?? null,
+    teachers: teacherRows(results.teachers ?? []),
+    failedRuns: results.failedRuns ?? [],
     runs: analysis.convergence.map((r) => ({
       method: r.method,
       seed: r.seed,
@@ -553,7 +570,8 @@ export function renderReport(
 
   p("## Files");
   p(
-    `- \`results.json\` (format \`${RESULTS_FORMAT}\`): every number above, fractions not percent: \`wallSeconds\`, ` +
+    `- \`results.json\` (format \`${RESULTS_FORMAT}\`): every number above, fractions not percent: \`wallSeconds\`, \`dataSeed\`, ` +
+      "`teachers` (per pseudo-labelled task × dataset `teacherAcc`, `teacherAccInDomain`), `failedRuns`, " +
       "`runs` (per run `method`, `seed`, `stillImproving` and the per-column gains), `contrasts` (per method × " +
       "task/dataset `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`, `pHolm`, `minDetectable`, `call`), " +
       "`claimContrasts`, `chance`, `halfWidth`, `summary`, `verdict` and the runner's input (`input`, with each " +

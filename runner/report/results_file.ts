@@ -2,7 +2,8 @@
  * Checks a written results.json (what `writeReport` produces) for scripts that read it: the format tag
  * and, from format 2 on, the fields scripts rely on (`wallSeconds`, per run `method`/`seed`/
  * `stillImproving`, per contrast `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`,
- * `pHolm`, `minDetectable`), each a finite number or null where it can be undefined. Fields it does not
+ * `pHolm`, `minDetectable`), each a finite number or null where it can be undefined; from format 3 on,
+ * `dataSeed`, `teachers[]` (`teacherAcc`, `teacherAccInDomain`) and `failedRuns[]`. Fields it does not
  * know are accepted and left alone, so later versions can add fields (e.g. per-task teacher accuracies)
  * without breaking readers of this one.
  * @module
@@ -68,6 +69,26 @@ export function validateResultsFile(value: unknown, label = "results.json"): num
       fail(`${p}.stillImproving`, "expected true, false or null");
     }
   });
+  if (version >= 3) {
+    if (value.dataSeed !== null && !Number.isInteger(value.dataSeed)) {
+      fail(`${label}.dataSeed`, "expected an integer or null");
+    }
+    const teachers = value.teachers;
+    if (!Array.isArray(teachers)) fail(`${label}.teachers`, "expected an array");
+    teachers.forEach((t, i) => {
+      const p = `${label}.teachers[${i}]`;
+      if (!isObj(t)) fail(p, "expected an object");
+      for (const k of ["task", "dataset", "teacherDataset"]) {
+        if (typeof t[k] !== "string") fail(`${p}.${k}`, "expected a string");
+      }
+      for (const k of ["teacherAcc", "teacherAccInDomain"]) {
+        if (!(typeof t[k] === "number" && t[k] >= 0 && t[k] <= 1)) {
+          fail(`${p}.${k}`, "expected a fraction in [0, 1]");
+        }
+      }
+    });
+    if (!Array.isArray(value.failedRuns)) fail(`${label}.failedRuns`, "expected an array");
+  }
   for (const list of ["contrasts", "claimContrasts"]) {
     const cs = value[list];
     if (!Array.isArray(cs)) fail(`${label}.${list}`, "expected an array");
