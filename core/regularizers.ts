@@ -1,7 +1,7 @@
 /**
  * Differentiable regularisers of the manifold / low-rank baselines (SFSMR, SLRM): the l2,1 norm of the
  * shared feature kernel, the graph-Laplacian smoothness term tr(Pᵀ L P)/B on the batch, and the nuclear
- * norm of the stacked task-head kernels. The original code computed its Laplacian term outside the graph
+ * norm of the stacked task-branch kernels that read the shared features. The original code computed its Laplacian term outside the graph
  * (zero gradient, docs/original.md B17) and had no norms at all; everything here is a re-design (docs/baselines.md).
  *
  * Each factory returns a {@link LossTerm}: `compute` returns the raw term and `coefficient` reads the
@@ -48,7 +48,7 @@ export const L21_OPTIONS: OptionSpec[] = [
  * `--is_trace_norm` and `--trace_weight`: the trace (nuclear) norm of the shared feature kernel,
  * {@link traceNormTerm}. The seed README lists the trace norm, the nuclear norm and the Laplacian as separate
  * terms; the toolkit reads the trace norm as the low-rank penalty on the shared features (SFSMR, SLRM) and the
- * nuclear norm as the one on the stacked task heads (SLRM only).
+ * nuclear norm as the one on the stacked task-branch kernels that read them (SLRM only).
  */
 export const TRACE_OPTIONS: OptionSpec[] = [
   {
@@ -74,7 +74,7 @@ export const NUCLEAR_OPTIONS: OptionSpec[] = [
     name: "is_nuclear_norm",
     type: "boolean",
     default: false,
-    help: "add the nuclear norm of the stacked task-head kernels (SLRM)",
+    help: "add the nuclear norm of the stacked task-branch kernels on the shared features (SLRM)",
     group: "seed",
   },
   {
@@ -281,18 +281,21 @@ export function symmetricEigen(a: Float64Array, k: number): { values: Float64Arr
 }
 
 /**
- * Nuclear norm ‖W‖_* = Σ σ_i = tr((WᵀW)^{1/2}) of a d×K matrix, exact: the K×K Gram matrix is read back
- * (K = Σ class counts, tiny) and eigen-decomposed in float64; the custom gradient is the subgradient
- * U Vᵀ = W (WᵀW)^{+1/2} restricted to the non-zero singular values. The read-back is synchronous, so a
- * backend without `dataSync` (webgpu in Deno) cannot run it.
+ * Nuclear norm ‖W‖_* = Σ σ_i of a d×K matrix, exact: the Gram matrix of the smaller side (WᵀW, K×K, when
+ * K ≤ d, else WWᵀ, d×d) is read back and eigen-decomposed in float64. With G = V Λ Vᵀ, ‖W‖_* = Σ √λ and the
+ * custom gradient is the subgradient U Vᵀ = W G^{+1/2} (K ≤ d) or G^{+1/2} W (d < K), restricted to the
+ * non-zero singular values. The read-back is synchronous, so a backend without `dataSync` (webgpu in Deno)
+ * cannot run it.
  */
 export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scalar {
   const relTol = opts.relTol ?? 1e-10;
-  const k = w.shape[1];
+  // Both Grams have the same non-zero eigenvalues; the smaller one is cheaper (Jacobi is cubic in its side).
+  const wide = w.shape[0] < w.shape[1];
+  const k = wide ? w.shape[0] : w.shape[1];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0] as tf.Tensor;
+    const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
-    const gram = tf.tidy(() => tf.matMul(x as tf.Tensor2D, x as tf.Tensor2D, true, false));
+    const gram = tf.tidy(() => wide ? tf.matMul(x, x, false, true) : tf.matMul(x, x, true, false));
     let g: Float32Array;
     try {
       g = gram.dataSync() as Float32Array;
@@ -302,7 +305,7 @@ export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scala
     const { values, vectors } = symmetricEigen(Float64Array.from(g), k);
     const lmax = Math.max(0, ...values);
     let total = 0;
-    // M = V Λ^{-1/2} Vᵀ over the kept eigenvalues: the gradient is W M.
+    // M = V Λ^{-1/2} Vᵀ over the kept eigenvalues: the gradient is W M (or M W).
     const mInv = new Float32Array(k * k);
     for (let e = 0; e < k; e++) {
       const lam = values[e];
@@ -319,7 +322,10 @@ export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scala
     return {
       value: tf.scalar(total),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => tf.mul(dy, tf.matMul(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D))),
+        tf.tidy(() => {
+          const [xs, m] = saved as tf.Tensor2D[];
+          return tf.mul(dy, wide ? tf.matMul(m, xs) : tf.matMul(xs, m));
+        }),
     };
   });
   // The tidy disposes the forward's helper tensors; the tape keeps its own clones of what it saved.
@@ -440,17 +446,18 @@ export interface NuclearTermOptions extends NuclearOptions {
 }
 
 /**
- * Stack the per-task logit kernels along the class axis: d×ΣC_t (conv heads are flattened to
- * [kh*kw*in, C]). All heads must read the same input width.
+ * Stack the per-task kernels along their output axis: d×ΣK_t (conv kernels are flattened to [kh*kw*in, K]).
+ * All kernels must read the same input width, and for the stack to mean anything the same input features
+ * (row i of every kernel weighs input unit i): the `task_fc` kernels guarantee that.
  */
 export function stackTaskKernels(kernels: tf.Tensor[]): tf.Tensor2D {
-  if (kernels.length === 0) throw new Error("stackTaskKernels: no task_heads kernel");
+  if (kernels.length === 0) throw new Error("stackTaskKernels: no task kernel");
   return tf.tidy(() => {
-    const mats = kernels.map((k, i) => asMatrix(k, `task_heads kernel ${i}`));
+    const mats = kernels.map((k, i) => asMatrix(k, `task kernel ${i}`));
     const d = mats[0].shape[0];
     mats.forEach((m, i) => {
       if (m.shape[0] !== d) {
-        throw new Error(`stackTaskKernels: head ${i} has ${m.shape[0]} input rows, head 0 has ${d}`);
+        throw new Error(`stackTaskKernels: kernel ${i} has ${m.shape[0]} input rows, kernel 0 has ${d}`);
       }
     });
     return tf.concat(mats, 1) as tf.Tensor2D;
@@ -458,9 +465,12 @@ export function stackTaskKernels(kernels: tf.Tensor[]): tf.Tensor2D {
 }
 
 /**
- * LossTerm `nuclear`: ‖[W_1 … W_T]‖_* of the stacked task-head kernels (SLRM low-rank coupling).
- * Exact value and subgradient (see {@link nuclearNorm}). Coefficient `nuclear_weight` when
- * `is_nuclear_norm` is on.
+ * LossTerm `nuclear`: ‖[W_1 … W_T]‖_* of the stacked `task_fc` kernels, the first layer of every task branch,
+ * all reading the one shared feature vector (SLRM: the tasks' branches share a low-dimensional subspace of the
+ * shared features). The task logit kernels would not do: under the cross-stitch unit each reads its own mixed
+ * slice, so their row i weighs unrelated units. Stacking along the output axis makes the norm independent of
+ * the arbitrary order of each branch's units. Exact value and subgradient (see {@link nuclearNorm}).
+ * Coefficient `nuclear_weight` when `is_nuclear_norm` is on.
  */
 export function nuclearNormTerm(opts: NuclearTermOptions = {}): LossTerm {
   const flag = opts.flag ?? "is_nuclear_norm";
@@ -469,7 +479,7 @@ export function nuclearNormTerm(opts: NuclearTermOptions = {}): LossTerm {
     name: "nuclear",
     coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.nuclear_weight),
     compute(ctx: LossContext): tf.Scalar {
-      return tf.tidy(() => nuclearNorm(stackTaskKernels(ctx.model.weightsByRole("task_heads")), opts));
+      return tf.tidy(() => nuclearNorm(stackTaskKernels(ctx.model.weightsByRole("task_fc")), opts));
     },
   };
 }

@@ -185,6 +185,45 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     c.model.dispose();
   });
 
+  await t.step("task_fc kernels all read the one shared feature vector; logit kernels do not", () => {
+    // The layer that owns a variable, and the layers its (single) call reads.
+    const owner = (m: ReturnType<typeof build>, v: tf.Variable) =>
+      m.model.layers.find((l) => l.weights.some((w) => w.read() === v))!;
+    const reads = (m: ReturnType<typeof build>, v: tf.Variable) => {
+      const layer = owner(m, v);
+      assert.equal(layer.inboundNodes.length, 1, layer.name);
+      return layer.inboundNodes[0].inboundLayers.map((l) => l.name);
+    };
+    const cases: [BackboneName, TaskSpec[], Partial<BuildOptions>, number][] = [
+      ["mini_xception", [E7, P, G, A], {}, 128],
+      ["mini_xception", [E7, P], { arch: "cross-stitch" }, 128],
+      ["vggFace", [E7, P], {}, 1024],
+      ["big_xception", [E7, P], { head: "conv" }, 3 * 3 * 256],
+    ];
+    for (const [backbone, tasks, extra, rows] of cases) {
+      const m = build(backbone, tasks, extra);
+      const fc = m.weightsByRole("task_fc");
+      assert.equal(fc.length, tasks.length);
+      for (const v of fc) {
+        assert.deepEqual(reads(m, v), ["shared_rep"], `${backbone} ${owner(m, v).name}`);
+        assert.equal(v.shape.slice(0, -1).reduce((a, b) => a * b, 1), rows);
+      }
+      if ((extra.head ?? "branch") === "branch") {
+        assert.deepEqual(fc.map((v) => owner(m, v).name), tasks.map((t) => `${t.name}_fc`));
+        // The logit kernels of emotion and pose read the two outputs of the cross-stitch unit: different features.
+        const heads = m.weightsByRole("task_heads");
+        const [e, p] = [heads[0], heads[1]].map((v) => owner(m, v).inboundNodes[0]);
+        assert.equal(e.inboundLayers[0], p.inboundLayers[0]);
+        assert.notEqual(e.tensorIndices[0], p.tensorIndices[0]);
+        assert.match(e.inboundLayers[0].name, /^cross_stitch/);
+      }
+      m.model.dispose();
+    }
+    const mmoe = build("mini_xception", [E7, P], { arch: "mmoe" });
+    assert.throws(() => mmoe.weightsByRole("task_fc"), /expert mixture/);
+    mmoe.model.dispose();
+  });
+
   await t.step("setTrunkTrainable(false) freezes exactly the trunk", () => {
     const m = build("vggFace", [E7, P]);
     const all = m.trainableWeights().length;

@@ -14,7 +14,7 @@ import {
 } from "../core/regularizers.ts";
 import { Rng } from "../core/rng.ts";
 import type { LossContext } from "../core/plugin.ts";
-import type { MultiTaskModel, TaskSpec } from "../core/types.ts";
+import type { MultiTaskModel, TaskSpec, WeightRole } from "../core/types.ts";
 
 await initBackend({ backend: "cpu" });
 
@@ -167,6 +167,11 @@ Deno.test("nuclear norm", async (t) => {
       2 * s1 * s2 + 0.5 * c1 * c2,
     ]];
     cases.push([rot, 2.5]);
+    // Wide matrices (d < K: the d×d Gram is decomposed): diag(3, 4) padded, and a rank-1 outer product
+    // [1 2]ᵀ[1 1 1] with singular value ‖(1, 2)‖·‖(1, 1, 1)‖ = √15.
+    cases.push([[[3, 0, 0], [0, 4, 0]], 7], [[[1, 1, 1], [2, 2, 2]], Math.sqrt(15)]);
+    // The transpose has the same singular values.
+    cases.push([rot.map((r) => [...r, 0]), 2.5]);
     for (const [m, want] of cases) {
       const got = value(nuclearNorm(tf.tensor2d(m)));
       assert.ok(Math.abs(got - want) < 1e-4, `${JSON.stringify(m)}: ${got} vs ${want}`);
@@ -177,13 +182,20 @@ Deno.test("nuclear norm", async (t) => {
     const x = randn(rng, 6 * 3);
     const f = (m: tf.Tensor2D) => nuclearNorm(m);
     assertClose(autoGrad(f, x, [6, 3]), finiteDiff(f, x, [6, 3], 1e-2), 1e-2, "nuclear grad");
+    // Wide: the gradient G^{-1/2} W from the d×d Gram.
+    assertClose(autoGrad(f, x, [3, 6]), finiteDiff(f, x, [3, 6], 1e-2), 1e-2, "nuclear grad (wide)");
   });
 });
 
+/** A model stub: `heads` answer the `task_fc` role (the kernels the nuclear norm reads); `task_heads` throws. */
 function fakeModel(tasks: TaskSpec[], shared: tf.Variable[], heads: tf.Variable[]): MultiTaskModel {
   return {
     tasks,
-    weightsByRole: (role: "shared_fc" | "task_heads") => (role === "shared_fc" ? shared : heads),
+    weightsByRole: (role: WeightRole) => {
+      if (role === "shared_fc") return shared;
+      if (role === "task_fc") return heads;
+      throw new Error(`the regularisers should not read ${role}`);
+    },
   } as unknown as MultiTaskModel;
 }
 
