@@ -88,6 +88,11 @@ export interface TargetSet {
   kept?: Uint8Array;
   /** Scalar statistics to log (e.g. mean weight, kept fraction). */
   stats?: Record<string, number>;
+  /**
+   * Per-row student temperature τ_i (absent: 1): the masked loss divides the row's logits by τ_i and scales
+   * its term by τ_i² (Hinton et al.'s soft-target loss, `maskedCrossEntropy`).
+   */
+  temperature?: Float32Array;
 }
 
 /** Context a label strategy receives besides the teacher view. */

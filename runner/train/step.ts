@@ -24,6 +24,8 @@ export interface StepBatch {
   x: tf.Tensor4D;
   targets: Partial<Record<TaskName, tf.Tensor2D>>;
   masks: Partial<Record<TaskName, tf.Tensor1D>>;
+  /** Per head: the rows' student temperatures (absent: 1; Hinton distillation, see `maskedCrossEntropy`). */
+  temperatures?: Partial<Record<TaskName, tf.Tensor1D>>;
 }
 
 /** Result of a step: per-head losses, total, and whether it was applied. */
@@ -113,7 +115,7 @@ export async function trainStep(batch: StepBatch, opts: StepOptions): Promise<St
         const m = batch.masks[t.name];
         if (!z || !y || !m) continue;
         probs[t.name] = tf.softmax(z);
-        const l = maskedCrossEntropy(z, y, m);
+        const l = maskedCrossEntropy(z, y, m, batch.temperatures?.[t.name]);
         headLoss[t.name] = tf.keep(l.clone());
         const w = opts.lossWeights[t.name] ?? 1;
         if (!tw) {

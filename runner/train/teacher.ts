@@ -16,6 +16,8 @@ export interface TeacherTargets {
   task: TaskName;
   classes: number;
   targets: Float32Array;
+  /** Per dataset row, the student temperature of its target (absent: 1 everywhere; see `TargetSet`). */
+  temperature?: Float32Array;
   /** Scalar statistics (strategy stats + pseudo-label accuracy vs hidden truth). */
   stats: Record<string, number>;
 }
@@ -64,9 +66,24 @@ export async function buildTeacherTargets(opts: TeacherOptions): Promise<Teacher
       for (let i = 0; i < rows.length; i++) {
         full.set(ts.targets.subarray(i * task.classes, (i + 1) * task.classes), rows[i] * task.classes);
       }
+      let temperature: Float32Array | undefined;
+      if (ts.temperature) {
+        if (ts.temperature.length !== rows.length) {
+          throw new Error(`${strategy.name}: ${ts.temperature.length} temperatures for ${rows.length} rows`);
+        }
+        temperature = new Float32Array(set.n).fill(1);
+        for (let i = 0; i < rows.length; i++) temperature[rows[i]] = ts.temperature[i];
+      }
       const stats: Record<string, number> = { ...(ts.stats ?? {}) };
       scoreAgainstTruth({ stats, ts, view, rows, truth: opts.hidden.get(set.name)?.labels[task.name] });
-      out.push({ dataset: set.name, task: task.name, classes: task.classes, targets: full, stats });
+      out.push({
+        dataset: set.name,
+        task: task.name,
+        classes: task.classes,
+        targets: full,
+        temperature,
+        stats,
+      });
     }
   }
   return out;
