@@ -70,6 +70,12 @@ export interface TeacherView {
     /** Teacher probabilities of the other tasks on the labelled rows (trains LEL-LTN's label transfer net). */
     otherProbs?: Partial<Record<TaskName, Float32Array>>;
   };
+  /**
+   * The training rows of the run's other datasets that miss the task too, seen by the same teacher (filled only
+   * when the strategy's `needsPeers` asks; absent otherwise). A graph over them and these n rows spans every
+   * dataset the task is missing from.
+   */
+  peers?: { n: number; features: Float32Array; probs: Float32Array };
   /** Teacher probabilities of the other tasks on the same n rows (label transfer input). */
   otherProbs: Partial<Record<TaskName, Float32Array>>;
   /** True labels the rows do carry for other tasks (-1 = missing). */
@@ -117,6 +123,8 @@ export interface LabelStrategy {
    */
   needsLabelled?: (options: Options) => boolean;
   /** Build the targets of the missing task from the teacher's view (absent: the task stays masked). */
+  /** Whether `build` reads `view.peers` (the other datasets' rows that miss the task). Default: false. */
+  needsPeers?: (options: Options) => boolean;
   build?(view: TeacherView, ctx: StrategyContext): TargetSet | Promise<TargetSet>;
 }
 
@@ -187,6 +195,11 @@ export interface MethodPlugin {
   passesPerRefresh?: (options: Options) => number;
   /** Extra layers or heads the method needs. */
   extendModel?: (options: Options) => ModelExtension | undefined;
+  /**
+   * The model carries the manifold outputs `manifold_<task>` = [post-ReLU, pre-cross-stitch branch features ‖
+   * softmax] (docs/original.md §4.2 item 10), the features the graph-Laplacian term builds its graph on.
+   */
+  manifold?: boolean;
   /** Optional validation of option combinations; throw an OptionError to refuse. */
   validate?: (options: Options) => void;
   /** The method's part in a comparison (default `baseline`). */

@@ -385,7 +385,9 @@ export interface LaplacianTermOptions extends LaplacianOptions {
 
 /**
  * LossTerm `laplacian`: Σ over the heads of tr(Pᵀ L P)/B, the graph built on the manifold features
- * F = [feature tap ‖ softmax] of every batch row (masked rows too: the term is unsupervised).
+ * F = `manifold_<task>` = [post-ReLU, pre-cross-stitch branch features ‖ softmax] of every batch row (the spec's
+ * `manifold_emotion` / `manifold_pose`, docs/original.md §4.2 item 10; masked rows too: the term is
+ * unsupervised). The model must carry those outputs (the plugin's `manifold: true`).
  * Coefficient `laplacian_weight` while `is_manifold` is on (its default).
  */
 export function laplacianTerm(opts: LaplacianTermOptions = {}): LossTerm {
@@ -400,13 +402,17 @@ export function laplacianTerm(opts: LaplacianTermOptions = {}): LossTerm {
         const parts: tf.Scalar[] = [];
         for (const task of ctx.model.tasks) {
           const p = ctx.probs[task.name];
-          const feat = ctx.outputs.features[task.name];
-          if (!p || !feat) continue;
-          const f = tf.concat([feat, p], 1) as tf.Tensor2D;
-          parts.push(laplacianSmoothness(f, p, opts));
+          if (!p) continue;
+          const f = ctx.outputs.extra[`manifold_${task.name}`];
+          if (!f) {
+            throw new Error(
+              `laplacian term (--${flag}): the model has no manifold_${task.name} output (plugin manifold: true)`,
+            );
+          }
+          parts.push(laplacianSmoothness(f as tf.Tensor2D, p, opts));
         }
         if (parts.length === 0) {
-          throw new Error(`laplacian term (--${flag}): no head has both features and probs`);
+          throw new Error(`laplacian term (--${flag}): no head has predictions in this batch`);
         }
         return tf.addN(parts) as tf.Scalar;
       });

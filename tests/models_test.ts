@@ -339,6 +339,18 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     assert.deepEqual(out.extra.manifold_pose.shape, [2, 133]);
     off.model.dispose();
     on.model.dispose();
+    // Their content is the spec's: [emotion_relu (post-BN, post-ReLU, pre-cross-stitch) ‖ softmax(logits)].
+    const bnm = build("mini_xception", [E7, P], { manifold: true, isBn: true });
+    const x = input("mini_xception", 3);
+    const relu = tfl.model({ inputs: bnm.model.inputs, outputs: bnm.model.getLayer("emotion_relu").output });
+    const o = bnm.apply(x, false);
+    const mf = o.extra.manifold_emotion as tf.Tensor2D;
+    const r = relu.predict(x) as tf.Tensor;
+    assert.equal(maxAbsDiff(tf.slice(mf, [0, 0], [3, 128]), r), 0);
+    assert.ok(maxAbsDiff(tf.slice(mf, [0, 0], [3, 128]), o.features.emotion!) > 0, "not the pre-ReLU tap");
+    assert.ok(maxAbsDiff(tf.slice(mf, [0, 128], [3, 7]), tf.softmax(o.logits.emotion!)) < 1e-6);
+    tf.dispose([x, r]);
+    bnm.model.dispose();
   });
 });
 

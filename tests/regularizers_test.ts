@@ -248,26 +248,38 @@ Deno.test("loss terms read the model and the options", async (t) => {
     assert.equal(tf.memory().numTensors, before, "no leaked tensors");
   });
 
-  await t.step("the Laplacian term sums the heads on [feature ‖ probs]", () => {
+  await t.step("the Laplacian term builds its graph on the manifold outputs, not the feature tap", () => {
     const x = tf.tensor2d(randn(rng, 5 * 6), [5, 6]);
     const before = tf.memory().numTensors;
     const g = tf.variableGrads(() => {
-      const feats = tf.relu(tf.matMul(x, shared)) as tf.Tensor2D;
-      const pe = tf.softmax(tf.matMul(feats, heads[0])) as tf.Tensor2D;
-      const pp = tf.softmax(tf.matMul(feats, heads[1])) as tf.Tensor2D;
+      const pre = tf.matMul(x, shared) as tf.Tensor2D;
+      const post = tf.relu(pre) as tf.Tensor2D;
+      const pe = tf.softmax(tf.matMul(post, heads[0])) as tf.Tensor2D;
+      const pp = tf.softmax(tf.matMul(post, heads[1])) as tf.Tensor2D;
+      const me = tf.concat([post, pe], 1) as tf.Tensor2D;
+      const mp = tf.concat([post, pp], 1) as tf.Tensor2D;
       const ctx = {
         model,
-        outputs: { logits: {}, features: { emotion: feats, pose: feats }, extra: {} },
+        outputs: {
+          logits: {},
+          features: { emotion: pre, pose: pre },
+          extra: { manifold_emotion: me, manifold_pose: mp },
+        },
         probs: { emotion: pe, pose: pp },
         masks: {},
         options: {},
       } as unknown as LossContext;
       const got = laplacianTerm().compute(ctx);
-      const want = tf.add(
-        laplacianSmoothness(tf.concat([feats, pe], 1) as tf.Tensor2D, pe),
-        laplacianSmoothness(tf.concat([feats, pp], 1) as tf.Tensor2D, pp),
-      );
+      const want = tf.add(laplacianSmoothness(me, pe), laplacianSmoothness(mp, pp));
       assert.ok(Math.abs(got.dataSync()[0] - want.dataSync()[0]) < 1e-6);
+      // The pre-ReLU tap gives another graph, so another value: the term does not read it.
+      const tap = tf.add(
+        laplacianSmoothness(tf.concat([pre, pe], 1) as tf.Tensor2D, pe),
+        laplacianSmoothness(tf.concat([pre, pp], 1) as tf.Tensor2D, pp),
+      );
+      assert.ok(Math.abs(tap.dataSync()[0] - got.dataSync()[0]) > 1e-6);
+      const missing = { ...ctx, outputs: { ...ctx.outputs, extra: {} } } as unknown as LossContext;
+      assert.throws(() => laplacianTerm().compute(missing), /no manifold_emotion output/);
       return got;
     }, [shared, ...heads]);
     assert.ok(Number.isFinite(g.value.dataSync()[0]));
@@ -277,4 +289,29 @@ Deno.test("loss terms read the model and the options", async (t) => {
     x.dispose();
   });
   tf.dispose([shared, ...heads]);
+});
+
+Deno.test("SFSMR and SLRM models carry the manifold outputs their Laplacian term reads", async () => {
+  const { resolveRun } = await import("../runner/commands.ts");
+  const { buildRunModel } = await import("../runner/run_config.ts");
+  const heads: TaskSpec[] = [
+    { name: "emotion", classes: 3, labels: ["a", "b", "c"] },
+    { name: "pose", classes: 2, labels: ["l", "r"] },
+  ];
+  for (const method of ["sfsmr", "slrm", "all-in-one"]) {
+    const run = await resolveRun(method, ["--image_size=32"], { print: () => {} });
+    const m = buildRunModel({ plugin: run!.plugin, options: run!.options, heads });
+    const x = tf.zeros([2, 32, 32, 1]) as tf.Tensor4D;
+    const out = m.apply(x, false);
+    const keys = Object.keys(out.extra).sort();
+    assert.deepEqual(keys, method === "all-in-one" ? [] : ["manifold_emotion", "manifold_pose"], method);
+    if (method !== "all-in-one") assert.deepEqual(out.extra.manifold_pose.shape, [2, 128 + 2]);
+    tf.dispose([
+      x,
+      ...Object.values(out.logits),
+      ...Object.values(out.features),
+      ...Object.values(out.extra),
+    ]);
+    m.model.dispose();
+  }
 });

@@ -121,6 +121,21 @@ async function teacherView(args: {
     }
     ln += orows.length;
   }
+  // The other datasets' training rows that miss the task too (a graph over every dataset, e.g. DCN-AP's).
+  let peers: TeacherView["peers"];
+  if (opts.strategy.needsPeers?.(opts.ctx.options)) {
+    const pf: Float32Array[] = [];
+    const pp: Float32Array[] = [];
+    let pn = 0;
+    for (const other of opts.all) {
+      if (other === set || labelsTask(other, task.name)) continue;
+      const p = await args.predict(other);
+      pf.push(p.features[task.name] ?? new Float32Array(0));
+      pp.push(p.probs[task.name]!);
+      pn += opts.trainRows.get(other.name)!.length;
+    }
+    peers = { n: pn, features: concatF(pf), probs: concatF(pp) };
+  }
   const otherProbs: Partial<Record<TaskName, Float32Array>> = {};
   const otherLabels: Partial<Record<TaskName, Int32Array>> = {};
   for (const t of opts.model.tasks) {
@@ -147,6 +162,7 @@ async function teacherView(args: {
       probs: concatF(lp),
       otherProbs: Object.fromEntries(Object.entries(lo).map(([k, v]) => [k, concatF(v!)])),
     },
+    ...(peers ? { peers } : {}),
     otherProbs,
     otherLabels,
   };
