@@ -76,6 +76,8 @@ export interface TeacherView {
    * dataset the task is missing from.
    */
   peers?: { n: number; features: Float32Array; probs: Float32Array };
+  /** The teacher's extra outputs of rank 2 on the same n rows (n*width each; e.g. the joint LTN's `ltn_<task>`). */
+  extra?: Record<string, Float32Array>;
   /** Teacher probabilities of the other tasks on the same n rows (label transfer input). */
   otherProbs: Partial<Record<TaskName, Float32Array>>;
   /** True labels the rows do carry for other tasks (-1 = missing). */
@@ -122,9 +124,9 @@ export interface LabelStrategy {
    * returns false the trainer skips that inference pass and leaves `labelled` empty. Default: true.
    */
   needsLabelled?: (options: Options) => boolean;
-  /** Build the targets of the missing task from the teacher's view (absent: the task stays masked). */
   /** Whether `build` reads `view.peers` (the other datasets' rows that miss the task). Default: false. */
   needsPeers?: (options: Options) => boolean;
+  /** Build the targets of the missing task from the teacher's view (absent: the task stays masked). */
   build?(view: TeacherView, ctx: StrategyContext): TargetSet | Promise<TargetSet>;
 }
 
@@ -138,6 +140,10 @@ export interface LossContext {
   probs: Partial<Record<TaskName, Tensor2D>>;
   /** Per head: 1 for rows with a (true or pseudo) target. */
   masks: Partial<Record<TaskName, Tensor1D>>;
+  /** Per head: the batch's targets (true, pseudo or distilled rows; all-zero rows have none). */
+  targets?: Partial<Record<TaskName, Tensor2D>>;
+  /** Per head: 1 for rows whose target is a true label of their dataset (not a pseudo or distilled one). */
+  labelled?: Partial<Record<TaskName, Tensor1D>>;
   /** The run's resolved options. */
   options: Options;
 }

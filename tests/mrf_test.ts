@@ -286,6 +286,8 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "ltn_epochs",
     "ltn_hidden",
     "ltn_inputs",
+    "ltn_training",
+    "ltn_weight",
     "passes_per_refresh",
     "pseudo_target",
   ]);

@@ -49,7 +49,11 @@ export async function buildTeacherTargets(opts: TeacherOptions): Promise<Teacher
   const predict = async (set: ImageSet): Promise<RowPredictions> => {
     let p = cache.get(set.name);
     if (!p) {
-      p = await predictRows(model, set, { rows: opts.trainRows.get(set.name)!, batchSize: opts.batchSize });
+      p = await predictRows(model, set, {
+        rows: opts.trainRows.get(set.name)!,
+        batchSize: opts.batchSize,
+        extra: true,
+      });
       cache.set(set.name, p);
     }
     return p;
@@ -163,6 +167,7 @@ async function teacherView(args: {
       otherProbs: Object.fromEntries(Object.entries(lo).map(([k, v]) => [k, concatF(v!)])),
     },
     ...(peers ? { peers } : {}),
+    ...(pred.extra ? { extra: pred.extra } : {}),
     otherProbs,
     otherLabels,
   };

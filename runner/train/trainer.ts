@@ -442,14 +442,23 @@ async function runBatch(
   const targets: Partial<Record<TaskName, tf.Tensor2D>> = {};
   const masks: Partial<Record<TaskName, tf.Tensor1D>> = {};
   const temperatures: Partial<Record<TaskName, tf.Tensor1D>> = {};
+  const labelled: Partial<Record<TaskName, tf.Tensor1D>> = {};
   for (const t of spec.model.tasks) {
     targets[t.name] = tf.tensor2d(batch.targets[t.name]!, [batch.size, t.classes]);
     masks[t.name] = tf.tensor1d(batch.masks[t.name]!);
     const tau = batchTemperature(batch, t.name, ctx.temperatures);
     if (tau) temperatures[t.name] = tf.tensor1d(tau);
+    // A row's target is a true label when its dataset labels the task (teacher targets fill only the others).
+    const own = batch.masks[t.name]!.map((m, r) =>
+      m > 0 &&
+        spec.sets.some((s) => s.name === batch.rows[r].dataset && s.tasks.some((k) => k.name === t.name))
+        ? 1
+        : 0
+    );
+    labelled[t.name] = tf.tensor1d(own);
   }
   try {
-    return await trainStep({ x, targets, masks, temperatures }, {
+    return await trainStep({ x, targets, masks, temperatures, labelled }, {
       model: spec.model,
       optimizer: ctx.optimizer,
       lossWeights: ctx.weights,
@@ -460,7 +469,13 @@ async function runBatch(
       lr: ctx.lr,
     });
   } finally {
-    tf.dispose([x, ...Object.values(targets), ...Object.values(masks), ...Object.values(temperatures)]);
+    tf.dispose([
+      x,
+      ...Object.values(targets),
+      ...Object.values(masks),
+      ...Object.values(temperatures),
+      ...Object.values(labelled),
+    ]);
   }
 }
 
