@@ -13,6 +13,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import type { LossContext, LossTerm } from "./plugin.ts";
 import { bool, OptionError, type Options, type OptionSpec } from "./options.ts";
+import { symmetricEigen } from "./sym_eigen.ts";
+
+export { type SymmetricEigen, symmetricEigen } from "./sym_eigen.ts";
 
 /**
  * Default coefficients (declared in {@link L21_OPTIONS}, {@link TRACE_OPTIONS}, {@link NUCLEAR_OPTIONS},
@@ -231,65 +234,15 @@ export interface NuclearOptions {
 }
 
 /**
- * Eigen-decomposition of a symmetric k×k matrix (row-major, float64) by cyclic Jacobi rotations.
- * Returns the eigenvalues and the eigenvectors as the columns of `vectors`.
- */
-export function symmetricEigen(a: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  if (a.length !== k * k) throw new Error(`symmetricEigen: expected ${k * k} entries, got ${a.length}`);
-  const m = Float64Array.from(a);
-  const v = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) v[i * k + i] = 1;
-  let scale = 0;
-  for (let i = 0; i < k * k; i++) scale += m[i] * m[i];
-  const tol = 1e-30 * Math.max(scale, 1e-300);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += m[p * k + q] * m[p * k + q];
-    if (off <= tol) break;
-    for (let p = 0; p < k; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = m[p * k + q];
-        if (apq === 0) continue;
-        const theta = (m[q * k + q] - m[p * k + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = m[r * k + p];
-          const arq = m[r * k + q];
-          m[r * k + p] = c * arp - s * arq;
-          m[r * k + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = m[p * k + r];
-          const aqr = m[q * k + r];
-          m[p * k + r] = c * apr - s * aqr;
-          m[q * k + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = v[r * k + p];
-          const vrq = v[r * k + q];
-          v[r * k + p] = c * vrp - s * vrq;
-          v[r * k + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(k);
-  for (let i = 0; i < k; i++) values[i] = m[i * k + i];
-  return { values, vectors: v };
-}
-
-/**
  * Nuclear norm ‖W‖_* = Σ σ_i of a d×K matrix, exact: the Gram matrix of the smaller side (WᵀW, K×K, when
- * K ≤ d, else WWᵀ, d×d) is read back and eigen-decomposed in float64. With G = V Λ Vᵀ, ‖W‖_* = Σ √λ and the
+ * K ≤ d, else WWᵀ, d×d) is read back and eigen-decomposed in float64 (Householder + implicit QL, {@link symmetricEigen}). With G = V Λ Vᵀ, ‖W‖_* = Σ √λ and the
  * custom gradient is the subgradient U Vᵀ = W G^{+1/2} (K ≤ d) or G^{+1/2} W (d < K), restricted to the
  * non-zero singular values. The read-back is synchronous, so a backend without `dataSync` (webgpu in Deno)
  * cannot run it.
  */
 export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scalar {
   const relTol = opts.relTol ?? 1e-10;
-  // Both Grams have the same non-zero eigenvalues; the smaller one is cheaper (Jacobi is cubic in its side).
+  // Both Grams have the same non-zero eigenvalues; the smaller one is cheaper (the eigensolver is cubic in its side).
   const wide = w.shape[0] < w.shape[1];
   const k = wide ? w.shape[0] : w.shape[1];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -154,6 +154,53 @@ Deno.test("nuclear norm", async (t) => {
     }
     assert.ok(Math.abs(values.reduce((x, y) => x + y, 0) - 12) < 1e-9);
   });
+  await t.step(
+    "eigen-decomposition: V diag(λ) Vᵀ = A and VᵀV = I on random, low-rank and diagonal matrices",
+    () => {
+      const rng = new Rng(12);
+      const check = (a: Float64Array, k: number, what: string) => {
+        const { values, vectors: v } = symmetricEigen(a, k);
+        let scale = 1e-300;
+        for (const x of a) scale = Math.max(scale, Math.abs(x));
+        for (let r = 0; r < k; r++) {
+          for (let c = 0; c < k; c++) {
+            let s = 0;
+            let o = 0;
+            for (let e = 0; e < k; e++) {
+              s += v[r * k + e] * values[e] * v[c * k + e];
+              o += v[e * k + r] * v[e * k + c];
+            }
+            assert.ok(Math.abs(s - a[r * k + c]) < 1e-10 * Math.max(scale, 1), `${what} A[${r},${c}]`);
+            assert.ok(Math.abs(o - (r === c ? 1 : 0)) < 1e-10, `${what} VᵀV[${r},${c}]`);
+          }
+        }
+        return values;
+      };
+      for (const k of [1, 2, 5, 17, 40]) {
+        const a = new Float64Array(k * k);
+        for (let r = 0; r < k; r++) {
+          for (let c = 0; c <= r; c++) a[r * k + c] = a[c * k + r] = rng.normal(0, 1);
+        }
+        check(a, k, `random ${k}`);
+        // A Gram matrix of rank 3 (what the nuclear norm decomposes): k - 3 zero eigenvalues.
+        const w = Float64Array.from({ length: 3 * k }, () => rng.normal(0, 1));
+        const g = new Float64Array(k * k);
+        for (let r = 0; r < k; r++) {
+          for (let c = 0; c < k; c++) for (let q = 0; q < 3; q++) g[r * k + c] += w[q * k + r] * w[q * k + c];
+        }
+        const vals = Array.from(check(g, k, `rank-3 Gram ${k}`)).sort((x, y) => y - x);
+        for (let i = 3; i < k; i++) {
+          assert.ok(
+            Math.abs(vals[i]) < 1e-9 * vals[0],
+            `rank-3 Gram ${k}: λ${i} ${vals[i]}`,
+          );
+        }
+      }
+      const diag = Float64Array.from([3, 0, 0, 0, -1, 0, 0, 0, 3]);
+      assert.deepEqual(Array.from(check(diag, 3, "diagonal")).sort(), [-1, 3, 3]);
+      assert.deepEqual(Array.from(check(new Float64Array(16), 4, "zero")), [0, 0, 0, 0]);
+    },
+  );
   await t.step("values by hand", () => {
     const cases: [number[][], number][] = [
       [[[3, 0], [0, 4], [0, 0]], 7],
