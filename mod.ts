@@ -87,6 +87,7 @@ export type {
   MultiTaskModel,
   TaskName,
   TaskSpec,
+  WeightRole,
 } from "./core/types.ts";
 export { TASK_NAMES } from "./core/types.ts";
 export type {
@@ -163,6 +164,11 @@ export {
   type SparseGraph,
 } from "./core/mrf.ts";
 export { labelEmbeddingExtension, type LabelEmbeddingOptions } from "./core/label_embedding.ts";
+export {
+  jointLabelTransferExtension,
+  jointLabelTransferTerm,
+  type JointLtnOptions,
+} from "./core/label_transfer_joint.ts";
 export { maskedCrossEntropy } from "./core/loss.ts";
 
 // Datasets and models.

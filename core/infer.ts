@@ -13,6 +13,8 @@ export interface RowPredictions {
   probs: Partial<Record<TaskName, Float32Array>>;
   features: Partial<Record<TaskName, Float32Array>>;
   featureDim: Partial<Record<TaskName, number>>;
+  /** The model's extra outputs of rank 2 (n*width each), when asked for (`extra: true`). */
+  extra?: Record<string, Float32Array>;
 }
 
 /** Copy the images of `rows` into one batch tensor. */
@@ -29,7 +31,7 @@ export function gatherImages(set: ImageSet, rows: ArrayLike<number>): tf.Tensor4
 export async function predictRows(
   model: MultiTaskModel,
   set: ImageSet,
-  opts: { rows: Int32Array; batchSize?: number; features?: boolean },
+  opts: { rows: Int32Array; batchSize?: number; features?: boolean; extra?: boolean },
 ): Promise<RowPredictions> {
   const { rows } = opts;
   const bs = opts.batchSize ?? 128;
@@ -56,6 +58,15 @@ export async function predictRows(
         out.featureDim[t.name] = d;
         if (!out.features[t.name]) out.features[t.name] = new Float32Array(n * d);
         out.features[t.name]!.set(await f.data() as Float32Array, s * d);
+      }
+    }
+    if (opts.extra) {
+      for (const [k, e] of Object.entries(res.extra)) {
+        if (e.rank !== 2) continue;
+        const w = e.shape[1] as number;
+        out.extra ??= {};
+        out.extra[k] ??= new Float32Array(n * w);
+        out.extra[k].set(await e.data() as Float32Array, s * w);
       }
     }
     tf.dispose([...Object.values(res.logits), ...Object.values(res.features), ...Object.values(res.extra)]);

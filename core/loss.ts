@@ -10,14 +10,34 @@ import type { Scalar, Tensor1D, Tensor2D } from "./tensors.ts";
 
 /**
  * Masked cross-entropy of one head.
+ *
+ * With `temperature` τ (one value per row), row i's loss is Hinton et al.'s soft-target term (arXiv
+ * 1503.02531): the student is softened at the same temperature as its targets and the term is scaled by τ_i²,
+ * so its gradient keeps the magnitude of a τ = 1 term:
+ *
+ *     ce_i = −τ_i² Σ_c y_ic log softmax(z_i / τ_i)_c,   ∂ce_i/∂z_ic = τ_i (softmax(z_i/τ_i)_c Σ_c' y_ic' − y_ic)
+ *
+ * τ_i = 1 (and no `temperature`) is the plain masked cross-entropy.
  * @param logits [B, C] raw scores
  * @param targets [B, C] one-hot, soft or scaled targets (all-zero rows are unlabelled)
  * @param mask [B] 1 for rows that carry a target
+ * @param temperature [B] per-row student temperature τ_i > 0 (absent: 1 for every row)
  */
-export function maskedCrossEntropy(logits: Tensor2D, targets: Tensor2D, mask: Tensor1D): Scalar {
+export function maskedCrossEntropy(
+  logits: Tensor2D,
+  targets: Tensor2D,
+  mask: Tensor1D,
+  temperature?: Tensor1D,
+): Scalar {
   return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const ce = tf.neg(tf.sum(tf.mul(targets, logp), 1));
+    let ce: tf.Tensor;
+    if (temperature) {
+      const tau = tf.reshape(temperature, [-1, 1]);
+      const logp = tf.logSoftmax(tf.div(logits, tau));
+      ce = tf.mul(tf.neg(tf.sum(tf.mul(targets, logp), 1)), tf.square(temperature));
+    } else {
+      ce = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1));
+    }
     const m = tf.cast(mask, "float32");
     const num = tf.sum(tf.mul(ce, m));
     const den = tf.sum(m);

@@ -70,6 +70,14 @@ export interface TeacherView {
     /** Teacher probabilities of the other tasks on the labelled rows (trains LEL-LTN's label transfer net). */
     otherProbs?: Partial<Record<TaskName, Float32Array>>;
   };
+  /**
+   * The training rows of the run's other datasets that miss the task too, seen by the same teacher (filled only
+   * when the strategy's `needsPeers` asks; absent otherwise). A graph over them and these n rows spans every
+   * dataset the task is missing from.
+   */
+  peers?: { n: number; features: Float32Array; probs: Float32Array };
+  /** The teacher's extra outputs of rank 2 on the same n rows (n*width each; e.g. the joint LTN's `ltn_<task>`). */
+  extra?: Record<string, Float32Array>;
   /** Teacher probabilities of the other tasks on the same n rows (label transfer input). */
   otherProbs: Partial<Record<TaskName, Float32Array>>;
   /** True labels the rows do carry for other tasks (-1 = missing). */
@@ -88,6 +96,11 @@ export interface TargetSet {
   kept?: Uint8Array;
   /** Scalar statistics to log (e.g. mean weight, kept fraction). */
   stats?: Record<string, number>;
+  /**
+   * Per-row student temperature τ_i (absent: 1): the masked loss divides the row's logits by τ_i and scales
+   * its term by τ_i² (Hinton et al.'s soft-target loss, `maskedCrossEntropy`).
+   */
+  temperature?: Float32Array;
 }
 
 /** Context a label strategy receives besides the teacher view. */
@@ -111,6 +124,8 @@ export interface LabelStrategy {
    * returns false the trainer skips that inference pass and leaves `labelled` empty. Default: true.
    */
   needsLabelled?: (options: Options) => boolean;
+  /** Whether `build` reads `view.peers` (the other datasets' rows that miss the task). Default: false. */
+  needsPeers?: (options: Options) => boolean;
   /** Build the targets of the missing task from the teacher's view (absent: the task stays masked). */
   build?(view: TeacherView, ctx: StrategyContext): TargetSet | Promise<TargetSet>;
 }
@@ -125,6 +140,10 @@ export interface LossContext {
   probs: Partial<Record<TaskName, Tensor2D>>;
   /** Per head: 1 for rows with a (true or pseudo) target. */
   masks: Partial<Record<TaskName, Tensor1D>>;
+  /** Per head: the batch's targets (true, pseudo or distilled rows; all-zero rows have none). */
+  targets?: Partial<Record<TaskName, Tensor2D>>;
+  /** Per head: 1 for rows whose target is a true label of their dataset (not a pseudo or distilled one). */
+  labelled?: Partial<Record<TaskName, Tensor1D>>;
   /** The run's resolved options. */
   options: Options;
 }
@@ -182,6 +201,11 @@ export interface MethodPlugin {
   passesPerRefresh?: (options: Options) => number;
   /** Extra layers or heads the method needs. */
   extendModel?: (options: Options) => ModelExtension | undefined;
+  /**
+   * The model carries the manifold outputs `manifold_<task>` = [post-ReLU, pre-cross-stitch branch features ‖
+   * softmax] (docs/original.md §4.2 item 10), the features the graph-Laplacian term builds its graph on.
+   */
+  manifold?: boolean;
   /** Optional validation of option combinations; throw an OptionError to refuse. */
   validate?: (options: Options) => void;
   /** The method's part in a comparison (default `baseline`). */

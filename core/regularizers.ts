@@ -1,7 +1,7 @@
 /**
  * Differentiable regularisers of the manifold / low-rank baselines (SFSMR, SLRM): the l2,1 norm of the
  * shared feature kernel, the graph-Laplacian smoothness term tr(Pᵀ L P)/B on the batch, and the nuclear
- * norm of the stacked task-head kernels. The original code computed its Laplacian term outside the graph
+ * norm of the stacked task-branch kernels that read the shared features. The original code computed its Laplacian term outside the graph
  * (zero gradient, docs/original.md B17) and had no norms at all; everything here is a re-design (docs/baselines.md).
  *
  * Each factory returns a {@link LossTerm}: `compute` returns the raw term and `coefficient` reads the
@@ -13,6 +13,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import type { LossContext, LossTerm } from "./plugin.ts";
 import { bool, OptionError, type Options, type OptionSpec } from "./options.ts";
+import { symmetricEigen } from "./sym_eigen.ts";
+
+export { type SymmetricEigen, symmetricEigen } from "./sym_eigen.ts";
 
 /**
  * Default coefficients (declared in {@link L21_OPTIONS}, {@link TRACE_OPTIONS}, {@link NUCLEAR_OPTIONS},
@@ -48,7 +51,7 @@ export const L21_OPTIONS: OptionSpec[] = [
  * `--is_trace_norm` and `--trace_weight`: the trace (nuclear) norm of the shared feature kernel,
  * {@link traceNormTerm}. The seed README lists the trace norm, the nuclear norm and the Laplacian as separate
  * terms; the toolkit reads the trace norm as the low-rank penalty on the shared features (SFSMR, SLRM) and the
- * nuclear norm as the one on the stacked task heads (SLRM only).
+ * nuclear norm as the one on the stacked task-branch kernels that read them (SLRM only).
  */
 export const TRACE_OPTIONS: OptionSpec[] = [
   {
@@ -74,7 +77,7 @@ export const NUCLEAR_OPTIONS: OptionSpec[] = [
     name: "is_nuclear_norm",
     type: "boolean",
     default: false,
-    help: "add the nuclear norm of the stacked task-head kernels (SLRM)",
+    help: "add the nuclear norm of the stacked task-branch kernels on the shared features (SLRM)",
     group: "seed",
   },
   {
@@ -231,68 +234,21 @@ export interface NuclearOptions {
 }
 
 /**
- * Eigen-decomposition of a symmetric k×k matrix (row-major, float64) by cyclic Jacobi rotations.
- * Returns the eigenvalues and the eigenvectors as the columns of `vectors`.
- */
-export function symmetricEigen(a: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  if (a.length !== k * k) throw new Error(`symmetricEigen: expected ${k * k} entries, got ${a.length}`);
-  const m = Float64Array.from(a);
-  const v = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) v[i * k + i] = 1;
-  let scale = 0;
-  for (let i = 0; i < k * k; i++) scale += m[i] * m[i];
-  const tol = 1e-30 * Math.max(scale, 1e-300);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += m[p * k + q] * m[p * k + q];
-    if (off <= tol) break;
-    for (let p = 0; p < k; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = m[p * k + q];
-        if (apq === 0) continue;
-        const theta = (m[q * k + q] - m[p * k + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = m[r * k + p];
-          const arq = m[r * k + q];
-          m[r * k + p] = c * arp - s * arq;
-          m[r * k + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = m[p * k + r];
-          const aqr = m[q * k + r];
-          m[p * k + r] = c * apr - s * aqr;
-          m[q * k + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = v[r * k + p];
-          const vrq = v[r * k + q];
-          v[r * k + p] = c * vrp - s * vrq;
-          v[r * k + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(k);
-  for (let i = 0; i < k; i++) values[i] = m[i * k + i];
-  return { values, vectors: v };
-}
-
-/**
- * Nuclear norm ‖W‖_* = Σ σ_i = tr((WᵀW)^{1/2}) of a d×K matrix, exact: the K×K Gram matrix is read back
- * (K = Σ class counts, tiny) and eigen-decomposed in float64; the custom gradient is the subgradient
- * U Vᵀ = W (WᵀW)^{+1/2} restricted to the non-zero singular values. The read-back is synchronous, so a
- * backend without `dataSync` (webgpu in Deno) cannot run it.
+ * Nuclear norm ‖W‖_* = Σ σ_i of a d×K matrix, exact: the Gram matrix of the smaller side (WᵀW, K×K, when
+ * K ≤ d, else WWᵀ, d×d) is read back and eigen-decomposed in float64 (Householder + implicit QL, {@link symmetricEigen}). With G = V Λ Vᵀ, ‖W‖_* = Σ √λ and the
+ * custom gradient is the subgradient U Vᵀ = W G^{+1/2} (K ≤ d) or G^{+1/2} W (d < K), restricted to the
+ * non-zero singular values. The read-back is synchronous, so a backend without `dataSync` (webgpu in Deno)
+ * cannot run it.
  */
 export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scalar {
   const relTol = opts.relTol ?? 1e-10;
-  const k = w.shape[1];
+  // Both Grams have the same non-zero eigenvalues; the smaller one is cheaper (the eigensolver is cubic in its side).
+  const wide = w.shape[0] < w.shape[1];
+  const k = wide ? w.shape[0] : w.shape[1];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0] as tf.Tensor;
+    const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
-    const gram = tf.tidy(() => tf.matMul(x as tf.Tensor2D, x as tf.Tensor2D, true, false));
+    const gram = tf.tidy(() => wide ? tf.matMul(x, x, false, true) : tf.matMul(x, x, true, false));
     let g: Float32Array;
     try {
       g = gram.dataSync() as Float32Array;
@@ -302,7 +258,7 @@ export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scala
     const { values, vectors } = symmetricEigen(Float64Array.from(g), k);
     const lmax = Math.max(0, ...values);
     let total = 0;
-    // M = V Λ^{-1/2} Vᵀ over the kept eigenvalues: the gradient is W M.
+    // M = V Λ^{-1/2} Vᵀ over the kept eigenvalues: the gradient is W M (or M W).
     const mInv = new Float32Array(k * k);
     for (let e = 0; e < k; e++) {
       const lam = values[e];
@@ -319,7 +275,10 @@ export function nuclearNorm(w: tf.Tensor2D, opts: NuclearOptions = {}): tf.Scala
     return {
       value: tf.scalar(total),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => tf.mul(dy, tf.matMul(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D))),
+        tf.tidy(() => {
+          const [xs, m] = saved as tf.Tensor2D[];
+          return tf.mul(dy, wide ? tf.matMul(m, xs) : tf.matMul(xs, m));
+        }),
     };
   });
   // The tidy disposes the forward's helper tensors; the tape keeps its own clones of what it saved.
@@ -379,7 +338,9 @@ export interface LaplacianTermOptions extends LaplacianOptions {
 
 /**
  * LossTerm `laplacian`: Σ over the heads of tr(Pᵀ L P)/B, the graph built on the manifold features
- * F = [feature tap ‖ softmax] of every batch row (masked rows too: the term is unsupervised).
+ * F = `manifold_<task>` = [post-ReLU, pre-cross-stitch branch features ‖ softmax] of every batch row (the spec's
+ * `manifold_emotion` / `manifold_pose`, docs/original.md §4.2 item 10; masked rows too: the term is
+ * unsupervised). The model must carry those outputs (the plugin's `manifold: true`).
  * Coefficient `laplacian_weight` while `is_manifold` is on (its default).
  */
 export function laplacianTerm(opts: LaplacianTermOptions = {}): LossTerm {
@@ -394,13 +355,17 @@ export function laplacianTerm(opts: LaplacianTermOptions = {}): LossTerm {
         const parts: tf.Scalar[] = [];
         for (const task of ctx.model.tasks) {
           const p = ctx.probs[task.name];
-          const feat = ctx.outputs.features[task.name];
-          if (!p || !feat) continue;
-          const f = tf.concat([feat, p], 1) as tf.Tensor2D;
-          parts.push(laplacianSmoothness(f, p, opts));
+          if (!p) continue;
+          const f = ctx.outputs.extra[`manifold_${task.name}`];
+          if (!f) {
+            throw new Error(
+              `laplacian term (--${flag}): the model has no manifold_${task.name} output (plugin manifold: true)`,
+            );
+          }
+          parts.push(laplacianSmoothness(f as tf.Tensor2D, p, opts));
         }
         if (parts.length === 0) {
-          throw new Error(`laplacian term (--${flag}): no head has both features and probs`);
+          throw new Error(`laplacian term (--${flag}): no head has predictions in this batch`);
         }
         return tf.addN(parts) as tf.Scalar;
       });
@@ -440,17 +405,18 @@ export interface NuclearTermOptions extends NuclearOptions {
 }
 
 /**
- * Stack the per-task logit kernels along the class axis: d×ΣC_t (conv heads are flattened to
- * [kh*kw*in, C]). All heads must read the same input width.
+ * Stack the per-task kernels along their output axis: d×ΣK_t (conv kernels are flattened to [kh*kw*in, K]).
+ * All kernels must read the same input width, and for the stack to mean anything the same input features
+ * (row i of every kernel weighs input unit i): the `task_fc` kernels guarantee that.
  */
 export function stackTaskKernels(kernels: tf.Tensor[]): tf.Tensor2D {
-  if (kernels.length === 0) throw new Error("stackTaskKernels: no task_heads kernel");
+  if (kernels.length === 0) throw new Error("stackTaskKernels: no task kernel");
   return tf.tidy(() => {
-    const mats = kernels.map((k, i) => asMatrix(k, `task_heads kernel ${i}`));
+    const mats = kernels.map((k, i) => asMatrix(k, `task kernel ${i}`));
     const d = mats[0].shape[0];
     mats.forEach((m, i) => {
       if (m.shape[0] !== d) {
-        throw new Error(`stackTaskKernels: head ${i} has ${m.shape[0]} input rows, head 0 has ${d}`);
+        throw new Error(`stackTaskKernels: kernel ${i} has ${m.shape[0]} input rows, kernel 0 has ${d}`);
       }
     });
     return tf.concat(mats, 1) as tf.Tensor2D;
@@ -458,9 +424,12 @@ export function stackTaskKernels(kernels: tf.Tensor[]): tf.Tensor2D {
 }
 
 /**
- * LossTerm `nuclear`: ‖[W_1 … W_T]‖_* of the stacked task-head kernels (SLRM low-rank coupling).
- * Exact value and subgradient (see {@link nuclearNorm}). Coefficient `nuclear_weight` when
- * `is_nuclear_norm` is on.
+ * LossTerm `nuclear`: ‖[W_1 … W_T]‖_* of the stacked `task_fc` kernels, the first layer of every task branch,
+ * all reading the one shared feature vector (SLRM: the tasks' branches share a low-dimensional subspace of the
+ * shared features). The task logit kernels would not do: under the cross-stitch unit each reads its own mixed
+ * slice, so their row i weighs unrelated units. Stacking along the output axis makes the norm independent of
+ * the arbitrary order of each branch's units. Exact value and subgradient (see {@link nuclearNorm}).
+ * Coefficient `nuclear_weight` when `is_nuclear_norm` is on.
  */
 export function nuclearNormTerm(opts: NuclearTermOptions = {}): LossTerm {
   const flag = opts.flag ?? "is_nuclear_norm";
@@ -469,7 +438,7 @@ export function nuclearNormTerm(opts: NuclearTermOptions = {}): LossTerm {
     name: "nuclear",
     coefficient: (o: Options) => gatedCoefficient(o, flag, key, REGULARIZER_DEFAULTS.nuclear_weight),
     compute(ctx: LossContext): tf.Scalar {
-      return tf.tidy(() => nuclearNorm(stackTaskKernels(ctx.model.weightsByRole("task_heads")), opts));
+      return tf.tidy(() => nuclearNorm(stackTaskKernels(ctx.model.weightsByRole("task_fc")), opts));
     },
   };
 }

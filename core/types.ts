@@ -101,6 +101,9 @@ export interface ModelOutputs {
   extra: Record<string, Tensor>;
 }
 
+/** Roles of {@link MultiTaskModel.weightsByRole}. */
+export type WeightRole = "shared_fc" | "task_heads" | "task_fc";
+
 /** A built multi-task network. */
 export interface MultiTaskModel {
   /** The backbone the model was built on. */
@@ -117,8 +120,13 @@ export interface MultiTaskModel {
   trainableWeights(): Variable[];
   /** Freeze or unfreeze the shared trunk (two-stage training). */
   setTrunkTrainable(trainable: boolean): void;
-  /** Kernels of the Dense/Conv layers that the method regularisers read, by role. */
-  weightsByRole(role: "shared_fc" | "task_heads"): Variable[];
+  /**
+   * Kernels of the Dense/Conv layers that the method regularisers read, by role: `shared_fc` the last shared
+   * kernel before the heads, `task_heads` the task logit kernels, `task_fc` the first kernel of every task
+   * branch, each reading the one shared representation (so row i of every `task_fc` kernel weighs the same
+   * shared feature; a model whose branches read per-task inputs throws for it).
+   */
+  weightsByRole(role: WeightRole): Variable[];
   /** L2 weight-decay penalty of the Dense kernels (`--weights_decay`), or null when off. */
   regularizationLoss?(): Scalar | null;
   /**

@@ -66,6 +66,8 @@ export const dcnApStrategy: LabelStrategy = {
   needsTeacher: true,
   // The graph includes the task's labelled rows (clamped to their labels) unless --mrf_labelled=False.
   needsLabelled: (o) => read.bool(o, "is_MRF") && read.bool(o, "mrf_labelled"),
+  // The graph also holds the rows of every other dataset that misses the task (free nodes).
+  needsPeers: (o) => read.bool(o, "is_MRF"),
   async build(view: TeacherView, ctx: StrategyContext): Promise<TargetSet> {
     checkView(view, "dcn-ap");
     const o = ctx.options;
@@ -79,20 +81,27 @@ export const dcnApStrategy: LabelStrategy = {
     let dist = view.probs;
     const stats: Record<string, number> = {};
     if (read.bool(o, "is_MRF") && view.n > 1) {
-      // One graph over the rows that miss the task and the task's labelled rows of every dataset that
-      // labels it; labelled rows are clamped to their one-hot label, so labels propagate to their
-      // neighbours (attribute propagation) rather than the teacher being smoothed against itself.
+      // One graph over the rows that miss the task in every dataset (these rows first, then the other
+      // datasets' rows, free) and the task's labelled rows of every dataset that labels it, clamped to their
+      // one-hot label, so labels propagate to their neighbours across the datasets (attribute propagation)
+      // rather than the teacher being smoothed against itself.
       const lab = read.bool(o, "mrf_labelled")
         ? view.labelled
         : { n: 0, features: new Float32Array(0), labels: new Int32Array(0) };
+      const peers = view.peers ?? { n: 0, features: new Float32Array(0), probs: new Float32Array(0) };
+      if (peers.features.length !== peers.n * view.d || peers.probs.length !== peers.n * c) {
+        throw new Error(`dcn-ap (${view.task.name}): peer rows do not match ${peers.n} x (${view.d}, ${c})`);
+      }
       const known = Array.from(lab.labels).filter((y) => y >= 0).length;
-      const total = view.n + known;
+      const total = view.n + peers.n + known;
       const probs = new Float32Array(total * c);
       const feats = new Float32Array(total * view.d);
       const clamped = new Uint8Array(total);
       probs.set(view.probs);
       feats.set(view.features);
-      let r = view.n;
+      probs.set(peers.probs, view.n * c);
+      feats.set(peers.features, view.n * view.d);
+      let r = view.n + peers.n;
       for (let i = 0; i < lab.n; i++) {
         const y = lab.labels[i];
         if (y < 0) continue;
@@ -112,6 +121,7 @@ export const dcnApStrategy: LabelStrategy = {
       const before = argmaxRows(view.probs, c);
       stats.mrf_changed = mean(argmaxRows(dist, c).map((y, i) => (y !== before[i] ? 1 : 0)));
       stats.mrf_labelled_rows = known;
+      stats.mrf_peer_rows = peers.n;
       stats.mrf_sweeps = res.deltas.length;
       stats.mrf_last_delta = res.deltas[res.deltas.length - 1] ?? 0;
       stats.mrf_mean_degree = res.graph.cols.length / Math.max(1, total);

@@ -6,7 +6,7 @@
  */
 import { bool } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
-import { DISTILL_OPTIONS, distilledStrategy } from "../core/labels/mod.ts";
+import { checkDistillOptions, DISTILL_OPTIONS, distilledStrategy } from "../core/labels/mod.ts";
 
 const dmlLwf: MethodPlugin = {
   name: "dml-lwf",
@@ -17,7 +17,9 @@ const dmlLwf: MethodPlugin = {
   labels: distilledStrategy,
   loss: { terms: [] },
   options: DISTILL_OPTIONS,
+  // At T = 1 the hinton and plain losses are the same.
   presets: { default: { distill_t: 1 } },
+  validate: checkDistillOptions,
   // ALTERNATIVE_*.py: --is_distilled at --distill_t=1 (T = 1 is plain LwF).
   selectedBy: [{
     script: "alternative",

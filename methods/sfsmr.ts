@@ -23,6 +23,8 @@ const sfsmr: MethodPlugin = {
   reference: "redesign of CONFUSION_EP_multitask_manifold.py, docs/original.md §6.5; docs/baselines.md",
   dataMode: "joint",
   labels: { name: "none (masked)", needsTeacher: false },
+  // The Laplacian term's graph is built on the manifold outputs (the spec's manifold features).
+  manifold: true,
   loss: { terms: [l21NormTerm(), traceNormTerm(), laplacianTerm()] },
   options: [...L21_OPTIONS, ...TRACE_OPTIONS, ...MANIFOLD_OPTIONS],
   presets: { default: { is_lnorm: true, is_trace_norm: true } },

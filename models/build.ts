@@ -25,6 +25,7 @@ import type {
   MultiTaskModel,
   TaskName,
   TaskSpec,
+  WeightRole,
 } from "../core/types.ts";
 import { ARCH_NAMES, TASK_NAMES } from "../core/types.ts";
 import type { LayersModel, Scalar } from "../core/tensors.ts";
@@ -166,6 +167,9 @@ export function buildModel(opts: BuildOptions): BuiltModel {
   const relu: Partial<Record<TaskName, ST>> = {};
   let sharedFc: { layer: string; weight: string };
   const taskHeads: string[] = [];
+  // The first kernel of every task branch, when all of them read the shared representation (not under MMoE).
+  const taskFc: string[] = [];
+  let taskFcRefusal: string | undefined;
 
   // The shared representation every head reads goes through one identity tap (see rep_tap.ts).
   const tap = new RepTap({ name: "shared_rep" });
@@ -187,6 +191,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
       logits[t.name] = call(tfl.layers.globalAveragePooling2d({ name: `gap_${t.name}` }), c);
       features[t.name] = gap;
       taskHeads.push(convName);
+      taskFc.push(convName);
     }
     sharedFc = trunk.lastKernel;
   } else {
@@ -218,6 +223,8 @@ export function buildModel(opts: BuildOptions): BuiltModel {
     // its own gate-weighted mixture of the experts.
     const branchInput: Partial<Record<TaskName, ST>> = {};
     if (arch === "mmoe") {
+      taskFcRefusal = "under --arch=mmoe every task branch reads its own expert mixture, not one shared " +
+        "feature vector (use --arch=hps or cross-stitch)";
       const experts = Array.from(
         { length: opts.experts ?? 4 },
         (_, e) => call(dense(`expert_${e}`, EXPERT_WIDTH, "relu"), shared),
@@ -238,6 +245,7 @@ export function buildModel(opts: BuildOptions): BuiltModel {
     for (const t of opts.tasks) {
       const fc = call(dense(`${t.name}_fc`, width), branchInput[t.name] ?? shared);
       features[t.name] = fc;
+      taskFc.push(`${t.name}_fc`);
       let h = fc;
       if (opts.isBn && BN_DROPOUT_TASKS.has(t.name)) h = call(bn(s, `${t.name}_bn`), h);
       relu[t.name] = call(tfl.layers.reLU({ name: `${t.name}_relu` }), h);
@@ -323,6 +331,8 @@ export function buildModel(opts: BuildOptions): BuiltModel {
     trunkLayers: trunk.layers,
     sharedFc,
     taskHeads,
+    taskFc,
+    taskFcRefusal,
     index,
     extraNames: Object.keys(extra),
     tap,
@@ -334,6 +344,8 @@ interface WrapInfo {
   trunkLayers: string[];
   sharedFc: { layer: string; weight: string };
   taskHeads: string[];
+  taskFc: string[];
+  taskFcRefusal?: string;
   index: Map<string, number>;
   extraNames: string[];
   tap: RepTap;
@@ -373,8 +385,12 @@ function wrap(model: tfl.LayersModel, opts: BuildOptions, info: WrapInfo): Built
     setTrunkTrainable(trainable: boolean): void {
       for (const name of info.trunkLayers) model.getLayer(name).trainable = trainable;
     },
-    weightsByRole(role: "shared_fc" | "task_heads"): tf.Variable[] {
+    weightsByRole(role: WeightRole): tf.Variable[] {
       if (role === "shared_fc") return [layerWeight(model, info.sharedFc.layer, info.sharedFc.weight)];
+      if (role === "task_fc") {
+        if (info.taskFcRefusal) throw new Error(`task_fc kernels: ${info.taskFcRefusal}`);
+        return info.taskFc.map((l) => layerWeight(model, l, "kernel"));
+      }
       return info.taskHeads.map((l) => layerWeight(model, l, "kernel"));
     },
     regularizationLoss(): tf.Scalar | null {

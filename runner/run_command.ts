@@ -60,6 +60,7 @@ export function checkpointIO(dir: string, resumeFrom?: string): CheckpointIO {
       const blobs: Record<string, Float32Array> = {};
       const meta = (targets ?? []).map((t, i) => {
         blobs[`target${i}`] = t.targets;
+        if (t.temperature) blobs[`temperature${i}`] = t.temperature;
         return { dataset: t.dataset, task: t.task, classes: t.classes, stats: t.stats };
       });
       await saveCheckpoint(join(dir, "checkpoint", which), {
@@ -130,6 +131,7 @@ export async function executeRun(
     const targets = (st.targetMeta ?? []).map((m, i) => ({
       ...m,
       targets: loaded.blobs[`target${i}`] as Float32Array,
+      temperature: loaded.blobs[`temperature${i}`] as Float32Array | undefined,
     }));
     delete st.targetMeta;
     resumeState = { ...st, targets: targets.length ? targets : undefined };

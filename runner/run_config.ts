@@ -122,6 +122,7 @@ export function buildRunModel(spec: RunModelSpec): MultiTaskModel {
     // The toolkit's BN momentum is 0.9; the as-coded profile keeps Keras' 0.99.
     bnMomentum: bool(o, "compat") ? 0.99 : 0.9,
     extension: spec.plugin.extendModel?.(o),
+    manifold: spec.plugin.manifold === true,
   });
 }
 

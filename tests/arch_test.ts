@@ -102,4 +102,7 @@ Deno.test("--arch is recorded, and a method that cannot use an architecture refu
   assert.equal((await resolveRun("all-in-one", [], quiet))?.options.arch, "hps");
   await assert.rejects(() => resolveRun("stl", ["--arch=mmoe"], quiet), /--arch=mmoe: stl cannot use/);
   await assert.rejects(() => resolveRun("sa-mtl", ["--arch=mtan"], quiet), /--arch/);
+  // SLRM's nuclear norm needs task branches that read one shared feature vector; MMoE's read expert mixtures.
+  await assert.rejects(() => resolveRun("slrm", ["--arch=mmoe"], quiet), /--arch=mmoe: slrm cannot use/);
+  assert.equal((await resolveRun("slrm", ["--arch=cross-stitch"], quiet))?.options.arch, "cross-stitch");
 });

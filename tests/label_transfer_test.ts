@@ -186,9 +186,9 @@ function ltnView(rng: Rng, n: number, nl: number) {
   return { view, truth: rows.y };
 }
 
-Deno.test("LEL-LTN strategy", async (t) => {
+Deno.test("LEL-LTN strategy (--ltn_training=refit)", async (t) => {
   const ctx = (options: Record<string, string | number>): StrategyContext => ({
-    options: { ltn_epochs: 30, ...options },
+    options: { ltn_epochs: 30, ltn_training: "refit", ...options },
     rng: new Rng(9),
     compat: false,
   });

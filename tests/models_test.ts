@@ -185,6 +185,45 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     c.model.dispose();
   });
 
+  await t.step("task_fc kernels all read the one shared feature vector; logit kernels do not", () => {
+    // The layer that owns a variable, and the layers its (single) call reads.
+    const owner = (m: ReturnType<typeof build>, v: tf.Variable) =>
+      m.model.layers.find((l) => l.weights.some((w) => w.read() === v))!;
+    const reads = (m: ReturnType<typeof build>, v: tf.Variable) => {
+      const layer = owner(m, v);
+      assert.equal(layer.inboundNodes.length, 1, layer.name);
+      return layer.inboundNodes[0].inboundLayers.map((l) => l.name);
+    };
+    const cases: [BackboneName, TaskSpec[], Partial<BuildOptions>, number][] = [
+      ["mini_xception", [E7, P, G, A], {}, 128],
+      ["mini_xception", [E7, P], { arch: "cross-stitch" }, 128],
+      ["vggFace", [E7, P], {}, 1024],
+      ["big_xception", [E7, P], { head: "conv" }, 3 * 3 * 256],
+    ];
+    for (const [backbone, tasks, extra, rows] of cases) {
+      const m = build(backbone, tasks, extra);
+      const fc = m.weightsByRole("task_fc");
+      assert.equal(fc.length, tasks.length);
+      for (const v of fc) {
+        assert.deepEqual(reads(m, v), ["shared_rep"], `${backbone} ${owner(m, v).name}`);
+        assert.equal(v.shape.slice(0, -1).reduce((a, b) => a * b, 1), rows);
+      }
+      if ((extra.head ?? "branch") === "branch") {
+        assert.deepEqual(fc.map((v) => owner(m, v).name), tasks.map((t) => `${t.name}_fc`));
+        // The logit kernels of emotion and pose read the two outputs of the cross-stitch unit: different features.
+        const heads = m.weightsByRole("task_heads");
+        const [e, p] = [heads[0], heads[1]].map((v) => owner(m, v).inboundNodes[0]);
+        assert.equal(e.inboundLayers[0], p.inboundLayers[0]);
+        assert.notEqual(e.tensorIndices[0], p.tensorIndices[0]);
+        assert.match(e.inboundLayers[0].name, /^cross_stitch/);
+      }
+      m.model.dispose();
+    }
+    const mmoe = build("mini_xception", [E7, P], { arch: "mmoe" });
+    assert.throws(() => mmoe.weightsByRole("task_fc"), /expert mixture/);
+    mmoe.model.dispose();
+  });
+
   await t.step("setTrunkTrainable(false) freezes exactly the trunk", () => {
     const m = build("vggFace", [E7, P]);
     const all = m.trainableWeights().length;
@@ -300,6 +339,18 @@ Deno.test("feature taps, roles, freezing, tricks", async (t) => {
     assert.deepEqual(out.extra.manifold_pose.shape, [2, 133]);
     off.model.dispose();
     on.model.dispose();
+    // Their content is the spec's: [emotion_relu (post-BN, post-ReLU, pre-cross-stitch) ‖ softmax(logits)].
+    const bnm = build("mini_xception", [E7, P], { manifold: true, isBn: true });
+    const x = input("mini_xception", 3);
+    const relu = tfl.model({ inputs: bnm.model.inputs, outputs: bnm.model.getLayer("emotion_relu").output });
+    const o = bnm.apply(x, false);
+    const mf = o.extra.manifold_emotion as tf.Tensor2D;
+    const r = relu.predict(x) as tf.Tensor;
+    assert.equal(maxAbsDiff(tf.slice(mf, [0, 0], [3, 128]), r), 0);
+    assert.ok(maxAbsDiff(tf.slice(mf, [0, 0], [3, 128]), o.features.emotion!) > 0, "not the pre-ReLU tap");
+    assert.ok(maxAbsDiff(tf.slice(mf, [0, 128], [3, 7]), tf.softmax(o.logits.emotion!)) < 1e-6);
+    tf.dispose([x, r]);
+    bnm.model.dispose();
   });
 });
 

@@ -227,6 +227,37 @@ Deno.test("DCN-AP strategy", async (t) => {
       );
     },
   );
+  await t.step("rows of another dataset that misses the task join the graph (free nodes)", async () => {
+    // Dataset A's rows: the teacher knows nothing. Dataset B misses the task too, but the teacher is right
+    // on its rows. No labelled rows: only the graph across A and B can fix A's targets.
+    const half = data.n / 2;
+    const d = 6;
+    const truthA = data.truth.slice(half);
+    const truthB = data.truth.slice(0, half);
+    const sure = new Float32Array(half * c);
+    for (let i = 0; i < half; i++) for (let a = 0; a < c; a++) sure[i * c + a] = a === truthB[i] ? 0.9 : 0.05;
+    const a: TeacherView = {
+      ...view,
+      n: half,
+      probs: new Float32Array(half * c).fill(1 / c),
+      features: data.features.slice(half * d),
+      peers: { n: half, features: data.features.slice(0, half * d), probs: sure },
+    };
+    const labelsOfHalf = (targets: Float32Array) =>
+      Int32Array.from({ length: half }, (_, i) => targets.subarray(i * c, i * c + c).findIndex((v) => v > 0));
+    const opts = { is_MRF: true, mrf_k: 6, pseudo_target: "onehot", mrf_labelled: false };
+    const joint = await dcnApStrategy.build!(a, ctx(opts));
+    assert.equal(joint.targets.length, half * c, "targets for A's rows only");
+    assert.equal(joint.stats!.mrf_peer_rows, half);
+    assert.ok(accuracy(labelsOfHalf(joint.targets), truthA) >= 0.9, "propagated from the other dataset");
+    const alone = await dcnApStrategy.build!({ ...a, peers: undefined }, ctx(opts));
+    assert.ok(accuracy(labelsOfHalf(alone.targets), truthA) < 0.5, "one dataset alone has nothing to go on");
+    assert.ok(dcnApStrategy.needsPeers!({ is_MRF: true }) && !dcnApStrategy.needsPeers!({ is_MRF: false }));
+    await assert.rejects(
+      async () => await dcnApStrategy.build!({ ...a, peers: { ...a.peers!, n: half + 1 } }, ctx(opts)),
+      /peer rows/,
+    );
+  });
   await t.step("bad option values are one-line option errors", async () => {
     await assert.rejects(
       async () => await dcnApStrategy.build!(view, ctx({ is_MRF: true, mrf_k: 0 })),
@@ -255,6 +286,8 @@ Deno.test("each baseline plugin declares the flags it reads, and only those", ()
     "ltn_epochs",
     "ltn_hidden",
     "ltn_inputs",
+    "ltn_training",
+    "ltn_weight",
     "passes_per_refresh",
     "pseudo_target",
   ]);

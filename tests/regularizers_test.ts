@@ -14,7 +14,7 @@ import {
 } from "../core/regularizers.ts";
 import { Rng } from "../core/rng.ts";
 import type { LossContext } from "../core/plugin.ts";
-import type { MultiTaskModel, TaskSpec } from "../core/types.ts";
+import type { MultiTaskModel, TaskSpec, WeightRole } from "../core/types.ts";
 
 await initBackend({ backend: "cpu" });
 
@@ -154,6 +154,53 @@ Deno.test("nuclear norm", async (t) => {
     }
     assert.ok(Math.abs(values.reduce((x, y) => x + y, 0) - 12) < 1e-9);
   });
+  await t.step(
+    "eigen-decomposition: V diag(λ) Vᵀ = A and VᵀV = I on random, low-rank and diagonal matrices",
+    () => {
+      const rng = new Rng(12);
+      const check = (a: Float64Array, k: number, what: string) => {
+        const { values, vectors: v } = symmetricEigen(a, k);
+        let scale = 1e-300;
+        for (const x of a) scale = Math.max(scale, Math.abs(x));
+        for (let r = 0; r < k; r++) {
+          for (let c = 0; c < k; c++) {
+            let s = 0;
+            let o = 0;
+            for (let e = 0; e < k; e++) {
+              s += v[r * k + e] * values[e] * v[c * k + e];
+              o += v[e * k + r] * v[e * k + c];
+            }
+            assert.ok(Math.abs(s - a[r * k + c]) < 1e-10 * Math.max(scale, 1), `${what} A[${r},${c}]`);
+            assert.ok(Math.abs(o - (r === c ? 1 : 0)) < 1e-10, `${what} VᵀV[${r},${c}]`);
+          }
+        }
+        return values;
+      };
+      for (const k of [1, 2, 5, 17, 40]) {
+        const a = new Float64Array(k * k);
+        for (let r = 0; r < k; r++) {
+          for (let c = 0; c <= r; c++) a[r * k + c] = a[c * k + r] = rng.normal(0, 1);
+        }
+        check(a, k, `random ${k}`);
+        // A Gram matrix of rank 3 (what the nuclear norm decomposes): k - 3 zero eigenvalues.
+        const w = Float64Array.from({ length: 3 * k }, () => rng.normal(0, 1));
+        const g = new Float64Array(k * k);
+        for (let r = 0; r < k; r++) {
+          for (let c = 0; c < k; c++) for (let q = 0; q < 3; q++) g[r * k + c] += w[q * k + r] * w[q * k + c];
+        }
+        const vals = Array.from(check(g, k, `rank-3 Gram ${k}`)).sort((x, y) => y - x);
+        for (let i = 3; i < k; i++) {
+          assert.ok(
+            Math.abs(vals[i]) < 1e-9 * vals[0],
+            `rank-3 Gram ${k}: λ${i} ${vals[i]}`,
+          );
+        }
+      }
+      const diag = Float64Array.from([3, 0, 0, 0, -1, 0, 0, 0, 3]);
+      assert.deepEqual(Array.from(check(diag, 3, "diagonal")).sort(), [-1, 3, 3]);
+      assert.deepEqual(Array.from(check(new Float64Array(16), 4, "zero")), [0, 0, 0, 0]);
+    },
+  );
   await t.step("values by hand", () => {
     const cases: [number[][], number][] = [
       [[[3, 0], [0, 4], [0, 0]], 7],
@@ -167,6 +214,11 @@ Deno.test("nuclear norm", async (t) => {
       2 * s1 * s2 + 0.5 * c1 * c2,
     ]];
     cases.push([rot, 2.5]);
+    // Wide matrices (d < K: the d×d Gram is decomposed): diag(3, 4) padded, and a rank-1 outer product
+    // [1 2]ᵀ[1 1 1] with singular value ‖(1, 2)‖·‖(1, 1, 1)‖ = √15.
+    cases.push([[[3, 0, 0], [0, 4, 0]], 7], [[[1, 1, 1], [2, 2, 2]], Math.sqrt(15)]);
+    // The transpose has the same singular values.
+    cases.push([rot.map((r) => [...r, 0]), 2.5]);
     for (const [m, want] of cases) {
       const got = value(nuclearNorm(tf.tensor2d(m)));
       assert.ok(Math.abs(got - want) < 1e-4, `${JSON.stringify(m)}: ${got} vs ${want}`);
@@ -177,13 +229,20 @@ Deno.test("nuclear norm", async (t) => {
     const x = randn(rng, 6 * 3);
     const f = (m: tf.Tensor2D) => nuclearNorm(m);
     assertClose(autoGrad(f, x, [6, 3]), finiteDiff(f, x, [6, 3], 1e-2), 1e-2, "nuclear grad");
+    // Wide: the gradient G^{-1/2} W from the d×d Gram.
+    assertClose(autoGrad(f, x, [3, 6]), finiteDiff(f, x, [3, 6], 1e-2), 1e-2, "nuclear grad (wide)");
   });
 });
 
+/** A model stub: `heads` answer the `task_fc` role (the kernels the nuclear norm reads); `task_heads` throws. */
 function fakeModel(tasks: TaskSpec[], shared: tf.Variable[], heads: tf.Variable[]): MultiTaskModel {
   return {
     tasks,
-    weightsByRole: (role: "shared_fc" | "task_heads") => (role === "shared_fc" ? shared : heads),
+    weightsByRole: (role: WeightRole) => {
+      if (role === "shared_fc") return shared;
+      if (role === "task_fc") return heads;
+      throw new Error(`the regularisers should not read ${role}`);
+    },
   } as unknown as MultiTaskModel;
 }
 
@@ -236,26 +295,38 @@ Deno.test("loss terms read the model and the options", async (t) => {
     assert.equal(tf.memory().numTensors, before, "no leaked tensors");
   });
 
-  await t.step("the Laplacian term sums the heads on [feature ‖ probs]", () => {
+  await t.step("the Laplacian term builds its graph on the manifold outputs, not the feature tap", () => {
     const x = tf.tensor2d(randn(rng, 5 * 6), [5, 6]);
     const before = tf.memory().numTensors;
     const g = tf.variableGrads(() => {
-      const feats = tf.relu(tf.matMul(x, shared)) as tf.Tensor2D;
-      const pe = tf.softmax(tf.matMul(feats, heads[0])) as tf.Tensor2D;
-      const pp = tf.softmax(tf.matMul(feats, heads[1])) as tf.Tensor2D;
+      const pre = tf.matMul(x, shared) as tf.Tensor2D;
+      const post = tf.relu(pre) as tf.Tensor2D;
+      const pe = tf.softmax(tf.matMul(post, heads[0])) as tf.Tensor2D;
+      const pp = tf.softmax(tf.matMul(post, heads[1])) as tf.Tensor2D;
+      const me = tf.concat([post, pe], 1) as tf.Tensor2D;
+      const mp = tf.concat([post, pp], 1) as tf.Tensor2D;
       const ctx = {
         model,
-        outputs: { logits: {}, features: { emotion: feats, pose: feats }, extra: {} },
+        outputs: {
+          logits: {},
+          features: { emotion: pre, pose: pre },
+          extra: { manifold_emotion: me, manifold_pose: mp },
+        },
         probs: { emotion: pe, pose: pp },
         masks: {},
         options: {},
       } as unknown as LossContext;
       const got = laplacianTerm().compute(ctx);
-      const want = tf.add(
-        laplacianSmoothness(tf.concat([feats, pe], 1) as tf.Tensor2D, pe),
-        laplacianSmoothness(tf.concat([feats, pp], 1) as tf.Tensor2D, pp),
-      );
+      const want = tf.add(laplacianSmoothness(me, pe), laplacianSmoothness(mp, pp));
       assert.ok(Math.abs(got.dataSync()[0] - want.dataSync()[0]) < 1e-6);
+      // The pre-ReLU tap gives another graph, so another value: the term does not read it.
+      const tap = tf.add(
+        laplacianSmoothness(tf.concat([pre, pe], 1) as tf.Tensor2D, pe),
+        laplacianSmoothness(tf.concat([pre, pp], 1) as tf.Tensor2D, pp),
+      );
+      assert.ok(Math.abs(tap.dataSync()[0] - got.dataSync()[0]) > 1e-6);
+      const missing = { ...ctx, outputs: { ...ctx.outputs, extra: {} } } as unknown as LossContext;
+      assert.throws(() => laplacianTerm().compute(missing), /no manifold_emotion output/);
       return got;
     }, [shared, ...heads]);
     assert.ok(Number.isFinite(g.value.dataSync()[0]));
@@ -265,4 +336,29 @@ Deno.test("loss terms read the model and the options", async (t) => {
     x.dispose();
   });
   tf.dispose([shared, ...heads]);
+});
+
+Deno.test("SFSMR and SLRM models carry the manifold outputs their Laplacian term reads", async () => {
+  const { resolveRun } = await import("../runner/commands.ts");
+  const { buildRunModel } = await import("../runner/run_config.ts");
+  const heads: TaskSpec[] = [
+    { name: "emotion", classes: 3, labels: ["a", "b", "c"] },
+    { name: "pose", classes: 2, labels: ["l", "r"] },
+  ];
+  for (const method of ["sfsmr", "slrm", "all-in-one"]) {
+    const run = await resolveRun(method, ["--image_size=32"], { print: () => {} });
+    const m = buildRunModel({ plugin: run!.plugin, options: run!.options, heads });
+    const x = tf.zeros([2, 32, 32, 1]) as tf.Tensor4D;
+    const out = m.apply(x, false);
+    const keys = Object.keys(out.extra).sort();
+    assert.deepEqual(keys, method === "all-in-one" ? [] : ["manifold_emotion", "manifold_pose"], method);
+    if (method !== "all-in-one") assert.deepEqual(out.extra.manifold_pose.shape, [2, 128 + 2]);
+    tf.dispose([
+      x,
+      ...Object.values(out.logits),
+      ...Object.values(out.features),
+      ...Object.values(out.extra),
+    ]);
+    m.model.dispose();
+  }
 });

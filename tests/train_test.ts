@@ -86,7 +86,7 @@ Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write th
       ["stl", ["--dataset=synth-pose", "--task=pose", "--epoch=2"]],
       ["all-in-one", ["--epoch=2"]],
       ["dml-lwf", ["--epoch=2"]],
-      ["distilling", ["--epoch=2", "--t2_scaling"]],
+      ["distilling", ["--epoch=2", "--distill_loss=plain"]],
     ] as const
   ) {
     await t.step(task, async () => {

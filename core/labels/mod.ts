@@ -69,9 +69,11 @@ export {
   saMtlWeights,
 } from "./weighting.ts";
 export {
+  checkDistillOptions,
   DISTILL_OPTIONS,
   distilledStrategy,
   distilledVectors,
+  type DistillLoss,
   PSEUDO_OPTIONS,
   pseudoStrategy,
   T2_SCALING_OPTION,

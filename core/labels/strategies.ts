@@ -4,14 +4,21 @@
  * that belong to one method live in that method's plugin file.
  * @module
  */
-import { optionReader, type OptionSpec } from "../options.ts";
+import { OptionError, optionReader, type Options, type OptionSpec } from "../options.ts";
 import type { LabelStrategy, StrategyContext, TargetSet, TeacherView } from "../plugin.ts";
 import { softmaxGlobal, softmaxRows } from "./distill.ts";
 import { oneHot, pseudoLabels } from "./pseudo.ts";
 import { distilledTargets } from "./targets.ts";
 
-/** Name of the option that multiplies the distillation targets (so their loss) by T^2. */
+/**
+ * The removed flag `--t2_scaling`: it multiplied the distilled targets (so their loss) by T² while the student
+ * stayed at T = 1, which is not Hinton et al.'s loss. Still declared so that it fails with a pointer to
+ * `--distill_loss` instead of as an unknown flag ({@link checkDistillOptions}).
+ */
 export const T2_SCALING_OPTION = "t2_scaling";
+
+/** How the distilled rows enter the loss: `hinton` (student softened at T, loss × T²) or `plain`. */
+export type DistillLoss = "hinton" | "plain";
 
 /** Options of {@link distilledStrategy}. */
 export const DISTILL_OPTIONS: OptionSpec[] = [
@@ -24,13 +31,32 @@ export const DISTILL_OPTIONS: OptionSpec[] = [
     group: "seed",
   },
   {
+    name: "distill_loss",
+    type: "enum",
+    default: "hinton",
+    choices: ["hinton", "plain"],
+    help: "loss on distilled rows: hinton = student softened at T too, loss x T^2 (Hinton et al.); " +
+      "plain = student at T = 1, unscaled (the original code)",
+    group: "labels",
+  },
+  {
     name: T2_SCALING_OPTION,
     type: "boolean",
     default: false,
-    help: "multiply the distillation loss by T^2 (the usual scaling; not in the original code)",
+    help: "removed (it scaled the targets by T^2 with the student at T = 1): use --distill_loss=hinton",
     group: "labels",
   },
 ];
+
+/** Refuse the removed `--t2_scaling` with a pointer to its replacement. */
+export function checkDistillOptions(o: Options): void {
+  if (o[T2_SCALING_OPTION] === true) {
+    throw new OptionError(
+      "--t2_scaling was removed: it multiplied the targets by T^2 while the student stayed at T = 1; " +
+        "--distill_loss=hinton (the default) softens the student at T and scales the loss by T^2",
+    );
+  }
+}
 
 /** Options of {@link pseudoStrategy} (and of the pseudo-label baselines' targets). */
 export const PSEUDO_OPTIONS: OptionSpec[] = [
@@ -55,19 +81,19 @@ export function distilledVectors(view: TeacherView, ctx: StrategyContext): Float
 }
 
 /**
- * Distilled soft labels softmax(z / T). Options: `distill_t`, and `t2_scaling`, which multiplies the
- * targets by T^2: the targets are not renormalised, so their cross-entropy (and its gradient) scales
- * by T^2 too.
+ * Distilled soft labels softmax(z / T). Options: `distill_t`, and `distill_loss`: with `hinton` every row gets
+ * the student temperature T ({@link TargetSet.temperature}), so the masked loss softens the student's logits at
+ * T and scales the row's term by T² (Hinton et al.); with `plain` the student stays at T = 1.
  */
 export const distilledStrategy: LabelStrategy = {
   name: "distilled",
   needsTeacher: true,
   needsLabelled: () => false,
   build(view: TeacherView, ctx: StrategyContext): TargetSet {
+    checkDistillOptions(ctx.options);
     const set = distilledTargets(distilledVectors(view, ctx), view.task.classes);
-    if (read.bool(ctx.options, T2_SCALING_OPTION)) {
-      const t2 = read.num(ctx.options, "distill_t") ** 2;
-      for (let i = 0; i < set.targets.length; i++) set.targets[i] *= t2;
+    if (read.choice(ctx.options, "distill_loss") === "hinton") {
+      set.temperature = new Float32Array(view.n).fill(read.num(ctx.options, "distill_t"));
     }
     return set;
   },

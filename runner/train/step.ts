@@ -24,6 +24,10 @@ export interface StepBatch {
   x: tf.Tensor4D;
   targets: Partial<Record<TaskName, tf.Tensor2D>>;
   masks: Partial<Record<TaskName, tf.Tensor1D>>;
+  /** Per head: 1 for rows whose target is a true label (handed to the loss terms; absent: not known). */
+  labelled?: Partial<Record<TaskName, tf.Tensor1D>>;
+  /** Per head: the rows' student temperatures (absent: 1; Hinton distillation, see `maskedCrossEntropy`). */
+  temperatures?: Partial<Record<TaskName, tf.Tensor1D>>;
 }
 
 /** Result of a step: per-head losses, total, and whether it was applied. */
@@ -113,7 +117,7 @@ export async function trainStep(batch: StepBatch, opts: StepOptions): Promise<St
         const m = batch.masks[t.name];
         if (!z || !y || !m) continue;
         probs[t.name] = tf.softmax(z);
-        const l = maskedCrossEntropy(z, y, m);
+        const l = maskedCrossEntropy(z, y, m, batch.temperatures?.[t.name]);
         headLoss[t.name] = tf.keep(l.clone());
         const w = opts.lossWeights[t.name] ?? 1;
         if (!tw) {
@@ -158,7 +162,15 @@ export async function trainStep(batch: StepBatch, opts: StepOptions): Promise<St
       for (const term of opts.terms) {
         const c = term.coefficient(opts.options);
         if (c === 0) continue;
-        const v = term.compute({ model, outputs: out, probs, masks: batch.masks, options: opts.options });
+        const v = term.compute({
+          model,
+          outputs: out,
+          probs,
+          masks: batch.masks,
+          targets: batch.targets,
+          labelled: batch.labelled,
+          options: opts.options,
+        });
         termLoss[term.name] = tf.keep(v.clone());
         total = tf.add(total, tf.mul(v, c));
       }

@@ -16,6 +16,8 @@ export interface TeacherTargets {
   task: TaskName;
   classes: number;
   targets: Float32Array;
+  /** Per dataset row, the student temperature of its target (absent: 1 everywhere; see `TargetSet`). */
+  temperature?: Float32Array;
   /** Scalar statistics (strategy stats + pseudo-label accuracy vs hidden truth). */
   stats: Record<string, number>;
 }
@@ -47,7 +49,11 @@ export async function buildTeacherTargets(opts: TeacherOptions): Promise<Teacher
   const predict = async (set: ImageSet): Promise<RowPredictions> => {
     let p = cache.get(set.name);
     if (!p) {
-      p = await predictRows(model, set, { rows: opts.trainRows.get(set.name)!, batchSize: opts.batchSize });
+      p = await predictRows(model, set, {
+        rows: opts.trainRows.get(set.name)!,
+        batchSize: opts.batchSize,
+        extra: true,
+      });
       cache.set(set.name, p);
     }
     return p;
@@ -64,9 +70,24 @@ export async function buildTeacherTargets(opts: TeacherOptions): Promise<Teacher
       for (let i = 0; i < rows.length; i++) {
         full.set(ts.targets.subarray(i * task.classes, (i + 1) * task.classes), rows[i] * task.classes);
       }
+      let temperature: Float32Array | undefined;
+      if (ts.temperature) {
+        if (ts.temperature.length !== rows.length) {
+          throw new Error(`${strategy.name}: ${ts.temperature.length} temperatures for ${rows.length} rows`);
+        }
+        temperature = new Float32Array(set.n).fill(1);
+        for (let i = 0; i < rows.length; i++) temperature[rows[i]] = ts.temperature[i];
+      }
       const stats: Record<string, number> = { ...(ts.stats ?? {}) };
       scoreAgainstTruth({ stats, ts, view, rows, truth: opts.hidden.get(set.name)?.labels[task.name] });
-      out.push({ dataset: set.name, task: task.name, classes: task.classes, targets: full, stats });
+      out.push({
+        dataset: set.name,
+        task: task.name,
+        classes: task.classes,
+        targets: full,
+        temperature,
+        stats,
+      });
     }
   }
   return out;
@@ -104,6 +125,21 @@ async function teacherView(args: {
     }
     ln += orows.length;
   }
+  // The other datasets' training rows that miss the task too (a graph over every dataset, e.g. DCN-AP's).
+  let peers: TeacherView["peers"];
+  if (opts.strategy.needsPeers?.(opts.ctx.options)) {
+    const pf: Float32Array[] = [];
+    const pp: Float32Array[] = [];
+    let pn = 0;
+    for (const other of opts.all) {
+      if (other === set || labelsTask(other, task.name)) continue;
+      const p = await args.predict(other);
+      pf.push(p.features[task.name] ?? new Float32Array(0));
+      pp.push(p.probs[task.name]!);
+      pn += opts.trainRows.get(other.name)!.length;
+    }
+    peers = { n: pn, features: concatF(pf), probs: concatF(pp) };
+  }
   const otherProbs: Partial<Record<TaskName, Float32Array>> = {};
   const otherLabels: Partial<Record<TaskName, Int32Array>> = {};
   for (const t of opts.model.tasks) {
@@ -130,6 +166,8 @@ async function teacherView(args: {
       probs: concatF(lp),
       otherProbs: Object.fromEntries(Object.entries(lo).map(([k, v]) => [k, concatF(v!)])),
     },
+    ...(peers ? { peers } : {}),
+    ...(pred.extra ? { extra: pred.extra } : {}),
     otherProbs,
     otherLabels,
   };

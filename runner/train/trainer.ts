@@ -26,7 +26,7 @@ import {
 import { Progress } from "./progress.ts";
 import { trainStep } from "./step.ts";
 import { evalColumns, evaluate, selectionScore } from "./evaluate.ts";
-import { buildTeacherTargets } from "./teacher.ts";
+import { buildTeacherTargets, type TeacherTargets } from "./teacher.ts";
 import type { StepResult } from "./step.ts";
 import type { Batch, DataSource, PseudoTargets } from "../../core/batches.ts";
 import { scheduleOf } from "../registry.ts";
@@ -266,6 +266,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     } else if (!plugin.labels.needsTeacher) {
       st.targets = [];
     }
+    const temperatures = rowTemperatures(st.targets);
     const pseudo = sources.map((src) => {
       const p: PseudoTargets = {};
       for (const tt of st.targets) if (tt.dataset === src.set.name) p[tt.task] = tt.targets;
@@ -295,7 +296,14 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         const global = pass * steps + b;
         b++;
         if (resumingMidEpoch && global < startBatch) continue;
-        const res = await runBatch(batch, { spec, optimizer: st.optimizer, weights, weighting, lr: st.lr });
+        const res = await runBatch(batch, {
+          spec,
+          optimizer: st.optimizer,
+          weights,
+          weighting,
+          lr: st.lr,
+          temperatures,
+        });
         if (res.fault) {
           const where = `epoch ${t + 1}, batch ${global + 1}`;
           if (String(o.nan_policy) !== "skip") {
@@ -394,6 +402,34 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   return summary;
 }
 
+/** Per-row student temperatures of the teacher targets, by dataset and task (only where a strategy set them). */
+type RowTemperatures = Map<string, Partial<Record<TaskName, Float32Array>>>;
+
+function rowTemperatures(targets: TeacherTargets[]): RowTemperatures {
+  const out: RowTemperatures = new Map();
+  for (const tt of targets) {
+    if (!tt.temperature) continue;
+    const m = out.get(tt.dataset) ?? {};
+    m[tt.task] = tt.temperature;
+    out.set(tt.dataset, m);
+  }
+  return out;
+}
+
+/** The batch rows' temperatures for one head, or undefined when every row is at 1. */
+function batchTemperature(batch: Batch, task: TaskName, temps: RowTemperatures): Float32Array | undefined {
+  if (temps.size === 0) return undefined;
+  const out = new Float32Array(batch.size).fill(1);
+  let any = false;
+  for (let r = 0; r < batch.size; r++) {
+    const tt = temps.get(batch.rows[r].dataset)?.[task];
+    if (!tt) continue;
+    out[r] = tt[batch.rows[r].row];
+    if (out[r] !== 1) any = true;
+  }
+  return any ? out : undefined;
+}
+
 async function runBatch(
   batch: Batch,
   ctx: {
@@ -402,6 +438,7 @@ async function runBatch(
     weights: Partial<Record<TaskName, number>>;
     weighting: TaskWeighting;
     lr: number;
+    temperatures: RowTemperatures;
   },
 ) {
   const { spec } = ctx;
@@ -409,12 +446,24 @@ async function runBatch(
   const x = tf.tensor4d(batch.x, [batch.size, set0.height, set0.width, set0.channels]);
   const targets: Partial<Record<TaskName, tf.Tensor2D>> = {};
   const masks: Partial<Record<TaskName, tf.Tensor1D>> = {};
+  const temperatures: Partial<Record<TaskName, tf.Tensor1D>> = {};
+  const labelled: Partial<Record<TaskName, tf.Tensor1D>> = {};
   for (const t of spec.model.tasks) {
     targets[t.name] = tf.tensor2d(batch.targets[t.name]!, [batch.size, t.classes]);
     masks[t.name] = tf.tensor1d(batch.masks[t.name]!);
+    const tau = batchTemperature(batch, t.name, ctx.temperatures);
+    if (tau) temperatures[t.name] = tf.tensor1d(tau);
+    // A row's target is a true label when its dataset labels the task (teacher targets fill only the others).
+    const own = batch.masks[t.name]!.map((m, r) =>
+      m > 0 &&
+        spec.sets.some((s) => s.name === batch.rows[r].dataset && s.tasks.some((k) => k.name === t.name))
+        ? 1
+        : 0
+    );
+    labelled[t.name] = tf.tensor1d(own);
   }
   try {
-    return await trainStep({ x, targets, masks }, {
+    return await trainStep({ x, targets, masks, temperatures, labelled }, {
       model: spec.model,
       optimizer: ctx.optimizer,
       lossWeights: ctx.weights,
@@ -425,7 +474,13 @@ async function runBatch(
       lr: ctx.lr,
     });
   } finally {
-    tf.dispose([x, ...Object.values(targets), ...Object.values(masks)]);
+    tf.dispose([
+      x,
+      ...Object.values(targets),
+      ...Object.values(masks),
+      ...Object.values(temperatures),
+      ...Object.values(labelled),
+    ]);
   }
 }
 
