@@ -1039,7 +1039,10 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
     wallSeconds: (Date.now() - Date.parse(plan.startedAt)) / 1000,
     startedAt: plan.startedAt,
     finishedAt: new Date().toISOString(),
-    baseline: plugins.find((p) => p.role === "reference")?.name,
+    // Without the reference's runs (--methods without it, or all its runs failed) there is no baseline.
+    baseline: ((ref) => (ref && results.some((r) => r.method === ref) ? ref : undefined))(
+      plugins.find((p) => p.role === "reference")?.name,
+    ),
     // A variant profile's first variant is the full method the others are compared with.
     proposed: profileVariants(profile, plugins)?.[0]?.name ??
       plugins.find((p) => p.role === "proposed")?.name,

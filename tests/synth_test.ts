@@ -109,7 +109,7 @@ Deno.test("the emotion/pose pair is one face space shifted by --domain_shift", a
     assert.notEqual(b1, b2, "still different people");
   });
   await t.step("every number moves linearly with the shift; the default is in the presets", () => {
-    const at = (s: number) => synthPreset("synth-pose", s).difficulty.clutter;
+    const at = (s: number) => synthPreset("synth-emotion", s).difficulty.clutter;
     assert.ok(Math.abs(at(0.5) - (at(0) + at(1)) / 2) < 1e-12);
     assert.ok(at(1) > at(0));
     assert.deepEqual(SYNTH_PRESETS["synth-pose"], synthPreset("synth-pose", DEFAULT_DOMAIN_SHIFT));
