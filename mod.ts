@@ -64,10 +64,12 @@ export type {
   BackendSummary,
   CompareResults,
   CurvePoint,
+  FailedRunInfo,
   MachineInfo,
   PseudoLabelPoint,
   RunResult,
   TaskResult,
+  TeacherTransfer,
 } from "./runner/report/results.ts";
 export { validateResultsFile } from "./runner/report/results_file.ts";
 export { main } from "./runner/main.ts";

@@ -32,6 +32,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { useWasmFilesBesideBundle } from "./_bundle_wasm.ts";
 import { formatKernelGpuRows, type KernelGpuRow } from "./webgpu_profile.ts";
 
 /** Parts in run order, with their own time limit in seconds. */
@@ -271,24 +272,6 @@ async function runPart(
     initMs,
     totalMs: performance.now() - f0,
   };
-}
-
-/**
- * In the bundle (bench/gpu_check_prepare.sh), tfjs-backend-wasm cannot find its .wasm files in
- * node_modules; the script copies them beside the bundle, and this points tfjs there.
- */
-async function useWasmFilesBesideBundle(): Promise<void> {
-  const dir = dirname(fileURLToPath(import.meta.url));
-  try {
-    Deno.statSync(`${dir}/tfjs-backend-wasm-simd.wasm`);
-  } catch {
-    return; // the checkout: tfjs finds them in node_modules
-  }
-  // Emscripten's Node.js glue reads the CommonJS `__dirname`, which an ES bundle does not define.
-  const g = globalThis as Record<string, unknown>;
-  if (g.__dirname === undefined) g.__dirname = dir;
-  const wasm = await import("@tensorflow/tfjs-backend-wasm");
-  wasm.setWasmPaths(`${dir}/`);
 }
 
 async function adapterPart(): Promise<Record<string, unknown>> {

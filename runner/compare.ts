@@ -517,7 +517,12 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
   const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
   const log = await readRunLog(dir);
   // Non-finite values (a task without a pseudo-label score that epoch) stay out of the curves.
-  const curves = curvesFromLog(log.rows).filter((c) => Number.isFinite(c.value));
+  // Images seen per dataset (the run's total over the datasets it trains on), so a single-task run and a
+  // joint or alternating run on two datasets share the x axis of curves and the convergence check.
+  const perDataset = Math.max(1, (cfg.datasets as string[] | undefined)?.length ?? 1);
+  const curves = curvesFromLog(log.rows).filter((c) => Number.isFinite(c.value)).map((c) =>
+    typeof c.imagesSeen === "number" ? { ...c, imagesSeen: c.imagesSeen / perDataset } : c
+  );
   const results: TaskResult[] = [];
   for (const [k, v] of Object.entries(summary.test as Record<string, number>)) {
     const [task, dataset, , metric] = k.split("/");
@@ -1005,7 +1010,12 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
   }
   const profile = plan.profile;
   const results: RunResult[] = [];
-  for (const r of finished) results.push(await readRun(r.dir, r));
+  let finishedAt = Date.parse(plan.startedAt);
+  for (const r of finished) {
+    results.push(await readRun(r.dir, r));
+    const mtime = (await Deno.stat(join(r.dir, "summary.json"))).mtime?.getTime();
+    if (mtime !== undefined && mtime > finishedAt) finishedAt = mtime;
+  }
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
     profile: plan.profileName,
@@ -1036,9 +1046,10 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       hostname: hostname(),
     },
-    wallSeconds: (Date.now() - Date.parse(plan.startedAt)) / 1000,
+    // From the start to the last run's end (its summary.json), so --report_only later reports the same.
+    wallSeconds: (finishedAt - Date.parse(plan.startedAt)) / 1000,
     startedAt: plan.startedAt,
-    finishedAt: new Date().toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
     // Without the reference's runs (--methods without it, or all its runs failed) there is no baseline.
     baseline: ((ref) => (ref && results.some((r) => r.method === ref) ? ref : undefined))(
       plugins.find((p) => p.role === "reference")?.name,

@@ -46,6 +46,22 @@ export const GPU_TABLE: readonly GpuTableRow[] = [
     webgpuPack: null,
     source: "docs/webgpu_h100_probe.log (H100, tfjs-webgpu as shipped); CPU: docs/engine.md wasm + pack",
   },
+  {
+    gpuClass: "nvidia-hopper",
+    workload: "mini_xception48",
+    webgpuImgPerSec: 169.1,
+    cpuImgPerSec: 156.1,
+    webgpuPack: "webgpu-0.1.0",
+    source: "bench/gpu_check.ts on 4318 9013 NVIDIA H200 (2026-11-30); CPU: the same host, 1 thread",
+  },
+  {
+    gpuClass: "nvidia-hopper",
+    workload: "mini_xception64",
+    webgpuImgPerSec: 95.9,
+    cpuImgPerSec: 73.2,
+    webgpuPack: "webgpu-0.1.0",
+    source: "bench/gpu_check.ts on 4318 9013 NVIDIA H200 (2026-11-30); CPU: the same host, 1 thread",
+  },
 ];
 
 /** The GPU class of an adapter description, or null when no class matches. */

@@ -190,7 +190,12 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     scale: methodScale(s, present),
   };
   const x = byImages
-    ? { field: "x", type: "quantitative" as const, title: "Training images seen", axis: { format: "~s" } }
+    ? {
+      field: "x",
+      type: "quantitative" as const,
+      title: "Training images seen per dataset",
+      axis: { format: "~s" },
+    }
     : { field: "x", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
   // Bands of many methods overlap into an unreadable smear: draw them for a few methods only.
   const bands = s.seeds.length > 1 && present.length <= 4;
@@ -202,7 +207,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
         (s.seeds.length === 1
           ? "1 seed"
           : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`) +
-        (byImages ? "; x = training images seen by the run" : ""),
+        (byImages ? "; x = training images per dataset" : ""),
     },
     width: 560,
     height: 340,
@@ -447,7 +452,12 @@ export function pseudoSpec(
     data: { values: rows },
     encoding: {
       x: byImages
-        ? { field: "x", type: "quantitative", title: "Training images seen", axis: { format: "~s" } }
+        ? {
+          field: "x",
+          type: "quantitative",
+          title: "Training images seen per dataset",
+          axis: { format: "~s" },
+        }
         : { field: "x", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
       y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
       color: {

@@ -15,7 +15,10 @@ export interface CurvePoint {
   metric: string;
   /** The metric's value. */
   value: number;
-  /** Training images the run had processed when this value was logged (the `images_seen` column). */
+  /**
+   * Training images the run had processed when this value was logged (the `images_seen` column); compare
+   * reports it per dataset (divided by the datasets the run trains on).
+   */
   imagesSeen?: number;
 }
 
@@ -144,10 +147,13 @@ export interface TeacherTransfer {
 
 /** A planned run that failed. */
 export interface FailedRunInfo {
+  /** The method (a plugin or variant name). */
   method: string;
+  /** The training seed. */
   seed: number;
   /** STL: the task. */
   task?: string;
+  /** The run directory (holds `error.txt`). */
   dir: string;
   /** The last lines of its error output. */
   error: string;
