@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compare, parseSeeds, runCompare } from "../runner/compare.ts";
+import type { TeacherTransfer } from "../runner/report/results.ts";
+import { withHiddenTruth } from "../runner/eval_command.ts";
+import type { ImageSet, TaskSpec } from "../core/types.ts";
 
 async function readJson(path: string) {
   return JSON.parse(await Deno.readTextFile(path));
@@ -45,14 +48,7 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
     }
   }
   // Each STL teacher on the other dataset's hidden truth, per seed, next to its own test accuracy.
-  const teachers = results.teachers as {
-    task: string;
-    dataset: string;
-    teacherDataset: string;
-    seed: number;
-    teacherAcc: number;
-    teacherAccInDomain: number;
-  }[];
+  const teachers = results.teachers as TeacherTransfer[];
   assert.deepEqual(
     teachers.map((t) => `${t.task}:${t.teacherDataset}->${t.dataset}:${t.seed}`).sort(),
     [
@@ -112,4 +108,34 @@ Deno.test("compare --seeds takes a count or a list; bad values name the flag", a
   assert.ok(planned.runs.every((r) => r.args.includes("--data_seed=9")));
   const counted = await compare({ profile: "quick", seeds: 2, dry_run: true, out });
   assert.deepEqual([...new Set(counted.runs.map((r) => r.seed))], [1, 2]);
+});
+
+Deno.test("eval --truth=hidden labels the set with every head's hidden truth, or names what is missing", () => {
+  const set = {
+    name: "synth-pose",
+    tasks: [{ name: "pose", classes: 5, labels: ["a", "b", "c", "d", "e"] }],
+    n: 3,
+    height: 1,
+    width: 1,
+    channels: 1,
+    images: new Float32Array(3),
+    labels: { pose: Int32Array.from([0, 1, 2]) },
+    split: { train: new Int32Array(), val: new Int32Array(), test: Int32Array.from([0, 1, 2]) },
+  } as unknown as ImageSet;
+  const emotion = { name: "emotion", classes: 7, labels: ["0", "1", "2", "3", "4", "5", "6"] } as TaskSpec;
+  const truth = {
+    dataset: "synth-pose",
+    labels: { emotion: Int32Array.from([3, 6, 0]), pose: set.labels.pose },
+  };
+  const hidden = withHiddenTruth(set, truth, [emotion]);
+  assert.deepEqual(hidden.tasks, [emotion]);
+  assert.deepEqual([...hidden.labels.emotion!], [3, 6, 0]);
+  assert.throws(
+    () => withHiddenTruth(set, null, [emotion]),
+    /--truth=hidden: synth-pose has no hidden truth/,
+  );
+  assert.throws(
+    () => withHiddenTruth(set, { dataset: "x", labels: { age: Int32Array.from([1, 1, 1]) } }, [emotion]),
+    /hidden truth has none of the run's tasks \(emotion\)/,
+  );
 });
