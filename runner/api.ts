@@ -63,8 +63,16 @@ export interface TrainOptions {
   compat?: boolean;
   /** Datasets to train on (overrides the `dataset_*` options). */
   datasets?: DatasetName[];
-  /** Rows generated per embedded synthetic dataset. */
+  /** Rows generated per embedded synthetic dataset (training rows only with `val_rows` and `test_rows`). */
   train_size?: number;
+  /** Embedded datasets: validation rows generated beyond the training rows (with `test_rows`). */
+  val_rows?: number;
+  /** Embedded datasets: test rows generated beyond the training and validation rows (with `val_rows`). */
+  test_rows?: number;
+  /** Seed of the embedded datasets' rows and of the splits (default: `seed`). */
+  data_seed?: number;
+  /** Domain shift between synth-emotion and synth-pose in [0, 1] (default 0.6). */
+  domain_shift?: number;
   /** Nuisance knobs of the synthetic faces, `key=value` each (see docs/data.md). */
   synth_difficulty?: string[];
   /** Use at most this many training rows per dataset. */

@@ -139,7 +139,7 @@ Deno.test("typed options are checked against the flags' declarations; errors nam
       await assert.rejects(() => evaluate({ run: out, quiet: true }), /--run=.*run/);
       await assert.rejects(
         () => compare({ seeds: 0, out }),
-        /^OptionError: --seeds: got 0, expected an integer/,
+        /^OptionError: --seeds: a count must be in \[1, 100\], got 0/,
       );
       await assert.rejects(() => compare({ methods: ["nope"], out }), /--methods: unknown method "nope"/);
     });
@@ -302,7 +302,10 @@ Deno.test("the typed requests name every flag their commands read, with the flag
   assert.equal(cmp.get("log"), "function");
   cmp.delete("log");
   cmp.delete("command");
-  // compare passes --threads to every run; --seed is not read (the seeds are 1..--seeds).
+  // --seeds is a list flag whose typed form is a count or the seeds (`number | number[]`).
+  assert.equal(cmp.get("seeds"), "string", "seeds: a union");
+  cmp.set("seeds", "list");
+  // compare passes --threads to every run; --seed is not read (the training seeds are --seeds).
   assert.deepEqual(sorted(cmp), sorted(expectedProps(COMPARE_OPTIONS, ["help", "json", "seed"])));
 });
 

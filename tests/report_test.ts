@@ -538,7 +538,7 @@ Deno.test("curves run against training images seen, or epochs for logs without t
     data: { values: { x: number; epoch: number; method: string }[] };
     layer: { encoding: { x: { title: string } } }[];
   };
-  assert.equal(spec.layer[0].encoding.x.title, "Training images seen");
+  assert.equal(spec.layer[0].encoding.x.title, "Training images seen per dataset");
   assert.deepEqual(spec.data.values.filter((v) => v.method === "stl").map((v) => v.x), [1000, 2000, 3000]);
   for (const r of f.runs) for (const c of r.curves) delete c.imagesSeen;
   const old = curvesSpec(f, s, s.columns[0]) as unknown as typeof spec;
