@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { readRunLog } from "../runner/train/run_log.ts";
+import { lastQuarterGain } from "../runner/report/convergence.ts";
 
 /** One row of the curve. */
 export interface ShiftRow {
@@ -16,7 +17,7 @@ export interface ShiftRow {
   inDomain: number | null;
   transfer: number | null;
   epochs: number;
-  /** Mean validation accuracy of the last quarter of epochs minus the quarter before (null: < 4 epochs). */
+  /** Mean validation accuracy of the last quarter of the budget minus the quarter before (the report's check). */
   lastQuarterGain: number | null;
   valCurve: number[];
 }
@@ -31,7 +32,11 @@ export async function readShiftRuns(dir: string): Promise<ShiftRow[]> {
     const log = await readRunLog(run).catch(() => null);
     const key = `${m[2]}/`;
     const col = log?.columns.find((c) => c.startsWith(key) && c.endsWith("/val/acc"));
-    const curve = log && col ? log.rows.map((r) => Number(r[col])).filter(Number.isFinite) : [];
+    const points = log && col
+      ? log.rows.map((r) => ({ x: Number(r.images_seen), value: Number(r[col]) }))
+        .filter((p) => Number.isFinite(p.value))
+      : [];
+    const curve = points.map((p) => p.value);
     const summary = await Deno.readTextFile(join(run, "summary.json")).then(JSON.parse).catch(() => null);
     const inDomain = summary
       ? Object.entries(summary.test as Record<string, number>).find(([k]) => k.endsWith("/test/acc"))?.[1] ??
@@ -39,15 +44,14 @@ export async function readShiftRuns(dir: string): Promise<ShiftRow[]> {
       : null;
     const transfer = await Deno.readTextFile(`${run}.transfer.json`).then(JSON.parse)
       .then((x: { acc: number }[]) => x[0]?.acc ?? null).catch(() => null);
-    const q = Math.floor(curve.length / 4);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     rows.push({
       shift: Number(m[1]),
       task: m[2],
       inDomain,
       transfer,
       epochs: curve.length,
-      lastQuarterGain: q >= 1 ? mean(curve.slice(-q)) - mean(curve.slice(-2 * q, -q)) : null,
+      // The report's own check: quarters of the budget on the images-seen axis.
+      lastQuarterGain: lastQuarterGain(points).gain,
       valCurve: curve,
     });
   }

@@ -20,7 +20,7 @@ import {
 } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
-import { COMMON_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
+import { COMMON_OPTIONS, DATA_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
 import { discoverPlugins, findPlugin, scheduleOf } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
@@ -138,6 +138,27 @@ export function parseSeeds(items: string[]): number | number[] {
   return nums;
 }
 
+/**
+ * The default comparison: the synthetic pair with its data fixed across 3 training seeds; `thorough`, `digits`
+ * and `ablation` change only what they name.
+ */
+const DEFAULT_PROFILE: CompareProfile = {
+  datasets: ["synth-emotion", "synth-pose"],
+  model: "mini_xception",
+  imageSize: 48,
+  trainSize: 2000,
+  heldOut: { val: 1000, test: 2000 },
+  passes: 5,
+  seeds: 3,
+  dataSeed: 1,
+  batchSize: 32,
+  lr: 3e-3,
+  passesPerRefresh: 1,
+  note:
+    "embedded synthetic faces, data fixed across 3 training seeds, 2,000 training rows per dataset and 1,000 " +
+    "validation and 2,000 test rows generated beyond them; sized for about 30 minutes on 2 CPU cores (measured 34)",
+};
+
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
 export const PROFILES: Record<string, CompareProfile> = {
   quick: {
@@ -152,50 +173,22 @@ export const PROFILES: Record<string, CompareProfile> = {
     passesPerRefresh: 1,
     note: "smoke test: tiny data, one seed, numbers are not meaningful",
   },
-  default: {
-    datasets: ["synth-emotion", "synth-pose"],
-    model: "mini_xception",
-    imageSize: 48,
-    trainSize: 2000,
-    heldOut: { val: 1000, test: 2000 },
-    passes: 5,
-    seeds: 3,
-    dataSeed: 1,
-    batchSize: 32,
-    lr: 3e-3,
-    passesPerRefresh: 1,
-    note:
-      "embedded synthetic faces, data fixed across 3 training seeds, 2,000 training rows per dataset and 1,000 " +
-      "validation and 2,000 test rows generated beyond them; sized for about 30 minutes on 2 CPU cores (measured 34)",
-  },
+  default: DEFAULT_PROFILE,
   thorough: {
-    datasets: ["synth-emotion", "synth-pose"],
-    model: "mini_xception",
-    imageSize: 48,
+    ...DEFAULT_PROFILE,
     trainSize: 4000,
     heldOut: { val: 1000, test: 4000 },
     passes: 10,
     seeds: 6,
-    dataSeed: 1,
-    batchSize: 32,
-    lr: 3e-3,
-    passesPerRefresh: 1,
     note:
       "the default's data with twice the training rows, twice the test rows, four times the budget and 6 seeds: " +
       "sized for converged runs and narrow intervals (hours on 2 CPU cores; the digits pair is --profile=digits)",
   },
   digits: {
+    ...DEFAULT_PROFILE,
     datasets: ["digits-rot-a", "digits-rot-b"],
-    model: "mini_xception",
     imageSize: 28,
-    trainSize: 2000,
-    heldOut: { val: 1000, test: 2000 },
     passes: 8,
-    seeds: 3,
-    dataSeed: 1,
-    batchSize: 32,
-    lr: 3e-3,
-    passesPerRefresh: 1,
     note:
       "real MNIST digits: digits-rot-a labels the digit (near upright), digits-rot-b the rotation (uniform); " +
       "data fixed across 3 training seeds; 2,000 training, 1,000 validation and 2,000 test rows per dataset",
@@ -213,17 +206,9 @@ export const PROFILES: Record<string, CompareProfile> = {
     note: "real datasets (prepare them first) at the original scale; for a GPU",
   },
   ablation: {
-    datasets: ["synth-emotion", "synth-pose"],
-    model: "mini_xception",
-    imageSize: 48,
-    trainSize: 2000,
-    heldOut: { val: 1000, test: 2000 },
+    ...DEFAULT_PROFILE,
     passes: 4,
     seeds: 2,
-    dataSeed: 1,
-    batchSize: 32,
-    lr: 3e-3,
-    passesPerRefresh: 1,
     note:
       "ablation: each method's declared variants (one factor changed at a time around its full method), " +
       "with pseudo-label accuracy of kept and rejected rows per variant; sized for <= 40 minutes on 2 CPU cores",
@@ -266,39 +251,14 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     help:
       "Training seeds per method: a count (3 = seeds 1, 2, 3) or a list of two or more (4,5,6); default per profile.",
   },
-  {
-    name: "data_seed",
-    type: "int",
-    min: 0,
-    max: 2 ** 31 - 1,
-    help:
-      "Seed of the data (embedded rows and splits), the same for every training seed (default per profile).",
-  },
-  {
-    name: "domain_shift",
-    type: "float",
-    min: 0,
-    max: 1,
-    help: "Domain shift between synth-emotion and synth-pose (default per profile; docs/data.md).",
-  },
   { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
   { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
   { name: "train_size", type: "int", min: 8, max: 1_000_000, help: "Rows per synthetic dataset." },
-  {
-    name: "val_rows",
-    type: "int",
-    min: 1,
-    max: 1_000_000,
-    help: "Embedded datasets: validation rows generated beyond the training rows (default per profile).",
-  },
-  {
-    name: "test_rows",
-    type: "int",
-    min: 1,
-    max: 1_000_000,
-    help:
-      "Embedded datasets: test rows generated beyond the training and validation rows (default per profile).",
-  },
+  // The run flags of the data (same types and ranges), with the profile supplying the defaults.
+  ...DATA_OPTIONS.map((spec) => ({
+    ...spec,
+    help: `${spec.help.replace(/ \(default[^)]*\)/, "")} Default per profile.`,
+  })),
   { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
   { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
   {
@@ -946,20 +906,22 @@ function printDone(outDir: string, wallSeconds: number, o: Options): void {
  * truth (`teacherAcc`), next to its own test accuracy (`teacherAccInDomain`). These are the pseudo labels a
  * teacher-based method starts from. Cached per run in `transfer.json`, so `--report_only` does not redo it.
  */
-async function teacherTransfer(plan: ComparePlan, finished: PlannedRun[]): Promise<TeacherTransfer[]> {
-  const reference = finished.filter((r) => r.task);
+async function teacherTransfer(
+  plan: ComparePlan,
+  finished: { planned: PlannedRun; result: RunResult }[],
+): Promise<TeacherTransfer[]> {
   const datasets = plan.profile.datasets.filter((d) => EMBEDDED_NAMES.includes(d));
   const out: TeacherTransfer[] = [];
   const backend = plan.runs[0]?.args.find((a) => a.startsWith("--backend="))?.slice(10) ?? "auto";
-  for (const r of reference) {
+  for (const { planned: r, result } of finished) {
+    if (!r.task) continue;
     const own = r.args.find((a) => a.startsWith("--dataset="))?.slice(10);
     if (!own || !datasets.includes(own)) continue;
     const cachePath = join(r.dir, "transfer.json");
     const cached: Record<string, number> = await Deno.readTextFile(cachePath).then(JSON.parse).catch(
       () => ({}),
     );
-    const summary = JSON.parse(await Deno.readTextFile(join(r.dir, "summary.json")));
-    const inDomain = summary.test[`${r.task}/${own}/test/acc`];
+    const inDomain = result.results.find((x) => x.task === r.task && x.dataset === own)?.testAcc;
     let changed = false;
     for (const target of datasets) {
       if (target === own || (datasetTaskNames(target) as string[]).includes(r.task!)) continue;
@@ -1040,7 +1002,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
     },
     seeds: seedList(profile),
     dataSeed: profile.dataSeed,
-    teachers: await teacherTransfer(plan, finished),
+    teachers: await teacherTransfer(plan, finished.map((planned, i) => ({ planned, result: results[i] }))),
     failedRuns,
     runs: mergeStl(results, plugins.find((p) => p.role === "reference")?.name),
     machine: {

@@ -8,6 +8,45 @@
 import type { OptionSpec } from "../core/options.ts";
 import { TASK_WEIGHTING_OPTIONS } from "../core/task_weighting/mod.ts";
 import { ARCH_NAMES } from "../core/types.ts";
+import { DEFAULT_DOMAIN_SHIFT } from "../datasets/synth/mod.ts";
+
+/**
+ * The embedded data a run trains on: held-out rows generated beyond the training rows, the data's own seed,
+ * and the synthetic pair's domain shift (compare declares the same flags with per-profile defaults).
+ */
+export const DATA_OPTIONS: OptionSpec[] = [
+  {
+    name: "val_rows",
+    type: "int",
+    min: 1,
+    max: 10_000_000,
+    help:
+      "Embedded datasets: validation rows generated beyond the training rows (with --test_rows; --train_size then counts training rows only).",
+  },
+  {
+    name: "test_rows",
+    type: "int",
+    min: 1,
+    max: 10_000_000,
+    help: "Embedded datasets: test rows generated beyond the training and validation rows (with --val_rows).",
+  },
+  {
+    name: "data_seed",
+    type: "int",
+    min: 0,
+    max: 2 ** 31 - 1,
+    help:
+      "Seed of the embedded datasets' rows and of every dataset split (default: --seed), so data can stay fixed while --seed varies the training.",
+  },
+  {
+    name: "domain_shift",
+    type: "float",
+    min: 0,
+    max: 1,
+    help:
+      `Domain shift between synth-emotion and synth-pose: 0 = one face distribution, 1 = the far ends (default ${DEFAULT_DOMAIN_SHIFT}; docs/data.md).`,
+  },
+];
 
 /** Every dataset name the toolkit knows (real ones must be prepared by the user). */
 export const DATASET_CHOICES = [
@@ -99,37 +138,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     max: 10_000_000,
     help: "Rows generated per embedded synthetic dataset (ignored for real datasets).",
   },
-  {
-    name: "val_rows",
-    type: "int",
-    min: 1,
-    max: 10_000_000,
-    help:
-      "Embedded datasets: validation rows generated beyond the training rows (with --test_rows; --train_size then counts training rows only).",
-  },
-  {
-    name: "test_rows",
-    type: "int",
-    min: 1,
-    max: 10_000_000,
-    help: "Embedded datasets: test rows generated beyond the training and validation rows (with --val_rows).",
-  },
-  {
-    name: "data_seed",
-    type: "int",
-    min: 0,
-    max: 2 ** 31 - 1,
-    help:
-      "Seed of the embedded datasets' rows and of every dataset split (default: --seed), so data can stay fixed while --seed varies the training.",
-  },
-  {
-    name: "domain_shift",
-    type: "float",
-    min: 0,
-    max: 1,
-    help:
-      "Domain shift between synth-emotion and synth-pose: 0 = one face distribution, 1 = the far ends (default 0.5; docs/data.md).",
-  },
+  ...DATA_OPTIONS,
   {
     name: "synth_difficulty",
     type: "list",

@@ -7,6 +7,7 @@
 import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "./schema.ts";
+import { DEFAULT_DOMAIN_SHIFT } from "../datasets/synth/mod.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { type SynthCliOptions, writeSynth } from "../datasets/synth_files.ts";
 
@@ -30,7 +31,8 @@ export const SYNTH_OPTIONS: OptionSpec[] = [
     type: "float",
     min: 0,
     max: 1,
-    help: "Domain shift between synth-emotion and synth-pose (0 = one face distribution; default 0.5).",
+    help:
+      `Domain shift between synth-emotion and synth-pose (0 = one face distribution; default ${DEFAULT_DOMAIN_SHIFT}).`,
   },
   { name: "sheet", type: "string", help: "Also write one combined contact sheet (PNG) here." },
   {
