@@ -9,14 +9,35 @@ import type { ConvGeometry } from "./_geometry.ts";
 
 /** Exports of pack.wasm (pointers are byte offsets on the tfjs wasm heap). */
 export interface PackWasm {
-  channelSum(
-    x: number,
-    out: number,
-    rows: number,
+  channelSum(x: number, rows: number, c: number, part: number, tmp: number, t: number, nt: number): void;
+  channelCombine(
+    part: number,
+    nb: number,
+    lanes: number,
+    off: number,
     c: number,
     scale: number,
-    acc: number,
+    out: number,
+  ): void;
+  reduceBlocks(rows: number): number;
+  channelSqDev(
+    x: number,
+    mean: number,
+    rows: number,
+    c: number,
     part: number,
+    tmp: number,
+    t: number,
+    nt: number,
+  ): void;
+  batchNormGradInput(
+    dy: number,
+    x: number,
+    mean: number,
+    coef: number,
+    dx: number,
+    rows: number,
+    c: number,
     t: number,
     nt: number,
   ): void;
@@ -91,23 +112,49 @@ export interface PackWasm {
     nt: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  adamUpdate(
+    x: number,
+    g: number,
+    m: number,
+    v: number,
+    xo: number,
+    mo: number,
+    vo: number,
+    n: number,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    c1: number,
+    c2: number,
+    negLr: number,
+    eps: number,
+    t: number,
+    nt: number,
+  ): void;
   batchNormGrad(
     dy: number,
     x: number,
     mean: number,
+    rows: number,
+    c: number,
+    part: number,
+    tmp: number,
+    t: number,
+    nt: number,
+  ): void;
+  batchNormGradCombine(
+    part: number,
+    rows: number,
+    c: number,
     variance: number,
     scale: number,
     eps: number,
-    rows: number,
-    c: number,
     dmean: number,
     dvar: number,
     dscale: number,
     doffset: number,
-    acc: number,
-    part: number,
-    t: number,
-    nt: number,
+    coef: number,
   ): void;
 }
 

@@ -9,7 +9,7 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
 import { simdKernels } from "./_simd.ts";
-import { runThreaded } from "./threads.ts";
+import { reduceScratchFloats, runThreaded } from "./threads.ts";
 import { ROW_OP } from "./_row_broadcast.ts";
 
 /** Kernel name in the tfjs registry (namespaced: not a tfjs kernel). */
@@ -32,30 +32,29 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const outs = [dx, io.alloc([c]), io.alloc([c]), io.alloc([c]), io.alloc([c])];
   const simd = simdKernels(backend as never);
   if (simd) {
-    const acc = io.alloc([4 * c]);
-    const part = io.alloc([3 * c]);
     const p = simd.ptr;
-    // Pass 1 (threads split the channels): sums, channel outputs and coef = scale·rs in part[2c..3c).
-    runThreaded(simd.fns, "batchNormGrad", [
-      p(dy),
-      p(x),
-      p(mean),
+    const nb = simd.fns.reduceBlocks(rows);
+    const part = io.alloc([nb * 2 * c], "float32", false);
+    const tmp = io.alloc([reduceScratchFloats(2 * c)], "float32", false);
+    const coef = io.alloc([c], "float32", false);
+    // Pass 1 (threads split the row blocks): block partials of Σdy and Σdy·(x − mean).
+    runThreaded(simd.fns, "batchNormGrad", [p(dy), p(x), p(mean), rows, c, p(part), p(tmp)], rows * c);
+    simd.fns.batchNormGradCombine(
+      p(part),
+      rows,
+      c,
       p(variance),
       scale ? p(scale) : 0,
       eps,
-      rows,
-      c,
       p(outs[1]),
       p(outs[2]),
       p(outs[3]),
       p(outs[4]),
-      p(acc),
-      p(part),
-    ], rows * c);
+      p(coef),
+    );
     // Pass 2 (threads split the rows): dx = dy·coef.
-    runThreaded(simd.fns, "rowBroadcast", [p(dy), p(part) + 8 * c, p(dx), rows, c, ROW_OP.mul], rows * c);
-    io.free(acc);
-    io.free(part);
+    runThreaded(simd.fns, "rowBroadcast", [p(dy), p(coef), p(dx), rows, c, ROW_OP.mul], rows * c);
+    [part, tmp, coef].forEach(io.free);
     return outs;
   }
   const dyv = io.floats(dy);

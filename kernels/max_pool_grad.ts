@@ -8,7 +8,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { poolGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
-import { kernelThreadSlots, runThreaded } from "./threads.ts";
+import { reduceScratchFloats, runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "MaxPoolGrad";
@@ -23,10 +23,9 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = simdKernels(backend as never);
   if (simd) {
     const geo = io.alloc([15], "int32");
-    // Per-thread scratch, sized for the most threads a job can use.
-    const slots = kernelThreadSlots();
-    const best = io.alloc([slots * C]);
-    const at = io.alloc([slots * C], "int32");
+    // Per-thread scratch, sized for the most threads a job can use, a cache line apart.
+    const best = io.alloc([reduceScratchFloats(C)], "float32", false);
+    const at = io.alloc([reduceScratchFloats(C)], "int32", false);
     io.values(geo).set(geometryBlock(g));
     runThreaded(simd.fns, "maxPoolGrad", [
       simd.ptr(input),

@@ -18,6 +18,8 @@
  * | Conv2D, FusedConv2D (bias, ReLU; 8k output channels) | one thread | direct SIMD convolution, threaded |
  * | Identity, Cast (same dtype) | copy the tensor | share the data |
  * | SaMtlFusedBatchNormGrad (new) | – | the whole batch-norm backward in 2 passes |
+ * | SaMtlCpuAdamUpdate (new) | – | one Adam step of a variable in one pass, bit-identical to tfjs' 14 ops |
+ * | SaMtlBatchNormStats / GradReduce / GradInput (new) + BatchNormalization routing | – | a training batch norm in 3 passes forward, 2 backward (batch_norm_train.ts) |
  *
  * Gradients: FusedBatchNorm (→ SaMtlFusedBatchNormGrad) and Mean (→ one Tile) get faster gradients
  * while the active backend has the pack; other backends keep tfjs' own. On `cpu` the pack registers
@@ -57,6 +59,9 @@ import * as realDiv from "./real_div.ts";
 import * as batchNormGrad from "./batch_norm_grad.ts";
 import * as fusedBatchNorm from "./fused_batch_norm.ts";
 import * as batchMatMul from "./batch_mat_mul.ts";
+import * as adamUpdate from "./adam_update.ts";
+import { BATCH_NORM_TRAIN_KERNELS } from "./batch_norm_train.ts";
+import { installFusedBatchNorm } from "./_fused_bn_layer.ts";
 import { rememberStock } from "./_stock.ts";
 import { installPackGradients } from "./_gradients.ts";
 import { useSharedWasmMemory } from "./threads.ts";
@@ -72,7 +77,7 @@ export {
 } from "./threads.ts";
 
 /** Version of the kernel pack, recorded in run configs. Bump on any numerical change. */
-export const KERNEL_PACK_VERSION = "1.4.0";
+export const KERNEL_PACK_VERSION = "1.5.0";
 
 /** The tfjs-core version whose backend internals the pack was written and tested against. */
 export const SUPPORTED_TFJS_CORE = "4.22.0";
@@ -108,6 +113,8 @@ export const PACK_KERNELS: readonly PackKernel[] = [
   depthwiseConv2d,
   conv2d,
   fusedConv2d,
+  adamUpdate,
+  ...BATCH_NORM_TRAIN_KERNELS,
 ];
 
 /** Kernels only the wasm backend needs (cpu's Identity and Cast share data already; its BatchMatMul has no slow transposed path). */
@@ -190,7 +197,10 @@ export function registerKernelPack(backendName: PackBackend): string[] {
     });
   }
   stock.set(backendName, saved);
-  installPackGradients((name) => (name === "wasm" || name === "cpu") && stock.has(name));
+  const packActive = (name: string) => (name === "wasm" || name === "cpu") && stock.has(name);
+  installPackGradients(packActive);
+  adamUpdate.installPackAdam(() => packActive(tf.getBackend()));
+  installFusedBatchNorm("cpu-pack", () => packActive(tf.getBackend()));
   return packKernelNames(backendName);
 }
 

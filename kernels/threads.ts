@@ -37,6 +37,9 @@ export const THREADED_FNS = [
   "depthwise3x3",
   "conv2dDirect",
   "depthwiseFilterGrad3",
+  "adamUpdate",
+  "channelSqDev",
+  "batchNormGradInput",
 ] as const;
 
 /** Below this many elements touched a job runs on the calling thread (waking threads costs more). */
@@ -189,6 +192,14 @@ export function setKernelThreads(n: number): number {
 /** The most threads a job can run on (the setting): per-thread scratch is sized with it. */
 export function kernelThreadSlots(): number {
   return requested;
+}
+
+/**
+ * Floats of per-thread scratch a row-block reduction (pack.as channelSum, batchNormGrad) needs for
+ * `lanes` accumulators per thread: each thread's row starts a cache line after the previous one's end.
+ */
+export function reduceScratchFloats(lanes: number): number {
+  return kernelThreadSlots() * (((lanes + 15) & ~15) + 16) + 16;
 }
 
 /** Threads the pack computes with on the active wasm backend (1 when it cannot share memory). */

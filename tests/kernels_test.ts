@@ -381,6 +381,90 @@ Deno.test("kernel pack", async (t) => {
     model.layers.forEach((l) => l.dispose());
   });
 
+  await t.step(
+    "fused Adam (SaMtlCpuAdamUpdate) is bit-identical to tfjs' 14-op Adam over 3 steps",
+    async () => {
+      // Sizes: a scalar, a tail that is not a multiple of 4, and one large enough to be threaded.
+      const shapes = [[1], [3, 5], [40, 300]];
+      const adamSteps = () => {
+        const vars = shapes.map((s, i) => tf.variable(tf.randomUniform(s, -1, 1, "float32", 20 + i)));
+        const opt = tf.train.adam(3e-3, 0.9, 0.999, 1e-7);
+        for (let step = 0; step < 3; step++) {
+          const grads = vars.map((v, i) => ({
+            name: v.name,
+            tensor: tf.randomNormal(v.shape, 0, step === 1 ? 1e-3 : 1, "float32", 100 * step + i + 1),
+          }));
+          opt.applyGradients(grads);
+          tf.dispose(grads.map((g) => g.tensor));
+        }
+        const out = vars.map((v) => v.clone());
+        const moments = (opt as unknown as { accumulatedSecondMoment: { variable: tf.Variable }[] })
+          .accumulatedSecondMoment.map((m) => m.variable.clone());
+        opt.dispose();
+        tf.dispose(vars);
+        return [...out, ...moments];
+      };
+      const want = await runOnBackend("reference-cpu", adamSteps);
+      const runs: [string, boolean][] = [["wasm", true], ["wasm", false], ["cpu", true]];
+      for (const [backend, simd] of runs) {
+        const old = setSimdKernelsEnabled(simd);
+        try {
+          const got = await runOnBackend(backend, adamSteps);
+          want.forEach((w, i) => assert.deepEqual(got[i], w, `${backend} simd=${simd} output ${i}`));
+        } finally {
+          setSimdKernelsEnabled(old);
+        }
+      }
+    },
+  );
+
+  await t.step(
+    "fused training batch norm: output, moving statistics and gradients match tfjs-layers",
+    async () => {
+      // A layer per backend with the same weights; 130 rows × 6 channels (an odd channel tail, and
+      // more rows than one reduction block for the threaded path's layout).
+      const run = () => {
+        const layer = tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+        layer.build([null, 5, 26, 6]);
+        layer.setWeights([
+          tf.randomUniform([6], 0.5, 1.5, "float32", 31),
+          tf.randomUniform([6], -0.5, 0.5, "float32", 32),
+          tf.randomUniform([6], -0.2, 0.2, "float32", 33),
+          tf.randomUniform([6], 0.5, 2, "float32", 34),
+        ]);
+        const x = tf.add(tf.mul(tf.randomNormal([1, 5, 26, 6], 0, 1, "float32", 35), 3), 0.7);
+        const dy = tf.randomNormal([1, 5, 26, 6], 0, 1, "float32", 36);
+        const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        const dx = tf.grad((xi: tf.Tensor) =>
+          tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, dy))
+        )(x);
+        const { grads } = tf.variableGrads(
+          () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, dy)) as tf.Scalar,
+          [gamma, beta],
+        );
+        // Three training calls: the moving statistics have been updated three times.
+        const moving = layer.getWeights().slice(2).map((w) => w.clone());
+        tf.dispose(layer.getWeights());
+        return [y, dx, grads[gamma.name], grads[beta.name], ...moving];
+      };
+      const want = await runOnBackend("reference-cpu", run);
+      for (const [backend, simd] of [["wasm", true], ["wasm", false], ["cpu", true]] as const) {
+        const old = setSimdKernelsEnabled(simd);
+        try {
+          const got = await runOnBackend(backend, run);
+          const names = ["y", "dx", "dgamma", "dbeta", "movingMean", "movingVariance"];
+          want.forEach((w, i) => {
+            const e = relativeError(got[i], w);
+            assert.ok(e <= 2e-6, `${backend} simd=${simd} ${names[i]}: relative error ${e}`);
+          });
+        } finally {
+          setSimdKernelsEnabled(old);
+        }
+      }
+    },
+  );
+
   await t.step("wasm + pack: a training step leaks no heap buffers or tensors", async () => {
     await tf.setBackend("wasm");
     const model = buildMiniXception({ size: 20, channels: 1, seed: 3 });

@@ -4,38 +4,56 @@
 // no static data and no allocations, so instantiating it never writes to the shared memory.
 // All channel loops run four lanes at a time (f32x4) with a scalar tail.
 
-// out[j] = scale * sum_r x[r*c + j] (reduction over all leading axes of a [..., c] tensor).
-// acc: scratch of c f64 values; the per-block partial sums are f32, flushed to f64 every 256 rows.
-// Threads split the channels in blocks of 4.
-export function channelSum(x: usize, out: usize, rows: i32, c: i32, scale: f64, acc: usize, part: usize, t: i32, nt: i32): void {
-  const blocks = (c + 3) >> 2;
-  const j0 = sliceLo(blocks, t, nt) << 2, j1 = min(c, sliceLo(blocks, t + 1, nt) << 2);
-  if (j0 >= j1) return;
-  const c4 = j0 + ((j1 - j0) & ~3);
-  for (let j = j0; j < j1; j++) store<f64>(acc + (<usize>j << 3), 0);
-  let r = 0;
-  while (r < rows) {
-    const r1 = min(rows, r + 256);
-    for (let j = j0; j < j1; j++) store<f32>(part + (<usize>j << 2), 0);
-    for (let q = r; q < r1; q++) {
+// Reductions over all leading axes of a [rows, c] tensor run in two steps. The rows are cut into
+// blocks of REDUCE_BLOCK; the threads split the *blocks* (a split of the channels would make every
+// thread stream the whole tensor and write the same cache lines), each block's f32 partial sums go
+// to part[block, c], and a combine step adds the blocks in order in f64. The sums depend only on the
+// block size, so results are bit-identical for any thread count.
+const REDUCE_BLOCK: i32 = 256;
+
+/** Number of row blocks of a reduction over `rows` rows. */
+export function reduceBlocks(rows: i32): i32 {
+  return (rows + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
+}
+
+// Per-thread accumulator rows of `lanes` floats, a cache line apart, so threads never share one.
+@inline function threadScratch(tmp: usize, lanes: i32, t: i32): usize {
+  return tmp + (<usize>(t * (((lanes + 15) & ~15) + 16)) << 2);
+}
+
+// Block partials of out[j] = Σ_r x[r*c + j]: part[b*c + j] (f32) for the blocks of this thread.
+// tmp: per-thread scratch (threadScratch, c lanes).
+export function channelSum(x: usize, rows: i32, c: i32, part: usize, tmp: usize, t: i32, nt: i32): void {
+  const nb = reduceBlocks(rows);
+  const c4 = c & ~3;
+  const acc = threadScratch(tmp, c, t);
+  for (let b = sliceLo(nb, t, nt); b < sliceLo(nb, t + 1, nt); b++) {
+    const r0 = b * REDUCE_BLOCK, r1 = min(rows, r0 + REDUCE_BLOCK);
+    memory.fill(acc, 0, <usize>c << 2);
+    for (let q = r0; q < r1; q++) {
       const row = x + (<usize>(q * c) << 2);
-      let j = j0;
+      let j = 0;
       for (; j < c4; j += 4) {
-        const p = part + (<usize>j << 2);
+        const p = acc + (<usize>j << 2);
         v128.store(p, f32x4.add(v128.load(p), v128.load(row + (<usize>j << 2))));
       }
-      for (; j < j1; j++) {
-        const p = part + (<usize>j << 2);
+      for (; j < c; j++) {
+        const p = acc + (<usize>j << 2);
         store<f32>(p, load<f32>(p) + load<f32>(row + (<usize>j << 2)));
       }
     }
-    for (let j = j0; j < j1; j++) {
-      const a = acc + (<usize>j << 3);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(part + (<usize>j << 2)));
-    }
-    r = r1;
+    memory.copy(part + (<usize>(b * c) << 2), acc, <usize>c << 2);
   }
-  for (let j = j0; j < j1; j++) store<f32>(out + (<usize>j << 2), <f32>(load<f64>(acc + (<usize>j << 3)) * scale));
+}
+
+// out[j] = scale · Σ_b part[b*lanes + off + j] in f64, for j < c (the combine step of channelSum and
+// batchNormGrad; lanes is the stride of one block's partials).
+export function channelCombine(part: usize, nb: i32, lanes: i32, off: i32, c: i32, scale: f64, out: usize): void {
+  for (let j = 0; j < c; j++) {
+    let s: f64 = 0;
+    for (let b = 0; b < nb; b++) s += <f64>load<f32>(part + (<usize>(b * lanes + off + j) << 2));
+    store<f32>(out + (<usize>j << 2), <f32>(s * scale));
+  }
 }
 
 // out[r, j] = a[r, j] (op) v[j] for a [rows, c] tensor and a [c] vector.
@@ -210,8 +228,8 @@ export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize, t: 
 
 // Max-pool gradient: dy goes to the first maximum (row-major window order) of each window, per
 // channel; padding never wins; an all-NaN window routes nothing. dx must be zero on entry.
-// best: f32 scratch (c), at: i32 scratch (c).
-// Threads split the batch; best/at hold c entries per thread.
+// bestAll/atAll: f32/i32 per-thread scratch rows of c lanes (threadScratch layout).
+// Threads split the batch.
 export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, bestAll: usize, atAll: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
@@ -220,7 +238,7 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, bestAll: u
   const ninf = f32x4.splat(-Infinity);
   const none = i32x4.splat(-1);
   const lane = i32x4(0, 1, 2, 3);
-  const best = bestAll + (<usize>(t * c) << 2), at = atAll + (<usize>(t * c) << 2);
+  const best = threadScratch(bestAll, c, t), at = threadScratch(atAll, c, t);
   const b0 = sliceLo(batch, t, nt), b1 = sliceLo(batch, t + 1, nt);
   let dyp = dy + (<usize>(b0 * outH * outW * c) << 2);
   for (let b = b0; b < b1; b++) {
@@ -315,34 +333,23 @@ export function im2colT(x: usize, colT: usize, g: usize, b0: i32, nb: i32): void
 // Same formulas as tfjs' FusedBatchNorm gradient, in two passes instead of about fourteen:
 //   dx = dy·scale·rs; dmean = −rs·scale·Σdy; dvar = −½·rs³·scale·Σdy(x−mean); dscale = rs·Σdy(x−mean);
 //   doffset = Σdy, with rs = 1/sqrt(variance + eps). scale = 0 means no scale (ones).
-// This pass computes the sums and the four channel outputs, and coef = scale·rs at part + 2c (f32);
-// the caller then forms dx = dy·coef with rowBroadcast. Threads split the channels in blocks of 4.
-// acc: f64 scratch (2c); part: f32 scratch (3c).
+// This pass writes the block partials of Σdy and Σdy(x−mean) to part[b*2c + j] and part[b*2c + c + j]
+// (threads split the blocks, as channelSum); batchNormGradCombine then forms the channel outputs
+// and coef = scale·rs, and the caller forms dx = dy·coef with rowBroadcast.
+// tmp: per-thread scratch (threadScratch, 2c lanes).
 export function batchNormGrad(
-  dy: usize, x: usize, mean: usize, variance: usize, scale: usize, eps: f32, rows: i32, c: i32,
-  dmean: usize, dvar: usize, dscale: usize, doffset: usize, acc: usize, part: usize, t: i32, nt: i32,
+  dy: usize, x: usize, mean: usize, rows: i32, c: i32, part: usize, tmp: usize, t: i32, nt: i32,
 ): void {
-  const blocks = (c + 3) >> 2;
-  const j0 = sliceLo(blocks, t, nt) << 2, j1 = min(c, sliceLo(blocks, t + 1, nt) << 2);
-  if (j0 >= j1) return;
-  const c4 = j0 + ((j1 - j0) & ~3);
-  const pdy = part;
-  const pdxm = part + (<usize>c << 2);
-  const coef = part + (<usize>c << 3);
-  for (let j = j0; j < j1; j++) {
-    store<f64>(acc + (<usize>j << 3), 0);
-    store<f64>(acc + (<usize>(c + j) << 3), 0);
-  }
-  let r = 0;
-  while (r < rows) {
-    const r1 = min(rows, r + 256);
-    for (let j = j0; j < j1; j++) {
-      store<f32>(pdy + (<usize>j << 2), 0);
-      store<f32>(pdxm + (<usize>j << 2), 0);
-    }
-    for (let q = r; q < r1; q++) {
+  const nb = reduceBlocks(rows);
+  const c4 = c & ~3;
+  const pdy = threadScratch(tmp, 2 * c, t);
+  const pdxm = pdy + (<usize>c << 2);
+  for (let b = sliceLo(nb, t, nt); b < sliceLo(nb, t + 1, nt); b++) {
+    const r0 = b * REDUCE_BLOCK, r1 = min(rows, r0 + REDUCE_BLOCK);
+    memory.fill(pdy, 0, <usize>c << 3);
+    for (let q = r0; q < r1; q++) {
       const off = <usize>(q * c) << 2;
-      let j = j0;
+      let j = 0;
       for (; j < c4; j += 4) {
         const o = <usize>j << 2;
         const d = v128.load(dy + off + o);
@@ -350,27 +357,33 @@ export function batchNormGrad(
         v128.store(pdy + o, f32x4.add(v128.load(pdy + o), d));
         v128.store(pdxm + o, f32x4.add(v128.load(pdxm + o), f32x4.mul(d, xm)));
       }
-      for (; j < j1; j++) {
+      for (; j < c; j++) {
         const o = <usize>j << 2;
         const d = load<f32>(dy + off + o);
         store<f32>(pdy + o, load<f32>(pdy + o) + d);
         store<f32>(pdxm + o, load<f32>(pdxm + o) + d * (load<f32>(x + off + o) - load<f32>(mean + o)));
       }
     }
-    for (let j = j0; j < j1; j++) {
-      const a = acc + (<usize>j << 3);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(pdy + (<usize>j << 2)));
-      const b = acc + (<usize>(c + j) << 3);
-      store<f64>(b, load<f64>(b) + <f64>load<f32>(pdxm + (<usize>j << 2)));
-    }
-    r = r1;
+    memory.copy(part + (<usize>(b * 2 * c) << 2), pdy, <usize>c << 3);
   }
-  for (let j = j0; j < j1; j++) {
+}
+
+// The channel outputs of batchNormGrad from its block partials; coef (f32, c) = scale·rs.
+export function batchNormGradCombine(
+  part: usize, rows: i32, c: i32, variance: usize, scale: usize, eps: f32,
+  dmean: usize, dvar: usize, dscale: usize, doffset: usize, coef: usize,
+): void {
+  const nb = reduceBlocks(rows);
+  for (let j = 0; j < c; j++) {
+    let sdy: f64 = 0, sdxm: f64 = 0;
+    for (let b = 0; b < nb; b++) {
+      const p = part + (<usize>(b * 2 * c + j) << 2);
+      sdy += <f64>load<f32>(p);
+      sdxm += <f64>load<f32>(p + (<usize>c << 2));
+    }
     const o = <usize>j << 2;
     const rs = <f64>(<f32>1 / sqrt<f32>(load<f32>(variance + o) + eps));
     const s = scale == 0 ? <f64>1 : <f64>load<f32>(scale + o);
-    const sdy = load<f64>(acc + (<usize>j << 3));
-    const sdxm = load<f64>(acc + (<usize>(c + j) << 3));
     store<f32>(dmean + o, <f32>(-rs * s * sdy));
     store<f32>(dvar + o, <f32>(-0.5 * rs * rs * rs * s * sdxm));
     store<f32>(dscale + o, <f32>(rs * sdxm));
@@ -791,4 +804,91 @@ export function depthwiseFilterGrad3(x: usize, dy: usize, out: usize, g: usize, 
 @inline function flush4(acc: usize, v: v128): void {
   v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
   v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3))), 16);
+}
+
+// One Adam step of a variable of n elements, with tfjs 4.22 AdamOptimizer.applyGradients' f32
+// arithmetic in its order (no fused multiply-add), so the result is bit-identical to its 14 ops:
+//   m' = m·b1 + g·omb1;  v' = v·b2 + (g·g)·omb2;  x' = (m'/c1)/(sqrt(v'/c2) + eps)·negLr + x
+// where omb = 1 − b, c = 1 − accumulated b (all f32). Threads split the elements in blocks of 4.
+export function adamUpdate(
+  x: usize, g: usize, m: usize, v: usize, xo: usize, mo: usize, vo: usize, n: i32,
+  b1: f32, omb1: f32, b2: f32, omb2: f32, c1: f32, c2: f32, negLr: f32, eps: f32, t: i32, nt: i32,
+): void {
+  const blocks = (n + 3) >> 2;
+  const i0 = sliceLo(blocks, t, nt) << 2, i1 = min(n, sliceLo(blocks, t + 1, nt) << 2);
+  const i4 = i0 + ((i1 - i0) & ~3);
+  const vb1 = f32x4.splat(b1), vomb1 = f32x4.splat(omb1), vb2 = f32x4.splat(b2), vomb2 = f32x4.splat(omb2);
+  const vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2), vlr = f32x4.splat(negLr), veps = f32x4.splat(eps);
+  let i = i0;
+  for (; i < i4; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const m1 = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gi, vomb1));
+    const v1 = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gi, gi), vomb2));
+    v128.store(mo + o, m1);
+    v128.store(vo + o, v1);
+    const den = f32x4.add(f32x4.sqrt(f32x4.div(v1, vc2)), veps);
+    v128.store(xo + o, f32x4.add(f32x4.mul(f32x4.div(f32x4.div(m1, vc1), den), vlr), v128.load(x + o)));
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const gi = load<f32>(g + o);
+    const m1 = load<f32>(m + o) * b1 + gi * omb1;
+    const v1 = load<f32>(v + o) * b2 + (gi * gi) * omb2;
+    store<f32>(mo + o, m1);
+    store<f32>(vo + o, v1);
+    store<f32>(xo + o, (m1 / c1) / (sqrt<f32>(v1 / c2) + eps) * negLr + load<f32>(x + o));
+  }
+}
+
+// Block partials of Σ_r (x[r, j] − mean[j])² (f32 differences and squares, as tf.moments computes
+// them), laid out and threaded as channelSum; channelCombine with scale 1/rows gives the variance.
+export function channelSqDev(x: usize, mean: usize, rows: i32, c: i32, part: usize, tmp: usize, t: i32, nt: i32): void {
+  const nb = reduceBlocks(rows);
+  const c4 = c & ~3;
+  const acc = threadScratch(tmp, c, t);
+  for (let b = sliceLo(nb, t, nt); b < sliceLo(nb, t + 1, nt); b++) {
+    const r0 = b * REDUCE_BLOCK, r1 = min(rows, r0 + REDUCE_BLOCK);
+    memory.fill(acc, 0, <usize>c << 2);
+    for (let q = r0; q < r1; q++) {
+      const row = x + (<usize>(q * c) << 2);
+      let j = 0;
+      for (; j < c4; j += 4) {
+        const o = <usize>j << 2;
+        const d = f32x4.sub(v128.load(row + o), v128.load(mean + o));
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(d, d)));
+      }
+      for (; j < c; j++) {
+        const o = <usize>j << 2;
+        const d = load<f32>(row + o) - load<f32>(mean + o);
+        store<f32>(acc + o, load<f32>(acc + o) + d * d);
+      }
+    }
+    memory.copy(part + (<usize>(b * c) << 2), acc, <usize>c << 2);
+  }
+}
+
+// The input gradient of a training-mode batch norm (batch statistics included), per channel
+// coefficients precomputed: dx = A·dy + B·(x − mean) + C, with coef = [A (c), B (c), C (c)].
+// Threads split the rows.
+export function batchNormGradInput(
+  dy: usize, x: usize, mean: usize, coef: usize, dx: usize, rows: i32, c: i32, t: i32, nt: i32,
+): void {
+  const c4 = c & ~3;
+  const pa = coef, pb = coef + (<usize>c << 2), pc = coef + (<usize>c << 3);
+  for (let r = sliceLo(rows, t, nt); r < sliceLo(rows, t + 1, nt); r++) {
+    const off = <usize>(r * c) << 2;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const o = <usize>j << 2;
+      const xm = f32x4.sub(v128.load(x + off + o), v128.load(mean + o));
+      const y = f32x4.add(f32x4.mul(v128.load(pa + o), v128.load(dy + off + o)), f32x4.mul(v128.load(pb + o), xm));
+      v128.store(dx + off + o, f32x4.add(y, v128.load(pc + o)));
+    }
+    for (; j < c; j++) {
+      const o = <usize>j << 2;
+      const xm = load<f32>(x + off + o) - load<f32>(mean + o);
+      store<f32>(dx + off + o, load<f32>(pa + o) * load<f32>(dy + off + o) + load<f32>(pb + o) * xm + load<f32>(pc + o));
+    }
+  }
 }

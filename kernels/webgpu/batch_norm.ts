@@ -15,10 +15,8 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { allocOutput, dispatch, type WebgpuBackendInternals, workgroups } from "./_dispatch.ts";
 
-/** Kernel names in the tfjs registry. */
-export const STATS = "SaMtlBatchNormStats";
-export const GRAD_REDUCE = "SaMtlBatchNormGradReduce";
-export const GRAD_INPUT = "SaMtlBatchNormGradInput";
+import { GRAD_INPUT, GRAD_REDUCE, STATS } from "../_fused_bn_layer.ts";
+export { GRAD_INPUT, GRAD_REDUCE, STATS };
 
 const WG = 256;
 

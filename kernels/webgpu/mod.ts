@@ -7,7 +7,7 @@
  * |---|---|
  * | SaMtlAdamUpdate + AdamOptimizer routing (fused_adam.ts) | one dispatch per variable instead of 14 |
  * | `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` raised | tfjs submits every 15 dispatches; a submit costs ms |
- * | SaMtlBatchNormStats / GradReduce / GradInput + BatchNormalization routing (fused_bn_layer.ts) | 4 dispatches per training batch norm instead of ~36 |
+ * | SaMtlBatchNormStats / GradReduce / GradInput + BatchNormalization routing (../_fused_bn_layer.ts) | 4 dispatches per training batch norm instead of ~36 |
 | `WEBGPU_CPU_FORWARD` off | small ops ran on the CPU, forcing uploads of their results |
 | uniform arena (uniform_arena.ts) | one `queue.writeBuffer` per submit instead of one per dispatch |
  *
@@ -26,7 +26,7 @@ import { assertSupportedTfjs } from "../mod.ts";
 import * as adam from "./adam.ts";
 import { installFusedAdam } from "./fused_adam.ts";
 import { BATCH_NORM_KERNELS } from "./batch_norm.ts";
-import { installFusedBatchNorm } from "./fused_bn_layer.ts";
+import { installFusedBatchNorm } from "../_fused_bn_layer.ts";
 import { installUniformArena } from "./uniform_arena.ts";
 
 /** Version of the WebGPU pack, recorded in run configs. Bump on any numerical change. */
@@ -90,7 +90,7 @@ export function registerWebgpuPack(): string[] {
   attachWebgpuPack();
   const active = () => registered !== null && tf.getBackend() === "webgpu";
   installFusedAdam(active);
-  installFusedBatchNorm(active);
+  installFusedBatchNorm("webgpu", active);
   return webgpuPackKernelNames();
 }
 

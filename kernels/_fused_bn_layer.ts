@@ -1,14 +1,29 @@
 /**
- * Routes tfjs-layers' BatchNormalization.call in training mode to the fused WebGPU batch norm
- * (batch_norm.ts) while the WebGPU pack is active; inference, other backends and configurations the
- * fused kernels do not cover (statistics over other axes than the last, no γ or β, non-float32
- * input) keep tfjs-layers' own code. Routing inside the class keeps every model, checkpoint and
- * weight name unchanged, like fused_adam.ts does for the optimizer.
+ * Routes tfjs-layers' BatchNormalization.call in training mode to a fused batch norm while a pack
+ * that implements its three kernels is active on the current backend (the WebGPU pack:
+ * webgpu/batch_norm.ts; the CPU pack: batch_norm_train.ts). Inference, other backends and
+ * configurations the fused kernels do not cover (statistics over other axes than the last, no γ or
+ * β, non-float32 input) keep tfjs-layers' own code. Routing inside the class keeps every model,
+ * checkpoint and weight name unchanged, like _adam_route.ts does for the optimizer.
+ *
+ * The kernels, by name (registered per backend):
+ * - {@link STATS}: inputs x ([..., C]), movingMean, movingVariance ([C]), attr momentum; returns
+ *   [mean, variance (biased), movingMean', movingVariance'] with m' = m − (m − s)·(1 − momentum);
+ * - {@link GRAD_REDUCE}: inputs dy, x, mean, variance, attr varianceEpsilon; returns
+ *   [dscale = Σdy·x̂, doffset = Σdy] with x̂ = (x − mean)/√(variance + ε);
+ * - {@link GRAD_INPUT}: inputs dy, x, mean, variance, scale, dscale, doffset; returns
+ *   dx = γ·σ⁻¹/N · (N·dy − Σdy − x̂·Σdy·x̂), the gradient through the batch statistics too.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { GRAD_INPUT, GRAD_REDUCE, STATS } from "./batch_norm.ts";
+
+/** Kernel names in the tfjs registry (namespaced: not tfjs kernels). */
+export const STATS = "SaMtlBatchNormStats";
+/** See the module documentation. */
+export const GRAD_REDUCE = "SaMtlBatchNormGradReduce";
+/** See the module documentation. */
+export const GRAD_INPUT = "SaMtlBatchNormGradInput";
 
 interface LayerVar {
   read(): tf.Tensor;
@@ -29,11 +44,11 @@ interface BatchNormInternals {
 
 type Call = (this: unknown, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
 
-let installed = false;
+const installed = new Set<string>();
 
 /**
  * y = batchNorm(x) over all axes but the last, with the fused gradient; updates the moving
- * statistics. One stats dispatch and tfjs' FusedBatchNorm forward, two dispatches backward.
+ * statistics. One stats kernel and tfjs' FusedBatchNorm forward, two kernels backward.
  */
 export function fusedBatchNormTraining(
   x: tf.Tensor,
@@ -79,9 +94,13 @@ export function fusedBatchNormTraining(
   return y;
 }
 
-/** Installs the routing once; `active()` says whether the fused path applies now. */
-export function installFusedBatchNorm(active: () => boolean): void {
-  if (installed) return;
+/**
+ * Installs a route once per `key`; `active()` says whether the fused path applies now. Routes
+ * chain: a call no route claims runs tfjs-layers' own code.
+ */
+export function installFusedBatchNorm(key: string, active: () => boolean): void {
+  if (installed.has(key)) return;
+  installed.add(key);
   const proto = Object.getPrototypeOf(tfl.layers.batchNormalization({})) as { call: Call };
   const stock = proto.call;
   proto.call = function (this: unknown, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) {
@@ -103,5 +122,4 @@ export function installFusedBatchNorm(active: () => boolean): void {
       })
     );
   };
-  installed = true;
 }
