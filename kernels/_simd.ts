@@ -63,16 +63,7 @@ export interface PackWasm {
     nt: number,
   ): void;
   depthwiseInputGrad(dy: number, w: number, dx: number, g: number, t: number, nt: number): void;
-  maxPoolGrad(
-    x: number,
-    dy: number,
-    dx: number,
-    g: number,
-    best: number,
-    at: number,
-    t: number,
-    nt: number,
-  ): void;
+  maxPoolGrad(x: number, dy: number, dx: number, g: number, t: number, nt: number): void;
   depthwise3x3(src: number, w: number, dst: number, dims: number, zeros: number, t: number, nt: number): void;
   conv2dDirect(
     x: number,

@@ -8,7 +8,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { poolGeometry } from "./_geometry.ts";
 import { geometryBlock, simdKernels } from "./_simd.ts";
-import { reduceScratchFloats, runThreaded } from "./threads.ts";
+import { runThreaded } from "./threads.ts";
 
 /** Kernel name in the tfjs registry. */
 export const kernelName = "MaxPoolGrad";
@@ -23,19 +23,14 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = simdKernels(backend as never);
   if (simd) {
     const geo = io.alloc([15], "int32");
-    // Per-thread scratch, sized for the most threads a job can use, a cache line apart.
-    const best = io.alloc([reduceScratchFloats(C)], "float32", false);
-    const at = io.alloc([reduceScratchFloats(C)], "int32", false);
     io.values(geo).set(geometryBlock(g));
     runThreaded(simd.fns, "maxPoolGrad", [
       simd.ptr(input),
       simd.ptr(dy),
       simd.ptr(out),
       simd.ptr(geo),
-      simd.ptr(best),
-      simd.ptr(at),
     ]);
-    [geo, best, at].forEach(io.free);
+    io.free(geo);
     return out;
   }
   const xv = io.floats(input);

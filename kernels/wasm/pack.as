@@ -228,9 +228,9 @@ export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize, t: 
 
 // Max-pool gradient: dy goes to the first maximum (row-major window order) of each window, per
 // channel; padding never wins; an all-NaN window routes nothing. dx must be zero on entry.
-// bestAll/atAll: f32/i32 per-thread scratch rows of c lanes (threadScratch layout).
+// Per window and block of 4 channels, the running maximum and its index stay in registers.
 // Threads split the batch.
-export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, bestAll: usize, atAll: usize, t: i32, nt: i32): void {
+export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
   const padTop = gi(g, 12), padLeft = gi(g, 13);
@@ -238,57 +238,51 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, bestAll: u
   const ninf = f32x4.splat(-Infinity);
   const none = i32x4.splat(-1);
   const lane = i32x4(0, 1, 2, 3);
-  const best = threadScratch(bestAll, c, t), at = threadScratch(atAll, c, t);
   const b0 = sliceLo(batch, t, nt), b1 = sliceLo(batch, t + 1, nt);
   let dyp = dy + (<usize>(b0 * outH * outW * c) << 2);
   for (let b = b0; b < b1; b++) {
     const xb = b * inH * inW * c;
     for (let oh = 0; oh < outH; oh++) {
+      const r0 = max(0, (padTop - oh * sh + dh - 1) / dh), r1 = min(fh, (inH + padTop - oh * sh + dh - 1) / dh);
       for (let ow = 0; ow < outW; ow++) {
+        const s0 = max(0, (padLeft - ow * sw + dw - 1) / dw), s1 = min(fw, (inW + padLeft - ow * sw + dw - 1) / dw);
         let j = 0;
         for (; j < c4; j += 4) {
-          const o = <usize>j << 2;
-          v128.store(best + o, ninf);
-          v128.store(at + o, none);
+          let best = ninf;
+          let at = none;
+          for (let r = r0; r < r1; r++) {
+            const ih = oh * sh - padTop + r * dh;
+            for (let s = s0; s < s1; s++) {
+              const xo = xb + (ih * inW + ow * sw - padLeft + s * dw) * c + j;
+              const v = v128.load(x + (<usize>xo << 2));
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              at = v128.bitselect(i32x4.add(i32x4.splat(xo), lane), at, gt);
+            }
+          }
+          const d = v128.load(dyp + (<usize>j << 2));
+          const k0 = i32x4.extract_lane(at, 0), k1 = i32x4.extract_lane(at, 1);
+          const k2 = i32x4.extract_lane(at, 2), k3 = i32x4.extract_lane(at, 3);
+          if (k0 >= 0) store<f32>(dx + (<usize>k0 << 2), load<f32>(dx + (<usize>k0 << 2)) + f32x4.extract_lane(d, 0));
+          if (k1 >= 0) store<f32>(dx + (<usize>k1 << 2), load<f32>(dx + (<usize>k1 << 2)) + f32x4.extract_lane(d, 1));
+          if (k2 >= 0) store<f32>(dx + (<usize>k2 << 2), load<f32>(dx + (<usize>k2 << 2)) + f32x4.extract_lane(d, 2));
+          if (k3 >= 0) store<f32>(dx + (<usize>k3 << 2), load<f32>(dx + (<usize>k3 << 2)) + f32x4.extract_lane(d, 3));
         }
         for (; j < c; j++) {
-          store<f32>(best + (<usize>j << 2), -Infinity);
-          store<i32>(at + (<usize>j << 2), -1);
-        }
-        for (let r = 0; r < fh; r++) {
-          const ih = oh * sh - padTop + r * dh;
-          if (ih < 0 || ih >= inH) continue;
-          for (let s = 0; s < fw; s++) {
-            const iw = ow * sw - padLeft + s * dw;
-            if (iw < 0 || iw >= inW) continue;
-            const xo = xb + (ih * inW + iw) * c;
-            const xp = x + (<usize>xo << 2);
-            j = 0;
-            for (; j < c4; j += 4) {
-              const o = <usize>j << 2;
-              const v = v128.load(xp + o);
-              const bv = v128.load(best + o);
-              const gt = f32x4.gt(v, bv);
-              v128.store(best + o, v128.bitselect(v, bv, gt));
-              const idx = i32x4.add(i32x4.splat(xo + j), lane);
-              v128.store(at + o, v128.bitselect(idx, v128.load(at + o), gt));
-            }
-            for (; j < c; j++) {
-              const o = <usize>j << 2;
-              const v = load<f32>(xp + o);
-              if (v > load<f32>(best + o)) {
-                store<f32>(best + o, v);
-                store<i32>(at + o, xo + j);
+          let best: f32 = -Infinity;
+          let at = -1;
+          for (let r = r0; r < r1; r++) {
+            const ih = oh * sh - padTop + r * dh;
+            for (let s = s0; s < s1; s++) {
+              const xo = xb + (ih * inW + ow * sw - padLeft + s * dw) * c + j;
+              const v = load<f32>(x + (<usize>xo << 2));
+              if (v > best) {
+                best = v;
+                at = xo;
               }
             }
           }
-        }
-        for (j = 0; j < c; j++) {
-          const k = load<i32>(at + (<usize>j << 2));
-          if (k >= 0) {
-            const p = dx + (<usize>k << 2);
-            store<f32>(p, load<f32>(p) + load<f32>(dyp + (<usize>j << 2)));
-          }
+          if (at >= 0) store<f32>(dx + (<usize>at << 2), load<f32>(dx + (<usize>at << 2)) + load<f32>(dyp + (<usize>j << 2)));
         }
         dyp += <usize>c << 2;
       }
