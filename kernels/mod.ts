@@ -62,6 +62,7 @@ import * as batchMatMul from "./batch_mat_mul.ts";
 import * as adamUpdate from "./adam_update.ts";
 import { BATCH_NORM_TRAIN_KERNELS } from "./batch_norm_train.ts";
 import { installFusedBatchNorm } from "./_fused_bn_layer.ts";
+import { installInputConvRoute } from "./_input_conv.ts";
 import { rememberStock } from "./_stock.ts";
 import { installPackGradients } from "./_gradients.ts";
 import { useSharedWasmMemory } from "./threads.ts";
@@ -201,6 +202,7 @@ export function registerKernelPack(backendName: PackBackend): string[] {
   installPackGradients(packActive);
   adamUpdate.installPackAdam(() => packActive(tf.getBackend()));
   installFusedBatchNorm("cpu-pack", () => packActive(tf.getBackend()));
+  installInputConvRoute(() => packActive(tf.getBackend()));
   return packKernelNames(backendName);
 }
 

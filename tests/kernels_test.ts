@@ -465,6 +465,53 @@ Deno.test("kernel pack", async (t) => {
     },
   );
 
+  await t.step(
+    "a model's first convolution skips the unused image gradient, same weight gradients",
+    async () => {
+      const run = () => {
+        const layer = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", useBias: true });
+        layer.build([null, 6, 5, 2]);
+        layer.setWeights([
+          tf.randomNormal([3, 3, 2, 4], 0, 1, "float32", 41),
+          tf.randomNormal([4], 0, 1, "float32", 42),
+        ]);
+        const x = tf.randomNormal([2, 6, 5, 2], 0, 1, "float32", 43);
+        const dy = tf.randomNormal([2, 6, 5, 4], 0, 1, "float32", 44);
+        const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const y = layer.apply(x) as tf.Tensor;
+        const { grads } = tf.variableGrads(
+          () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar,
+          vars,
+        );
+        // An intermediate (non-leaf) input keeps the stock fused path and its input gradient.
+        const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(tf.mul(xi, 1)) as tf.Tensor, dy)))(x);
+        const out = [y, grads[vars[0].name], grads[vars[1].name], dx];
+        tf.dispose(vars);
+        return out;
+      };
+      const want = await runOnBackend("reference-cpu", run);
+      await tf.setBackend("wasm");
+      const info = await tf.profile(() => {
+        const layer = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same" });
+        const x = tf.randomNormal([2, 6, 5, 1], 0, 1, "float32", 45);
+        layer.apply(x);
+        const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar,
+          vars,
+        );
+        tf.dispose([value, ...Object.values(grads), ...vars]);
+      });
+      const names = info.kernels.map((k) => k.name);
+      assert.ok(names.includes("Conv2DBackpropFilter"), names.join());
+      assert.ok(!names.includes("Conv2DBackpropInput"), names.join());
+      for (const backend of ["wasm", "cpu"]) {
+        const got = await runOnBackend(backend, run);
+        want.forEach((w, i) => assert.ok(relativeError(got[i], w) <= 1e-5, `${backend} output ${i}`));
+      }
+    },
+  );
+
   await t.step("wasm + pack: a training step leaks no heap buffers or tensors", async () => {
     await tf.setBackend("wasm");
     const model = buildMiniXception({ size: 20, channels: 1, seed: 3 });
