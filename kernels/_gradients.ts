@@ -1,9 +1,10 @@
 /**
- * The pack's gradients for FusedBatchNorm and Mean. Gradients are global in tfjs (not per
+ * The pack's gradients for FusedBatchNorm, Relu and Mean. Gradients are global in tfjs (not per
  * backend), so these route by the active backend: where the kernel pack is registered they take
  * the fast path, everywhere else (webgpu, tensorflow, the reference backend) tfjs' stock gradient.
  * - FusedBatchNorm with per-channel statistics: the fused SaMtlFusedBatchNormGrad kernel (2 passes
  *   instead of ~14).
+ * - Relu: dy·step(x) in one threaded kernel (SaMtlReluGrad) instead of Step, Cast and Multiply.
  * - Mean: dy/n broadcast to x's shape (one Tile) instead of dy·ones(x.shape)/n (Fill, Multiply,
  *   RealDiv); bit-identical, since dy·1 = dy.
  * @module
@@ -12,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { util } from "@tensorflow/tfjs-core";
 import type { GradConfig, NamedAttrMap } from "@tensorflow/tfjs-core";
 import { kernelName as fusedKernel } from "./batch_norm_grad.ts";
+import { GRAD_KERNEL as reluGradKernel } from "./relu.ts";
 
 let installed = false;
 
@@ -30,6 +32,7 @@ export function installPackGradients(packActive: (backendName: string) => boolea
   if (installed) return;
   const stock = stockGradient("FusedBatchNorm");
   const stockMean = stockGradient("Mean");
+  const stockRelu = stockGradient("Relu");
   const config: GradConfig = {
     kernelName: "FusedBatchNorm",
     inputsToSave: ["x", "mean", "variance", "scale"],
@@ -67,6 +70,18 @@ export function installPackGradients(packActive: (backendName: string) => boolea
       const expanded = x.shape.map((d, i) => axes.includes(i) ? 1 : d);
       const n = axes.reduce((p, a) => p * x.shape[a], 1);
       return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy as tf.Tensor, expanded), n), x.shape) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: "Relu",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const d = dy as tf.Tensor;
+      if (!packActive(tf.getBackend()) || d.dtype !== "float32" || x.dtype !== "float32") {
+        return stockRelu.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => tf.engine().runKernel(reluGradKernel, { dy: d, x }) as tf.Tensor };
     },
   });
   installed = true;

@@ -52,6 +52,7 @@ export interface PackWasm {
     nt: number,
   ): void;
   elementwise(a: number, b: number, out: number, n: number, op: number, t: number, nt: number): void;
+  reluOp(a: number, b: number, out: number, n: number, op: number, t: number, nt: number): void;
   depthwiseFilterGrad(
     x: number,
     dy: number,

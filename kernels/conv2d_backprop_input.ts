@@ -115,6 +115,52 @@ function viaForwardConv(
   return out;
 }
 
+/**
+ * Strided 1×1 case without padding on wasm (the residual shortcuts): dx is zero except at the
+ * strided positions, where it is dy·Wᵀ. The pack's direct convolution computes dy·Wᵀ on the pack's
+ * threads (XNNPACK's GEMM runs on one), then the rows are placed. Null when it does not fit.
+ */
+function viaStridedPointwise(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  inputShape: number[],
+  backend: unknown,
+): TensorInfo | null {
+  const simd = simdKernels(backend as never);
+  const { inC, outC, outH, outW, inH, inW, sh, sw } = g;
+  if (!simd || g.fh !== 1 || g.fw !== 1 || g.padTop !== 0 || g.padLeft !== 0 || inC % 8 !== 0) return null;
+  const io = kernelIo(backend as never);
+  const wT = io.alloc([1, 1, outC, inC], "float32", false);
+  transpose2d(io.floats(filter), io.floats(wT), { rows: inC, cols: outC });
+  const pointwise: ConvGeometry = {
+    ...g,
+    inH: outH,
+    inW: outW,
+    inC: outC,
+    outC: inC,
+    sh: 1,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+  };
+  const rows = convDirect(io, simd, pointwise, { x: dy, filter: wT });
+  io.free(wT);
+  const dx = io.alloc(inputShape);
+  const src = io.floats(rows);
+  const dst = io.floats(dx);
+  for (let b = 0, p = 0; b < g.batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++, p += inC) {
+        const at = ((b * inH + oh * sh) * inW + ow * sw) * inC;
+        dst.set(src.subarray(p, p + inC), at);
+      }
+    }
+  }
+  io.free(rows);
+  return dx;
+}
+
 /** dx = col2im(dy·Wᵀ) (or one forward conv, see {@link viaForwardConv}). */
 export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -123,7 +169,8 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const io = kernelIo(backend as never);
   const g = convGeometry(inputShape, filter.shape, { attrs: a, kernel: kernelName });
   if (io.backendName === "wasm") {
-    const direct = viaForwardConv(dy, filter, g, backend);
+    const direct = viaForwardConv(dy, filter, g, backend) ??
+      viaStridedPointwise(dy, filter, g, inputShape, backend);
     if (direct) return direct;
   }
   const K = g.fh * g.fw * g.inC;

@@ -18,6 +18,7 @@
  * | Conv2D, FusedConv2D (bias, ReLU; 8k output channels) | one thread | direct SIMD convolution, threaded |
  * | Identity, Cast (same dtype) | copy the tensor | share the data |
  * | SaMtlFusedBatchNormGrad (new) | – | the whole batch-norm backward in 2 passes |
+ * | Relu, SaMtlReluGrad (new) | one thread; the gradient is Step, Cast and Multiply | SIMD, threaded; the gradient in one pass |
  * | SaMtlCpuAdamUpdate (new) | – | one Adam step of a variable in one pass, bit-identical to tfjs' 14 ops |
  * | SaMtlBatchNormStats / GradReduce / GradInput (new) + BatchNormalization routing | – | a training batch norm in 3 passes forward, 2 backward (batch_norm_train.ts) |
  *
@@ -60,6 +61,7 @@ import * as batchNormGrad from "./batch_norm_grad.ts";
 import * as fusedBatchNorm from "./fused_batch_norm.ts";
 import * as batchMatMul from "./batch_mat_mul.ts";
 import * as adamUpdate from "./adam_update.ts";
+import * as relu from "./relu.ts";
 import { BATCH_NORM_TRAIN_KERNELS } from "./batch_norm_train.ts";
 import { installFusedBatchNorm } from "./_fused_bn_layer.ts";
 import { installInputConvRoute } from "./_input_conv.ts";
@@ -116,6 +118,8 @@ export const PACK_KERNELS: readonly PackKernel[] = [
   fusedConv2d,
   adamUpdate,
   ...BATCH_NORM_TRAIN_KERNELS,
+  relu,
+  relu.gradKernel,
 ];
 
 /** Kernels only the wasm backend needs (cpu's Identity and Cast share data already; its BatchMatMul has no slow transposed path). */
@@ -126,6 +130,7 @@ const WASM_ONLY = new Set([
   "DepthwiseConv2dNative",
   "Conv2D",
   "FusedConv2D",
+  "Relu",
 ]);
 
 /**

@@ -40,6 +40,7 @@ export const THREADED_FNS = [
   "adamUpdate",
   "channelSqDev",
   "batchNormGradInput",
+  "reluOp",
 ] as const;
 
 /** Below this many elements touched a job runs on the calling thread (waking threads costs more). */

@@ -65,6 +65,11 @@ const EXTRA_CASES: SelfCheckCase[] = [
     fn: (x, w) => tf.conv2d(c4(x), c4(w), 1, "same"),
   },
   {
+    name: "conv 1x1 s2 same, 8 input channels (strided pointwise input gradient)",
+    shapes: [[3, 7, 5, 8], [1, 1, 8, 5]],
+    fn: (x, w) => tf.conv2d(c4(x), c4(w), 2, "same"),
+  },
+  {
     name: "conv 1x1 s2 valid odd",
     shapes: [[3, 7, 5, 6], [1, 1, 6, 5]],
     fn: (x, w) => tf.conv2d(c4(x), c4(w), 2, "valid"),
@@ -508,6 +513,33 @@ Deno.test("kernel pack", async (t) => {
       for (const backend of ["wasm", "cpu"]) {
         const got = await runOnBackend(backend, run);
         want.forEach((w, i) => assert.ok(relativeError(got[i], w) <= 1e-5, `${backend} output ${i}`));
+      }
+    },
+  );
+
+  await t.step(
+    "Relu and its one-pass gradient equal tfjs' bit for bit (zeros, -0, negatives, odd tail)",
+    async () => {
+      const f = () => {
+        // 4,099 values: the SIMD body, a 3-element tail and, split over threads, uneven slices.
+        const v = Array.from(
+          { length: 4099 },
+          (_, i) => i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : Math.sin(i) * 3,
+        );
+        const x = tf.tensor1d(v);
+        const dy = tf.tensor1d(v.map((_, i) => Math.cos(i * 1.3)));
+        const [y, dx] = [tf.relu(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x)];
+        return [y, dx];
+      };
+      const want = await runOnBackend("reference-cpu", f);
+      for (const [backend, simd] of [["wasm", true], ["wasm", false], ["cpu", true]] as const) {
+        const old = setSimdKernelsEnabled(simd);
+        try {
+          const got = await runOnBackend(backend, f);
+          want.forEach((w, i) => assert.deepEqual(got[i], w, `${backend} simd=${simd} output ${i}`));
+        } finally {
+          setSimdKernelsEnabled(old);
+        }
       }
     },
   );

@@ -886,3 +886,38 @@ export function batchNormGradInput(
     }
   }
 }
+
+// ReLU and its gradient, element by element, with tfjs' semantics (NaN propagates):
+// op 0: out = max(0, a) (−0 → +0, as Math.max);  op 1: out = b·step(a) with step(a) = a > 0 ? 1 : 0 (NaN for NaN a),
+// the gradient dy = b of relu at x = a. Threads split the elements in blocks of 4.
+export function reluOp(a: usize, b: usize, out: usize, n: i32, op: i32, t: i32, nt: i32): void {
+  const blocks = (n + 3) >> 2;
+  const i0 = sliceLo(blocks, t, nt) << 2, i1 = min(n, sliceLo(blocks, t + 1, nt) << 2);
+  const i4 = i0 + ((i1 - i0) & ~3);
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  let i = i0;
+  if (op == 0) {
+    for (; i < i4; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(a + o);
+      v128.store(out + o, f32x4.max(x, zero));
+    }
+  } else {
+    for (; i < i4; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(a + o);
+      const s = v128.bitselect(x, v128.bitselect(one, zero, f32x4.gt(x, zero)), f32x4.ne(x, x));
+      v128.store(out + o, f32x4.mul(v128.load(b + o), s));
+    }
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o);
+    if (op == 0) {
+      store<f32>(out + o, max<f32>(x, 0));
+    } else {
+      const s: f32 = x != x ? x : x > 0 ? 1 : 0;
+      store<f32>(out + o, load<f32>(b + o) * s);
+    }
+  }
+}
