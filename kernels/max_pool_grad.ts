@@ -19,8 +19,9 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const io = kernelIo(backend as never);
   const g = poolGeometry(input.shape, attrs as NamedAttrMap);
   const { batch, inH, inW, inC: C, outH, outW, fh, fw, sh, sw, dh, dw, padTop, padLeft } = g;
-  const out = io.alloc(input.shape);
   const simd = simdKernels(backend as never);
+  // The SIMD kernel zeroes dx itself, on its threads.
+  const out = io.alloc(input.shape, "float32", !simd);
   if (simd) {
     const geo = io.alloc([15], "int32");
     io.values(geo).set(geometryBlock(g));

@@ -227,9 +227,9 @@ export function depthwiseInputGrad(dy: usize, w: usize, dx: usize, g: usize, t: 
 }
 
 // Max-pool gradient: dy goes to the first maximum (row-major window order) of each window, per
-// channel; padding never wins; an all-NaN window routes nothing. dx must be zero on entry.
-// Per window and block of 4 channels, the running maximum and its index stay in registers.
-// Threads split the batch.
+// channel; padding never wins; an all-NaN window routes nothing. Each thread zeroes its images'
+// part of dx first (memory.fill: a native memset). Per window and block of 4 channels, the running
+// maximum and its index stay in registers. Threads split the batch.
 export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, t: i32, nt: i32): void {
   const batch = gi(g, 0), inH = gi(g, 1), inW = gi(g, 2), c = gi(g, 3), outH = gi(g, 4), outW = gi(g, 5);
   const fh = gi(g, 6), fw = gi(g, 7), sh = gi(g, 8), sw = gi(g, 9), dh = gi(g, 10), dw = gi(g, 11);
@@ -239,6 +239,7 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, g: usize, t: i32, nt
   const none = i32x4.splat(-1);
   const lane = i32x4(0, 1, 2, 3);
   const b0 = sliceLo(batch, t, nt), b1 = sliceLo(batch, t + 1, nt);
+  memory.fill(dx + (<usize>(b0 * inH * inW * c) << 2), 0, <usize>((b1 - b0) * inH * inW * c) << 2);
   let dyp = dy + (<usize>(b0 * outH * outW * c) << 2);
   for (let b = b0; b < b1; b++) {
     const xb = b * inH * inW * c;
