@@ -9,7 +9,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { kernelIo } from "./_io.ts";
 import { callStock } from "./_stock.ts";
 import { simdKernels } from "./_simd.ts";
-import { reduceScratchFloats, runThreaded } from "./threads.ts";
+import { rowBlockPartials } from "./_row_blocks.ts";
 
 /** A Sum (mean=false) or Mean (mean=true) kernel with the leading-axes fast path. */
 export function leadingReduceKernel(kernelName: string, mean: boolean): KernelFunc {
@@ -40,13 +40,13 @@ export function leadingReduceKernel(kernelName: string, mean: boolean): KernelFu
       for (let j = 0; j < c; j++) ov[j] = mean ? sums[j] / rows : sums[j];
       return out;
     }
-    const nb = simd.fns.reduceBlocks(rows);
-    const part = io.alloc([nb * c], "float32", false);
-    const tmp = io.alloc([reduceScratchFloats(c)], "float32", false);
-    runThreaded(simd.fns, "channelSum", [simd.ptr(x), rows, c, simd.ptr(part), simd.ptr(tmp)], rows * c);
-    simd.fns.channelCombine(simd.ptr(part), nb, c, 0, c, mean ? 1 / rows : 1, simd.ptr(out));
+    const { part, blocks } = rowBlockPartials(io, simd, "channelSum", [simd.ptr(x), rows, c], {
+      rows,
+      lanes: c,
+      work: rows * c,
+    });
+    simd.fns.channelCombine(simd.ptr(part), blocks, c, 0, c, mean ? 1 / rows : 1, simd.ptr(out));
     io.free(part);
-    io.free(tmp);
     return out;
   };
 }

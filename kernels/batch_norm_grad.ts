@@ -9,7 +9,8 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
 import { simdKernels } from "./_simd.ts";
-import { reduceScratchFloats, runThreaded } from "./threads.ts";
+import { runThreaded } from "./threads.ts";
+import { rowBlockPartials } from "./_row_blocks.ts";
 import { ROW_OP } from "./_row_broadcast.ts";
 
 /** Kernel name in the tfjs registry (namespaced: not a tfjs kernel). */
@@ -33,12 +34,13 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = simdKernels(backend as never);
   if (simd) {
     const p = simd.ptr;
-    const nb = simd.fns.reduceBlocks(rows);
-    const part = io.alloc([nb * 2 * c], "float32", false);
-    const tmp = io.alloc([reduceScratchFloats(2 * c)], "float32", false);
     const coef = io.alloc([c], "float32", false);
     // Pass 1 (threads split the row blocks): block partials of Σdy and Σdy·(x − mean).
-    runThreaded(simd.fns, "batchNormGrad", [p(dy), p(x), p(mean), rows, c, p(part), p(tmp)], rows * c);
+    const { part } = rowBlockPartials(io, simd, "batchNormGrad", [p(dy), p(x), p(mean), rows, c], {
+      rows,
+      lanes: 2 * c,
+      work: rows * c,
+    });
     simd.fns.batchNormGradCombine(
       p(part),
       rows,
@@ -54,7 +56,7 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     );
     // Pass 2 (threads split the rows): dx = dy·coef.
     runThreaded(simd.fns, "rowBroadcast", [p(dy), p(coef), p(dx), rows, c, ROW_OP.mul], rows * c);
-    [part, tmp, coef].forEach(io.free);
+    [part, coef].forEach(io.free);
     return outs;
   }
   const dyv = io.floats(dy);

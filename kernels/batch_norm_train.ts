@@ -15,7 +15,8 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core
 import { GRAD_INPUT, GRAD_REDUCE, STATS } from "./_fused_bn_layer.ts";
 import { kernelIo } from "./_io.ts";
 import { simdKernels } from "./_simd.ts";
-import { reduceScratchFloats, runThreaded } from "./threads.ts";
+import { runThreaded } from "./threads.ts";
+import { rowBlockPartials } from "./_row_blocks.ts";
 
 function rowsAndChannels(x: TensorInfo): [number, number] {
   const c = x.shape[x.shape.length - 1];
@@ -38,15 +39,13 @@ const statsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = simdKernels(backend as never);
   if (simd) {
     const p = simd.ptr;
-    const nb = simd.fns.reduceBlocks(rows);
-    const part = io.alloc([nb * c], "float32", false);
-    const tmp = io.alloc([reduceScratchFloats(c)], "float32", false);
-    runThreaded(simd.fns, "channelSum", [p(x), rows, c, p(part), p(tmp)], rows * c);
-    simd.fns.channelCombine(p(part), nb, c, 0, c, 1 / rows, p(outs[0]));
-    runThreaded(simd.fns, "channelSqDev", [p(x), p(outs[0]), rows, c, p(part), p(tmp)], rows * c);
-    simd.fns.channelCombine(p(part), nb, c, 0, c, 1 / rows, p(outs[1]));
-    io.free(part);
-    io.free(tmp);
+    const shape = { rows, lanes: c, work: rows * c };
+    const sums = rowBlockPartials(io, simd, "channelSum", [p(x), rows, c], shape);
+    simd.fns.channelCombine(p(sums.part), sums.blocks, c, 0, c, 1 / rows, p(outs[0]));
+    const squares = rowBlockPartials(io, simd, "channelSqDev", [p(x), p(outs[0]), rows, c], shape);
+    simd.fns.channelCombine(p(squares.part), squares.blocks, c, 0, c, 1 / rows, p(outs[1]));
+    io.free(sums.part);
+    io.free(squares.part);
   } else {
     const xv = io.floats(x);
     const [mean, variance] = [io.floats(outs[0]), io.floats(outs[1])];
@@ -82,13 +81,13 @@ const gradReduceKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = simdKernels(backend as never);
   if (simd) {
     const p = simd.ptr;
-    const nb = simd.fns.reduceBlocks(rows);
-    const part = io.alloc([nb * 2 * c], "float32", false);
-    const tmp = io.alloc([reduceScratchFloats(2 * c)], "float32", false);
-    runThreaded(simd.fns, "batchNormGrad", [p(dy), p(x), p(mean), rows, c, p(part), p(tmp)], rows * c);
-    simd.fns.channelCombine(p(part), nb, 2 * c, 0, 2 * c, 1, p(sums));
+    const { part, blocks } = rowBlockPartials(io, simd, "batchNormGrad", [p(dy), p(x), p(mean), rows, c], {
+      rows,
+      lanes: 2 * c,
+      work: rows * c,
+    });
+    simd.fns.channelCombine(p(part), blocks, 2 * c, 0, 2 * c, 1, p(sums));
     io.free(part);
-    io.free(tmp);
   } else {
     const [dyv, xv, mv] = [dy, x, mean].map((t) => io.floats(t));
     const s = new Float64Array(2 * c);

@@ -229,6 +229,24 @@ async function packedCheck(backend: string, cases?: SelfCheckCase[]) {
   for (const r of report.results) assert.ok(r.ok, `${backend} ${r.name}: relative error ${r.relError}`);
 }
 
+/**
+ * Runs `f` on every pack path (wasm with SIMD, wasm with the JS kernels, cpu) and hands each result
+ * to `check` with a label; the SIMD switch is restored.
+ */
+async function onEveryPackPath(
+  f: () => tf.Tensor | tf.Tensor[],
+  check: (got: Float32Array[], label: string) => void,
+): Promise<void> {
+  for (const [backend, simd] of [["wasm", true], ["wasm", false], ["cpu", true]] as const) {
+    const old = setSimdKernelsEnabled(simd);
+    try {
+      check(await runOnBackend(backend, f), `${backend} simd=${simd}`);
+    } finally {
+      setSimdKernelsEnabled(old);
+    }
+  }
+}
+
 Deno.test("kernel pack", async (t) => {
   ensureReferenceBackend();
   await tf.setBackend("wasm");
@@ -410,16 +428,9 @@ Deno.test("kernel pack", async (t) => {
         return [...out, ...moments];
       };
       const want = await runOnBackend("reference-cpu", adamSteps);
-      const runs: [string, boolean][] = [["wasm", true], ["wasm", false], ["cpu", true]];
-      for (const [backend, simd] of runs) {
-        const old = setSimdKernelsEnabled(simd);
-        try {
-          const got = await runOnBackend(backend, adamSteps);
-          want.forEach((w, i) => assert.deepEqual(got[i], w, `${backend} simd=${simd} output ${i}`));
-        } finally {
-          setSimdKernelsEnabled(old);
-        }
-      }
+      await onEveryPackPath(adamSteps, (got, label) => {
+        want.forEach((w, i) => assert.deepEqual(got[i], w, `${label} output ${i}`));
+      });
     },
   );
 
@@ -454,19 +465,13 @@ Deno.test("kernel pack", async (t) => {
         return [y, dx, grads[gamma.name], grads[beta.name], ...moving];
       };
       const want = await runOnBackend("reference-cpu", run);
-      for (const [backend, simd] of [["wasm", true], ["wasm", false], ["cpu", true]] as const) {
-        const old = setSimdKernelsEnabled(simd);
-        try {
-          const got = await runOnBackend(backend, run);
-          const names = ["y", "dx", "dgamma", "dbeta", "movingMean", "movingVariance"];
-          want.forEach((w, i) => {
-            const e = relativeError(got[i], w);
-            assert.ok(e <= 2e-6, `${backend} simd=${simd} ${names[i]}: relative error ${e}`);
-          });
-        } finally {
-          setSimdKernelsEnabled(old);
-        }
-      }
+      const names = ["y", "dx", "dgamma", "dbeta", "movingMean", "movingVariance"];
+      await onEveryPackPath(run, (got, label) => {
+        want.forEach((w, i) => {
+          const e = relativeError(got[i], w);
+          assert.ok(e <= 2e-6, `${label} ${names[i]}: relative error ${e}`);
+        });
+      });
     },
   );
 
@@ -532,15 +537,9 @@ Deno.test("kernel pack", async (t) => {
         return [y, dx];
       };
       const want = await runOnBackend("reference-cpu", f);
-      for (const [backend, simd] of [["wasm", true], ["wasm", false], ["cpu", true]] as const) {
-        const old = setSimdKernelsEnabled(simd);
-        try {
-          const got = await runOnBackend(backend, f);
-          want.forEach((w, i) => assert.deepEqual(got[i], w, `${backend} simd=${simd} output ${i}`));
-        } finally {
-          setSimdKernelsEnabled(old);
-        }
-      }
+      await onEveryPackPath(f, (got, label) => {
+        want.forEach((w, i) => assert.deepEqual(got[i], w, `${label} output ${i}`));
+      });
     },
   );
 
