@@ -257,7 +257,11 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
   // The run flags of the data (same types and ranges), with the profile supplying the defaults.
   ...DATA_OPTIONS.map((spec) => ({
     ...spec,
-    help: `${spec.help.replace(/ \(default[^)]*\)/, "")} Default per profile.`,
+    // Compare fills a missing --val_rows or --test_rows from the profile, so neither needs the other.
+    help: `${
+      spec.help.replace(/ \(default[^)]*\)/, "").replace(/ \(with --(val|test)_rows\)/, "")
+        .replace(/with --test_rows; /, "")
+    } Default per profile.`,
   })),
   { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
   { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
