@@ -130,3 +130,9 @@ export function transpose2d(
     }
   }
 }
+
+/** [rows, channels] of a channels-last tensor viewed as [rows, C] (per-channel statistics). */
+export function rowsAndChannels(shape: readonly number[]): [number, number] {
+  const c = shape[shape.length - 1];
+  return [shape.reduce((p, d) => p * d, 1) / c, c];
+}

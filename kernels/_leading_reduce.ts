@@ -45,7 +45,7 @@ export function leadingReduceKernel(kernelName: string, mean: boolean): KernelFu
       lanes: c,
       work: rows * c,
     });
-    simd.fns.channelCombine(simd.ptr(part), blocks, c, 0, c, mean ? 1 / rows : 1, simd.ptr(out));
+    simd.fns.channelCombine(simd.ptr(part), blocks, c, mean ? 1 / rows : 1, simd.ptr(out));
     io.free(part);
     return out;
   };

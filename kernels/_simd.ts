@@ -7,29 +7,20 @@
 import type { KernelBackend, TensorInfo } from "@tensorflow/tfjs-core";
 import type { ConvGeometry } from "./_geometry.ts";
 
+/**
+ * A row-block reduction of pack.wasm (kernels/_row_blocks.ts): its leading pointers, then the rows
+ * and channels, the block partials, the per-thread scratch, and the thread's slice.
+ */
+type RowBlockReduction<Lead extends number[]> = (
+  ...args: [...Lead, rows: number, c: number, part: number, tmp: number, t: number, nt: number]
+) => void;
+
 /** Exports of pack.wasm (pointers are byte offsets on the tfjs wasm heap). */
 export interface PackWasm {
-  channelSum(x: number, rows: number, c: number, part: number, tmp: number, t: number, nt: number): void;
-  channelCombine(
-    part: number,
-    nb: number,
-    lanes: number,
-    off: number,
-    c: number,
-    scale: number,
-    out: number,
-  ): void;
+  channelSum: RowBlockReduction<[x: number]>;
+  channelCombine(part: number, nb: number, c: number, scale: number, out: number): void;
   reduceBlocks(rows: number): number;
-  channelSqDev(
-    x: number,
-    mean: number,
-    rows: number,
-    c: number,
-    part: number,
-    tmp: number,
-    t: number,
-    nt: number,
-  ): void;
+  channelSqDev: RowBlockReduction<[x: number, mean: number]>;
   batchNormGradInput(
     dy: number,
     x: number,
@@ -124,17 +115,7 @@ export interface PackWasm {
     t: number,
     nt: number,
   ): void;
-  batchNormGrad(
-    dy: number,
-    x: number,
-    mean: number,
-    rows: number,
-    c: number,
-    part: number,
-    tmp: number,
-    t: number,
-    nt: number,
-  ): void;
+  batchNormGrad: RowBlockReduction<[dy: number, x: number, mean: number]>;
   batchNormGradCombine(
     part: number,
     rows: number,

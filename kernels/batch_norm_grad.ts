@@ -8,6 +8,7 @@
  */
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { kernelIo } from "./_io.ts";
+import { rowsAndChannels } from "./_geometry.ts";
 import { simdKernels } from "./_simd.ts";
 import { runThreaded } from "./threads.ts";
 import { rowBlockPartials } from "./_row_blocks.ts";
@@ -27,8 +28,7 @@ export const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   };
   const eps = (attrs as NamedAttrMap).varianceEpsilon as number;
   const io = kernelIo(backend as never);
-  const c = x.shape[x.shape.length - 1];
-  const rows = x.shape.reduce((p, d) => p * d, 1) / c;
+  const [rows, c] = rowsAndChannels(x.shape);
   const dx = io.alloc(x.shape, "float32", false);
   const outs = [dx, io.alloc([c]), io.alloc([c]), io.alloc([c]), io.alloc([c])];
   const simd = simdKernels(backend as never);

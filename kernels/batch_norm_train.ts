@@ -14,14 +14,10 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { GRAD_INPUT, GRAD_REDUCE, STATS } from "./_fused_bn_layer.ts";
 import { kernelIo } from "./_io.ts";
+import { rowsAndChannels } from "./_geometry.ts";
 import { simdKernels } from "./_simd.ts";
 import { runThreaded } from "./threads.ts";
 import { rowBlockPartials } from "./_row_blocks.ts";
-
-function rowsAndChannels(x: TensorInfo): [number, number] {
-  const c = x.shape[x.shape.length - 1];
-  return [x.shape.reduce((p, d) => p * d, 1) / c, c];
-}
 
 const f = Math.fround;
 
@@ -34,16 +30,16 @@ function inverseStd(variance: Float32Array, eps: number): Float32Array {
 const statsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, movingMean, movingVariance } = inputs as Record<string, TensorInfo>;
   const io = kernelIo(backend as never);
-  const [rows, c] = rowsAndChannels(x);
+  const [rows, c] = rowsAndChannels(x.shape);
   const outs = [0, 1, 2, 3].map(() => io.alloc([c], "float32", false));
   const simd = simdKernels(backend as never);
   if (simd) {
     const p = simd.ptr;
     const shape = { rows, lanes: c, work: rows * c };
     const sums = rowBlockPartials(io, simd, "channelSum", [p(x), rows, c], shape);
-    simd.fns.channelCombine(p(sums.part), sums.blocks, c, 0, c, 1 / rows, p(outs[0]));
+    simd.fns.channelCombine(p(sums.part), sums.blocks, c, 1 / rows, p(outs[0]));
     const squares = rowBlockPartials(io, simd, "channelSqDev", [p(x), p(outs[0]), rows, c], shape);
-    simd.fns.channelCombine(p(squares.part), squares.blocks, c, 0, c, 1 / rows, p(outs[1]));
+    simd.fns.channelCombine(p(squares.part), squares.blocks, c, 1 / rows, p(outs[1]));
     io.free(sums.part);
     io.free(squares.part);
   } else {
@@ -76,7 +72,7 @@ const statsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 const gradReduceKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, mean, variance } = inputs as Record<string, TensorInfo>;
   const io = kernelIo(backend as never);
-  const [rows, c] = rowsAndChannels(x);
+  const [rows, c] = rowsAndChannels(x.shape);
   const sums = io.alloc([2 * c], "float32", false);
   const simd = simdKernels(backend as never);
   if (simd) {
@@ -86,7 +82,7 @@ const gradReduceKernel: KernelFunc = ({ inputs, backend, attrs }) => {
       lanes: 2 * c,
       work: rows * c,
     });
-    simd.fns.channelCombine(p(part), blocks, 2 * c, 0, 2 * c, 1, p(sums));
+    simd.fns.channelCombine(p(part), blocks, 2 * c, 1, p(sums));
     io.free(part);
   } else {
     const [dyv, xv, mv] = [dy, x, mean].map((t) => io.floats(t));
@@ -116,7 +112,7 @@ const gradReduceKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 const gradInputKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, mean, variance, scale, dscale, doffset } = inputs as Record<string, TensorInfo>;
   const io = kernelIo(backend as never);
-  const [rows, c] = rowsAndChannels(x);
+  const [rows, c] = rowsAndChannels(x.shape);
   const dx = io.alloc(x.shape, "float32", false);
   const coef = io.alloc([3 * c], "float32", false);
   const inv = inverseStd(io.floats(variance), (attrs as NamedAttrMap).varianceEpsilon as number);

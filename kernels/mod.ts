@@ -22,9 +22,10 @@
  * | SaMtlCpuAdamUpdate (new) | – | one Adam step of a variable in one pass, bit-identical to tfjs' 14 ops |
  * | SaMtlBatchNormStats / GradReduce / GradInput (new) + BatchNormalization routing | – | a training batch norm in 3 passes forward, 2 backward (batch_norm_train.ts) |
  *
- * Gradients: FusedBatchNorm (→ SaMtlFusedBatchNormGrad) and Mean (→ one Tile) get faster gradients
- * while the active backend has the pack; other backends keep tfjs' own. On `cpu` the pack registers
- * the same kernels (JS paths) except Identity, Cast and BatchMatMul.
+ * Gradients: FusedBatchNorm (→ SaMtlFusedBatchNormGrad), Relu (→ SaMtlReluGrad) and Mean (→ one
+ * Tile) get faster gradients while the active backend has the pack; other backends keep tfjs' own.
+ * On `cpu` the pack registers the same kernels (JS paths) except Identity, Cast, BatchMatMul, the
+ * direct convolutions and Relu.
  *
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";

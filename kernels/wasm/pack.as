@@ -46,12 +46,12 @@ export function channelSum(x: usize, rows: i32, c: i32, part: usize, tmp: usize,
   }
 }
 
-// out[j] = scale · Σ_b part[b*lanes + off + j] in f64, for j < c (the combine step of channelSum and
-// batchNormGrad; lanes is the stride of one block's partials).
-export function channelCombine(part: usize, nb: i32, lanes: i32, off: i32, c: i32, scale: f64, out: usize): void {
+// out[j] = scale · Σ_b part[b*c + j] in f64, for j < c: the combine step of a row-block reduction
+// (channelSum, channelSqDev, batchNormGrad with c = 2 × its channels).
+export function channelCombine(part: usize, nb: i32, c: i32, scale: f64, out: usize): void {
   for (let j = 0; j < c; j++) {
     let s: f64 = 0;
-    for (let b = 0; b < nb; b++) s += <f64>load<f32>(part + (<usize>(b * lanes + off + j) << 2));
+    for (let b = 0; b < nb; b++) s += <f64>load<f32>(part + (<usize>(b * c + j) << 2));
     store<f32>(out + (<usize>j << 2), <f32>(s * scale));
   }
 }

@@ -14,6 +14,7 @@
  */
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { allocOutput, dispatch, type WebgpuBackendInternals, workgroups } from "./_dispatch.ts";
+import { rowsAndChannels } from "../_geometry.ts";
 
 import { GRAD_INPUT, GRAD_REDUCE, STATS } from "../_fused_bn_layer.ts";
 export { GRAD_INPUT, GRAD_REDUCE, STATS };
@@ -118,16 +119,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   dx[i] = scale[ch] * inv / u.rows * (u.rows * dy[i] - doffset[ch] - xhat * dscale[ch]);
 }`;
 
-function rowsAndChannels(x: TensorInfo): [number, number] {
-  const c = x.shape[x.shape.length - 1];
-  return [x.shape.reduce((p, d) => p * d, 1) / c, c];
-}
-
 /** Inputs x ([..., C]), movingMean, movingVariance ([C]); attr momentum. Returns [mean, variance, movingMean', movingVariance']. */
 export const statsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, movingMean, movingVariance } = inputs as Record<string, TensorInfo>;
   const b = backend as unknown as WebgpuBackendInternals;
-  const [rows, c] = rowsAndChannels(x);
+  const [rows, c] = rowsAndChannels(x.shape);
   const outs = [0, 1, 2, 3].map(() => allocOutput(b, [c]));
   dispatch(b, {
     key: STATS,
@@ -147,7 +143,7 @@ export const statsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 export const gradReduceKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, mean, variance } = inputs as Record<string, TensorInfo>;
   const b = backend as unknown as WebgpuBackendInternals;
-  const [rows, c] = rowsAndChannels(x);
+  const [rows, c] = rowsAndChannels(x.shape);
   const outs = [allocOutput(b, [c]), allocOutput(b, [c])];
   dispatch(b, {
     key: GRAD_REDUCE,
@@ -167,7 +163,7 @@ export const gradReduceKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 export const gradInputKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, mean, variance, scale, dscale, doffset } = inputs as Record<string, TensorInfo>;
   const b = backend as unknown as WebgpuBackendInternals;
-  const [rows, c] = rowsAndChannels(x);
+  const [rows, c] = rowsAndChannels(x.shape);
   const n = rows * c;
   const dx = allocOutput(b, x.shape);
   dispatch(b, {
