@@ -1,14 +1,15 @@
 /**
  * Routing of tfjs' AdamOptimizer.applyGradients to a fused update while a pack is active on the
- * current backend. Optimizers are created all over the toolkit (trainer, benches, tests) with
- * `tf.train.adam`; routing inside the class keeps every caller, the checkpoint format (the same m/v
- * variables and names) and `getWeights`/`setWeights` unchanged, the way kernels/_gradients.ts
- * routes gradients. Each pack (CPU: kernels/adam_update.ts, WebGPU: kernels/webgpu/fused_adam.ts)
- * installs one route; routes chain, and a call no route claims runs tfjs' own method.
+ * current backend (kernels/_route_method.ts). Optimizers are created all over the toolkit (trainer,
+ * benches, tests) with `tf.train.adam`; routing inside the class keeps every caller, the checkpoint
+ * format (the same m/v variables and names) and `getWeights`/`setWeights` unchanged. Each pack (CPU:
+ * kernels/adam_update.ts, WebGPU: kernels/webgpu/fused_adam.ts) installs one route; a call no route
+ * claims runs tfjs' own method.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensorMap } from "@tensorflow/tfjs-core";
+import { routeMethod } from "./_route_method.ts";
 
 /** The gradients argument of applyGradients. */
 export type AdamGrads = NamedTensorMap | { name: string; tensor: tf.Tensor }[];
@@ -66,10 +67,6 @@ export function adamSlots(self: AdamInternals, grads: AdamGrads): AdamSlot[] {
   return slots;
 }
 
-type Apply = (this: tf.AdamOptimizer, g: AdamGrads) => void;
-
-const installed = new Set<string>();
-
 /**
  * Installs a route once per `key`: while `active()` holds, applyGradients calls `fused` (which
  * must update the variables, the accumulated β variables and the iteration count as tfjs does);
@@ -80,12 +77,10 @@ export function installAdamRoute(
   active: () => boolean,
   fused: (self: AdamInternals, grads: AdamGrads) => void,
 ): void {
-  if (installed.has(key)) return;
-  installed.add(key);
-  const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients: Apply };
-  const previous = proto.applyGradients;
-  proto.applyGradients = function (this: tf.AdamOptimizer, g: AdamGrads) {
-    if (active()) return fused(this as unknown as AdamInternals, g);
-    return previous.call(this, g);
-  };
+  routeMethod<[AdamGrads], void>(
+    tf.AdamOptimizer.prototype,
+    "applyGradients",
+    key,
+    (self, [grads], next) => active() ? fused(self as AdamInternals, grads) : next(),
+  );
 }

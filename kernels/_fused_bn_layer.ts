@@ -4,7 +4,7 @@
  * webgpu/batch_norm.ts; the CPU pack: batch_norm_train.ts). Inference, other backends and
  * configurations the fused kernels do not cover (statistics over other axes than the last, no γ or
  * β, non-float32 input) keep tfjs-layers' own code. Routing inside the class keeps every model,
- * checkpoint and weight name unchanged, like _adam_route.ts does for the optimizer.
+ * checkpoint and weight name unchanged (kernels/_route_method.ts).
  *
  * The kernels, by name (registered per backend):
  * - {@link STATS}: inputs x ([..., C]), movingMean, movingVariance ([C]), attr momentum; returns
@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { routeMethod } from "./_route_method.ts";
 
 /** Kernel names in the tfjs registry (namespaced: not tfjs kernels). */
 export const STATS = "SaMtlBatchNormStats";
@@ -41,10 +42,6 @@ interface BatchNormInternals {
   movingMean: LayerVar;
   movingVariance: LayerVar;
 }
-
-type Call = (this: unknown, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
-
-const installed = new Set<string>();
 
 /**
  * y = batchNorm(x) over all axes but the last, with the fused gradient; updates the moving
@@ -95,31 +92,33 @@ export function fusedBatchNormTraining(
 }
 
 /**
- * Installs a route once per `key`; `active()` says whether the fused path applies now. Routes
- * chain: a call no route claims runs tfjs-layers' own code.
+ * Installs a route once per `key`; `active()` says whether the fused path applies now. A call no
+ * route claims runs tfjs-layers' own code.
  */
 export function installFusedBatchNorm(key: string, active: () => boolean): void {
-  if (installed.has(key)) return;
-  installed.add(key);
-  const proto = Object.getPrototypeOf(tfl.layers.batchNormalization({})) as { call: Call };
-  const stock = proto.call;
-  proto.call = function (this: unknown, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) {
-    const self = this as BatchNormInternals;
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const lastAxis = self.axis === -1 || self.axis === x.rank - 1;
-    if (
-      !kwargs?.training || !active() || !lastAxis || !self.center || !self.scale || x.dtype !== "float32" ||
-      (Array.isArray(inputs) && inputs.length !== 1)
-    ) {
-      return stock.call(this, inputs, kwargs);
-    }
-    return tf.tidy(() =>
-      fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), {
-        epsilon: self.epsilon,
-        momentum: self.momentum,
-        movingMean: self.movingMean,
-        movingVariance: self.movingVariance,
-      })
-    );
-  };
+  const proto = Object.getPrototypeOf(tfl.layers.batchNormalization({})) as object;
+  routeMethod<[tf.Tensor | tf.Tensor[], Record<string, unknown>], tf.Tensor>(
+    proto,
+    "call",
+    key,
+    (layer, [inputs, kwargs], next) => {
+      const self = layer as BatchNormInternals;
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const lastAxis = self.axis === -1 || self.axis === x.rank - 1;
+      if (
+        !kwargs?.training || !active() || !lastAxis || !self.center || !self.scale || x.dtype !== "float32" ||
+        (Array.isArray(inputs) && inputs.length !== 1)
+      ) {
+        return next();
+      }
+      return tf.tidy(() =>
+        fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), {
+          epsilon: self.epsilon,
+          momentum: self.momentum,
+          movingMean: self.movingMean,
+          movingVariance: self.movingVariance,
+        })
+      );
+    },
+  );
 }

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { routeMethod } from "./_route_method.ts";
 
 interface ConvInternals {
   rank: number;
@@ -22,8 +23,6 @@ interface ConvInternals {
   kernel: { read(): tf.Tensor };
   bias: { read(): tf.Tensor } | null;
 }
-
-type Call = (this: unknown, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
 
 interface EngineState {
   activeTape: { outputs: tf.Tensor[] }[] | null;
@@ -39,34 +38,34 @@ function isTapeLeaf(x: tf.Tensor): boolean {
   return true;
 }
 
-let installed = false;
-
 /** Installs the route once; `active()` says whether it applies on the current backend. */
 export function installInputConvRoute(active: () => boolean): void {
-  if (installed) return;
-  installed = true;
-  const proto = Object.getPrototypeOf(tfl.layers.conv2d({ filters: 1, kernelSize: 1 })) as { call: Call };
-  const stock = proto.call;
-  proto.call = function (this: unknown, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) {
-    const self = this as ConvInternals;
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (
-      !active() || (Array.isArray(inputs) && inputs.length !== 1) || self.rank !== 2 || x.rank !== 4 ||
-      self.dataFormat !== "channelsLast" || self.padding === "causal" ||
-      self.activation.getClassName() !== "linear" || !isTapeLeaf(x)
-    ) {
-      return stock.call(this, inputs, kwargs);
-    }
-    return tf.tidy(() => {
-      const y = tf.conv2d(
-        x as tf.Tensor4D,
-        self.kernel.read() as tf.Tensor4D,
-        self.strides as [number, number],
-        self.padding === "same" ? "same" : "valid",
-        "NHWC",
-        self.dilationRate as [number, number],
-      );
-      return self.bias ? tf.add(y, self.bias.read()) : y;
-    });
-  };
+  const proto = Object.getPrototypeOf(tfl.layers.conv2d({ filters: 1, kernelSize: 1 })) as object;
+  routeMethod<[tf.Tensor | tf.Tensor[], Record<string, unknown>], tf.Tensor>(
+    proto,
+    "call",
+    "cpu-pack",
+    (layer, [inputs], next) => {
+      const self = layer as ConvInternals;
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (
+        !active() || (Array.isArray(inputs) && inputs.length !== 1) || self.rank !== 2 || x.rank !== 4 ||
+        self.dataFormat !== "channelsLast" || self.padding === "causal" ||
+        self.activation.getClassName() !== "linear" || !isTapeLeaf(x)
+      ) {
+        return next();
+      }
+      return tf.tidy(() => {
+        const y = tf.conv2d(
+          x as tf.Tensor4D,
+          self.kernel.read() as tf.Tensor4D,
+          self.strides as [number, number],
+          self.padding === "same" ? "same" : "valid",
+          "NHWC",
+          self.dilationRate as [number, number],
+        );
+        return self.bias ? tf.add(y, self.bias.read()) : y;
+      });
+    },
+  );
 }
