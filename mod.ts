@@ -59,6 +59,7 @@ export {
   type InitBackendOptions,
 } from "./runner/backend.ts";
 export { type CompareProfile, type CompareVariant, type PlannedRun, PROFILES } from "./runner/compare.ts";
+export { LR_SCHEDULES, type LrScheduleName } from "./runner/train/lr_schedule.ts";
 export type { Submission } from "./runner/executors/slurm.ts";
 export type {
   BackendSummary,

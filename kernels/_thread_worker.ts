@@ -6,7 +6,7 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { CTL, type ThreadInit } from "./_thread_protocol.ts";
+import { CTL, spinWhileEqual, type ThreadInit } from "./_thread_protocol.ts";
 
 parentPort?.once("message", (init: ThreadInit) => {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(init.wasm), {
@@ -20,7 +20,8 @@ parentPort?.once("message", (init: ThreadInit) => {
   parentPort?.postMessage("ready");
   // Serve jobs synchronously: this thread does nothing else until the pool asks it to exit.
   for (;;) {
-    Atomics.wait(ctl, CTL.seq, seen);
+    // Poll first: the next job usually comes within microseconds (see SPIN_MICROS).
+    if (spinWhileEqual(ctl, CTL.seq, seen) === seen) Atomics.wait(ctl, CTL.seq, seen);
     seen = Atomics.load(ctl, CTL.seq);
     if (Atomics.load(ctl, CTL.exit)) break;
     const nt = ctl[CTL.threads];

@@ -20,7 +20,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 // node:worker_threads rather than web workers: only its workers can be unref'd, so idle pack
 // threads (blocked in Atomics.wait) never keep a finished process alive.
 import { Worker } from "node:worker_threads";
-import { CTL, CTL_SLOTS, MAX_ARGS, type ThreadInit } from "./_thread_protocol.ts";
+import { CTL, CTL_SLOTS, MAX_ARGS, spinWhileEqual, type ThreadInit } from "./_thread_protocol.ts";
 import { packWasmBytes } from "./_simd.ts";
 
 /** pack.wasm exports that take (…, thread, threads) and can run threaded. */
@@ -257,7 +257,7 @@ export function runThreaded(module: object, fn: ThreadedFn, args: number[], work
   } finally {
     // Wait for the other slices even if ours threw: they write into the same output.
     for (let done = Atomics.load(ctl, CTL.done); done < n - 1; done = Atomics.load(ctl, CTL.done)) {
-      Atomics.wait(ctl, CTL.done, done, 1000);
+      if (spinWhileEqual(ctl, CTL.done, done) === done) Atomics.wait(ctl, CTL.done, done, 1000);
     }
   }
   if (Atomics.load(ctl, CTL.failed)) throw new Error(`kernel threads: ${fn} failed on a worker thread`);

@@ -87,6 +87,10 @@ export interface TrainOptions {
   early_stopping?: boolean;
   /** Multiply the learning rate by 0.1 after `patience` outer epochs without improvement. */
   reduce_lr?: boolean;
+  /** Learning rate over the run's steps: `constant` (default) or `cosine` decay to zero. */
+  lr_schedule?: "constant" | "cosine";
+  /** Share of the run's steps with a linear learning-rate warm-up (default 0). */
+  lr_warmup?: number;
   /** Re-estimate BatchNorm statistics before each evaluation (default true). */
   bn_recalibrate?: boolean;
   /** Per-epoch row shuffle (`rows`, default) or the original fixed batches (`batches`). */

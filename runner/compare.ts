@@ -43,6 +43,7 @@ import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
 import { findWeighting } from "../core/task_weighting/mod.ts";
 import { ARCH_NAMES, type ArchName } from "../core/types.ts";
+import { LR_SCHEDULES, type LrScheduleName } from "./train/lr_schedule.ts";
 
 /** A compare profile: data size, image size, budget and seeds. */
 export interface CompareProfile {
@@ -71,6 +72,10 @@ export interface CompareProfile {
   batchSize: number;
   /** Learning rate of every run. */
   lr: number;
+  /** LR schedule of every run over its steps (default constant). */
+  lrSchedule?: LrScheduleName;
+  /** Share of each run's steps with a linear LR warm-up (default 0). */
+  lrWarmup?: number;
   /** Teacher refresh period of joint pseudo-label methods (the original: 4). */
   passesPerRefresh: number;
   /** What the profile is for (shown in the report). */
@@ -176,13 +181,15 @@ export const PROFILES: Record<string, CompareProfile> = {
   default: DEFAULT_PROFILE,
   thorough: {
     ...DEFAULT_PROFILE,
-    trainSize: 4000,
     heldOut: { val: 1000, test: 4000 },
-    passes: 10,
+    domainShift: 0.8,
+    batchSize: 16,
+    passes: 15,
     seeds: 6,
     note:
-      "the default's data with twice the training rows, twice the test rows, four times the budget and 6 seeds: " +
-      "sized for converged runs and narrow intervals (hours on 2 CPU cores; the digits pair is --profile=digits)",
+      "the default's training rows at domain shift 0.8, batch 16 and three times the passes, 4,000 test rows and " +
+      "6 seeds: teachers that transfer, STL nearer its plateau (docs/data.md); about 3 h 10 min on 2 CPU cores " +
+      "(2 of the 6 seeds measured 3,765 s); the digits pair is --profile=digits",
   },
   digits: {
     ...DEFAULT_PROFILE,
@@ -265,6 +272,26 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
   })),
   { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
   { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
+  {
+    name: "lr_schedule",
+    type: "enum",
+    choices: [...LR_SCHEDULES],
+    help: "LR schedule of every run over its steps: constant or cosine decay to zero; default per profile.",
+  },
+  {
+    name: "lr_warmup",
+    type: "float",
+    min: 0,
+    max: 1,
+    help: "Share of every run's steps with a linear LR warm-up; default per profile.",
+  },
+  {
+    name: "batch_size",
+    type: "int",
+    min: 1,
+    max: 4096,
+    help: "Batch size for every method (joint methods split it between datasets); default per profile.",
+  },
   {
     name: "jobs",
     type: "int",
@@ -349,6 +376,9 @@ const PLAN_FLAGS = [
   "test_rows",
   "passes",
   "lr",
+  "batch_size",
+  "lr_schedule",
+  "lr_warmup",
   "backend",
   "threads",
   "data_dir",
@@ -402,6 +432,8 @@ export function planRuns(
     `--image_size=${p.imageSize}`,
     `--batch_size=${p.batchSize}`,
     `--lr=${p.lr}`,
+    ...(p.lrSchedule && p.lrSchedule !== "constant" ? [`--lr_schedule=${p.lrSchedule}`] : []),
+    ...(p.lrWarmup ? [`--lr_warmup=${p.lrWarmup}`] : []),
     ...(p.trainSize > 0 ? [`--train_size=${p.trainSize}`] : []),
     ...(p.heldOut ? [`--val_rows=${p.heldOut.val}`, `--test_rows=${p.heldOut.test}`] : []),
     ...(p.dataSeed !== undefined ? [`--data_seed=${p.dataSeed}`] : []),
@@ -583,6 +615,12 @@ export interface CompareRequest {
   passes?: number;
   /** Learning rate for every method (default per profile). */
   lr?: number;
+  /** LR schedule of every run over its steps: `constant` or `cosine` (default per profile). */
+  lr_schedule?: LrScheduleName;
+  /** Share of every run's steps with a linear LR warm-up (default per profile). */
+  lr_warmup?: number;
+  /** Batch size of every method; joint methods split it between datasets (default per profile). */
+  batch_size?: number;
   /** Runs in parallel processes (local executor; default: one per CPU core, at most 8). */
   jobs?: number;
   /** CPU threads of each run (default 1). */
@@ -686,6 +724,9 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       : base.heldOut,
     domainShift: typeof o.domain_shift === "number" ? o.domain_shift : base.domainShift,
     lr: typeof o.lr === "number" ? o.lr : base.lr,
+    batchSize: typeof o.batch_size === "number" ? o.batch_size : base.batchSize,
+    lrSchedule: typeof o.lr_schedule === "string" ? o.lr_schedule as LrScheduleName : base.lrSchedule,
+    lrWarmup: typeof o.lr_warmup === "number" ? o.lr_warmup : base.lrWarmup,
   };
   if (profile.datasets.length < 2) {
     throw new OptionError("--datasets: the comparison needs at least two datasets");

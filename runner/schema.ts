@@ -9,6 +9,7 @@ import type { OptionSpec } from "../core/options.ts";
 import { TASK_WEIGHTING_OPTIONS } from "../core/task_weighting/mod.ts";
 import { ARCH_NAMES } from "../core/types.ts";
 import { DEFAULT_DOMAIN_SHIFT } from "../datasets/synth/mod.ts";
+import { LR_SCHEDULES } from "./train/lr_schedule.ts";
 
 /**
  * The embedded data a run trains on: held-out rows generated beyond the training rows, the data's own seed,
@@ -181,6 +182,22 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     type: "boolean",
     default: false,
     help: "Multiply the LR by 0.1 after --patience outer epochs without improvement.",
+  },
+  {
+    name: "lr_schedule",
+    type: "enum",
+    default: "constant",
+    choices: [...LR_SCHEDULES],
+    help:
+      "Learning rate over the run's steps: constant (the original scripts) or cosine decay to zero at the last step.",
+  },
+  {
+    name: "lr_warmup",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    help: "Share of the run's steps with a linear warm-up of the learning rate (0 = none).",
   },
   {
     name: "bn_recalibrate",

@@ -25,3 +25,22 @@ Deno.test("the ablation profile plans the reference per task and each SA-MTL var
   });
   assert.deepEqual([...new Set(only.map((r) => r.method))], ["sa-mtl:mmd"]);
 });
+
+Deno.test("a profile's batch size and LR schedule reach every planned run", async () => {
+  const plugins = await discoverPlugins();
+  const profile = { ...PROFILES.quick, batchSize: 16, lrSchedule: "cosine" as const, lrWarmup: 0.05 };
+  const runs = planRuns(plugins, { profile, outDir: "/tmp/x", methods: "all", extra: [] });
+  assert.ok(runs.length > 2);
+  for (const r of runs) {
+    assert.ok(r.args.includes("--batch_size=16"), r.args.join(" "));
+    assert.ok(
+      r.args.includes("--lr_schedule=cosine") && r.args.includes("--lr_warmup=0.05"),
+      r.args.join(" "),
+    );
+  }
+  // The default (constant, no warm-up) adds no flags, so earlier plans and commands stay as they were.
+  const plain = planRuns(plugins, { profile: PROFILES.quick, outDir: "/tmp/x", methods: "all", extra: [] });
+  assert.ok(
+    plain.every((r) => !r.args.some((a) => a.startsWith("--lr_schedule") || a.startsWith("--lr_warmup"))),
+  );
+});

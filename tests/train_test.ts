@@ -241,6 +241,37 @@ Deno.test("run --config=RUN/config.json reruns a past run exactly", async () => 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("--lr_schedule=cosine sets the optimizer's LR per step over the whole run; a resumed run follows the same curve", async () => {
+  const dir = await Deno.makeTempDir();
+  const args = ["--epoch=3", "--lr_schedule=cosine", "--lr_warmup=0.1"];
+  await train("all-in-one", [...args, `--out=${dir}/a`]);
+  const lr = (await readLog(`${dir}/a`)).map((r) => Number(r.lr));
+  // Logged: the LR of each epoch's last step, under 3e-3 and falling towards zero.
+  assert.equal(lr.length, 3);
+  assert.ok(lr[0] < 3e-3 && lr[0] > lr[1] && lr[1] > lr[2] && lr[2] < 1e-5, lr.join(", "));
+  // Epoch 1 ends a third of the way through the run: cos decay at (1/3 - 0.1) / 0.9 of its length.
+  const p = (1 / 3 - 0.1) / 0.9;
+  assert.ok(Math.abs(lr[0] / 3e-3 - 0.5 * (1 + Math.cos(Math.PI * p))) < 0.05, `${lr[0]}`);
+  // A crash in epoch 2 (after epoch 1's checkpoint), then --resume: the same LRs and the same model.
+  await assert.rejects(
+    () =>
+      train("all-in-one", [...args, `--out=${dir}/b`], {
+        onEpochEnd: (_e: number, row: Record<string, number | string>) => {
+          if (row.epoch === 2) throw new Error("crash");
+        },
+      }),
+    /crash/,
+  );
+  const resumed = await resolveRun("all-in-one", withFlags(TINY, [...args, "--resume", `--run=${dir}/b`]), {
+    print: () => {},
+  });
+  const second = await executeRun(resumed!, quietLog);
+  assert.deepEqual((await readLog(`${dir}/b`)).map((r) => Number(r.lr)), lr);
+  const full = JSON.parse(await Deno.readTextFile(join(dir, "a", "summary.json")));
+  assert.deepEqual(second.summary!.test, full.test);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("early stopping and LR reduction act at the outer-epoch level", async () => {
   const dir = await Deno.makeTempDir();
   // lr 0: the validation loss cannot improve after the first epoch.

@@ -32,6 +32,7 @@ import type { Batch, DataSource, PseudoTargets } from "../../core/batches.ts";
 import { scheduleOf } from "../registry.ts";
 import { findWeighting, type TaskWeighting, weightingName } from "../../core/task_weighting/mod.ts";
 import type { CheckpointIO, TrainState } from "./checkpoint_io.ts";
+import { lrFactor, type LrScheduleName, type LrScheduleOptions } from "./lr_schedule.ts";
 
 /** Per-epoch sums of the step losses: per head, per plugin loss term (raw, before its coefficient), total. */
 class StepSums {
@@ -245,6 +246,17 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     await runLog.init();
   }
 
+  // The LR schedule runs over every step of the run (all outer epochs and passes), so a step's LR depends
+  // only on its place in the run: resuming continues the curve.
+  const stepsBefore: number[] = [0];
+  for (let e = 0; e < epochs * passes; e++) stepsBefore.push(stepsBefore[e] + gen.steps(e));
+  const lrSchedule: LrScheduleOptions = {
+    name: (o.lr_schedule ?? "constant") as LrScheduleName,
+    warmup: typeof o.lr_warmup === "number" ? o.lr_warmup : 0,
+    totalSteps: stepsBefore[epochs * passes],
+  };
+  const scheduled = lrSchedule.name !== "constant" || lrSchedule.warmup > 0;
+
   let interrupted = false;
   const evalRows: Record<string, number> = {};
   for (let t = start; t < epochs; t++) {
@@ -296,6 +308,10 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         const global = pass * steps + b;
         b++;
         if (resumingMidEpoch && global < startBatch) continue;
+        if (scheduled) {
+          const f = lrFactor(lrSchedule, stepsBefore[e] + b - 1);
+          (st.optimizer as unknown as { learningRate: number }).learningRate = st.lr * f;
+        }
         const res = await runBatch(batch, {
           spec,
           optimizer: st.optimizer,
@@ -353,7 +369,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     const entries = [...valEntries, ...testEntries];
     for (const e of entries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
     Object.assign(row, evalColumns(entries), sums.columns(), {
-      lr: st.lr,
+      // The LR of the epoch's last step (the schedule's, where one runs).
+      lr: (st.optimizer as unknown as { learningRate: number }).learningRate,
       images_seen: st.imagesSeen,
       skipped_batches: st.skipped,
       time_s: Math.round(st.trainSeconds * 1000) / 1000,
