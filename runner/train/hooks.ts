@@ -58,6 +58,21 @@ export interface TrainerHook {
   epochEnd?(s: LoopState, e: EpochOutcome): void | "stop" | Promise<void | "stop">;
 }
 
+/** The learning-rate field of tfjs' AdamOptimizer, which every applyGradients reads. */
+interface WithLearningRate {
+  learningRate: number;
+}
+
+/** The optimizer's current learning rate. */
+export function optimizerLr(optimizer: tf.Optimizer): number {
+  return (optimizer as unknown as WithLearningRate).learningRate;
+}
+
+/** Sets the learning rate the optimizer's next steps use. */
+export function setOptimizerLr(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as WithLearningRate).learningRate = lr;
+}
+
 /** A fresh Adam optimizer with the toolkit's constants. */
 export function adam(lr: number): tf.Optimizer {
   return tf.train.adam(lr, 0.9, 0.999, 1e-7);
@@ -144,7 +159,7 @@ export function plateauHook(
       if (s.sinceImprove < opts.patience) return;
       if (opts.reduceLr) {
         s.lr *= 0.1;
-        (s.optimizer as unknown as { learningRate: number }).learningRate = s.lr;
+        setOptimizerLr(s.optimizer, s.lr);
         s.sinceImprove = 0;
         s.log(`epoch ${e.t + 1}: validation loss flat for ${opts.patience} epochs, lr -> ${s.lr}`);
       }

@@ -19,7 +19,9 @@ import {
   freezingHook,
   logHook,
   type LoopState,
+  optimizerLr,
   plateauHook,
+  setOptimizerLr,
   type TrainerHook,
   trainState,
 } from "./hooks.ts";
@@ -248,14 +250,13 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
 
   // The LR schedule runs over every step of the run (all outer epochs and passes), so a step's LR depends
   // only on its place in the run: resuming continues the curve.
+  const scheduleName = (o.lr_schedule ?? "constant") as LrScheduleName;
+  const warmup = typeof o.lr_warmup === "number" ? o.lr_warmup : 0;
+  const scheduled = scheduleName !== "constant" || warmup > 0;
+  // Steps before each (epoch, pass) slot; only a schedule needs them.
   const stepsBefore: number[] = [0];
-  for (let e = 0; e < epochs * passes; e++) stepsBefore.push(stepsBefore[e] + gen.steps(e));
-  const lrSchedule: LrScheduleOptions = {
-    name: (o.lr_schedule ?? "constant") as LrScheduleName,
-    warmup: typeof o.lr_warmup === "number" ? o.lr_warmup : 0,
-    totalSteps: stepsBefore[epochs * passes],
-  };
-  const scheduled = lrSchedule.name !== "constant" || lrSchedule.warmup > 0;
+  for (let e = 0; scheduled && e < epochs * passes; e++) stepsBefore.push(stepsBefore[e] + gen.steps(e));
+  const lrSchedule: LrScheduleOptions = { name: scheduleName, warmup, totalSteps: stepsBefore.at(-1)! };
 
   let interrupted = false;
   const evalRows: Record<string, number> = {};
@@ -308,10 +309,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         const global = pass * steps + b;
         b++;
         if (resumingMidEpoch && global < startBatch) continue;
-        if (scheduled) {
-          const f = lrFactor(lrSchedule, stepsBefore[e] + b - 1);
-          (st.optimizer as unknown as { learningRate: number }).learningRate = st.lr * f;
-        }
+        if (scheduled) setOptimizerLr(st.optimizer, st.lr * lrFactor(lrSchedule, stepsBefore[e] + b - 1));
         const res = await runBatch(batch, {
           spec,
           optimizer: st.optimizer,
@@ -370,7 +368,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     for (const e of entries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
     Object.assign(row, evalColumns(entries), sums.columns(), {
       // The LR of the epoch's last step (the schedule's, where one runs).
-      lr: (st.optimizer as unknown as { learningRate: number }).learningRate,
+      lr: optimizerLr(st.optimizer),
       images_seen: st.imagesSeen,
       skipped_batches: st.skipped,
       time_s: Math.round(st.trainSeconds * 1000) / 1000,
