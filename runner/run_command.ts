@@ -74,6 +74,10 @@ export function checkpointIO(dir: string, resumeFrom?: string): CheckpointIO {
       if (!resumeFrom) return;
       await loadCheckpoint(resumeFrom, { optimizer });
     },
+    async restoreBest(model) {
+      const { state } = await loadCheckpoint(join(dir, "checkpoint", "best"), { model });
+      return Number((state as { epoch?: unknown }).epoch);
+    },
   };
 }
 

@@ -17,6 +17,8 @@ import { buildModel } from "../models/mod.ts";
 import { parseCsv } from "../core/csv.ts";
 import { readTestPredictions, testPredictionsPath } from "../runner/train/test_predictions.ts";
 import { readRun } from "../runner/compare.ts";
+import { evaluate as evaluateRun } from "../runner/eval_command.ts";
+import type { ImageSet } from "../core/types.ts";
 
 await initBackend({ backend: "wasm", quiet: true });
 
@@ -211,6 +213,56 @@ Deno.test("a run resumed after epoch 1 ends exactly like an uninterrupted 2-epoc
   for (const k of Object.keys(a[1]).filter((k) => k.includes("/val/") || k.includes("/test/"))) {
     assert.equal(b[1][k], a[1][k], k);
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the test split is scored once, on the epoch chosen on validation, also when a later epoch was worse", async () => {
+  const dir = await Deno.makeTempDir();
+  // Validation labels scrambled (each val row takes the label of the next one), so validation accuracy
+  // wanders near chance and the selected epoch is often not the last: the trainer must then restore
+  // checkpoint/best before it scores the test split.
+  const scramble = (sets: ImageSet[]) => {
+    for (const s of sets) {
+      const y = s.labels.pose!;
+      const v = s.split.val;
+      const first = y[v[0]];
+      for (let i = 0; i + 1 < v.length; i++) y[v[i]] = y[v[i + 1]];
+      y[v[v.length - 1]] = first;
+    }
+  };
+  const epochs = 4;
+  let restored = 0;
+  for (const seed of [1, 2, 3, 4]) {
+    const out = `${dir}/s${seed}`;
+    const args = [
+      "--dataset=synth-pose",
+      "--task=pose",
+      `--epoch=${epochs}`,
+      `--seed=${seed}`,
+      `--out=${out}`,
+    ];
+    const res = await train("stl", args, { afterLoad: scramble });
+    const summary = res.summary!;
+    if (summary.bestEpoch < epochs) restored++;
+    // log.csv holds what was measured every epoch: validation, not test.
+    const rows = await readLog(out);
+    assert.equal(rows.length, epochs);
+    assert.ok(Object.keys(rows[0]).every((k) => !k.includes("/test/")), Object.keys(rows[0]).join(" "));
+    // One set of test files, under the selected epoch.
+    const preds = [...Deno.readDirSync(join(out, "predictions"))].map((e) => e.name);
+    assert.deepEqual(preds, [`epoch_${summary.bestEpoch}_pose_synth-pose_test.csv`]);
+    const tests = [...Deno.readDirSync(join(out, "confusion"))].map((e) => e.name).filter((n) =>
+      n.endsWith("_test.csv")
+    );
+    assert.deepEqual(tests, [`epoch_${summary.bestEpoch}_pose_synth-pose_test.csv`]);
+    // The reported test accuracy is the one of checkpoint/best (not of the last epoch's weights).
+    const [best] = await evaluateRun({ run: out, split: "test", checkpoint: "best", quiet: true });
+    assert.equal(summary.test["pose/synth-pose/test/acc"], best.acc);
+    assert.equal(summary.test["pose/synth-pose/test/loss"], best.loss);
+    assert.equal(summary.evalRows["pose/synth-pose/test"], best.n);
+  }
+  // The restore path ran (the seeds were checked to select an earlier epoch at least once).
+  assert.ok(restored > 0, "no seed selected an epoch before the last");
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -38,4 +38,9 @@ export interface CheckpointIO {
   ): Promise<void>;
   /** Load the optimizer slots of the checkpoint being resumed into a fresh optimizer. */
   restoreOptimizer(optimizer: tf.Optimizer): Promise<void>;
+  /**
+   * Load the weights of `checkpoint/best` into `model`; returns the outer epoch (1-based) they were
+   * saved after, so the caller can check they are the epoch it selected.
+   */
+  restoreBest(model: MultiTaskModel): Promise<number>;
 }

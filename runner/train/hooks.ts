@@ -51,11 +51,20 @@ export interface EpochOutcome {
   improved: boolean;
 }
 
+/** The test split scored once at the end of a run, on the weights of the epoch chosen on validation. */
+export interface TestOutcome {
+  /** The selected outer epoch (1-based). */
+  epoch: number;
+  entries: EvalEntry[];
+}
+
 /** A hook of the training loop. `epochEnd` returning "stop" ends training after every hook has run. */
 export interface TrainerHook {
   name: string;
   epochStart?(s: LoopState, t: number): void | Promise<void>;
   epochEnd?(s: LoopState, e: EpochOutcome): void | "stop" | Promise<void | "stop">;
+  /** After the last epoch, once the test split has been scored on the selected weights. */
+  tested?(s: LoopState, e: TestOutcome): void | Promise<void>;
 }
 
 /** The learning-rate field of tfjs' AdamOptimizer, which every applyGradients reads. */
@@ -114,8 +123,9 @@ export function freezingHook(opts: { until: number; lr: number }): TrainerHook {
 }
 
 /**
- * Append the epoch's row to log.csv, write its confusion matrices (and, for the test split, the per-row
- * predictions behind them) and print the console line.
+ * Append the epoch's row to log.csv, write its confusion matrices and print the console line; at the end,
+ * write the test split's confusion matrices and the per-row predictions behind them, under the selected
+ * epoch's number (`epoch_<best>_<task>_<dataset>_test.csv`).
  */
 export function logHook(opts: {
   runLog: RunLog;
@@ -123,25 +133,31 @@ export function logHook(opts: {
   quiet: boolean;
   onEpochEnd?: (epoch: number, row: LogRow) => void;
 }): TrainerHook {
+  const confusions = async (s: LoopState, epoch: number, entries: EvalEntry[]) => {
+    for (const entry of entries) {
+      const labels = s.model.tasks.find((m) => m.name === entry.task)!.labels;
+      const name = `epoch_${epoch}_${entry.task}_${entry.dataset}_${entry.split}.csv`;
+      await writeConfusion(join(opts.outDir, "confusion", name), labels, entry.confusion);
+      if (entry.split === "test" && entry.rows) {
+        const path = testPredictionsPath(opts.outDir, epoch, entry.task, entry.dataset);
+        await writeTestPredictions(path, entry.rows);
+      }
+    }
+  };
   return {
     name: "log",
     async epochEnd(s, e) {
       await opts.runLog.append(e.row);
-      for (const entry of e.entries) {
-        const labels = s.model.tasks.find((m) => m.name === entry.task)!.labels;
-        const name = `epoch_${e.t + 1}_${entry.task}_${entry.dataset}_${entry.split}.csv`;
-        await writeConfusion(join(opts.outDir, "confusion", name), labels, entry.confusion);
-        if (entry.split === "test" && entry.rows) {
-          const path = testPredictionsPath(opts.outDir, e.t + 1, entry.task, entry.dataset);
-          await writeTestPredictions(path, entry.rows);
-        }
-      }
+      await confusions(s, e.t + 1, e.entries);
       opts.onEpochEnd?.(e.t, e.row);
       if (opts.quiet) return;
       const val = e.entries.filter((x) => x.split === "val").map((x) =>
         `${x.task}/${x.dataset} val ${pct(x.acc)}`
       );
       s.log(`epoch ${e.t + 1}/${s.epochs}: ${val.join(", ")}${e.improved ? " (best)" : ""}`);
+    },
+    async tested(s, e) {
+      await confusions(s, e.epoch, e.entries);
     },
   };
 }
@@ -171,14 +187,18 @@ export function plateauHook(
   };
 }
 
-/** Save `checkpoint/last` after every epoch and `checkpoint/best` at a new best (after the LR is settled). */
+/**
+ * Save `checkpoint/best` at a new best and `checkpoint/last` after every epoch (after the LR is settled).
+ * Best goes first: a run stopped between the two resumes from the previous `last`, whose state does not
+ * name this epoch as best yet, so the best a resumed run reports always has its weights on disk.
+ */
 export function checkpointHook(io: CheckpointIO): TrainerHook {
   return {
     name: "checkpoint",
     async epochEnd(s, e) {
       const state = trainState(s, e.t + 1, 0);
-      await io.save("last", { model: s.model, optimizer: s.optimizer, state });
       if (e.improved) await io.save("best", { model: s.model, optimizer: s.optimizer, state });
+      await io.save("last", { model: s.model, optimizer: s.optimizer, state });
     },
   };
 }

@@ -259,6 +259,8 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   const lrSchedule: LrScheduleOptions = { name: scheduleName, warmup, totalSteps: stepsBefore.at(-1)! };
 
   let interrupted = false;
+  // The last outer epoch (1-based) whose weights the model holds.
+  let lastEpoch = start;
   const evalRows: Record<string, number> = {};
   for (let t = start; t < epochs; t++) {
     for (const h of hooks) await h.epochStart?.(st, t);
@@ -356,15 +358,10 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
 
     // Evaluation on held-out splits.
     if (spec.recalibrate && bool(o, "bn_recalibrate")) recalibrateOn(spec, active, trainRows);
-    // Validation every epoch; the test split only when validation improves (the reported numbers are
-    // the test metrics of the epoch chosen on validation), which saves an inference pass per epoch.
-    const valEntries = await evaluate(model, { sets, splits: ["val"], batchSize: num(o, "eval_batch_size") });
-    const score = selectionScore(valEntries);
+    // Validation every epoch; the test split once, after the last epoch (below).
+    const entries = await evaluate(model, { sets, splits: ["val"], batchSize: num(o, "eval_batch_size") });
+    const score = selectionScore(entries);
     const improved = score.valAcc > st.best.valAcc;
-    const testEntries = improved
-      ? await evaluate(model, { sets, splits: ["test"], batchSize: num(o, "eval_batch_size") })
-      : [];
-    const entries = [...valEntries, ...testEntries];
     for (const e of entries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
     Object.assign(row, evalColumns(entries), sums.columns(), {
       // The LR of the epoch's last step (the schedule's, where one runs).
@@ -384,10 +381,33 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     for (const h of hooks) {
       if ((await h.epochEnd?.(st, { t, row, entries, improved })) === "stop") stop = true;
     }
+    lastEpoch = t + 1;
     if (stop) break;
   }
   st.optimizer.dispose();
   weighting.dispose();
+  // The test split is scored once, on the weights chosen on validation (checkpoint/best when a later
+  // epoch was not better): what the run reports, with one inference pass instead of one per improving
+  // epoch, and a test set that nothing during training looked at.
+  if (!interrupted && st.best.epoch > 0) {
+    if (st.best.epoch !== lastEpoch) {
+      const saved = await spec.checkpoints.restoreBest(model);
+      if (saved !== st.best.epoch) {
+        throw new Error(
+          `checkpoint/best holds epoch ${saved}, but validation selected epoch ${st.best.epoch}; ` +
+            `delete the run directory and train again`,
+        );
+      }
+    }
+    const testEntries = await evaluate(model, {
+      sets,
+      splits: ["test"],
+      batchSize: num(o, "eval_batch_size"),
+    });
+    for (const e of testEntries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
+    Object.assign(st.best.row, evalColumns(testEntries));
+    for (const h of hooks) await h.tested?.(st, { epoch: st.best.epoch, entries: testEntries });
+  }
   const { best, imagesSeen, skipped, trainSeconds } = st;
 
   const test: Record<string, number> = {};
@@ -523,9 +543,7 @@ function evalColumnNames(spec: TrainSpec): string[] {
   for (const s of spec.sets) {
     for (const t of s.tasks) {
       if (!spec.model.tasks.some((m) => m.name === t.name)) continue;
-      for (const split of ["val", "test"]) {
-        for (const m of ["acc", "mean_class_acc", "loss"]) cols.push(`${t.name}/${s.name}/${split}/${m}`);
-      }
+      for (const m of ["acc", "mean_class_acc", "loss"]) cols.push(`${t.name}/${s.name}/val/${m}`);
     }
   }
   for (const t of spec.model.tasks) cols.push(`${t.name}/all/train/loss`);
