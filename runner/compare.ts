@@ -260,7 +260,7 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     name: "seeds",
     type: "list",
     help:
-      "Training seeds per method: a count (3 = seeds 1, 2, 3) or a list of two or more (4,5,6); default per profile.",
+      "Training seeds per method: a count (3 = seeds 1, 2, 3) or a list of two or more (4,5,6); default per profile. With --resume: adds seeds to the plan.",
   },
   { name: "model", type: "enum", choices: MODEL_CHOICES, help: "Backbone (default per profile)." },
   { name: "image_size", type: "int", min: 16, max: 512, help: "Input side (default per profile)." },
@@ -316,7 +316,8 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     name: "resume",
     type: "boolean",
     default: false,
-    help: "Finish the comparison in --out: rerun only runs without summary.json, from their checkpoints.",
+    help:
+      "Finish the comparison in --out: rerun only runs without summary.json, from their checkpoints (--seeds may add seeds).",
   },
   {
     name: "report_only",
@@ -360,17 +361,21 @@ export interface ComparePlan {
   runs: PlannedRun[];
   /** When the runs were (last) started; the report's wall time counts from here. */
   startedAt: string;
+  /** Wall seconds of the earlier sittings (each `--resume` adds the one before it); absent: none. */
+  earlierSeconds?: number;
 }
 
 const PLAN_FORMAT = "sa-mtl-compare-plan/1";
 const PLAN_FILE = "compare_plan.json";
 
-/** Flags that shape the plan; with --resume the plan comes from --out, so they are refused. */
+/**
+ * Flags that shape the plan; with --resume the plan comes from --out, so they are refused (`--seeds`
+ * is the exception: it may add seeds, see {@link withSeeds}).
+ */
 const PLAN_FLAGS = [
   "profile",
   "datasets",
   "methods",
-  "seeds",
   "data_seed",
   "domain_shift",
   "model",
@@ -398,6 +403,56 @@ async function readPlan(outDir: string): Promise<ComparePlan> {
   }
   if (plan.format !== PLAN_FORMAT) throw new OptionError(`--out=${outDir}: ${path} is not a compare plan`);
   return plan;
+}
+
+/**
+ * The plan with more training seeds: every planned seed must stay (`--seeds` on `--resume` adds, it never
+ * drops), and each new seed gets the first seed's runs with its own seed and run directory, so it is
+ * trained exactly as a fresh comparison with that seed would train it. Throws an {@link OptionError}
+ * naming `--seeds`.
+ */
+export function withSeeds(plan: ComparePlan, seeds: number | number[]): ComparePlan {
+  const before = seedList(plan.profile);
+  const after = seedList({ seeds });
+  const dropped = before.filter((s) => !after.includes(s));
+  if (dropped.length) {
+    throw new OptionError(
+      `--seeds: with --resume the seeds can only be added to; the plan in --out has seeds ${
+        before.join(",")
+      }, and ${dropped.join(",")} would be dropped`,
+    );
+  }
+  const first = before[0];
+  const template = plan.runs.filter((r) => r.seed === first);
+  const added = after.filter((s) => !before.includes(s)).flatMap((s) =>
+    template.map((r) => {
+      const dir = r.dir.replace(new RegExp(`-seed${first}$`), `-seed${s}`);
+      const args = r.args.map((a) =>
+        a === `--seed=${first}` ? `--seed=${s}` : a === `--out=${r.dir}` ? `--out=${dir}` : a
+      );
+      return { ...r, seed: s, dir, args };
+    })
+  );
+  const runs = [...plan.runs, ...added];
+  // Seeds in order, then the plan's run order within each seed (as planRuns lists them).
+  runs.sort((a, b) => after.indexOf(a.seed) - after.indexOf(b.seed));
+  return { ...plan, profile: { ...plan.profile, seeds }, runs };
+}
+
+/**
+ * Wall seconds of a plan's sitting so far: from its `startedAt` to the last summary.json written since
+ * (0 when no run finished in it).
+ */
+async function sittingSeconds(plan: ComparePlan): Promise<number> {
+  const started = Date.parse(plan.startedAt);
+  let end = started;
+  for (const r of plan.runs) {
+    const mtime = await Deno.stat(join(r.dir, "summary.json")).then((s) => s.mtime?.getTime()).catch(
+      () => undefined,
+    );
+    if (mtime !== undefined && mtime > end) end = mtime;
+  }
+  return (end - started) / 1000;
 }
 
 /** One planned training run. */
@@ -595,7 +650,7 @@ export interface CompareRequest {
   archs?: ArchName[];
   /** Methods to run (default: every discovered plugin, or every variant of a variant profile). */
   methods?: string[];
-  /** Training seeds per method: a count, or the seeds (default per profile). */
+  /** Training seeds per method: a count, or the seeds (default per profile); with `resume`, seeds to add. */
   seeds?: number | number[];
   /** Seed of the data, fixed across training seeds (default per profile). */
   data_seed?: number;
@@ -795,7 +850,14 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     for (const f of PLAN_FLAGS) {
       if (explicit.has(f)) throw new OptionError(`--${f}: not with --resume (the plan is in --out)`);
     }
-    plan = { ...(await readPlan(outDir)), startedAt: new Date().toISOString() };
+    const saved = await readPlan(outDir);
+    // A new sitting: the wall time of the ones before it is kept, and this one counts from now.
+    const earlierSeconds = (saved.earlierSeconds ?? 0) + await sittingSeconds(saved);
+    plan = {
+      ...(explicit.has("seeds") ? withSeeds(saved, profile.seeds) : saved),
+      startedAt: new Date().toISOString(),
+      earlierSeconds,
+    };
   } else {
     if (await exists(join(outDir, PLAN_FILE))) {
       throw new OptionError(`--out=${outDir} already holds a comparison; add --resume or choose another`);
@@ -1062,8 +1124,9 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       hostname: hostname(),
     },
-    // From the start to the last run's end (its summary.json), so --report_only later reports the same.
-    wallSeconds: (finishedAt - Date.parse(plan.startedAt)) / 1000,
+    // From the start to the last run's end (its summary.json), so --report_only later reports the same;
+    // a resumed comparison adds the sittings before.
+    wallSeconds: (plan.earlierSeconds ?? 0) + (finishedAt - Date.parse(plan.startedAt)) / 1000,
     startedAt: plan.startedAt,
     finishedAt: new Date(finishedAt).toISOString(),
     // Without the reference's runs (--methods without it, or all its runs failed) there is no baseline.

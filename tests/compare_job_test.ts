@@ -94,6 +94,51 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   const whole = (await readJson(join(out, "results.json"))).input;
   assert.equal(whole.failedRuns.length, 0);
   await assert.rejects(Deno.stat(join(broken, "error.txt")));
+
+  // --resume --seeds adds seeds to the plan (never drops one); other plan flags stay refused.
+  await assert.rejects(
+    runCompare(["--resume", "--seeds=4", `--out=${out}`], log),
+    /--seeds: .*5 would be dropped/,
+  );
+  await assert.rejects(
+    runCompare(["--resume", "--passes=2", `--out=${out}`], log),
+    /--passes: not with --resume/,
+  );
+  lines.length = 0;
+  assert.equal(await runCompare(["--resume", "--seeds=4,5,6", `--out=${out}`], log), 0, lines.join("\n"));
+  assert.ok(lines.some((l) => /6 runs already finished/.test(l)), lines.join("\n"));
+  const grown = (await readJson(join(out, "results.json"))).input;
+  assert.deepEqual(grown.seeds, [4, 5, 6]);
+  assert.deepEqual(
+    grown.runs.filter((r: { seed: number }) => r.seed === 6).map((r: { method: string }) => r.method),
+    [
+      "stl",
+      "all-in-one",
+    ],
+  );
+  // The wall time sums the sittings: it only grows as seeds are added.
+  assert.ok(grown.wallSeconds >= whole.wallSeconds, `${grown.wallSeconds} >= ${whole.wallSeconds}`);
+  // Seed 6 runs exactly as a fresh plan with that seed would run it.
+  const plan = await readJson(join(out, "compare_plan.json"));
+  // (--out already holds a plan, so the fresh plan is made elsewhere and its paths mapped back.)
+  const elsewhere = join(await Deno.makeTempDir(), "c");
+  const freshPlan = await compare({
+    profile: "quick",
+    methods: ["stl", "all-in-one"],
+    train_size: 60,
+    val_rows: 20,
+    test_rows: 30,
+    passes: 1,
+    seeds: [4, 5, 6],
+    data_seed: 7,
+    jobs: 2,
+    backend: "wasm",
+    out: elsewhere,
+    dry_run: true,
+  });
+  const argsOf = (runs: { seed: number; args: string[] }[], root: string) =>
+    runs.filter((r) => r.seed === 6).map((r) => r.args.map((a) => a.replace(root, "OUT")));
+  assert.deepEqual(argsOf(plan.runs, out), argsOf(freshPlan.runs, freshPlan.out));
 });
 
 Deno.test("compare --seeds takes a count or a list; bad values name the flag", async () => {

@@ -138,8 +138,13 @@ Deno.test("local --resume reruns only unfinished runs; the report equals the uni
   const before = JSON.parse(await Deno.readTextFile(join(out, "results.json")));
   await assert.rejects(runCompare([...args, `--out=${out}`], () => {}), /already holds a comparison/);
   await assert.rejects(
-    runCompare(["--resume", "--seeds=2", `--out=${out}`], () => {}),
-    /--seeds: not with --resume/,
+    runCompare(["--resume", "--passes=2", `--out=${out}`], () => {}),
+    /--passes: not with --resume/,
+  );
+  // --seeds may only add seeds on resume (tests/compare_job_test.ts adds one).
+  await assert.rejects(
+    runCompare(["--resume", "--seeds=3,4", `--out=${out}`], () => {}),
+    /--seeds: with --resume the seeds can only be added to; .* 1 would be dropped/,
   );
   // As if the STL pose run had been interrupted before its first checkpoint and the rest had finished.
   await Deno.remove(join(out, "runs", "stl-pose-seed1", "summary.json"));
