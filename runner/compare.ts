@@ -191,7 +191,8 @@ export const PROFILES: Record<string, CompareProfile> = {
     note:
       "the default's training rows at domain shift 0.8, batch 16 and three times the passes, 4,000 test rows and " +
       "6 seeds: teachers that transfer, STL nearer its plateau (docs/data.md); about 3 h 10 min on 2 CPU cores " +
-      "(seeds 1-2 measured 3,765 s on an otherwise idle machine); the digits pair is --profile=digits",
+      "(measured 11,895 s over three sittings, 3,765 s of them for seeds 1-2 on an otherwise idle machine); the " +
+      "digits pair is --profile=digits",
   },
   digits: {
     ...DEFAULT_PROFILE,
