@@ -441,19 +441,18 @@ export function withSeeds(plan: ComparePlan, seeds: number | number[]): CompareP
 }
 
 /**
- * Wall seconds of a plan's sitting so far: from its `startedAt` to the last summary.json written since
- * (0 when no run finished in it).
+ * When a plan's current sitting ended (ms): the last summary.json of its runs written since `startedAt`,
+ * else `startedAt` itself. The report's wall time runs to here, and a resume keeps the sitting's length.
  */
-async function sittingSeconds(plan: ComparePlan): Promise<number> {
-  const started = Date.parse(plan.startedAt);
-  let end = started;
+async function sittingEnd(plan: ComparePlan): Promise<number> {
+  let end = Date.parse(plan.startedAt);
   for (const r of plan.runs) {
     const mtime = await Deno.stat(join(r.dir, "summary.json")).then((s) => s.mtime?.getTime()).catch(
       () => undefined,
     );
     if (mtime !== undefined && mtime > end) end = mtime;
   }
-  return (end - started) / 1000;
+  return end;
 }
 
 /** One planned training run. */
@@ -853,7 +852,8 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     }
     const saved = await readPlan(outDir);
     // A new sitting: the wall time of the ones before it is kept, and this one counts from now.
-    const earlierSeconds = (saved.earlierSeconds ?? 0) + await sittingSeconds(saved);
+    const earlierSeconds = (saved.earlierSeconds ?? 0) +
+      (await sittingEnd(saved) - Date.parse(saved.startedAt)) / 1000;
     plan = {
       ...(explicit.has("seeds") ? withSeeds(saved, profile.seeds) : saved),
       startedAt: new Date().toISOString(),
@@ -1085,12 +1085,8 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
   }
   const profile = plan.profile;
   const results: RunResult[] = [];
-  let finishedAt = Date.parse(plan.startedAt);
-  for (const r of finished) {
-    results.push(await readRun(r.dir, r));
-    const mtime = (await Deno.stat(join(r.dir, "summary.json"))).mtime?.getTime();
-    if (mtime !== undefined && mtime > finishedAt) finishedAt = mtime;
-  }
+  for (const r of finished) results.push(await readRun(r.dir, r));
+  const finishedAt = await sittingEnd(plan);
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
     profile: plan.profileName,
