@@ -71,7 +71,7 @@ export interface TrainOptions {
   test_rows?: number;
   /** Seed of the embedded datasets' rows and of the splits (default: `seed`). */
   data_seed?: number;
-  /** Domain shift between synth-emotion and synth-pose in [0, 1] (default 0.6). */
+  /** Domain shift between synth-emotion and synth-pose in [0, 1] (default 0.8). */
   domain_shift?: number;
   /** Nuisance knobs of the synthetic faces, `key=value` each (see docs/data.md). */
   synth_difficulty?: string[];

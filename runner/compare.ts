@@ -162,8 +162,9 @@ const DEFAULT_PROFILE: CompareProfile = {
   lr: 3e-3,
   passesPerRefresh: 1,
   note:
-    "embedded synthetic faces, data fixed across 3 training seeds, 2,000 training rows per dataset and 1,000 " +
-    "validation and 2,000 test rows generated beyond them, batch 16; sized for at most 30 minutes on 2 CPU cores",
+    "embedded synthetic faces at the default domain shift (0.8), data fixed across 3 training seeds, 2,000 " +
+    "training rows per dataset and 1,000 validation and 2,000 test rows generated beyond them, batch 16; sized " +
+    "for at most 30 minutes on 2 CPU cores",
 };
 
 /** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
@@ -188,8 +189,7 @@ export const PROFILES: Record<string, CompareProfile> = {
     batchSize: 16,
     passes: 15,
     seeds: 6,
-    note:
-      "the default's training rows at domain shift 0.8, batch 16 and three times the passes, 4,000 test rows and " +
+    note: "the default's data (domain shift 0.8) with three times the passes, 4,000 test rows and " +
       "6 seeds: teachers that transfer, STL nearer its plateau (docs/data.md); about 3 h 10 min on 2 CPU cores " +
       "(measured 11,895 s over three sittings, 3,765 s of them for seeds 1-2 on an otherwise idle machine); the " +
       "digits pair is --profile=digits",

@@ -443,9 +443,9 @@ export function pseudoSpec(
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Pseudo-label accuracy vs hidden truth: ${task}/${dataset}`,
-      subtitle: `teacher's label on rows without a ${task} label; mean over seeds${
-        byImages ? "; x = images seen when labelled" : ""
-      }`,
+      subtitle: `teacher's label on rows without ${
+        /^[aeiou]/i.test(task) ? "an" : "a"
+      } ${task} label; mean over seeds${byImages ? "; x = images seen when labelled" : ""}`,
     },
     width: 520,
     height: 300,
