@@ -261,11 +261,11 @@ async function waitFor(path: string, child: Deno.ChildProcess, timeoutMs: number
 
 /**
  * Runs one interrupt-and-resume attempt; on a mismatch it is tried once more in a fresh directory, with the
- * first failure printed. Why: about 3 % of resumed runs with 2 kernel threads on a loaded 2-core machine
- * end a few ulps away from the uninterrupted run (first difference at one step or one teacher refresh,
- * not at the checkpoint; the same checkpoint resumed again ends exactly; 0 of 54 with 1 thread). The
- * cause is not found yet (docs/engine.md, "Known defects"). A resume that is wrong every time, which is
- * what this test is for, still fails both attempts.
+ * first failure printed. Why: on a loaded 2-core machine with 2 kernel threads, a few percent of runs of
+ * this command end a few ulps away from the reference, resumed or not (3 of about 110 resume cycles, and 2
+ * of 80 uninterrupted runs; the first difference is one step's update, not the checkpoint). The cause is not
+ * found yet (docs/engine.md, "Known defects"). A resume that is wrong every time, which is what this test is
+ * for, still fails both attempts.
  */
 async function twice(name: string, attempt: (tag: string) => Promise<void>): Promise<void> {
   try {
