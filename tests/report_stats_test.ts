@@ -11,6 +11,7 @@ import {
   holm,
   minDetectableDiff,
   pairedTInterval,
+  seedsForHalfWidth,
   studentTCdf,
   studentTQuantile,
 } from "../runner/report/inference.ts";
@@ -84,6 +85,27 @@ Deno.test("paired-t interval and minimum detectable difference on hand-computed 
   close(minDetectableDiff(0.01, 3)!, 5.363313 * 0.01 / Math.sqrt(3), 1e-8);
   assert.equal(minDetectableDiff(0.01, 1), null);
 });
+
+Deno.test("seeds for a half-width goal: the smallest n whose t interval at the given spread is narrow enough", () => {
+  // sd 1 pp, goal 2 pp: n 3 gives 4.303 / √3 = 2.48 pp, n 4 gives 3.182 / 2 = 1.59 pp.
+  assert.equal(seedsForHalfWidth(0.01, 0.02), 4);
+  // sd 4.29 pp (the thorough report's widest contrast at 6 seeds): t_{0.975,20} · 4.29 / √21 = 1.95 pp,
+  // t_{0.975,19} · 4.29 / √20 = 2.01 pp.
+  assert.equal(seedsForHalfWidth(0.0429, 0.02), 21);
+  // At n - 1 the half-width is above the goal, at n within it (the definition, on a spread of values).
+  for (const sd of [0.001, 0.013, 0.05, 0.2]) {
+    const n = seedsForHalfWidth(sd, 0.02)!;
+    assert.ok(n === 2 || pairedHalfWidth(sd, n - 1) > 0.02, `sd ${sd}: n ${n}`);
+    assert.ok(pairedHalfWidth(sd, n) <= 0.02, `sd ${sd}: n ${n}`);
+  }
+  assert.equal(seedsForHalfWidth(0, 0.02), 2);
+  assert.equal(seedsForHalfWidth(1, 0.0001, { maxSeeds: 50 }), null);
+  assert.equal(seedsForHalfWidth(Number.NaN, 0.02), null);
+});
+
+function pairedHalfWidth(sd: number, n: number): number {
+  return studentTQuantile(0.975, n - 1) * sd / Math.sqrt(n);
+}
 
 Deno.test("minimum detectable difference: a simulated paired t-test at that difference has power about 0.8", () => {
   // Brute force: 4,000 experiments of n = 12 normal differences whose true mean is the MDD.

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
 import {
   analyze,
+  buildVerdict,
   type CompareResults,
   curvesFromLog,
   curvesSpec,
@@ -555,7 +556,8 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
       f.runs.push(run("all-in-one", s, { emotion: stl.emotion[s] + offsets[s], pose: stl.pose[s] + 0.01 }));
     }
     delete f.proposed;
-    return analyze(f, summarize(f));
+    const a = analyze(f, summarize(f));
+    return Object.assign(a, { text: buildVerdict(f, summarize(f), a).lines.join("\n") });
   };
   // Differences 1, 2, 1.5 pp: sd 0.5 pp, half-width 4.303 · 0.5 / √3 = 1.24 pp.
   const ok = make([0.01, 0.02, 0.015]);
@@ -565,6 +567,15 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   const wide = make([0.01, 0.04, 0.01]);
   assert.equal(wide.halfWidth.met, false);
   close(wide.halfWidth.maxT!, 4.302653 * Math.sqrt(0.0003) / Math.sqrt(3), 1e-6);
+  // sd 1.73 pp: t_{0.975,4} · 1.73 / √5 = 2.15 pp, t_{0.975,5} · 1.73 / √6 = 1.82 pp -> 6 seeds.
+  assert.equal(wide.halfWidth.seedsNeeded, 6);
+  // sd 0.5 pp (pose: 0): 3 seeds already do.
+  assert.equal(ok.halfWidth.seedsNeeded, 3);
+  assert.match(ok.text, /\*\*met\*\*\./);
+  assert.match(
+    wide.text,
+    /\*\*not met\*\*; if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one on emotion\/ferplus\)\./,
+  );
 });
 
 Deno.test("validateResultsFile checks what scripts read and tolerates fields it does not know", async () => {

@@ -9,7 +9,7 @@
 import { Rng } from "../../core/rng.ts";
 import { correctnessBytes, pairedBootstrap, type RowPair } from "./bootstrap.ts";
 import { type RunConvergence, runConvergence, STILL_IMPROVING } from "./convergence.ts";
-import { holm, minDetectableDiff, pairedTInterval } from "./inference.ts";
+import { holm, minDetectableDiff, pairedTInterval, seedsForHalfWidth } from "./inference.ts";
 import type { CompareResults, RunResult, TaskResult } from "./results.ts";
 import { pairedDiff } from "./stats.ts";
 import { type Column, findCell, type ReportSummary } from "./table.ts";
@@ -90,8 +90,18 @@ export interface ReportAnalysis {
   claimContrasts: Contrast[];
   convergence: RunConvergence[];
   chance: ChanceLevel[];
-  /** The 2 pp goal: largest half-widths of the paired-t and bootstrap intervals against the reference. */
-  halfWidth: { goal: number; maxT: number | null; maxBoot: number | null; met: boolean | null };
+  /**
+   * The 2 pp goal: largest half-widths of the paired-t and bootstrap intervals against the reference, and
+   * `seedsNeeded`, the seeds at which every paired-t half-width would meet it if each contrast's
+   * per-seed spread stayed as observed (null without a spread, or beyond 10,000 seeds).
+   */
+  halfWidth: {
+    goal: number;
+    maxT: number | null;
+    maxBoot: number | null;
+    met: boolean | null;
+    seedsNeeded: number | null;
+  };
   settings: {
     level: number;
     alpha: number;
@@ -234,6 +244,8 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
     (c.bootCi95High! - c.bootCi95Low!) / 2
   );
   const maxT = ts.length ? Math.max(...ts) : null;
+  const sds = contrasts.map((c) => c.diffStd).filter((x): x is number => x !== null);
+  const needed = sds.map((sd) => seedsForHalfWidth(sd, HALF_WIDTH_GOAL, { level: CI_LEVEL }));
   return {
     reference: s.baseline,
     contrasts,
@@ -246,6 +258,7 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
       maxBoot: bs.length ? Math.max(...bs) : null,
       // Every contrast needs a seed interval for the goal to be met.
       met: maxT === null ? null : ts.length === contrasts.length && maxT <= HALF_WIDTH_GOAL,
+      seedsNeeded: sds.length === 0 || needed.includes(null) ? null : Math.max(...(needed as number[])),
     },
     settings: {
       level: CI_LEVEL,

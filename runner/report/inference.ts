@@ -121,3 +121,23 @@ export function minDetectableDiff(
   const df = n - 1;
   return (studentTQuantile(1 - alpha / 2, df) + studentTQuantile(power, df)) * sd / Math.sqrt(n);
 }
+
+/**
+ * The fewest seeds whose paired-t interval would have half-width at most `goal` if the per-seed
+ * differences kept standard deviation `sd`: the smallest n ≥ 2 with t_{1−α/2, n−1} · sd / √n ≤ goal,
+ * α = 1 − level. A planning estimate (`sd` is itself estimated from few seeds); null when more than
+ * `maxSeeds` would be needed or `sd` is not finite.
+ */
+export function seedsForHalfWidth(
+  sd: number,
+  goal: number,
+  opts: { level?: number; maxSeeds?: number } = {},
+): number | null {
+  if (!Number.isFinite(sd) || !(goal > 0)) return null;
+  const level = opts.level ?? 0.95;
+  const maxSeeds = opts.maxSeeds ?? 10_000;
+  for (let n = 2; n <= maxSeeds; n++) {
+    if (studentTQuantile(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n) <= goal) return n;
+  }
+  return null;
+}

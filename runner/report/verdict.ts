@@ -145,12 +145,23 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
         y,
       ) => x - y);
       const medMdd = mdds.length ? mdds[Math.floor((mdds.length - 1) / 2)] : null;
+      // The contrast whose spread over seeds sets the seeds needed.
+      const widest = a.contrasts.filter((c) => c.diffStd !== null).reduce<Contrast | null>(
+        (w, c) => (w === null || c.diffStd! > w.diffStd! ? c : w),
+        null,
+      );
       lines.push(
         `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
           hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
         }: the goal (every paired-t half-width at most ${fmtPct(hw.goal)} pp) is **${
           hw.met ? "met" : "not met"
-        }**.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
+        }**${
+          hw.met || hw.seedsNeeded === null
+            ? ""
+            : `; if each contrast's spread over seeds stayed as observed, ${hw.seedsNeeded} seeds would meet it${
+              widest ? ` (the widest spread: ${widest.method} on ${widest.column})` : ""
+            }`
+        }.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
       );
     }
     const dms = s.methodStats.filter((m) => m.method !== base && m.deltaMPct !== null);
