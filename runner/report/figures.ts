@@ -1,5 +1,6 @@
 /**
- * Figures of the comparison, as SVG (vega-lite -> vega, headless) and PNG (resvg with DejaVu Sans):
+ * Figures of the comparison, as SVG (vega-lite -> vega, headless, text laid out with DejaVu Sans's widths:
+ * see text_metrics.ts) and PNG (resvg with DejaVu Sans):
  * validation-accuracy curves per column (mean over seeds, band = ± std), test accuracy per method with
  * error bars, confusion matrices per method and column (summed over seeds, colour = row share) and
  * pseudo-label accuracy; curves run against training images seen, so alternating and joint methods share
@@ -12,6 +13,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "../../core/fs.ts";
+import { useEstimatedMetrics, useFontMetrics } from "./text_metrics.ts";
 import type { CompareResults } from "./results.ts";
 import { runPseudoLabels } from "./results.ts";
 import { mean, sampleStd } from "./stats.ts";
@@ -46,14 +48,22 @@ export const FONT_CANDIDATES: string[] = [
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 ];
 
+/** The first DejaVu Sans file that exists (`explicit` alone when given), or undefined. */
+function existingFont(explicit?: string): string | undefined {
+  return (explicit ? [explicit] : FONT_CANDIDATES).find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The first DejaVu Sans file that exists; throws naming every path tried. */
 export function findFont(explicit?: string): string {
+  const found = existingFont(explicit);
+  if (found) return found;
   const tries = explicit ? [explicit] : FONT_CANDIDATES;
-  for (const p of tries) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch { /* try the next one */ }
-  }
   throw new Error(`no TTF font for PNG figures: tried ${tries.join(", ")} (pass fontFile, or png: false)`);
 }
 
@@ -101,8 +111,18 @@ function uniq(xs: string[]): string[] {
   return [...new Set(xs)];
 }
 
-/** Compile a vega-lite spec and render it to an SVG string (no DOM needed). */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+/**
+ * Compile a vega-lite spec and render it to an SVG string (no DOM needed). Text is laid out with the widths
+ * of `fontFile` (default: the first of {@link FONT_CANDIDATES}, the font the PNGs use), or with vega's
+ * estimate (0.8 × font size per character) where `fontFile` is null or no font file is found.
+ */
+export async function renderSvg(
+  spec: TopLevelSpec,
+  options: { fontFile?: string | null } = {},
+): Promise<string> {
+  const fontFile = options.fontFile === undefined ? existingFont() : options.fontFile;
+  if (fontFile) useFontMetrics(fontFile);
+  else useEstimatedMetrics();
   const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
@@ -522,18 +542,19 @@ export async function writeFigures(
   options: FigureOptions = {},
 ): Promise<FigureRef[]> {
   const png = options.png ?? true;
-  const fontFile = png ? findFont(options.fontFile) : "";
+  const pngFont = png ? findFont(options.fontFile) : null;
+  const fontFile = pngFont ?? existingFont(options.fontFile);
   const refs: FigureRef[] = [];
   const emit = async (name: string, spec: TopLevelSpec, ref: Omit<FigureRef, "svg" | "png">) => {
-    const svg = await renderSvg(spec);
+    const svg = await renderSvg(spec, { fontFile: fontFile ?? null });
     const svgPath = `figures/${name}.svg`;
     await writeFileAtomic(join(outDir, svgPath), svg);
     let pngPath: string | null = null;
-    if (png) {
+    if (pngFont !== null) {
       pngPath = `figures/${name}.png`;
       await writeFileAtomic(
         join(outDir, pngPath),
-        await svgToPng(svg, { fontFile, scale: options.pngScale }),
+        await svgToPng(svg, { fontFile: pngFont, scale: options.pngScale }),
       );
     }
     refs.push({ ...ref, svg: svgPath, png: pngPath });
