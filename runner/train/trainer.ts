@@ -261,7 +261,13 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
   let interrupted = false;
   // The last outer epoch (1-based) whose weights the model holds.
   let lastEpoch = start;
+  // Labelled rows scored per `task/dataset/split`, as the summary reports them.
   const evalRows: Record<string, number> = {};
+  const scoreSplit = async (split: "val" | "test") => {
+    const entries = await evaluate(model, { sets, splits: [split], batchSize: num(o, "eval_batch_size") });
+    for (const e of entries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
+    return entries;
+  };
   for (let t = start; t < epochs; t++) {
     for (const h of hooks) await h.epochStart?.(st, t);
     const epochStart = performance.now();
@@ -359,10 +365,9 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     // Evaluation on held-out splits.
     if (spec.recalibrate && bool(o, "bn_recalibrate")) recalibrateOn(spec, active, trainRows);
     // Validation every epoch; the test split once, after the last epoch (below).
-    const entries = await evaluate(model, { sets, splits: ["val"], batchSize: num(o, "eval_batch_size") });
+    const entries = await scoreSplit("val");
     const score = selectionScore(entries);
     const improved = score.valAcc > st.best.valAcc;
-    for (const e of entries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
     Object.assign(row, evalColumns(entries), sums.columns(), {
       // The LR of the epoch's last step (the schedule's, where one runs).
       lr: optimizerLr(st.optimizer),
@@ -399,12 +404,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
         );
       }
     }
-    const testEntries = await evaluate(model, {
-      sets,
-      splits: ["test"],
-      batchSize: num(o, "eval_batch_size"),
-    });
-    for (const e of testEntries) evalRows[`${e.task}/${e.dataset}/${e.split}`] = e.n;
+    const testEntries = await scoreSplit("test");
     Object.assign(st.best.row, evalColumns(testEntries));
     for (const h of hooks) await h.tested?.(st, { epoch: st.best.epoch, entries: testEntries });
   }
