@@ -190,9 +190,9 @@ export const PROFILES: Record<string, CompareProfile> = {
     passes: 15,
     seeds: 6,
     note: "the default's data (domain shift 0.8) with three times the passes, 4,000 test rows and " +
-      "6 seeds: teachers that transfer, STL nearer its plateau (docs/data.md); about 3 h 10 min on 2 CPU cores " +
-      "(measured 11,895 s over three sittings, 3,765 s of them for seeds 1-2 on an otherwise idle machine); the " +
-      "digits pair is --profile=digits",
+      "6 seeds: teachers that transfer, STL nearer its plateau (docs/data.md); about 3 h on 2 CPU cores " +
+      "(seeds 7-8 took 3,136 s); the 2 pp half-width goal needs about 19 seeds at the spread measured over 11 " +
+      "(docs/compare_thorough): add them with --resume --seeds=N; the digits pair is --profile=digits",
   },
   digits: {
     ...DEFAULT_PROFILE,
