@@ -19,6 +19,9 @@ interface VegaTextMetrics {
   estimateWidth: (item: { fontSize?: number }, text: unknown) => number;
 }
 
+/** Vega's text measurer: one object per process, whose `width` every layout calls. */
+const METRICS = (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics;
+
 /** Vega's default font size for text marks without one. */
 const VEGA_DEFAULT_FONT_SIZE = 11;
 
@@ -33,8 +36,7 @@ export function useFontMetrics(fontFile: string): void {
   const bytes = Deno.readFileSync(fontFile);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const font = (opentype as unknown as { parse(b: ArrayBuffer): AdvanceFont }).parse(buffer);
-  const metrics = (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics;
-  metrics.width = (item, text) =>
+  METRICS.width = (item, text) =>
     text === null || text === undefined || text === ""
       ? 0
       : font.getAdvanceWidth(String(text), item.fontSize ?? VEGA_DEFAULT_FONT_SIZE);
@@ -43,12 +45,11 @@ export function useFontMetrics(fontFile: string): void {
 
 /** Back to vega's own estimate (0.8 × font size per character); for tests. */
 export function useEstimatedMetrics(): void {
-  const metrics = (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics;
-  metrics.width = metrics.estimateWidth;
+  METRICS.width = METRICS.estimateWidth;
   installedFor = null;
 }
 
 /** The width vega will give `text` at `fontSize` with the metrics now in use (px). */
 export function textWidth(text: string, fontSize: number): number {
-  return (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics.width({ fontSize }, text);
+  return METRICS.width({ fontSize }, text);
 }

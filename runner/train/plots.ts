@@ -74,7 +74,7 @@ export async function writeRunPlots(dir: string): Promise<string[]> {
     ] as const
   ) {
     if (values.length === 0) continue;
-    const svg = await renderSvg(lineSpec(title, y, values));
+    const svg = await renderSvg(lineSpec(title, y, values), { fontFile: font });
     await writeFileAtomic(join(dir, "plots", `${name}.svg`), svg);
     await writeFileAtomic(join(dir, "plots", `${name}.png`), await svgToPng(svg, { fontFile: font }));
     written.push(join(dir, "plots", `${name}.png`));
