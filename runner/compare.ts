@@ -189,10 +189,12 @@ export const PROFILES: Record<string, CompareProfile> = {
     batchSize: 16,
     passes: 15,
     seeds: 6,
-    note: "the default's data (domain shift 0.8) with three times the passes, 4,000 test rows and " +
-      "6 seeds: teachers that transfer, STL nearer its plateau (docs/data.md); about 3 h on 2 CPU cores " +
-      "(seeds 7-8 took 3,136 s); the 2 pp half-width goal needs about 19 seeds at the spread measured over 11 " +
-      "(docs/compare_thorough): add them with --resume --seeds=N; the digits pair is --profile=digits",
+    // The note is saved with a plan and printed by its report, so it describes the profile, not a history
+    // that --resume --seeds outgrows (the report lists the seeds and sittings).
+    note: "the default's data (domain shift 0.8) with three times the passes and 4,000 test rows: teachers " +
+      "that transfer, STL nearer its plateau (docs/data.md); about 25 minutes per seed on 2 CPU cores; the " +
+      "2 pp half-width goal needs more seeds than the 6 planned (the report projects how many): add them with " +
+      "--resume --seeds=N; the digits pair is --profile=digits",
   },
   digits: {
     ...DEFAULT_PROFILE,
@@ -366,6 +368,10 @@ export interface ComparePlan {
   startedAt: string;
   /** Wall seconds of the earlier sittings (each `--resume` adds the one before it); absent: none. */
   earlierSeconds?: number;
+  /** Sittings so far, this one included (each `--resume` starts one); absent: one. */
+  sittings?: number;
+  /** When the first sitting started; absent: never resumed (then it is `startedAt`). */
+  firstStartedAt?: string;
 }
 
 const PLAN_FORMAT = "sa-mtl-compare-plan/1";
@@ -440,6 +446,32 @@ export function withSeeds(plan: ComparePlan, seeds: number | number[]): CompareP
   // Seeds in order, then the plan's run order within each seed (as planRuns lists them).
   runs.sort((a, b) => after.indexOf(a.seed) - after.indexOf(b.seed));
   return { ...plan, profile: { ...plan.profile, seeds }, runs };
+}
+
+/**
+ * When a saved plan's first sitting started: its own start if it was never resumed; undefined when it was
+ * resumed before plans counted their sittings (that start was not kept).
+ */
+function firstStart(saved: ComparePlan): string | undefined {
+  if (saved.sittings !== undefined) return saved.firstStartedAt;
+  return saved.earlierSeconds === undefined ? saved.startedAt : undefined;
+}
+
+/**
+ * The one `compare` command that plans these runs afresh: the planning command line with `--seeds` as the
+ * plan has them now (`--resume --seeds` may have added some, and {@link withSeeds} trains each added seed
+ * exactly as a fresh plan would). The report shows it, so a reader reruns a grown comparison in one go.
+ */
+export function freshCommand(plan: Pick<ComparePlan, "command" | "profile" | "profileName">): string {
+  const seeds = plan.profile.seeds;
+  const flag = `--seeds=${Array.isArray(seeds) ? seeds.join(",") : seeds}`;
+  const given = /(^| )--seeds=\S+/;
+  if (given.test(plan.command)) return plan.command.replace(given, `$1${flag}`);
+  const planned = PROFILES[plan.profileName]?.seeds;
+  if (planned !== undefined && seedList({ seeds: planned }).join() === seedList(plan.profile).join()) {
+    return plan.command;
+  }
+  return plan.command.replace(/^deno task compare/, `deno task compare ${flag}`);
 }
 
 /**
@@ -860,6 +892,8 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       ...(explicit.has("seeds") ? withSeeds(saved, profile.seeds) : saved),
       startedAt: new Date().toISOString(),
       earlierSeconds,
+      sittings: (saved.sittings ?? 1) + 1,
+      firstStartedAt: firstStart(saved),
     };
   } else {
     if (await exists(join(outDir, PLAN_FILE))) {
@@ -1092,7 +1126,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
     profile: plan.profileName,
-    command: plan.command,
+    command: freshCommand(plan),
     datasets: profile.datasets,
     model: profile.model,
     budget: {
@@ -1128,6 +1162,8 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
     wallSeconds: (plan.earlierSeconds ?? 0) + (finishedAt - Date.parse(plan.startedAt)) / 1000,
     startedAt: plan.startedAt,
     finishedAt: new Date(finishedAt).toISOString(),
+    ...((plan.sittings ?? 1) > 1 ? { sittings: plan.sittings } : {}),
+    ...(plan.firstStartedAt ? { firstStartedAt: plan.firstStartedAt } : {}),
     // Without the reference's runs (--methods without it, or all its runs failed) there is no baseline.
     baseline: ((ref) => (ref && results.some((r) => r.method === ref) ? ref : undefined))(
       plugins.find((p) => p.role === "reference")?.name,

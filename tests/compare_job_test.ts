@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compare, parseSeeds, runCompare } from "../runner/compare.ts";
+import { compare, freshCommand, parseSeeds, PROFILES, runCompare } from "../runner/compare.ts";
 import type { TeacherTransfer } from "../runner/report/results.ts";
 import { withHiddenTruth } from "../runner/eval_command.ts";
 import type { ImageSet, TaskSpec } from "../core/types.ts";
@@ -118,6 +118,16 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   );
   // The wall time sums the sittings: it only grows as seeds are added.
   assert.ok(grown.wallSeconds >= whole.wallSeconds, `${grown.wallSeconds} >= ${whole.wallSeconds}`);
+  // Four commands started runs (the plan and three resumes); the report gives the one command that reruns it
+  // all afresh, with the seeds as grown, not the command that planned two seeds.
+  assert.equal(grown.sittings, 4);
+  assert.equal(grown.firstStartedAt, results.startedAt);
+  assert.notEqual(grown.startedAt, results.startedAt);
+  assert.match(grown.command, / --seeds=4,5,6 /);
+  assert.doesNotMatch(grown.command, /--seeds=4,5 /);
+  const report = await Deno.readTextFile(join(out, "report.md"));
+  assert.match(report, /--seeds=4,5,6 /);
+  assert.match(report, /- Sittings: 4 .*first started .*summed over the sittings/);
   // Seed 6 runs exactly as a fresh plan with that seed would run it.
   const plan = await readJson(join(out, "compare_plan.json"));
   // (--out already holds a plan, so the fresh plan is made elsewhere and its paths mapped back.)
@@ -139,6 +149,29 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   const argsOf = (runs: { seed: number; args: string[] }[], root: string) =>
     runs.filter((r) => r.seed === 6).map((r) => r.args.map((a) => a.replace(root, "OUT")));
   assert.deepEqual(argsOf(plan.runs, out), argsOf(freshPlan.runs, freshPlan.out));
+});
+
+Deno.test("the report's command reruns a grown comparison in one go", () => {
+  const plan = (command: string, seeds: number | number[], profileName = "thorough") => ({
+    command,
+    profileName,
+    profile: { ...PROFILES[profileName], seeds },
+  });
+  // A flag given when planning is replaced by the plan's seeds now, a count stays a count.
+  assert.equal(
+    freshCommand(plan("deno task compare --profile=thorough --seeds=2 --out=d", 11)),
+    "deno task compare --profile=thorough --seeds=11 --out=d",
+  );
+  assert.equal(
+    freshCommand(plan("deno task compare --seeds=4,5 --out=d", [4, 5, 6], "default")),
+    "deno task compare --seeds=4,5,6 --out=d",
+  );
+  // No flag and the profile's own seeds: the command as it was; seeds added since: the flag is added.
+  assert.equal(freshCommand(plan("deno task compare --out=d", 3, "default")), "deno task compare --out=d");
+  assert.equal(
+    freshCommand(plan("deno task compare --profile=thorough --out=d", 19)),
+    "deno task compare --seeds=19 --profile=thorough --out=d",
+  );
 });
 
 Deno.test("compare --seeds takes a count or a list; bad values name the flag", async () => {

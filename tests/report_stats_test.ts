@@ -98,6 +98,12 @@ Deno.test("seeds for a half-width goal: the smallest n whose t interval at the g
     assert.ok(n === 2 || pairedHalfWidth(sd, n - 1) > 0.02, `sd ${sd}: n ${n}`);
     assert.ok(pairedHalfWidth(sd, n) <= 0.02, `sd ${sd}: n ${n}`);
   }
+  // The cap is inclusive: an answer at the cap is found, one seed beyond it is not.
+  const far = seedsForHalfWidth(0.5, 0.02)!;
+  assert.ok(far > 2000, `${far}`);
+  assert.ok(pairedHalfWidth(0.5, far - 1) > 0.02 && pairedHalfWidth(0.5, far) <= 0.02);
+  assert.equal(seedsForHalfWidth(0.5, 0.02, { maxSeeds: far }), far);
+  assert.equal(seedsForHalfWidth(0.5, 0.02, { maxSeeds: far - 1 }), null);
   assert.equal(seedsForHalfWidth(0, 0.02), 2);
   assert.equal(seedsForHalfWidth(1, 0.0001, { maxSeeds: 50 }), null);
   assert.equal(seedsForHalfWidth(Number.NaN, 0.02), null);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
+import { pseudoSpec, renderSvg } from "../runner/report/figures.ts";
 import {
   analyze,
   buildVerdict,
@@ -532,6 +533,33 @@ Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
   ]);
 });
 
+Deno.test("pseudo-label figure: a kept line on its all-rows line still shows, and the images axis starts at 0", async () => {
+  const f = fixture();
+  // SA-MTL keeps every row: its kept accuracy is its all-rows accuracy, so the two lines coincide.
+  for (const r of f.runs) {
+    for (const c of r.curves) {
+      if (c.metric.endsWith("/pseudo_acc_kept")) {
+        c.value = r.curves.find((x) =>
+          x.epoch === c.epoch && x.metric === c.metric.replace(/_kept$/, "")
+        )!.value;
+      }
+    }
+  }
+  const svg = await renderSvg(pseudoSpec(f, summarize(f), "pose", "ferplus")!);
+  const lines = [
+    ...svg.matchAll(/aria-roledescription="line mark" d="([^"]+)" stroke="[^"]+" stroke-width="([\d.]+)"/g),
+  ];
+  const widthsOf = (d: string) =>
+    lines.filter((m) => m[1] === d).map((m) => Number(m[2])).sort((a, b) => a - b);
+  const shared = lines.map((m) => m[1]).find((d) => widthsOf(d).length === 2);
+  assert.ok(shared, "the kept and all-rows lines are drawn on the same path");
+  const [kept, all] = widthsOf(shared);
+  assert.ok(all >= 2 * kept, `all rows ${all} px wide around kept ${kept} px`);
+  // The first labels are made at 0 images seen; the SI-prefixed axis writes that "0", not "0k".
+  assert.match(svg, />0<\/text>/);
+  assert.doesNotMatch(svg, />0k<\/text>/);
+});
+
 Deno.test("curves run against training images seen, or epochs for logs without them", () => {
   const f = fixture();
   const s = summarize(f);
@@ -569,6 +597,7 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   close(wide.halfWidth.maxT!, 4.302653 * Math.sqrt(0.0003) / Math.sqrt(3), 1e-6);
   // sd 1.73 pp: t_{0.975,4} · 1.73 / √5 = 2.15 pp, t_{0.975,5} · 1.73 / √6 = 1.82 pp -> 6 seeds.
   assert.equal(wide.halfWidth.seedsNeeded, 6);
+  assert.deepEqual(wide.halfWidth.widest, { method: "all-in-one", column: "emotion/ferplus" });
   // sd 0.5 pp (pose: 0): 3 seeds already do.
   assert.equal(ok.halfWidth.seedsNeeded, 3);
   assert.match(ok.text, /\*\*met\*\*\./);

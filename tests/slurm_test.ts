@@ -164,6 +164,8 @@ function normalized(results: unknown, outDir: string): unknown {
     "wallSeconds",
     "startedAt",
     "finishedAt",
+    "sittings", // a resume starts a sitting
+    "firstStartedAt",
     "hostname",
     "trainSeconds",
     "imagesPerSecond",

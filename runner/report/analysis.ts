@@ -93,7 +93,8 @@ export interface ReportAnalysis {
   /**
    * The 2 pp goal: largest half-widths of the paired-t and bootstrap intervals against the reference, and
    * `seedsNeeded`, the seeds at which every paired-t half-width would meet it if each contrast's
-   * per-seed spread stayed as observed (null without a spread, or beyond 10,000 seeds).
+   * per-seed spread stayed as observed (null without a spread, or beyond 10,000 seeds), and `widest`, the
+   * contrast whose spread sets it.
    */
   halfWidth: {
     goal: number;
@@ -101,6 +102,7 @@ export interface ReportAnalysis {
     maxBoot: number | null;
     met: boolean | null;
     seedsNeeded: number | null;
+    widest: { method: string; column: string } | null;
   };
   settings: {
     level: number;
@@ -244,8 +246,13 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
     (c.bootCi95High! - c.bootCi95Low!) / 2
   );
   const maxT = ts.length ? Math.max(...ts) : null;
-  const sds = contrasts.map((c) => c.diffStd).filter((x): x is number => x !== null);
-  const needed = sds.map((sd) => seedsForHalfWidth(sd, HALF_WIDTH_GOAL, { level: CI_LEVEL }));
+  const spread = contrasts.filter((c) => c.diffStd !== null);
+  const needed = spread.map((c) => seedsForHalfWidth(c.diffStd!, HALF_WIDTH_GOAL, { level: CI_LEVEL }));
+  // The seeds needed grow with the spread, so the widest contrast sets them.
+  const widest = spread.reduce<Contrast | null>(
+    (w, c) => (w === null || c.diffStd! > w.diffStd! ? c : w),
+    null,
+  );
   return {
     reference: s.baseline,
     contrasts,
@@ -258,7 +265,8 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
       maxBoot: bs.length ? Math.max(...bs) : null,
       // Every contrast needs a seed interval for the goal to be met.
       met: maxT === null ? null : ts.length === contrasts.length && maxT <= HALF_WIDTH_GOAL,
-      seedsNeeded: sds.length === 0 || needed.includes(null) ? null : Math.max(...(needed as number[])),
+      seedsNeeded: spread.length === 0 || needed.includes(null) ? null : Math.max(...(needed as number[])),
+      widest: widest && { method: widest.method, column: widest.column },
     },
     settings: {
       level: CI_LEVEL,

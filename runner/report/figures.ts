@@ -214,7 +214,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
       field: "x",
       type: "quantitative" as const,
       title: "Training images seen per dataset",
-      axis: { format: "~s" },
+      axis: IMAGES_AXIS,
     }
     : { field: "x", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
   // Bands of many methods overlap into an unreadable smear: draw them for a few methods only.
@@ -409,6 +409,15 @@ export function confusionSpec(
 }
 
 /**
+ * The images-seen axis: SI prefixes ("1.5k"); vega formats every tick with the prefix of the largest, so zero
+ * would read "0k".
+ */
+const IMAGES_AXIS = { format: "~s", labelExpr: "datum.value === 0 ? '0' : datum.label" };
+
+/** The kinds of rows a pseudo-label figure draws, in legend order. */
+const KINDS = ["all rows", "kept", "rejected"];
+
+/**
  * Pseudo-label accuracy (all / kept / rejected rows) for one pseudo-labelled column, against the training
  * images seen when the teacher made the labels (at the start of the epoch: the images of the epoch
  * before), so alternating and joint methods share an axis; epochs when a run did not log images seen.
@@ -476,7 +485,7 @@ export function pseudoSpec(
           field: "x",
           type: "quantitative",
           title: "Training images seen per dataset",
-          axis: { format: "~s" },
+          axis: IMAGES_AXIS,
         }
         : { field: "x", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
       y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
@@ -492,19 +501,33 @@ export function pseudoSpec(
     },
     layer: [
       {
-        mark: { type: "line", strokeWidth: 2.2 },
+        mark: { type: "line" },
         encoding: {
+          // "all rows" is a wide pale band and "kept" a thin line, so a "kept" line that lies on its "all rows"
+          // line (few rows rejected) still shows; one legend, since the three channels share field and title.
           strokeDash: {
             field: "kind",
-            type: "nominal",
+            type: "ordinal",
             title: "Rows",
-            scale: { domain: ["all rows", "kept", "rejected"] },
+            scale: { domain: KINDS, range: [[1, 0], [1, 0], [2, 3]] },
+          },
+          strokeWidth: {
+            field: "kind",
+            type: "ordinal",
+            title: "Rows",
+            scale: { type: "ordinal", domain: KINDS, range: [6, 1.8, 2] },
+          },
+          opacity: {
+            field: "kind",
+            type: "ordinal",
+            title: "Rows",
+            scale: { type: "ordinal", domain: KINDS, range: [0.45, 1, 1] },
           },
           detail: { field: "kind" },
         },
       },
       // Points too: a teacher that labels once (one refresh) is a single point.
-      { mark: { type: "point", filled: true, size: 30 } },
+      { mark: { type: "point", filled: true, size: 24 } },
     ],
     config: CONFIG,
   } as TopLevelSpec;

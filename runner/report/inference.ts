@@ -136,8 +136,16 @@ export function seedsForHalfWidth(
   if (!Number.isFinite(sd) || !(goal > 0)) return null;
   const level = opts.level ?? 0.95;
   const maxSeeds = opts.maxSeeds ?? 10_000;
-  for (let n = 2; n <= maxSeeds; n++) {
-    if (studentTQuantile(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n) <= goal) return n;
+  const meets = (n: number) => studentTQuantile(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n) <= goal;
+  if (!meets(maxSeeds)) return null;
+  // The half-width t_{n−1} · sd / √n falls as n grows, so the smallest n that meets the goal is found by
+  // bisection: `hi` always meets it, and everything below `lo` does not.
+  let lo = 2;
+  let hi = maxSeeds;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (meets(mid)) hi = mid;
+    else lo = mid + 1;
   }
-  return null;
+  return hi;
 }

@@ -64,7 +64,8 @@ export * from "./results_file.ts";
  * Format tag of the results.json this module writes. 2: adds `wallSeconds`, `runs` (convergence per run),
  * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`. 3: adds
  * `dataSeed`, `teachers` (per pseudo-labelled task × dataset: `teacherAcc`, `teacherAccInDomain`) and
- * `failedRuns`; later in 3, as an optional field readers may lack, `halfWidth.seedsNeeded`.
+ * `failedRuns`; later in 3, as optional fields readers may lack: `halfWidth.seedsNeeded`, `halfWidth.widest`,
+ * and in the input `sittings` and `firstStartedAt`.
  */
 export const RESULTS_FORMAT = "sa-mtl-compare-report/3";
 
@@ -552,9 +553,7 @@ export function renderReport(
     `- Machine: ${results.machine.os}/${results.machine.arch}, ${results.machine.cpus} CPUs` +
       (results.machine.cpuModel ? ` (${results.machine.cpuModel})` : "") +
       (results.machine.memoryGiB ? `, ${results.machine.memoryGiB} GiB` : ""),
-    `- Started: ${results.startedAt ?? "—"}; finished: ${results.finishedAt ?? "—"}; wall time ${
-      fmtNum(results.wallSeconds, 1)
-    } s`,
+    timesLine(results),
   );
   p("<details><summary>Every run: directory and command</summary>", "");
   p(
@@ -574,7 +573,7 @@ export function renderReport(
       "`teachers` (per pseudo-labelled task × dataset `teacherAcc`, `teacherAccInDomain`), `failedRuns`, " +
       "`runs` (per run `method`, `seed`, `stillImproving` and the per-column gains), `contrasts` (per method × " +
       "task/dataset `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`, `pHolm`, `minDetectable`, `call`), " +
-      "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded`), `summary`, `verdict` and the runner's input (`input`, with each " +
+      "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded` and the `widest` contrast), `summary`, `verdict` and the runner's input (`input`, with each " +
       "run's per-row test correctness).",
     "- `results.csv`: one row per method × column × metric (`acc`, `mean_class_acc`) with mean, std, the paired " +
       "difference to the reference and its intervals; plus `last_quarter_gain`, `delta_m_pct` and `train_seconds` rows.",
@@ -597,4 +596,16 @@ if (import.meta.main) {
     console.error(`error: ${(e as Error).message}`);
     Deno.exit(1);
   }
+}
+
+/** When the comparison ran; a resumed one says over how many sittings its wall time is summed. */
+function timesLine(results: CompareResults): string {
+  const wall = `wall time ${fmtNum(results.wallSeconds, 1)} s`;
+  const finished = `finished: ${results.finishedAt ?? "—"}`;
+  const n = results.sittings ?? 1;
+  if (n <= 1) return `- Started: ${results.startedAt ?? "—"}; ${finished}; ${wall}`;
+  const first = results.firstStartedAt ? `first started ${results.firstStartedAt}, ` : "";
+  return `- Sittings: ${n} (\`--resume\` continues a comparison), ${first}the last started ${
+    results.startedAt ?? "—"
+  }; ${finished}; ${wall}, summed over the sittings (each from its start to its last finished run)`;
 }

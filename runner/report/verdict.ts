@@ -145,11 +145,6 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
         y,
       ) => x - y);
       const medMdd = mdds.length ? mdds[Math.floor((mdds.length - 1) / 2)] : null;
-      // The contrast whose spread over seeds sets the seeds needed.
-      const widest = a.contrasts.filter((c) => c.diffStd !== null).reduce<Contrast | null>(
-        (w, c) => (w === null || c.diffStd! > w.diffStd! ? c : w),
-        null,
-      );
       lines.push(
         `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
           hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
@@ -159,7 +154,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
           hw.met || hw.seedsNeeded === null
             ? ""
             : `; if each contrast's spread over seeds stayed as observed, ${hw.seedsNeeded} seeds would meet it${
-              widest ? ` (the widest spread: ${widest.method} on ${widest.column})` : ""
+              hw.widest ? ` (the widest spread: ${hw.widest.method} on ${hw.widest.column})` : ""
             }`
         }.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
       );
