@@ -465,7 +465,7 @@ function firstStart(saved: ComparePlan): string | undefined {
 export function freshCommand(plan: Pick<ComparePlan, "command" | "profile" | "profileName">): string {
   const seeds = plan.profile.seeds;
   const flag = `--seeds=${Array.isArray(seeds) ? seeds.join(",") : seeds}`;
-  const given = /(^| )--seeds=\S+/;
+  const given = /(^| )--seeds[= ]\S+/;
   if (given.test(plan.command)) return plan.command.replace(given, `$1${flag}`);
   const planned = PROFILES[plan.profileName]?.seeds;
   if (planned !== undefined && seedList({ seeds: planned }).join() === seedList(plan.profile).join()) {

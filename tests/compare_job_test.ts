@@ -166,6 +166,10 @@ Deno.test("the report's command reruns a grown comparison in one go", () => {
     freshCommand(plan("deno task compare --seeds=4,5 --out=d", [4, 5, 6], "default")),
     "deno task compare --seeds=4,5,6 --out=d",
   );
+  assert.equal(
+    freshCommand(plan("deno task compare --seeds 2 --out=d", 5, "default")),
+    "deno task compare --seeds=5 --out=d",
+  );
   // No flag and the profile's own seeds: the command as it was; seeds added since: the flag is added.
   assert.equal(freshCommand(plan("deno task compare --out=d", 3, "default")), "deno task compare --out=d");
   assert.equal(
