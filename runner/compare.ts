@@ -368,10 +368,14 @@ export interface ComparePlan {
   startedAt: string;
   /** Wall seconds of the earlier sittings (each `--resume` adds the one before it); absent: none. */
   earlierSeconds?: number;
-  /** Sittings so far, this one included (each `--resume` starts one); absent: one. */
-  sittings?: number;
-  /** When the first sitting started; absent: never resumed (then it is `startedAt`). */
-  firstStartedAt?: string;
+  /**
+   * Sittings that finished runs before this one, plus this one (each `--resume` starts a sitting; one that
+   * finishes no run, e.g. a resume of a finished comparison, is not counted); absent: one; null: unknown (a
+   * plan resumed before sittings were counted).
+   */
+  sittings?: number | null;
+  /** When the first sitting that finished runs started; absent: this sitting is the first; null: unknown. */
+  firstStartedAt?: string | null;
 }
 
 const PLAN_FORMAT = "sa-mtl-compare-plan/1";
@@ -449,12 +453,29 @@ export function withSeeds(plan: ComparePlan, seeds: number | number[]): CompareP
 }
 
 /**
- * When a saved plan's first sitting started: its own start if it was never resumed; undefined when it was
- * resumed before plans counted their sittings (that start was not kept).
+ * The sittings of a plan that a `--resume` continues: its current sitting is closed (counted, with its wall
+ * time and start, only if it finished runs) and a new one starts now.
  */
-function firstStart(saved: ComparePlan): string | undefined {
-  if (saved.sittings !== undefined) return saved.firstStartedAt;
-  return saved.earlierSeconds === undefined ? saved.startedAt : undefined;
+async function nextSitting(
+  saved: ComparePlan,
+): Promise<Pick<ComparePlan, "startedAt" | "earlierSeconds" | "sittings" | "firstStartedAt">> {
+  const start = Date.parse(saved.startedAt);
+  const end = await lastRunEnd(saved, start);
+  const ran = end !== undefined;
+  // Resumed before sittings were counted: how many there were, and when the first started, is unknown.
+  const legacy = saved.sittings === undefined && saved.earlierSeconds !== undefined;
+  return {
+    startedAt: new Date().toISOString(),
+    earlierSeconds: (saved.earlierSeconds ?? 0) + (ran ? (end - start) / 1000 : 0),
+    sittings: legacy || saved.sittings === null ? null : (saved.sittings ?? 1) + (ran ? 1 : 0),
+    firstStartedAt: legacy
+      ? null
+      : saved.firstStartedAt !== undefined
+      ? saved.firstStartedAt
+      : ran
+      ? saved.startedAt
+      : undefined,
+  };
 }
 
 /**
@@ -475,16 +496,16 @@ export function freshCommand(plan: Pick<ComparePlan, "command" | "profile" | "pr
 }
 
 /**
- * When a plan's current sitting ended (ms): the last summary.json of its runs written since `startedAt`,
- * else `startedAt` itself. The report's wall time runs to here, and a resume keeps the sitting's length.
+ * When the last of a plan's runs finished (ms: its summary.json) at or after `since`; undefined when none
+ * did. From the current sitting's start, it ends that sitting: wall time runs to here.
  */
-async function sittingEnd(plan: ComparePlan): Promise<number> {
-  let end = Date.parse(plan.startedAt);
+async function lastRunEnd(plan: ComparePlan, since = -Infinity): Promise<number | undefined> {
+  let end: number | undefined;
   for (const r of plan.runs) {
     const mtime = await Deno.stat(join(r.dir, "summary.json")).then((s) => s.mtime?.getTime()).catch(
       () => undefined,
     );
-    if (mtime !== undefined && mtime > end) end = mtime;
+    if (mtime !== undefined && mtime >= since && (end === undefined || mtime > end)) end = mtime;
   }
   return end;
 }
@@ -886,14 +907,9 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     }
     const saved = await readPlan(outDir);
     // A new sitting: the wall time of the ones before it is kept, and this one counts from now.
-    const earlierSeconds = (saved.earlierSeconds ?? 0) +
-      (await sittingEnd(saved) - Date.parse(saved.startedAt)) / 1000;
     plan = {
       ...(explicit.has("seeds") ? withSeeds(saved, profile.seeds) : saved),
-      startedAt: new Date().toISOString(),
-      earlierSeconds,
-      sittings: (saved.sittings ?? 1) + 1,
-      firstStartedAt: firstStart(saved),
+      ...await nextSitting(saved),
     };
   } else {
     if (await exists(join(outDir, PLAN_FILE))) {
@@ -1122,7 +1138,13 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
   const profile = plan.profile;
   const results: RunResult[] = [];
   for (const r of finished) results.push(await readRun(r.dir, r));
-  const finishedAt = await sittingEnd(plan);
+  const start = Date.parse(plan.startedAt);
+  // This sitting counts only if it finished runs (not, e.g., a --report_only or a resume of a finished job).
+  const sittingEnd = await lastRunEnd(plan, start);
+  const sittings = plan.sittings === null
+    ? null
+    : Math.max(1, (plan.sittings ?? 1) - (sittingEnd === undefined ? 1 : 0));
+  const firstStart = plan.firstStartedAt === undefined ? plan.startedAt : plan.firstStartedAt;
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
     profile: plan.profileName,
@@ -1157,13 +1179,12 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       hostname: hostname(),
     },
-    // From the start to the last run's end (its summary.json), so --report_only later reports the same;
-    // a resumed comparison adds the sittings before.
-    wallSeconds: (plan.earlierSeconds ?? 0) + (finishedAt - Date.parse(plan.startedAt)) / 1000,
-    startedAt: plan.startedAt,
-    finishedAt: new Date(finishedAt).toISOString(),
-    ...((plan.sittings ?? 1) > 1 ? { sittings: plan.sittings } : {}),
-    ...(plan.firstStartedAt ? { firstStartedAt: plan.firstStartedAt } : {}),
+    // Each sitting from its start to its last finished run (summary.json), so --report_only later reports the
+    // same; a resumed comparison adds the sittings before.
+    wallSeconds: (plan.earlierSeconds ?? 0) + (sittingEnd === undefined ? 0 : (sittingEnd - start) / 1000),
+    ...(firstStart === null ? {} : { startedAt: firstStart }),
+    finishedAt: new Date((await lastRunEnd(plan)) ?? start).toISOString(),
+    ...(sittings !== null && sittings > 1 ? { sittings } : {}),
     // Without the reference's runs (--methods without it, or all its runs failed) there is no baseline.
     baseline: ((ref) => (ref && results.some((r) => r.method === ref) ? ref : undefined))(
       plugins.find((p) => p.role === "reference")?.name,

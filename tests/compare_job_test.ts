@@ -118,16 +118,23 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   );
   // The wall time sums the sittings: it only grows as seeds are added.
   assert.ok(grown.wallSeconds >= whole.wallSeconds, `${grown.wallSeconds} >= ${whole.wallSeconds}`);
-  // Four commands started runs (the plan and three resumes); the report gives the one command that reruns it
-  // all afresh, with the seeds as grown, not the command that planned two seeds.
-  assert.equal(grown.sittings, 4);
-  assert.equal(grown.firstStartedAt, results.startedAt);
-  assert.notEqual(grown.startedAt, results.startedAt);
+  // Three sittings finished runs: the plan's, the repaired resume and the one that added seed 6 (the resume
+  // whose only run failed finished none). The comparison started with the first; the report gives the one
+  // command that reruns it all afresh, with the seeds as grown, not the command that planned two seeds.
+  assert.equal(grown.sittings, 3);
+  assert.equal(grown.startedAt, results.startedAt);
+  assert.ok(grown.finishedAt > whole.finishedAt);
   assert.match(grown.command, / --seeds=4,5,6 /);
   assert.doesNotMatch(grown.command, /--seeds=4,5 /);
   const report = await Deno.readTextFile(join(out, "report.md"));
   assert.match(report, /--seeds=4,5,6 /);
-  assert.match(report, /- Sittings: 4 .*first started .*summed over the sittings/);
+  assert.match(report, /- Started: .*; finished: .*; wall time .* s, summed over 3 sittings/);
+  // Resuming a finished comparison runs nothing and changes none of that.
+  assert.equal(await runCompare(["--resume", `--out=${out}`], log), 0, lines.join("\n"));
+  const again = (await readJson(join(out, "results.json"))).input;
+  for (const k of ["sittings", "startedAt", "finishedAt", "wallSeconds", "command"]) {
+    assert.equal(again[k], grown[k], k);
+  }
   // Seed 6 runs exactly as a fresh plan with that seed would run it.
   const plan = await readJson(join(out, "compare_plan.json"));
   // (--out already holds a plan, so the fresh plan is made elsewhere and its paths mapped back.)

@@ -165,7 +165,6 @@ function normalized(results: unknown, outDir: string): unknown {
     "startedAt",
     "finishedAt",
     "sittings", // a resume starts a sitting
-    "firstStartedAt",
     "hostname",
     "trainSeconds",
     "imagesPerSecond",

@@ -65,7 +65,7 @@ export * from "./results_file.ts";
  * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`. 3: adds
  * `dataSeed`, `teachers` (per pseudo-labelled task × dataset: `teacherAcc`, `teacherAccInDomain`) and
  * `failedRuns`; later in 3, as optional fields readers may lack: `halfWidth.seedsNeeded`, `halfWidth.widest`,
- * and in the input `sittings` and `firstStartedAt`.
+ * and in the input `sittings`.
  */
 export const RESULTS_FORMAT = "sa-mtl-compare-report/3";
 
@@ -600,12 +600,12 @@ if (import.meta.main) {
 
 /** When the comparison ran; a resumed one says over how many sittings its wall time is summed. */
 function timesLine(results: CompareResults): string {
-  const wall = `wall time ${fmtNum(results.wallSeconds, 1)} s`;
-  const finished = `finished: ${results.finishedAt ?? "—"}`;
+  const line = `- Started: ${results.startedAt ?? "—"}; finished: ${results.finishedAt ?? "—"}; wall time ${
+    fmtNum(results.wallSeconds, 1)
+  } s`;
   const n = results.sittings ?? 1;
-  if (n <= 1) return `- Started: ${results.startedAt ?? "—"}; ${finished}; ${wall}`;
-  const first = results.firstStartedAt ? `first started ${results.firstStartedAt}, ` : "";
-  return `- Sittings: ${n} (\`--resume\` continues a comparison), ${first}the last started ${
-    results.startedAt ?? "—"
-  }; ${finished}; ${wall}, summed over the sittings (each from its start to its last finished run)`;
+  return n <= 1
+    ? line
+    : `${line}, summed over ${n} sittings (\`--resume\` continues a comparison; each sitting ` +
+      "counts from its start to its last finished run)";
 }

@@ -185,17 +185,15 @@ export interface CompareResults {
   machine: MachineInfo;
   /** Wall time of the whole comparison in seconds. */
   wallSeconds: number;
-  /** When the comparison (its last sitting, when resumed) started: ISO timestamp, when known. */
+  /** When the comparison started (its first sitting, when resumed): ISO timestamp, when known. */
   startedAt?: string;
-  /** When the comparison finished (ISO timestamp), when known. */
+  /** When its last run finished (ISO timestamp), when known. */
   finishedAt?: string;
   /**
-   * Sittings the runs took: each `--resume` starts one, and `wallSeconds` sums them (each from its start to
-   * its last finished run); absent: one.
+   * Sittings that finished runs: each `--resume` starts one, and `wallSeconds` sums them (each from its start
+   * to its last finished run); absent: one, or not known.
    */
   sittings?: number;
-  /** When the first sitting started (ISO timestamp), when resumed and known. */
-  firstStartedAt?: string;
   /** Reference method for differences and delta-m (the plugin whose role is `reference`); none when absent. */
   baseline?: string;
   /** The proposed method whose claim the verdict checks (the plugin whose role is `proposed`). */
@@ -400,7 +398,7 @@ export function validateCompareResults(value: unknown, label = "results"): Compa
   num(m, "cpus", `${label}.machine`, { min: 0 });
   num(o, "wallSeconds", label, { min: 0 });
   if (o.sittings !== undefined) num(o, "sittings", label, { min: 1, int: true });
-  for (const k of ["baseline", "proposed", "startedAt", "finishedAt", "firstStartedAt", "title", "notice"]) {
+  for (const k of ["baseline", "proposed", "startedAt", "finishedAt", "title", "notice"]) {
     if (o[k] !== undefined && typeof o[k] !== "string") {
       fail(`${label}.${k}`, `expected a string, got ${describe(o[k])}`);
     }
