@@ -421,8 +421,9 @@ async function readPlan(outDir: string): Promise<ComparePlan> {
 /**
  * The plan with more training seeds: every planned seed must stay (`--seeds` on `--resume` adds, it never
  * drops), and each new seed gets the first seed's runs with its own seed and run directory, so it is
- * trained exactly as a fresh comparison with that seed would train it. Throws an {@link OptionError}
- * naming `--seeds`.
+ * trained exactly as a fresh comparison with that seed would train it. The runs are copied from the plan
+ * rather than planned again with {@link planRuns} on purpose: a later toolkit that plans differently (a new
+ * flag, a new plugin) must not change how the added seeds run. Throws an {@link OptionError} naming `--seeds`.
  */
 export function withSeeds(plan: ComparePlan, seeds: number | number[]): ComparePlan {
   const before = seedList(plan.profile);
