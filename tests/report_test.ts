@@ -607,6 +607,40 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   );
 });
 
+Deno.test("verdict: the Holm line names the shorter side, the contrasts below alpha or the ones that are not", () => {
+  const clear = [0.05, 0.051, 0.049];
+  const noisy = [0.05, -0.04, 0.01];
+  const text = (diffs: { a: number[][]; b: number[][] }) => {
+    const f = fixture();
+    f.runs = f.runs.filter((r) => r.method === "stl");
+    const stl = { emotion: [0.8, 0.82, 0.78], pose: [0.5, 0.52, 0.48] };
+    for (const [name, [de, dp]] of [["a", diffs.a], ["b", diffs.b]] as const) {
+      for (const s of [0, 1, 2]) {
+        f.runs.push(run(name, s, { emotion: stl.emotion[s] + de[s], pose: stl.pose[s] + dp[s] }));
+      }
+    }
+    delete f.proposed;
+    const lines = buildVerdict(f, summarize(f), analyze(f, summarize(f))).lines;
+    return lines.find((l) => l.startsWith("- **Multiple comparisons**"))!;
+  };
+  assert.match(
+    text({ a: [clear, clear], b: [clear, clear] }),
+    /: all 4 contrasts with stl have .* below 0.05\.$/,
+  );
+  assert.match(
+    text({ a: [clear, clear], b: [clear, noisy] }),
+    /: 3 of 4 contrasts with stl have .* below 0.05; not: b on pose\/aflw\.$/,
+  );
+  assert.match(
+    text({ a: [clear, noisy], b: [noisy, noisy] }),
+    /: 1 of 4 contrasts with stl have .* below 0.05 \(a on emotion\/ferplus\)\.$/,
+  );
+  assert.match(
+    text({ a: [noisy, noisy], b: [noisy, noisy] }),
+    /: 0 of 4 contrasts with stl have .* below 0.05\.$/,
+  );
+});
+
 Deno.test("validateResultsFile checks what scripts read and tolerates fields it does not know", async () => {
   const dir = await Deno.makeTempDir({ prefix: "report_test_" });
   try {

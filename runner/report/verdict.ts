@@ -123,11 +123,19 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
       ];
       lines.push(`- **${col.key}** (${base} ${fmtPct(findCell(s, base, col).mean)}%): ${parts.join("; ")}.`);
     }
+    // Name the shorter side: the contrasts below α, or, when most are, the ones that are not.
+    const named = (cs: Contrast[]) => cs.map((c) => `${c.method} on ${c.column}`).join(", ");
+    const rest = a.contrasts.filter((c) => !holmSig.includes(c));
     lines.push(
-      `- **Multiple comparisons**: ${holmSig.length} of ${a.contrasts.length} contrasts with ${base} have a ` +
-        `Holm-adjusted p below ${a.settings.alpha}${
-          holmSig.length ? ` (${holmSig.map((c) => `${c.method} on ${c.column}`).join(", ")})` : ""
-        }.`,
+      `- **Multiple comparisons**: ${
+        rest.length === 0 && holmSig.length > 1 ? "all " : `${holmSig.length} of `
+      }${a.contrasts.length} contrasts with ${base} have a Holm-adjusted p below ${a.settings.alpha}${
+        holmSig.length === 0 || rest.length === 0
+          ? ""
+          : holmSig.length > rest.length
+          ? `; not: ${named(rest)}`
+          : ` (${named(holmSig)})`
+      }.`,
     );
     const hw = a.halfWidth;
     if (hw.maxT === null) {
