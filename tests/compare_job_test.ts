@@ -135,6 +135,17 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   for (const k of ["sittings", "startedAt", "finishedAt", "wallSeconds", "command"]) {
     assert.equal(again[k], grown[k], k);
   }
+  // A plan resumed before sittings were counted keeps its summed wall time but cannot say how many sittings
+  // there were or when the first began, so the report states neither.
+  const planPath = join(out, "compare_plan.json");
+  const { sittings: _s, firstStartedAt: _f, ...legacy } = await readJson(planPath);
+  await Deno.writeTextFile(planPath, JSON.stringify(legacy));
+  assert.equal(await runCompare(["--resume", `--out=${out}`], log), 0, lines.join("\n"));
+  const old = (await readJson(join(out, "results.json"))).input;
+  assert.equal(old.sittings, undefined);
+  assert.equal(old.startedAt, undefined);
+  assert.equal(old.wallSeconds, grown.wallSeconds);
+  assert.equal(old.finishedAt, grown.finishedAt);
   // Seed 6 runs exactly as a fresh plan with that seed would run it.
   const plan = await readJson(join(out, "compare_plan.json"));
   // (--out already holds a plan, so the fresh plan is made elsewhere and its paths mapped back.)
