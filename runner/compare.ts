@@ -461,7 +461,7 @@ async function nextSitting(
   saved: ComparePlan,
 ): Promise<Pick<ComparePlan, "startedAt" | "earlierSeconds" | "sittings" | "firstStartedAt">> {
   const start = Date.parse(saved.startedAt);
-  const end = await lastRunEnd(saved, start);
+  const end = lastEnd(await runEndTimes(saved), start);
   const ran = end !== undefined;
   // Resumed before sittings were counted: how many there were, and when the first started, is unknown.
   const legacy = saved.sittings === undefined && saved.earlierSeconds !== undefined;
@@ -496,19 +496,25 @@ export function freshCommand(plan: Pick<ComparePlan, "command" | "profile" | "pr
   return plan.command.replace(/^deno task compare/, `deno task compare ${flag}`);
 }
 
-/**
- * When the last of a plan's runs finished (ms: its summary.json) at or after `since`; undefined when none
- * did. From the current sitting's start, it ends that sitting: wall time runs to here.
- */
-async function lastRunEnd(plan: ComparePlan, since = -Infinity): Promise<number | undefined> {
-  let end: number | undefined;
+/** When each finished run of a plan finished (ms: its summary.json's mtime). */
+async function runEndTimes(plan: ComparePlan): Promise<number[]> {
+  const ends: number[] = [];
   for (const r of plan.runs) {
     const mtime = await Deno.stat(join(r.dir, "summary.json")).then((s) => s.mtime?.getTime()).catch(
       () => undefined,
     );
-    if (mtime !== undefined && mtime >= since && (end === undefined || mtime > end)) end = mtime;
+    if (mtime !== undefined) ends.push(mtime);
   }
-  return end;
+  return ends;
+}
+
+/**
+ * The latest of `ends` at or after `since`; undefined when there is none. From the current sitting's start,
+ * it ends that sitting: wall time runs to here.
+ */
+function lastEnd(ends: number[], since = -Infinity): number | undefined {
+  const after = ends.filter((t) => t >= since);
+  return after.length ? Math.max(...after) : undefined;
 }
 
 /** One planned training run. */
@@ -1140,8 +1146,9 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
   const results: RunResult[] = [];
   for (const r of finished) results.push(await readRun(r.dir, r));
   const start = Date.parse(plan.startedAt);
+  const ends = await runEndTimes(plan);
   // This sitting counts only if it finished runs (not, e.g., a --report_only or a resume of a finished job).
-  const sittingEnd = await lastRunEnd(plan, start);
+  const sittingEnd = lastEnd(ends, start);
   const sittings = plan.sittings === null
     ? null
     : Math.max(1, (plan.sittings ?? 1) - (sittingEnd === undefined ? 1 : 0));
@@ -1184,7 +1191,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
     // same; a resumed comparison adds the sittings before.
     wallSeconds: (plan.earlierSeconds ?? 0) + (sittingEnd === undefined ? 0 : (sittingEnd - start) / 1000),
     ...(firstStart === null ? {} : { startedAt: firstStart }),
-    finishedAt: new Date((await lastRunEnd(plan)) ?? start).toISOString(),
+    finishedAt: new Date(lastEnd(ends) ?? start).toISOString(),
     ...(sittings !== null && sittings > 1 ? { sittings } : {}),
     // Without the reference's runs (--methods without it, or all its runs failed) there is no baseline.
     baseline: ((ref) => (ref && results.some((r) => r.method === ref) ? ref : undefined))(

@@ -246,10 +246,8 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
     (c.bootCi95High! - c.bootCi95Low!) / 2
   );
   const maxT = ts.length ? Math.max(...ts) : null;
-  const spread = contrasts.filter((c) => c.diffStd !== null);
-  const needed = spread.map((c) => seedsForHalfWidth(c.diffStd!, HALF_WIDTH_GOAL, { level: CI_LEVEL }));
-  // The seeds needed grow with the spread, so the widest contrast sets them.
-  const widest = spread.reduce<Contrast | null>(
+  // The seeds needed grow with the spread, so the widest contrast sets them for all.
+  const widest = contrasts.filter((c) => c.diffStd !== null).reduce<Contrast | null>(
     (w, c) => (w === null || c.diffStd! > w.diffStd! ? c : w),
     null,
   );
@@ -265,7 +263,7 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
       maxBoot: bs.length ? Math.max(...bs) : null,
       // Every contrast needs a seed interval for the goal to be met.
       met: maxT === null ? null : ts.length === contrasts.length && maxT <= HALF_WIDTH_GOAL,
-      seedsNeeded: spread.length === 0 || needed.includes(null) ? null : Math.max(...(needed as number[])),
+      seedsNeeded: widest && seedsForHalfWidth(widest.diffStd!, HALF_WIDTH_GOAL, { level: CI_LEVEL }),
       widest: widest && { method: widest.method, column: widest.column },
     },
     settings: {
