@@ -8,7 +8,7 @@
  * `passes x datasets`, each STL run `passes` epochs over its dataset.
  * @module
  */
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
 import {
   checkOptions,
@@ -19,6 +19,7 @@ import {
   settingsWithSources,
 } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
+import { parseDifficulty } from "./run_config.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATA_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
 import { discoverPlugins, findPlugin, scheduleOf } from "./registry.ts";
@@ -68,6 +69,11 @@ export interface CompareProfile {
   heldOut?: { val: number; test: number };
   /** Domain shift of the synth-emotion/synth-pose pair (default: the generator's). */
   domainShift?: number;
+  /**
+   * Overrides of the synthetic faces' nuisance knobs (`knob=value` items of `--synth_difficulty`), applied to
+   * every embedded dataset of every run; absent: each dataset's calibrated defaults.
+   */
+  synthDifficulty?: string[];
   /** Batch size of every run. */
   batchSize: number;
   /** Learning rate of every run. */
@@ -110,6 +116,13 @@ export function ablationVariants(plugins: MethodPlugin[]): CompareVariant[] {
 /** A profile's rows when it runs variants (its own list, or the plugins' ablations); undefined otherwise. */
 function profileVariants(p: CompareProfile, plugins: MethodPlugin[]): CompareVariant[] | undefined {
   return p.variants === "ablation" ? ablationVariants(plugins) : p.variants;
+}
+
+/** `--synth_difficulty` items, checked (an {@link OptionError} names the flag); undefined when not given. */
+function synthDifficultyOf(v: unknown): string[] | undefined {
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  parseDifficulty(v);
+  return v.map(String);
 }
 
 /** The training seeds of a profile, in order. */
@@ -279,6 +292,12 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
         .replace(/with --test_rows; /, "")
     } Default per profile.`,
   })),
+  {
+    name: "synth_difficulty",
+    type: "list",
+    help:
+      "Override nuisance knobs of the synthetic faces in every run, e.g. pitch=12,roll=12 (docs/data.md); default per profile (none).",
+  },
   { name: "passes", type: "int", min: 1, max: 10_000, help: "Passes over each dataset per method (budget)." },
   { name: "lr", type: "float", min: 0, max: 1, help: "Learning rate for every method." },
   {
@@ -391,6 +410,7 @@ const PLAN_FLAGS = [
   "methods",
   "data_seed",
   "domain_shift",
+  "synth_difficulty",
   "model",
   "image_size",
   "train_size",
@@ -415,7 +435,22 @@ async function readPlan(outDir: string): Promise<ComparePlan> {
     throw new OptionError(`--out=${outDir}: no comparison to continue (${path}: ${(e as Error).message})`);
   }
   if (plan.format !== PLAN_FORMAT) throw new OptionError(`--out=${outDir}: ${path} is not a compare plan`);
-  return plan;
+  return relocatePlan(plan, outDir);
+}
+
+/**
+ * The plan with its runs where the comparison now is: a plan records each run's directory where it was planned
+ * (`<out>/runs/<name>`), and a comparison copied or renamed (off a cluster's scratch disk, onto another machine)
+ * keeps its runs under its own `runs/`. Each run becomes `<outDir>/runs/<name>`, in its `dir` and its `--out`
+ * flag, so `--resume` and `--report_only` read and write the runs that are there, never the old place.
+ */
+export function relocatePlan(plan: ComparePlan, outDir: string): ComparePlan {
+  const runs = plan.runs.map((r) => {
+    const dir = join(outDir, "runs", basename(r.dir));
+    if (dir === r.dir) return r;
+    return { ...r, dir, args: r.args.map((a) => a === `--out=${r.dir}` ? `--out=${dir}` : a) };
+  });
+  return { ...plan, runs };
 }
 
 /**
@@ -559,6 +594,7 @@ export function planRuns(
     ...(p.heldOut ? [`--val_rows=${p.heldOut.val}`, `--test_rows=${p.heldOut.test}`] : []),
     ...(p.dataSeed !== undefined ? [`--data_seed=${p.dataSeed}`] : []),
     ...(p.domainShift !== undefined ? [`--domain_shift=${p.domainShift}`] : []),
+    ...(p.synthDifficulty?.length ? [`--synth_difficulty=${p.synthDifficulty.join(",")}`] : []),
     "--quiet",
     ...opts.extra,
   ];
@@ -718,6 +754,8 @@ export interface CompareRequest {
   data_seed?: number;
   /** Domain shift between synth-emotion and synth-pose (default per profile). */
   domain_shift?: number;
+  /** Overrides of the synthetic faces' nuisance knobs, `knob=value` items (default: none). */
+  synth_difficulty?: string[];
   /** Output directory (default `runs/compare-<profile>-<time>`). */
   out?: string;
   /** Datasets (default per profile). */
@@ -844,6 +882,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       }
       : base.heldOut,
     domainShift: typeof o.domain_shift === "number" ? o.domain_shift : base.domainShift,
+    synthDifficulty: synthDifficultyOf(o.synth_difficulty) ?? base.synthDifficulty,
     lr: typeof o.lr === "number" ? o.lr : base.lr,
     batchSize: typeof o.batch_size === "number" ? o.batch_size : base.batchSize,
     lrSchedule: typeof o.lr_schedule === "string" ? o.lr_schedule as LrScheduleName : base.lrSchedule,
@@ -1169,6 +1208,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       ...(profile.datasets.some((d) => (PAIR_NAMES as readonly string[]).includes(d))
         ? { domain_shift: profile.domainShift ?? DEFAULT_DOMAIN_SHIFT }
         : {}),
+      ...(profile.synthDifficulty?.length ? { synth_difficulty: profile.synthDifficulty.join(",") } : {}),
       batch_size: profile.batchSize,
       lr: profile.lr,
       passes_per_refresh: profile.passesPerRefresh,

@@ -167,6 +167,29 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   const argsOf = (runs: { seed: number; args: string[] }[], root: string) =>
     runs.filter((r) => r.seed === 6).map((r) => r.args.map((a) => a.replace(root, "OUT")));
   assert.deepEqual(argsOf(plan.runs, out), argsOf(freshPlan.runs, freshPlan.out));
+
+  // A comparison moved elsewhere (off a scratch disk, onto another machine) is read and resumed where it is
+  // now, even with its finished runs' checkpoints left behind: their summaries, predictions and cached teacher
+  // transfers are what the report reads.
+  const moved = join(await Deno.makeTempDir(), "moved");
+  await Deno.rename(out, moved);
+  for await (const e of Deno.readDir(join(moved, "runs"))) {
+    await Deno.remove(join(moved, "runs", e.name, "checkpoint"), { recursive: true });
+  }
+  await Deno.remove(join(moved, "runs", "stl-emotion-seed6"), { recursive: true });
+  lines.length = 0;
+  assert.equal(await runCompare(["--resume", `--out=${moved}`], log), 0, lines.join("\n"));
+  assert.ok(lines.some((l) => /5 runs already finished|already finished/.test(l)), lines.join("\n"));
+  await assert.rejects(Deno.stat(out), "nothing is written where the comparison was");
+  const there = (await readJson(join(moved, "results.json"))).input;
+  for (const r of there.runs) {
+    for (const dir of String(r.runDir).split(", ")) assert.ok(dir.startsWith(moved), dir);
+  }
+  assert.equal(there.teachers.length, grown.teachers.length);
+  await Deno.stat(join(moved, "runs", "stl-emotion-seed6", "summary.json"));
+  const movedPlan = await readJson(join(moved, "compare_plan.json"));
+  assert.ok(movedPlan.runs.every((r: { dir: string }) => r.dir.startsWith(moved)));
+  assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
 });
 
 Deno.test("the report's command reruns a grown comparison in one go", () => {
@@ -208,6 +231,32 @@ Deno.test("compare --seeds takes a count or a list; bad values name the flag", a
   assert.ok(planned.runs.every((r) => r.args.includes("--data_seed=9")));
   const counted = await compare({ profile: "quick", seeds: 2, dry_run: true, out });
   assert.deepEqual([...new Set(counted.runs.map((r) => r.seed))], [1, 2]);
+});
+
+Deno.test("compare --synth_difficulty reaches every planned run; a bad knob names the flag", async () => {
+  const out = join(await Deno.makeTempDir(), "c");
+  const planned = await compare({
+    profile: "quick",
+    synth_difficulty: ["pitch=12", "roll=12"],
+    dry_run: true,
+    out,
+  });
+  assert.ok(planned.runs.length > 2);
+  for (const r of planned.runs) {
+    assert.ok(r.args.includes("--synth_difficulty=pitch=12,roll=12"), r.args.join(" "));
+  }
+  assert.deepEqual(planned.profile.synthDifficulty, ["pitch=12", "roll=12"]);
+  // Without the flag the runs keep each dataset's calibrated knobs (no flag, so earlier plans stay as they were).
+  const plain = await compare({ profile: "quick", dry_run: true, out });
+  assert.ok(plain.runs.every((r) => !r.args.some((a) => a.startsWith("--synth_difficulty"))));
+  await assert.rejects(
+    () => compare({ profile: "quick", synth_difficulty: ["pitch=-1"], dry_run: true, out }),
+    /--synth_difficulty: got "pitch=-1"/,
+  );
+  await assert.rejects(
+    () => compare({ profile: "quick", synth_difficulty: ["tilt=3"], dry_run: true, out }),
+    /--synth_difficulty: got "tilt=3"/,
+  );
 });
 
 Deno.test("eval --truth=hidden labels the set with every head's hidden truth, or names what is missing", () => {
