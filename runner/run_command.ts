@@ -21,6 +21,7 @@ import type { BuiltModel } from "../models/build.ts";
 import { writeRunPlots } from "./train/plots.ts";
 import { checkOutDir } from "./out_dir.ts";
 import { buildRunModel, headsOf, loadRunData, type RunConfig, TOOLKIT_VERSION } from "./run_config.ts";
+import { toolkitCommit } from "./toolkit_commit.ts";
 
 /** What `--dry_run` resolved: every setting with its source, the data and the model's heads. */
 export interface DryRunReport {
@@ -172,7 +173,7 @@ export async function executeRun(
       tasks: heads,
       stl_task: run.stlTask ?? null,
       backend,
-      versions: { toolkit: TOOLKIT_VERSION, tfjs: tf.version_core, deno: Deno.version.deno },
+      versions: await runVersions(),
       seed: o.seed,
       created: new Date().toISOString(),
     };
@@ -258,4 +259,15 @@ async function ensureFreshDir(dir: string): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   await Deno.mkdir(dir, { recursive: true });
+}
+
+/** What a run records of the code that trained it: toolkit version and commit, TensorFlow.js, Deno. */
+async function runVersions(): Promise<Record<string, string>> {
+  const commit = await toolkitCommit();
+  return {
+    toolkit: TOOLKIT_VERSION,
+    ...(commit ? { commit } : {}),
+    tfjs: tf.version_core,
+    deno: Deno.version.deno,
+  };
 }

@@ -103,6 +103,15 @@ Deno.test("STL, All-in-one, DML-LWF and distilling train end to end and write th
       assert.equal(cfg.method, task);
       assert.equal(cfg.options.seed, 1);
       assert.ok(cfg.backend.name);
+      // The run names the code that trained it: the checkout's commit (a copy without git records none).
+      const gitHead = await new Deno.Command("git", {
+        args: ["rev-parse", "--short=12", "HEAD"],
+        stdout: "piped",
+      })
+        .output().then((o) => o.success ? new TextDecoder().decode(o.stdout).trim() : undefined)
+        .catch(() => undefined);
+      if (gitHead) assert.match(cfg.versions.commit, new RegExp(`^${gitHead}(\\+dirty)?$`));
+      else assert.equal(cfg.versions.commit, undefined);
       const rows = await readLog(dir);
       assert.equal(rows.length, 2);
       const summary = out.summary!;
