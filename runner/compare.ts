@@ -200,14 +200,16 @@ export const PROFILES: Record<string, CompareProfile> = {
     heldOut: { val: 1000, test: 4000 },
     domainShift: 0.8,
     batchSize: 16,
-    passes: 15,
-    seeds: 6,
+    // STL plateaus by the 1 pp rule after about 40 passes on this data, and the joint methods' slow seeds have
+    // caught up by 30 (docs/data.md); 15 passes, the profile until December 2026, ranked them by how they start.
+    passes: 45,
+    seeds: 10,
     // The note is saved with a plan and printed by its report, so it describes the profile, not a history
     // that --resume --seeds outgrows (the report lists the seeds and sittings).
-    note: "the default's data (domain shift 0.8) with three times the passes and 4,000 test rows: teachers " +
-      "that transfer, STL nearer its plateau (docs/data.md); about 25 minutes per seed on 2 CPU cores; the " +
-      "2 pp half-width goal needs more seeds than the 6 planned (the report projects how many): add them with " +
-      "--resume --seeds=N; the digits pair is --profile=digits",
+    note: "the default's data (domain shift 0.8) with nine times the passes and 4,000 test rows: teachers " +
+      "that transfer, STL at its plateau (docs/data.md); about 75 minutes per seed on 2 CPU cores; if the " +
+      "report projects more seeds for the 2 pp half-width goal, add them with --resume --seeds=N; the digits " +
+      "pair is --profile=digits",
   },
   digits: {
     ...DEFAULT_PROFILE,
@@ -515,30 +517,76 @@ async function nextSitting(
 }
 
 /**
+ * The flags that set a profile's fields, each with the field's value as that flag takes it and, where two
+ * spellings mean the same, the form they are compared in (`--seeds=3` and `--seeds=1,2,3`).
+ */
+const PROFILE_FLAGS: {
+  flag: string;
+  value: (p: CompareProfile) => string | undefined;
+  key?: (p: CompareProfile) => string;
+}[] = [
+  {
+    flag: "seeds",
+    value: (p) => Array.isArray(p.seeds) ? p.seeds.join(",") : String(p.seeds),
+    key: (p) => seedList(p).join(),
+  },
+  { flag: "datasets", value: (p) => p.datasets.join(",") },
+  { flag: "model", value: (p) => p.model },
+  { flag: "image_size", value: (p) => String(p.imageSize) },
+  { flag: "train_size", value: (p) => String(p.trainSize) },
+  { flag: "val_rows", value: (p) => p.heldOut && String(p.heldOut.val) },
+  { flag: "test_rows", value: (p) => p.heldOut && String(p.heldOut.test) },
+  { flag: "data_seed", value: (p) => p.dataSeed === undefined ? undefined : String(p.dataSeed) },
+  { flag: "domain_shift", value: (p) => String(p.domainShift ?? DEFAULT_DOMAIN_SHIFT) },
+  {
+    flag: "synth_difficulty",
+    value: (p) => p.synthDifficulty?.length ? p.synthDifficulty.join(",") : undefined,
+  },
+  { flag: "passes", value: (p) => String(p.passes) },
+  { flag: "batch_size", value: (p) => String(p.batchSize) },
+  { flag: "lr", value: (p) => String(p.lr) },
+  { flag: "lr_schedule", value: (p) => p.lrSchedule ?? "constant" },
+  { flag: "lr_warmup", value: (p) => String(p.lrWarmup ?? 0) },
+];
+
+/**
  * The one `compare` command that plans these runs afresh: the planning command line with `--seeds` as the
  * plan has them now (`--resume --seeds` may have added some, and {@link withSeeds} trains each added seed
- * exactly as a fresh plan would). The report shows it, so a reader reruns a grown comparison in one go.
+ * exactly as a fresh plan would), and with a flag for every field in which the plan's profile differs from
+ * today's profile of that name (a profile that changed since, e.g. more passes, still reruns the plan as it
+ * was). The report shows it, so a reader reruns a grown or older comparison in one go.
  */
 export function freshCommand(plan: Pick<ComparePlan, "command" | "profile" | "profileName">): string {
-  const seeds = plan.profile.seeds;
-  const flag = `--seeds=${Array.isArray(seeds) ? seeds.join(",") : seeds}`;
-  const given = /(^| )--seeds[= ]\S+/;
-  if (given.test(plan.command)) return plan.command.replace(given, `$1${flag}`);
-  const planned = PROFILES[plan.profileName]?.seeds;
-  if (planned !== undefined && seedList({ seeds: planned }).join() === seedList(plan.profile).join()) {
-    return plan.command;
+  let command = plan.command;
+  const added: string[] = [];
+  const current = PROFILES[plan.profileName];
+  for (const { flag, value, key = value } of PROFILE_FLAGS) {
+    const v = value(plan.profile);
+    if (v === undefined) continue;
+    const given = new RegExp(`(^| )--${flag}[= ]\\S+`);
+    if (given.test(command)) command = command.replace(given, `$1--${flag}=${v}`);
+    else if (current && key(current) !== key(plan.profile)) added.push(`--${flag}=${v}`);
   }
-  return plan.command.replace(/^deno task compare/, `deno task compare ${flag}`);
+  return added.length
+    ? command.replace(/^deno task compare/, `deno task compare ${added.join(" ")}`)
+    : command;
 }
 
-/** When each finished run of a plan finished (ms: its summary.json's mtime). */
+/**
+ * When each finished run of a plan finished (ms): its summary's `finishedAt`, or for a run written before
+ * summaries carried it, the file's modification time.
+ */
 async function runEndTimes(plan: ComparePlan): Promise<number[]> {
   const ends: number[] = [];
   for (const r of plan.runs) {
-    const mtime = await Deno.stat(join(r.dir, "summary.json")).then((s) => s.mtime?.getTime()).catch(
-      () => undefined,
+    const path = join(r.dir, "summary.json");
+    const written = await Deno.readTextFile(path).then((t) => Date.parse(JSON.parse(t).finishedAt)).catch(
+      () => NaN,
     );
-    if (mtime !== undefined) ends.push(mtime);
+    const end = Number.isFinite(written)
+      ? written
+      : await Deno.stat(path).then((s) => s.mtime?.getTime()).catch(() => undefined);
+    if (end !== undefined) ends.push(end);
   }
   return ends;
 }

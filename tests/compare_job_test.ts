@@ -189,7 +189,15 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   await Deno.stat(join(moved, "runs", "stl-emotion-seed6", "summary.json"));
   const movedPlan = await readJson(join(moved, "compare_plan.json"));
   assert.ok(movedPlan.runs.every((r: { dir: string }) => r.dir.startsWith(moved)));
+  // A copy or a git checkout resets the runs' file times; the times the runs wrote are what count.
+  const later = new Date(Date.now() + 3_600_000);
+  for await (const e of Deno.readDir(join(moved, "runs"))) {
+    await Deno.utime(join(moved, "runs", e.name, "summary.json"), later, later);
+  }
   assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
+  const copied = (await readJson(join(moved, "results.json"))).input;
+  assert.equal(copied.wallSeconds, there.wallSeconds);
+  assert.equal(copied.finishedAt, there.finishedAt);
 });
 
 Deno.test("the report's command reruns a grown comparison in one go", () => {
@@ -217,6 +225,19 @@ Deno.test("the report's command reruns a grown comparison in one go", () => {
     freshCommand(plan("deno task compare --profile=thorough --out=d", 25)),
     "deno task compare --seeds=25 --profile=thorough --out=d",
   );
+  // A profile changed since the plan: the fields as planned become flags, so the command still reruns the
+  // plan; a flag the command gave keeps its place and takes the plan's value; equal fields add nothing.
+  const passes = PROFILES.thorough.passes + 1;
+  const older = {
+    command: "deno task compare --profile=thorough --batch_size=16 --out=d",
+    profileName: "thorough",
+    profile: { ...PROFILES.thorough, passes, lrSchedule: "cosine" as const, domainShift: 0.6 },
+  };
+  assert.equal(
+    freshCommand(older),
+    `deno task compare --domain_shift=0.6 --passes=${passes} --lr_schedule=cosine --profile=thorough --batch_size=16 --out=d`,
+  );
+  assert.equal(freshCommand({ ...older, profile: PROFILES.thorough }), older.command);
 });
 
 Deno.test("compare --seeds takes a count or a list; bad values name the flag", async () => {

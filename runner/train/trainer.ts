@@ -134,6 +134,11 @@ export interface TrainSummary {
   pseudo: Record<string, number>;
   /** Labelled rows per held-out `task/dataset/split` (what each accuracy is a fraction of). */
   evalRows: Record<string, number>;
+  /**
+   * When the run finished (ISO time), kept in the file rather than read off its modification time, which a
+   * copy or a git checkout of the run resets (a comparison sums its sittings' wall time from these).
+   */
+  finishedAt?: string;
 }
 
 const LOSS_FLAG: Record<TaskName, string> = {
@@ -432,6 +437,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     interrupted,
     pseudo,
     evalRows,
+    finishedAt: new Date().toISOString(),
   };
   if (!interrupted) await writeJsonAtomic(join(spec.outDir, "summary.json"), summary);
   return summary;
