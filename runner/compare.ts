@@ -1076,7 +1076,12 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       } thread(s) each, into ${outDir}`,
     );
   }
-  await executors.runLocal(runs, { jobs: num(o, "jobs"), log: quiet ? () => {} : log });
+  await executors.runLocal(runs, {
+    jobs: num(o, "jobs"),
+    log: quiet ? () => {} : log,
+    // Each STL teacher is scored on the other datasets while its checkpoint is there.
+    onFinished: async (r) => void await cachedTransfer(plan, r as PlannedRun),
+  });
   return await reportFromPlan(plan, outcome(plan, todo));
 }
 
@@ -1158,55 +1163,78 @@ function printDone(outDir: string, wallSeconds: number, o: Options): void {
   else console.log(`report: ${join(outDir, "report.md")} (${wallSeconds.toFixed(0)} s)`);
 }
 
+/** The embedded datasets a comparison's STL teachers are scored on, and the backend to score them with. */
+function transferSetting(plan: ComparePlan): { datasets: string[]; backend: EvaluateRequest["backend"] } {
+  return {
+    datasets: plan.profile.datasets.filter((d) => EMBEDDED_NAMES.includes(d)),
+    backend:
+      (plan.runs[0]?.args.find((a) => a.startsWith("--backend="))?.slice(10) ?? "auto") as EvaluateRequest[
+        "backend"
+      ],
+  };
+}
+
+/**
+ * One STL run's accuracy on the hidden truth of every other embedded dataset of the comparison that is not
+ * labelled for its task, by dataset, cached in its `transfer.json`: scored once, while its checkpoint is there
+ * (the local executor calls this as each run finishes, so a comparison copied without checkpoints keeps it).
+ * Empty for a run that is not an STL teacher on an embedded dataset.
+ */
+async function cachedTransfer(plan: ComparePlan, r: PlannedRun): Promise<Record<string, number>> {
+  const { datasets, backend } = transferSetting(plan);
+  const own = r.args.find((a) => a.startsWith("--dataset="))?.slice(10);
+  if (!r.task || !own || !datasets.includes(own)) return {};
+  const cachePath = join(r.dir, "transfer.json");
+  const cached: Record<string, number> = await Deno.readTextFile(cachePath).then(JSON.parse).catch(
+    () => ({}),
+  );
+  let changed = false;
+  for (const target of datasets) {
+    if (target === own || (datasetTaskNames(target) as string[]).includes(r.task)) continue;
+    if (typeof cached[target] === "number") continue;
+    const metrics = await evaluate({
+      run: r.dir,
+      datasets: [target],
+      truth: "hidden",
+      split: "test",
+      backend,
+      quiet: true,
+    })
+      .catch(() => []);
+    const m = metrics.find((x) => x.metric === `${r.task}/${target}/test`);
+    if (!m) continue;
+    cached[target] = m.acc;
+    changed = true;
+  }
+  if (changed) await writeJsonAtomic(cachePath, cached);
+  return cached;
+}
+
 /**
  * The STL teachers' transfer: each single-task run of a task evaluated, on the test split of every other
  * embedded dataset of the comparison that is not labelled for that task, against that dataset's hidden
  * truth (`teacherAcc`), next to its own test accuracy (`teacherAccInDomain`). These are the pseudo labels a
- * teacher-based method starts from. Cached per run in `transfer.json`, so `--report_only` does not redo it.
+ * teacher-based method starts from. Cached per run in `transfer.json` ({@link cachedTransfer}), so
+ * `--report_only` does not redo it.
  */
 async function teacherTransfer(
   plan: ComparePlan,
   finished: { planned: PlannedRun; result: RunResult }[],
 ): Promise<TeacherTransfer[]> {
-  const datasets = plan.profile.datasets.filter((d) => EMBEDDED_NAMES.includes(d));
   const out: TeacherTransfer[] = [];
-  const backend = plan.runs[0]?.args.find((a) => a.startsWith("--backend="))?.slice(10) ?? "auto";
   for (const { planned: r, result } of finished) {
-    if (!r.task) continue;
     const own = r.args.find((a) => a.startsWith("--dataset="))?.slice(10);
-    if (!own || !datasets.includes(own)) continue;
-    const cachePath = join(r.dir, "transfer.json");
-    const cached: Record<string, number> = await Deno.readTextFile(cachePath).then(JSON.parse).catch(
-      () => ({}),
-    );
     const inDomain = result.results.find((x) => x.task === r.task && x.dataset === own)?.testAcc;
-    let changed = false;
-    for (const target of datasets) {
-      if (target === own || (datasetTaskNames(target) as string[]).includes(r.task!)) continue;
-      if (typeof cached[target] !== "number") {
-        const metrics = await evaluate({
-          run: r.dir,
-          datasets: [target],
-          truth: "hidden",
-          split: "test",
-          backend: backend as EvaluateRequest["backend"],
-          quiet: true,
-        }).catch(() => []);
-        const m = metrics.find((x) => x.metric === `${r.task}/${target}/test`);
-        if (!m) continue;
-        cached[target] = m.acc;
-        changed = true;
-      }
+    for (const [target, acc] of Object.entries(await cachedTransfer(plan, r))) {
       out.push({
         task: r.task!,
         dataset: target,
-        teacherDataset: own,
+        teacherDataset: own!,
         seed: r.seed,
-        teacherAcc: cached[target],
+        teacherAcc: acc,
         teacherAccInDomain: typeof inDomain === "number" ? inDomain : NaN,
       });
     }
-    if (changed) await writeJsonAtomic(cachePath, cached);
   }
   return out;
 }

@@ -67,6 +67,17 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
     assert.equal(t.teacherAccInDomain, own.testAcc);
   }
 
+  // Each STL teacher is scored as it finishes, while its checkpoint is there (a comparison copied without its
+  // checkpoints keeps it), not only when the report is made after the last run.
+  const lastRun = Date.parse(
+    (await readJson(join(out, "runs", "all-in-one-seed5", "summary.json"))).finishedAt,
+  );
+  for (const task of ["emotion", "pose"]) {
+    const scored = (await Deno.stat(join(out, "runs", `stl-${task}-seed4`, "transfer.json"))).mtime!
+      .getTime();
+    assert.ok(scored < lastRun, `${task}: scored at ${scored}, the last run finished at ${lastRun}`);
+  }
+
   // Break one run so that resuming it fails: the others still make a report, the exit status is 1.
   const broken = join(out, "runs", "all-in-one-seed5");
   await Deno.remove(join(broken, "summary.json"));

@@ -15,6 +15,8 @@ export interface LocalOptions {
   jobs: number;
   /** Progress lines (nothing when quiet). */
   log: (s: string) => void;
+  /** Called when a run has finished, while its checkpoints are still there (e.g. to score it further). */
+  onFinished?: (run: SweepRun) => Promise<void>;
 }
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -72,6 +74,7 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
       const progress = progressText(done, todo.length, (performance.now() - t0) / 1000);
       if (error === null) {
         opts.log(`done ${runLabel(r)} in ${sec.toFixed(0)} s (${progress})`);
+        await opts.onFinished?.(r);
         continue;
       }
       failed.push({ run: r, error });
