@@ -125,6 +125,11 @@ function synthDifficultyOf(v: unknown): string[] | undefined {
   return v.map(String);
 }
 
+/** A profile's `--synth_difficulty` value as runs, plans and reports write it; undefined when it has none. */
+function synthDifficultyText(p: Pick<CompareProfile, "synthDifficulty">): string | undefined {
+  return p.synthDifficulty?.length ? p.synthDifficulty.join(",") : undefined;
+}
+
 /** The training seeds of a profile, in order. */
 export function seedList(p: Pick<CompareProfile, "seeds">): number[] {
   return Array.isArray(p.seeds) ? [...p.seeds] : Array.from({ length: p.seeds }, (_, i) => i + 1);
@@ -540,7 +545,7 @@ const PROFILE_FLAGS: {
   { flag: "domain_shift", value: (p) => String(p.domainShift ?? DEFAULT_DOMAIN_SHIFT) },
   {
     flag: "synth_difficulty",
-    value: (p) => p.synthDifficulty?.length ? p.synthDifficulty.join(",") : undefined,
+    value: synthDifficultyText,
   },
   { flag: "passes", value: (p) => String(p.passes) },
   { flag: "batch_size", value: (p) => String(p.batchSize) },
@@ -642,7 +647,7 @@ export function planRuns(
     ...(p.heldOut ? [`--val_rows=${p.heldOut.val}`, `--test_rows=${p.heldOut.test}`] : []),
     ...(p.dataSeed !== undefined ? [`--data_seed=${p.dataSeed}`] : []),
     ...(p.domainShift !== undefined ? [`--domain_shift=${p.domainShift}`] : []),
-    ...(p.synthDifficulty?.length ? [`--synth_difficulty=${p.synthDifficulty.join(",")}`] : []),
+    ...(synthDifficultyText(p) ? [`--synth_difficulty=${synthDifficultyText(p)}`] : []),
     "--quiet",
     ...opts.extra,
   ];
@@ -1284,7 +1289,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       ...(profile.datasets.some((d) => (PAIR_NAMES as readonly string[]).includes(d))
         ? { domain_shift: profile.domainShift ?? DEFAULT_DOMAIN_SHIFT }
         : {}),
-      ...(profile.synthDifficulty?.length ? { synth_difficulty: profile.synthDifficulty.join(",") } : {}),
+      ...(synthDifficultyText(profile) ? { synth_difficulty: synthDifficultyText(profile)! } : {}),
       batch_size: profile.batchSize,
       lr: profile.lr,
       passes_per_refresh: profile.passesPerRefresh,
