@@ -410,9 +410,14 @@ export function confusionSpec(
 
 /**
  * The images-seen axis: SI prefixes ("1.5k"); vega formats every tick with the prefix of the largest, so zero
- * would read "0k".
+ * would read "0k". At most about ten ticks: vega's default (one per 40 px) put "15k" and "16k" into each
+ * other on a 16k-image axis.
  */
-const IMAGES_AXIS = { format: "~s", labelExpr: "datum.value === 0 ? '0' : datum.label" };
+const IMAGES_AXIS = {
+  format: "~s",
+  labelExpr: "datum.value === 0 ? '0' : datum.label",
+  tickCount: 10,
+};
 
 /** The kinds of rows a pseudo-label figure draws, in legend order. */
 const KINDS = ["all rows", "kept", "rejected"];
