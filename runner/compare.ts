@@ -42,6 +42,7 @@ import { testRowFields } from "./train/test_predictions.ts";
 import { writeReport } from "./report/mod.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
+import { type CompareStatus, comparisonStatus, statusText } from "./compare_status.ts";
 import { findWeighting } from "../core/task_weighting/mod.ts";
 import { ARCH_NAMES, type ArchName } from "../core/types.ts";
 import { LR_SCHEDULES, type LrScheduleName } from "./train/lr_schedule.ts";
@@ -357,6 +358,13 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     help: "Write the report of the finished runs in --out (what the Slurm report job runs).",
   },
   {
+    name: "status",
+    type: "boolean",
+    default: false,
+    help:
+      "Show how far the comparison in --out is: each finished run's test accuracy, last-quarter gain and teacher transfer, what is left and about how long it takes; writes nothing.",
+  },
+  {
     name: "follow",
     type: "boolean",
     default: true,
@@ -594,6 +602,25 @@ async function runEndTimes(plan: ComparePlan): Promise<number[]> {
     if (end !== undefined) ends.push(end);
   }
   return ends;
+}
+
+/**
+ * A plan's wall time: each sitting from its start to its last finished run (summary.json), so a later
+ * `--report_only` or `--status` reports the same; a resumed comparison adds the sittings before. `sittings`
+ * counts those that finished runs (the current one only if it did; null: unknown); `ends` are the runs' end
+ * times (ms).
+ */
+async function planWall(
+  plan: ComparePlan,
+): Promise<{ ends: number[]; wallSeconds: number; sittings: number | null }> {
+  const start = Date.parse(plan.startedAt);
+  const ends = await runEndTimes(plan);
+  const sittingEnd = lastEnd(ends, start);
+  return {
+    ends,
+    wallSeconds: (plan.earlierSeconds ?? 0) + (sittingEnd === undefined ? 0 : (sittingEnd - start) / 1000),
+    sittings: plan.sittings === null ? null : (plan.sittings ?? 1) - (sittingEnd === undefined ? 1 : 0),
+  };
 }
 
 /**
@@ -865,6 +892,8 @@ export interface CompareRequest {
   qos?: string;
   /** Slurm: further sbatch options, space-separated. */
   sbatch_extra?: string;
+  /** Read where the comparison in `out` stands (status `status`, `progress`); run nothing, write nothing. */
+  status?: boolean;
   /** Plan and check `out`, run nothing, write nothing. */
   dry_run?: boolean;
   /** Progress of the runs off. */
@@ -881,9 +910,9 @@ export interface CompareOutcome {
    * `done`: the report is written (`results`); `partial`: some runs failed (`missing`) and the report is
    * written from the others; `planned`: a dry run; `submitted`: Slurm jobs were submitted
    * and not followed; `failed`: followed Slurm jobs failed; `incomplete`: some runs have not finished
-   * (`missing`), so no report was written.
+   * (`missing`), so no report was written; `status`: `--status` read where the comparison stands (`progress`).
    */
-  status: "done" | "partial" | "planned" | "submitted" | "failed" | "incomplete";
+  status: "done" | "partial" | "planned" | "submitted" | "failed" | "incomplete" | "status";
   /** The output directory (absolute). */
   out: string;
   /** The profile after the request's overrides (the plan's, with `resume` or `report_only`). */
@@ -902,6 +931,8 @@ export interface CompareOutcome {
   submission?: executors.Submission;
   /** A Slurm dry run: the job scripts it would submit. */
   scripts?: { array: string; report: string };
+  /** `--status`: every run's state and the finished runs' numbers. */
+  progress?: CompareStatus;
 }
 
 /**
@@ -962,9 +993,16 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   executors.checkExecutorFlags(executor, explicit);
   const slurmOpts = executor === "slurm" ? executors.slurmOptionsFrom(o, explicit) : undefined;
   const resume = bool(o, "resume");
-  for (const flag of ["resume", "report_only"]) {
+  for (const flag of ["resume", "report_only", "status"]) {
     if (bool(o, flag) && typeof o.out !== "string") {
       throw new OptionError(`--${flag}: needs --out=DIR, the comparison's directory`);
+    }
+  }
+  if (bool(o, "status")) {
+    for (const f of ["resume", "report_only", ...PLAN_FLAGS]) {
+      if (explicit.has(f)) {
+        throw new OptionError(`--${f}: not with --status (it reads the comparison in --out)`);
+      }
     }
   }
   const outDir = resolve(typeof o.out === "string" ? o.out : join("runs", `compare-${o.profile}-${ts}`));
@@ -983,6 +1021,13 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   if (bool(o, "report_only")) {
     const plan = await readPlan(outDir);
     return await reportFromPlan(plan, outcome(plan, []));
+  }
+  if (bool(o, "status")) {
+    const plan = await readPlan(outDir);
+    const { wallSeconds, sittings } = await planWall(plan);
+    const progress = await comparisonStatus(plan, { out: outDir, wallSeconds, sittings });
+    const todo = progress.runs.flatMap((r, i) => r.state === "done" ? [] : [i]);
+    return { ...outcome(plan, todo), status: "status", progress };
   }
   // Cores are split between parallel runs and their kernel threads: each of --jobs runs gets cores / jobs.
   const threads = typeof o.threads === "number"
@@ -1140,6 +1185,10 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
       return 0;
     case "submitted":
       return 0;
+    case "status":
+      if (o.json) console.log(JSON.stringify({ status: outcome.progress }, null, 2));
+      else console.log(statusText(outcome.progress!));
+      return 0;
     case "failed":
       return 1;
     case "incomplete":
@@ -1266,12 +1315,8 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
   const results: RunResult[] = [];
   for (const r of finished) results.push(await readRun(r.dir, r));
   const start = Date.parse(plan.startedAt);
-  const ends = await runEndTimes(plan);
-  // This sitting counts only if it finished runs (not, e.g., a --report_only or a resume of a finished job).
-  const sittingEnd = lastEnd(ends, start);
-  const sittings = plan.sittings === null
-    ? null
-    : Math.max(1, (plan.sittings ?? 1) - (sittingEnd === undefined ? 1 : 0));
+  const { ends, wallSeconds, sittings: ran } = await planWall(plan);
+  const sittings = ran === null ? null : Math.max(1, ran);
   const firstStart = plan.firstStartedAt === undefined ? plan.startedAt : plan.firstStartedAt;
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
@@ -1308,9 +1353,7 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       hostname: hostname(),
     },
-    // Each sitting from its start to its last finished run (summary.json), so --report_only later reports the
-    // same; a resumed comparison adds the sittings before.
-    wallSeconds: (plan.earlierSeconds ?? 0) + (sittingEnd === undefined ? 0 : (sittingEnd - start) / 1000),
+    wallSeconds,
     ...(firstStart === null ? {} : { startedAt: firstStart }),
     finishedAt: new Date(lastEnd(ends) ?? start).toISOString(),
     ...(sittings !== null && sittings > 1 ? { sittings } : {}),

@@ -33,7 +33,7 @@ export async function runState(dir: string): Promise<RunState> {
 }
 
 /** A short name of a run for progress lines: `stl/emotion seed 1`. */
-export function runLabel(run: SweepRun): string {
+export function runLabel(run: Pick<SweepRun, "method" | "task" | "seed">): string {
   return `${run.method}${run.task ? `/${run.task}` : ""} seed ${run.seed}`;
 }
 

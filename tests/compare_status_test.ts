@@ -1,0 +1,135 @@
+/**
+ * `deno task compare --status`: read on a copy of part of the committed 45-pass comparison
+ * (docs/compare_thorough_45), whose finished runs do not change, so every number is known.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { compare, runCompare } from "../runner/compare.ts";
+import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../runner/compare_status.ts";
+
+const SOURCE = new URL("../docs/compare_thorough_45/", import.meta.url).pathname;
+
+/** The plan, two finished runs (an STL teacher and a joint method) and one run with a checkpoint. */
+async function fixture(): Promise<string> {
+  const out = join(await Deno.makeTempDir(), "cmp");
+  await Deno.mkdir(join(out, "runs"), { recursive: true });
+  // The plan as its first sitting left it: later sittings of the committed comparison rewrite its start.
+  const plan = JSON.parse(await Deno.readTextFile(join(SOURCE, "compare_plan.json")));
+  for (const k of ["earlierSeconds", "sittings", "firstStartedAt"]) delete plan[k];
+  plan.startedAt = "2026-12-01T15:11:31.446Z";
+  await Deno.writeTextFile(join(out, "compare_plan.json"), JSON.stringify(plan));
+  for (const run of ["stl-emotion-seed1", "dml-lwf-seed1"]) {
+    const from = join(SOURCE, "runs", run);
+    await Deno.mkdir(join(out, "runs", run));
+    for await (const e of Deno.readDir(from)) {
+      if (e.isFile) await Deno.copyFile(join(from, e.name), join(out, "runs", run, e.name));
+    }
+  }
+  await Deno.mkdir(join(out, "runs", "sa-mtl-seed1", "checkpoint", "last"), { recursive: true });
+  await Deno.writeTextFile(join(out, "runs", "sa-mtl-seed1", "checkpoint", "last", "manifest.json"), "{}");
+  return out;
+}
+
+async function listing(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      out.push(join(d, e.name));
+      if (e.isDirectory) await walk(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+Deno.test("compare --status reads each run's state, numbers and teacher transfer, and writes nothing", async () => {
+  const out = await fixture();
+  const before = await listing(out);
+  const outcome = await compare({ status: true, out });
+  assert.equal(outcome.status, "status");
+  const s = outcome.progress!;
+  assert.deepEqual([s.total, s.finished, s.resumable, s.fresh], [110, 2, 1, 107]);
+  assert.equal(outcome.todo.length, 108);
+  const stl = s.runs.find((r) => r.method === "stl" && r.task === "emotion" && r.seed === 1)!;
+  assert.equal(stl.state, "done");
+  assert.equal(stl.dir, join(out, "runs", "stl-emotion-seed1"), "the plan's run directories follow the copy");
+  assert.equal(stl.columns!.length, 1);
+  assert.equal(stl.columns![0].testAcc, 0.84025);
+  // Validation accuracy of epochs 34-45 (last quarter) minus epochs 23-33, from its log.csv.
+  assert.ok(
+    Math.abs(stl.columns![0].lastQuarterGain! - -0.00891) < 5e-5,
+    String(stl.columns![0].lastQuarterGain),
+  );
+  assert.equal(stl.columns![0].stillImproving, false);
+  assert.deepEqual(stl.transfer, { "synth-pose": 0.7195 });
+  assert.equal(stl.bestEpoch, 29);
+  const dml = s.runs.find((r) => r.method === "dml-lwf" && r.seed === 1)!;
+  assert.deepEqual(dml.columns!.map((c) => `${c.task}/${c.dataset}`), [
+    "emotion/synth-emotion",
+    "pose/synth-pose",
+  ]);
+  assert.equal(dml.columns![0].stillImproving, true, "dml-lwf emotion gains 1.2 pp in its last quarter");
+  assert.equal(dml.transfer, undefined);
+  assert.equal(s.runs.find((r) => r.method === "sa-mtl" && r.seed === 1)!.state, "resumable");
+  // One sitting, from the plan's start (15:11:31.446) to the later of the two runs' finishedAt (16:01:06.511).
+  assert.equal(s.sittings, 1);
+  assert.ok(Math.abs(s.wallSeconds - 2975.065) < 1e-6, String(s.wallSeconds));
+  assert.ok(s.remainingSeconds! > 0);
+  const text = statusText(s);
+  assert.match(text, /2 of 110 runs finished, 1 resumable from a checkpoint, 107 not started/);
+  assert.match(text, /wall time so far 49 min 35 s over 1 sitting; about \d+ h \d+ min left/);
+  assert.match(
+    text,
+    /\| stl \(emotion\) +\| +1 \| +84\.03 \(-0\.89\) \| +\| +29 \| +400 \| 71\.95 on synth-pose +\|/,
+  );
+  assert.match(text, /\| dml-lwf +\| +1 \| +79\.7\d \(\+1\.\d\d\) \| +93\.\d\d \(\+0\.0\d\) \| +83 \|/);
+  assert.match(text, /resumable from a checkpoint \(1\): sa-mtl seed 1\n/);
+  assert.match(
+    text,
+    /not started \(107\): stl\/pose seeds 1-10; all-in-one seeds 1-10; .*; sa-mtl seeds 2-10$/,
+  );
+  assert.deepEqual(await listing(out), before, "--status writes nothing");
+
+  // The command: JSON on stdout; plan-shaping flags and a missing --out name the flag.
+  const logged: string[] = [];
+  const print = console.log;
+  console.log = (s: string) => logged.push(s);
+  try {
+    assert.equal(await runCompare(["--status", `--out=${out}`, "--json"], () => {}), 0);
+  } finally {
+    console.log = print;
+  }
+  assert.equal(JSON.parse(logged.join("\n")).status.finished, 2);
+  const errors: string[] = [];
+  await assert.rejects(runCompare(["--status"], (l) => errors.push(l)), /--status: needs --out=DIR/);
+  await assert.rejects(
+    runCompare(["--status", `--out=${out}`, "--passes=3"], (l) => errors.push(l)),
+    /--passes: not with --status/,
+  );
+  await assert.rejects(runCompare(["--status", `--out=${out}`, "--resume"]), /--resume: not with --status/);
+});
+
+Deno.test("compare --status estimates the rest from each method's training time at the pace so far", () => {
+  const run = (method: string, state: RunStatus["state"], trainSeconds?: number): RunStatus => ({
+    method,
+    seed: 1,
+    dir: "",
+    state,
+    ...(trainSeconds === undefined ? {} : { trainSeconds }),
+  });
+  // 400 training seconds took 1,000 wall seconds; to come: one more `a` (100 s) and a `c` at the mean (200 s).
+  const runs = [run("a", "done", 100), run("a", "fresh"), run("b", "done", 300), run("c", "resumable")];
+  assert.equal(remainingSeconds(runs, 1000), 750);
+  assert.equal(remainingSeconds([run("a", "fresh")], 0), null, "nothing finished: no estimate");
+  assert.equal(remainingSeconds([run("a", "done", 5)], 60), 0);
+  assert.equal(
+    seedRanges([
+      { method: "stl", task: "pose", seed: 3 },
+      { method: "stl", task: "pose", seed: 2 },
+      { method: "x", seed: 1 },
+      { method: "stl", task: "pose", seed: 5 },
+    ]),
+    "stl/pose seeds 2-3, 5; x seed 1",
+  );
+});
