@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compare, runCompare } from "../runner/compare.ts";
 import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../runner/compare_status.ts";
+import { progressText, runFraction } from "../runner/executors/mod.ts";
 
 const SOURCE = new URL("../docs/compare_thorough_45/", import.meta.url).pathname;
 
@@ -132,4 +133,23 @@ Deno.test("compare --status estimates the rest from each method's training time 
     ]),
     "stl/pose seeds 2-3, 5; x seed 1",
   );
+});
+
+Deno.test("the progress line's ETA counts the work done on runs still running", async () => {
+  // One run done and two half-way after 100 s: two runs' work in 100 s, two left.
+  assert.equal(progressText(1, 4, 100, 1), "1/4 runs done, ETA 1 min 40 s");
+  assert.equal(
+    progressText(1, 4, 100),
+    "1/4 runs done, ETA 5 min 0 s",
+    "without in-flight work: 3 left at 100 s each",
+  );
+  assert.equal(progressText(0, 4, 100, 1), "0/4 runs done");
+  assert.equal(progressText(4, 4, 100), "4/4 runs done");
+  // How far a run is: the epochs its log.csv has rows for, over its planned --epoch.
+  const dir = await Deno.makeTempDir();
+  const run = { method: "stl", seed: 1, dir, args: ["run", "stl", "--epoch=6", `--out=${dir}`] };
+  assert.equal(await runFraction(run), 0, "no log yet");
+  await Deno.writeTextFile(join(dir, "log.csv"), "epoch,x\n1,0.5\n2,0.6\n3,0.7\n");
+  assert.equal(await runFraction(run), 0.5);
+  assert.equal(await runFraction({ ...run, args: ["run", "stl"] }), 0, "no planned epoch count");
 });

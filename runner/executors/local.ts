@@ -4,7 +4,7 @@
  * and interrupted ones resume from their last checkpoint (see `run_state.ts`).
  * @module
  */
-import { launchArgs, runLabel, runState, type SweepRun } from "./run_state.ts";
+import { launchArgs, runFraction, runLabel, runState, type SweepRun } from "./run_state.ts";
 import { progressText } from "./progress.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../core/fs.ts";
@@ -59,6 +59,14 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
   let done = 0;
   const failed: FailedRun[] = [];
   const queue = [...todo];
+  // Runs in progress, with how far each was when it started here (a resumed run brings epochs of an
+  // earlier sitting, which this sitting's pace must not count); a finished run counts what it had left.
+  const running = new Map<SweepRun, number>();
+  const inFlight = async () => {
+    let sum = 0;
+    for (const [r, start] of running) sum += Math.max(0, (await runFraction(r)) - start);
+    return sum;
+  };
   const workers = Array.from({ length: Math.min(opts.jobs, todo.length) }, async () => {
     while (queue.length > 0) {
       const r = queue.shift()!;
@@ -66,12 +74,14 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
       let sec = 0, error: string | null = null;
       try {
         const args = await launchArgs(r);
+        running.set(r, args && args[1] === "--resume" ? await runFraction(r) : 0);
         if (args) sec = await runOne(r, args);
       } catch (e) {
         error = (e as Error).message;
       }
+      running.delete(r);
       done++;
-      const progress = progressText(done, todo.length, (performance.now() - t0) / 1000);
+      const progress = progressText(done, todo.length, (performance.now() - t0) / 1000, await inFlight());
       if (error === null) {
         opts.log(`done ${runLabel(r)} in ${sec.toFixed(0)} s (${progress})`);
         await opts.onFinished?.(r);

@@ -32,6 +32,18 @@ export async function runState(dir: string): Promise<RunState> {
   return "fresh";
 }
 
+/**
+ * How far a run is, as a fraction of its planned epochs (`--epoch=` of its arguments): the epochs its
+ * `log.csv` has rows for (one per epoch, after a header). 0 without a log or a planned epoch count.
+ */
+export async function runFraction(run: SweepRun): Promise<number> {
+  const planned = Number(run.args.find((a) => a.startsWith("--epoch="))?.slice(8));
+  if (!(planned > 0)) return 0;
+  const text = await Deno.readTextFile(join(run.dir, "log.csv")).catch(() => "");
+  const rows = text.split("\n").filter((l) => l.trim() !== "").length - 1;
+  return Math.min(1, Math.max(0, rows) / planned);
+}
+
 /** A short name of a run for progress lines: `stl/emotion seed 1`. */
 export function runLabel(run: Pick<SweepRun, "method" | "task" | "seed">): string {
   return `${run.method}${run.task ? `/${run.task}` : ""} seed ${run.seed}`;
