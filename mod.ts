@@ -60,12 +60,15 @@ export {
 } from "./runner/backend.ts";
 export { type CompareProfile, type CompareVariant, type PlannedRun, PROFILES } from "./runner/compare.ts";
 export { LR_SCHEDULES, type LrScheduleName } from "./runner/train/lr_schedule.ts";
+export type { CompareStatus, RunStatus, StatusColumn } from "./runner/compare_status.ts";
+export type { RunState } from "./runner/executors/run_state.ts";
 export type { Submission } from "./runner/executors/slurm.ts";
 export type {
   BackendSummary,
   CompareResults,
   CurvePoint,
   FailedRunInfo,
+  InterimInfo,
   MachineInfo,
   PseudoLabelPoint,
   RunResult,

@@ -29,6 +29,7 @@ import { parseCsv } from "../core/csv.ts";
 import type {
   CompareResults,
   FailedRunInfo,
+  InterimInfo,
   RunResult,
   TaskResult,
   TeacherTransfer,
@@ -356,6 +357,13 @@ export const COMPARE_OPTIONS: OptionSpec[] = [
     type: "boolean",
     default: false,
     help: "Write the report of the finished runs in --out (what the Slurm report job runs).",
+  },
+  {
+    name: "interim",
+    type: "boolean",
+    default: false,
+    help:
+      "With --report_only: report the seeds whose runs have all finished, marked interim, while other seeds' runs are still to come.",
   },
   {
     name: "status",
@@ -894,6 +902,8 @@ export interface CompareRequest {
   sbatch_extra?: string;
   /** Read where the comparison in `out` stands (status `status`, `progress`); run nothing, write nothing. */
   status?: boolean;
+  /** With `report_only`: report the seeds whose runs have all finished, marked interim. */
+  interim?: boolean;
   /** Plan and check `out`, run nothing, write nothing. */
   dry_run?: boolean;
   /** Progress of the runs off. */
@@ -1018,9 +1028,14 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     results: null,
     missing: [],
   });
+  if (bool(o, "interim") && !bool(o, "report_only")) {
+    throw new OptionError("--interim: only with --report_only (it reports the seeds finished so far)");
+  }
   if (bool(o, "report_only")) {
     const plan = await readPlan(outDir);
-    return await reportFromPlan(plan, outcome(plan, []));
+    if (!bool(o, "interim")) return await reportFromPlan(plan, outcome(plan, []));
+    const interim = await interimPlan(plan);
+    return { ...await reportFromPlan(interim.plan, outcome(plan, []), interim.info), runs: plan.runs };
   }
   if (bool(o, "status")) {
     const plan = await readPlan(outDir);
@@ -1293,8 +1308,38 @@ async function teacherTransfer(
   return out;
 }
 
+/**
+ * The part of a plan an interim report covers: the seeds whose every planned run has finished (a failed run
+ * leaves its seed out too), with the plan's sittings and wall time as they are. Throws an {@link OptionError}
+ * naming `--interim` when no seed is complete.
+ */
+async function interimPlan(plan: ComparePlan): Promise<{ plan: ComparePlan; info: InterimInfo }> {
+  const planned = seedList(plan.profile);
+  const done = new Set<PlannedRun>();
+  for (const r of plan.runs) if ((await executors.runState(r.dir)) === "done") done.add(r);
+  const complete = planned.filter((seed) => plan.runs.every((r) => r.seed !== seed || done.has(r)));
+  if (complete.length === 0) {
+    throw new OptionError(
+      `--interim: no seed has all its runs finished yet (${done.size} of ${plan.runs.length} runs); ` +
+        `deno task compare --status --out=DIR shows which`,
+    );
+  }
+  return {
+    plan: {
+      ...plan,
+      profile: { ...plan.profile, seeds: complete },
+      runs: plan.runs.filter((r) => complete.includes(r.seed)),
+    },
+    info: { plannedSeeds: planned, finishedRuns: done.size, plannedRuns: plan.runs.length },
+  };
+}
+
 /** Read the finished runs of a plan and write the report (both executors end here). */
-async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promise<CompareOutcome> {
+async function reportFromPlan(
+  plan: ComparePlan,
+  outcome: CompareOutcome,
+  interim?: InterimInfo,
+): Promise<CompareOutcome> {
   const outDir = outcome.out;
   const missing: PlannedRun[] = [];
   const finished: PlannedRun[] = [];
@@ -1364,6 +1409,17 @@ async function reportFromPlan(plan: ComparePlan, outcome: CompareOutcome): Promi
     // A variant profile's first variant is the full method the others are compared with.
     proposed: profileVariants(profile, plugins)?.[0]?.name ??
       plugins.find((p) => p.role === "proposed")?.name,
+    ...(interim
+      ? {
+        interim,
+        title: "SA-MTL comparison report (interim)",
+        notice: `**Interim**: ${
+          seedList(profile).length
+        } of the ${interim.plannedSeeds.length} planned seeds (${seedList(profile).join(", ")}; planned ${
+          interim.plannedSeeds.join(", ")
+        }), the seeds whose runs have all finished; ${interim.finishedRuns} of ${interim.plannedRuns} runs have finished in all. Intervals, tests and verdicts will change as the other seeds finish (\`deno task compare --resume --out=DIR\`).`,
+      }
+      : {}),
   };
   await writeReport(compare, outDir);
   return { ...outcome, status: failedRuns.length ? "partial" : "done", results: compare, missing };

@@ -15,7 +15,9 @@ import { formatSeconds, type RunState, runState, type SweepRun } from "./executo
 
 /** One (task, dataset) a finished run was tested on. */
 export interface StatusColumn {
+  /** The task tested. */
   task: string;
+  /** The dataset whose test split it was tested on. */
   dataset: string;
   /** Test accuracy at the epoch chosen on validation. */
   testAcc: number;
@@ -27,7 +29,9 @@ export interface StatusColumn {
 
 /** Where one planned run stands. */
 export interface RunStatus {
+  /** The method (a plugin name, or a variant's name). */
   method: string;
+  /** Training seed. */
   seed: number;
   /** STL: the task it trains. */
   task?: string;
@@ -49,12 +53,17 @@ export interface RunStatus {
 
 /** Where a whole comparison stands. */
 export interface CompareStatus {
+  /** The comparison's directory (absolute). */
   out: string;
+  /** The plan's profile name. */
   profile: string;
   /** Planned runs. */
   total: number;
+  /** Runs with a summary.json. */
   finished: number;
+  /** Runs with a checkpoint to continue from (interrupted, or running now). */
   resumable: number;
+  /** Runs that start from the beginning. */
   fresh: number;
   /** Wall seconds of the sittings so far (each from its start to its last finished run). */
   wallSeconds: number;
@@ -68,6 +77,7 @@ export interface CompareStatus {
    * any run has finished; 0 when every run has.
    */
   remainingSeconds: number | null;
+  /** Every planned run, in plan order. */
   runs: RunStatus[];
 }
 
@@ -170,8 +180,8 @@ export function statusText(s: CompareStatus): string {
   const lines: string[] = [];
   const sittings = s.sittings === null ? "" : ` over ${s.sittings} sitting${s.sittings === 1 ? "" : "s"}`;
   lines.push(
-    `compare (${s.profile}) in ${s.out}: ${s.finished} of ${s.total} runs finished, ${s.resumable} resumable ` +
-      `from a checkpoint, ${s.fresh} not started`,
+    `compare (${s.profile}) in ${s.out}: ${s.finished} of ${s.total} runs finished, ${s.resumable} part-way ` +
+      `(running, or interrupted: they resume from a checkpoint), ${s.fresh} not started`,
   );
   const left = s.remainingSeconds === null
     ? "no run has finished yet, so no estimate of the rest"
@@ -214,7 +224,7 @@ export function statusText(s: CompareStatus): string {
   for (const state of ["resumable", "fresh"] as const) {
     const rs = s.runs.filter((r) => r.state === state);
     if (!rs.length) continue;
-    const name = state === "resumable" ? "resumable from a checkpoint" : "not started";
+    const name = state === "resumable" ? "part-way" : "not started";
     lines.push("");
     lines.push(`${name} (${rs.length}): ${seedRanges(rs)}`);
   }

@@ -178,6 +178,24 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
     await Deno.remove(join(moved, "runs", e.name, "checkpoint"), { recursive: true });
   }
   await Deno.remove(join(moved, "runs", "stl-emotion-seed6"), { recursive: true });
+  // Before it is resumed: the full report is refused, an interim one covers the seeds that are complete.
+  lines.length = 0;
+  assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 1);
+  assert.match(lines.join("\n"), /1 of 9 runs have not finished \(stl\/emotion seed 6\)/);
+  assert.equal(await runCompare(["--report_only", "--interim", `--out=${moved}`], log), 0, lines.join("\n"));
+  const interim = await readJson(join(moved, "results.json"));
+  assert.deepEqual(interim.interim, { plannedSeeds: [4, 5, 6], finishedRuns: 8, plannedRuns: 9 });
+  assert.deepEqual(interim.input.seeds, [4, 5]);
+  assert.deepEqual([...new Set(interim.runs.map((r: { seed: number }) => r.seed))], [4, 5]);
+  const interimReport = await Deno.readTextFile(join(moved, "report.md"));
+  assert.match(
+    interimReport,
+    /^# SA-MTL comparison report \(interim\)\n\n\*\*Interim\*\*: 2 of the 3 planned seeds \(4, 5; planned 4, 5, 6\)/,
+  );
+  assert.match(interimReport, /8 of 9 runs have finished in all/);
+  await assert.rejects(runCompare(["--interim", `--out=${moved}`]), /--interim: only with --report_only/);
+  const status = (await compare({ status: true, out: moved })).progress!;
+  assert.deepEqual([status.finished, status.fresh], [8, 1]);
   lines.length = 0;
   assert.equal(await runCompare(["--resume", `--out=${moved}`], log), 0, lines.join("\n"));
   assert.ok(lines.some((l) => /8 runs already finished/.test(l)), lines.join("\n"));

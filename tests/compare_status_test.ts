@@ -78,14 +78,14 @@ Deno.test("compare --status reads each run's state, numbers and teacher transfer
   assert.ok(Math.abs(s.wallSeconds - 2975.065) < 1e-6, String(s.wallSeconds));
   assert.ok(s.remainingSeconds! > 0);
   const text = statusText(s);
-  assert.match(text, /2 of 110 runs finished, 1 resumable from a checkpoint, 107 not started/);
+  assert.match(text, /2 of 110 runs finished, 1 part-way \(running, or interrupted: [^)]*\), 107 not started/);
   assert.match(text, /wall time so far 49 min 35 s over 1 sitting; about \d+ h \d+ min left/);
   assert.match(
     text,
     /\| stl \(emotion\) +\| +1 \| +84\.03 \(-0\.89\) \| +\| +29 \| +400 \| 71\.95 on synth-pose +\|/,
   );
   assert.match(text, /\| dml-lwf +\| +1 \| +79\.7\d \(\+1\.\d\d\) \| +93\.\d\d \(\+0\.0\d\) \| +83 \|/);
-  assert.match(text, /resumable from a checkpoint \(1\): sa-mtl seed 1\n/);
+  assert.match(text, /part-way \(1\): sa-mtl seed 1\n/);
   assert.match(
     text,
     /not started \(107\): stl\/pose seeds 1-10; all-in-one seeds 1-10; .*; sa-mtl seeds 2-10$/,
@@ -109,6 +109,12 @@ Deno.test("compare --status reads each run's state, numbers and teacher transfer
     /--passes: not with --status/,
   );
   await assert.rejects(runCompare(["--status", `--out=${out}`, "--resume"]), /--resume: not with --status/);
+  // No seed has all its runs: an interim report has nothing to cover, and says how far the runs are.
+  await assert.rejects(
+    runCompare(["--report_only", "--interim", `--out=${out}`]),
+    /--interim: no seed has all its runs finished yet \(2 of 110 runs\)/,
+  );
+  assert.deepEqual(await listing(out), before, "nothing written by the refused commands");
 });
 
 Deno.test("compare --status estimates the rest from each method's training time at the pace so far", () => {

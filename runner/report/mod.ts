@@ -19,6 +19,7 @@ import { type FigureOptions, type FigureRef, writeFigures } from "./figures.ts";
 import {
   type CompareResults,
   type FailedRunInfo,
+  type InterimInfo,
   ResultsError,
   type RunResult,
   validateCompareResults,
@@ -65,7 +66,7 @@ export * from "./results_file.ts";
  * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`. 3: adds
  * `dataSeed`, `teachers` (per pseudo-labelled task × dataset: `teacherAcc`, `teacherAccInDomain`) and
  * `failedRuns`; later in 3, as optional fields readers may lack: `halfWidth.seedsNeeded`, `halfWidth.widest`,
- * and in the input `sittings`.
+ * `interim` (null unless `--report_only --interim`), and in the input `sittings` and `interim`.
  */
 export const RESULTS_FORMAT = "sa-mtl-compare-report/3";
 
@@ -94,6 +95,8 @@ export interface ResultsFile {
   teachers: TeacherRow[];
   /** Runs that failed (the report is computed without them). */
   failedRuns: FailedRunInfo[];
+  /** An interim report: the planned seeds and runs, of which it covers the seeds that had finished; else null. */
+  interim: InterimInfo | null;
   /** One line per (method, seed). */
   runs: RunLine[];
   /** Every method × task/dataset against the reference (differences are fractions). */
@@ -142,6 +145,7 @@ export async function writeReport(
     dataSeed: results.dataSeed ?? null,
     teachers: teacherRows(results.teachers ?? []),
     failedRuns: results.failedRuns ?? [],
+    interim: results.interim ?? null,
     runs: analysis.convergence.map((r) => ({
       method: r.method,
       seed: r.seed,
@@ -571,6 +575,9 @@ export function renderReport(
   p(
     `- \`results.json\` (format \`${RESULTS_FORMAT}\`): every number above, fractions not percent: \`wallSeconds\`, \`dataSeed\`, ` +
       "`teachers` (per pseudo-labelled task × dataset `teacherAcc`, `teacherAccInDomain`), `failedRuns`, " +
+      (results.interim
+        ? "`interim` (`plannedSeeds`, `finishedRuns`, `plannedRuns`: what this interim report leaves out), "
+        : "") +
       "`runs` (per run `method`, `seed`, `stillImproving` and the per-column gains), `contrasts` (per method × " +
       "task/dataset `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`, `pHolm`, `minDetectable`, `call`), " +
       "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded` and the `widest` contrast), `summary`, `verdict` and the runner's input (`input`, with each " +

@@ -198,10 +198,22 @@ export interface CompareResults {
   baseline?: string;
   /** The proposed method whose claim the verdict checks (the plugin whose role is `proposed`). */
   proposed?: string;
+  /** An interim report (`--report_only --interim`): only the seeds whose runs had all finished. */
+  interim?: InterimInfo;
   /** First heading of report.md (default "SA-MTL comparison report"). */
   title?: string;
   /** Text shown under the title (e.g. that the numbers are an example). */
   notice?: string;
+}
+
+/** What an interim report leaves out: the comparison's planned seeds and how many of its runs had finished. */
+export interface InterimInfo {
+  /** Every seed the comparison plans (the report's `seeds` are those whose runs had all finished). */
+  plannedSeeds: number[];
+  /** Runs of the comparison that had finished (of every seed). */
+  finishedRuns: number;
+  /** Runs the comparison plans. */
+  plannedRuns: number;
 }
 
 /** Error for a malformed results object; the message names the field path. */
@@ -398,6 +410,12 @@ export function validateCompareResults(value: unknown, label = "results"): Compa
   num(m, "cpus", `${label}.machine`, { min: 0 });
   num(o, "wallSeconds", label, { min: 0 });
   if (o.sittings !== undefined) num(o, "sittings", label, { min: 1, int: true });
+  if (o.interim !== undefined) {
+    const it = obj(o.interim, `${label}.interim`);
+    arr(it, "plannedSeeds", `${label}.interim`);
+    num(it, "finishedRuns", `${label}.interim`, { min: 0, int: true });
+    num(it, "plannedRuns", `${label}.interim`, { min: 0, int: true });
+  }
   for (const k of ["baseline", "proposed", "startedAt", "finishedAt", "title", "notice"]) {
     if (o[k] !== undefined && typeof o[k] !== "string") {
       fail(`${label}.${k}`, `expected a string, got ${describe(o[k])}`);
