@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { compare, runCompare } from "../runner/compare.ts";
 import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../runner/compare_status.ts";
 import { progressText, runFraction } from "../runner/executors/mod.ts";
+import { plateauRows } from "../bench/plateau.ts";
 
 const SOURCE = new URL("../docs/compare_thorough_45/", import.meta.url).pathname;
 
@@ -78,7 +79,10 @@ Deno.test("compare --status reads each run's state, numbers and teacher transfer
   assert.ok(Math.abs(s.wallSeconds - 2975.065) < 1e-6, String(s.wallSeconds));
   assert.ok(s.remainingSeconds! > 0);
   const text = statusText(s);
-  assert.match(text, /2 of 110 runs finished, 1 part-way \(running, or interrupted: [^)]*\), 107 not started/);
+  assert.match(
+    text,
+    /2 of 110 runs finished, 1 part-way \(running, or interrupted: [^)]*\), 107 not started/,
+  );
   assert.match(text, /wall time so far 49 min 35 s over 1 sitting; about \d+ h \d+ min left/);
   assert.match(
     text,
@@ -158,4 +162,29 @@ Deno.test("the progress line's ETA counts the work done on runs still running", 
   await Deno.writeTextFile(join(dir, "log.csv"), "epoch,x\n1,0.5\n2,0.6\n3,0.7\n");
   assert.equal(await runFraction(run), 0.5);
   assert.equal(await runFraction({ ...run, args: ["run", "stl"] }), 0, "no planned epoch count");
+});
+
+Deno.test("bench/plateau.ts cuts a run's validation curve at budgets and finds where it stops improving", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(dir, "config.json"),
+    JSON.stringify({ datasets: ["synth-emotion"], options: { train_size: 100 } }),
+  );
+  // One pass an epoch; accuracy climbs for four passes, then stays.
+  const acc = [0.2, 0.4, 0.6, 0.8, 0.8, 0.8, 0.8, 0.8];
+  await Deno.writeTextFile(
+    join(dir, "log.csv"),
+    "epoch,emotion/synth-emotion/val/acc,all/all/val/acc,images_seen\n" +
+      acc.map((a, i) => `${i + 1},${a},${a},${(i + 1) * 100}`).join("\n") + "\n",
+  );
+  const { cuts, rows } = await plateauRows(dir, 2);
+  assert.deepEqual(cuts, [2, 4, 6, 8]);
+  assert.equal(rows.length, 1, "the all/all column is not a task");
+  assert.equal(rows[0].column, "emotion/synth-emotion");
+  // Cut at 2: no point in (1, 1.5], so no gain; at 4: pass 4 over pass 3; at 6 and 8: flat.
+  assert.equal(rows[0].gains[0], null);
+  assert.ok(Math.abs(rows[0].gains[1]! - 0.2) < 1e-12);
+  assert.deepEqual(rows[0].gains.slice(2), [0, 0]);
+  assert.equal(rows[0].plateau, 6);
+  assert.equal(rows[0].budget, 8);
 });
