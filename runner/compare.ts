@@ -1050,7 +1050,10 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const plan = await readPlan(outDir);
     if (!bool(o, "interim")) return await reportFromPlan(plan, outcome(plan, []));
     const interim = await interimPlan(plan);
-    return { ...await reportFromPlan(interim.plan, outcome(plan, []), interim.info), runs: plan.runs };
+    return {
+      ...await reportFromPlan(interim.plan, outcome(plan, []), { info: interim.info, whole: plan }),
+      runs: plan.runs,
+    };
   }
   if (bool(o, "status")) {
     const plan = await readPlan(outDir);
@@ -1353,7 +1356,7 @@ async function interimPlan(plan: ComparePlan): Promise<{ plan: ComparePlan; info
 async function reportFromPlan(
   plan: ComparePlan,
   outcome: CompareOutcome,
-  interim?: InterimInfo,
+  interim?: { info: InterimInfo; whole: ComparePlan },
 ): Promise<CompareOutcome> {
   const outDir = outcome.out;
   const missing: PlannedRun[] = [];
@@ -1375,7 +1378,8 @@ async function reportFromPlan(
   const results: RunResult[] = [];
   for (const r of finished) results.push(await readRun(r.dir, r));
   const start = Date.parse(plan.startedAt);
-  const { ends, wallSeconds, sittings: ran } = await planWall(plan);
+  // An interim report gives the whole comparison's wall time so far: the other seeds' runs shared it.
+  const { ends, wallSeconds, sittings: ran } = await planWall(interim?.whole ?? plan);
   const sittings = ran === null ? null : Math.max(1, ran);
   const firstStart = plan.firstStartedAt === undefined ? plan.startedAt : plan.firstStartedAt;
   const plugins = await discoverPlugins();
@@ -1426,13 +1430,15 @@ async function reportFromPlan(
       plugins.find((p) => p.role === "proposed")?.name,
     ...(interim
       ? {
-        interim,
+        interim: interim.info,
         title: "SA-MTL comparison report (interim)",
         notice: `**Interim**: ${
           seedList(profile).length
-        } of the ${interim.plannedSeeds.length} planned seeds (${seedList(profile).join(", ")}; planned ${
-          interim.plannedSeeds.join(", ")
-        }), the seeds whose runs have all finished; ${interim.finishedRuns} of ${interim.plannedRuns} runs have finished in all. Intervals, tests and verdicts will change as the other seeds finish (\`deno task compare --resume --out=DIR\`).`,
+        } of the ${interim.info.plannedSeeds.length} planned seeds (${
+          seedList(profile).join(", ")
+        }; planned ${
+          interim.info.plannedSeeds.join(", ")
+        }), the seeds whose runs have all finished; ${interim.info.finishedRuns} of ${interim.info.plannedRuns} runs have finished in all. Intervals, tests and verdicts will change as the other seeds finish (\`deno task compare --resume --out=DIR\`).`,
       }
       : {}),
   };
