@@ -1058,7 +1058,11 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   if (bool(o, "status")) {
     const plan = await readPlan(outDir);
     const { wallSeconds, sittings } = await planWall(plan);
-    const progress = await comparisonStatus(plan, { out: outDir, wallSeconds, sittings });
+    // The first sitting's start (absent: this sitting is the first; null: not recorded, so every run counts).
+    const since = plan.firstStartedAt === null
+      ? -Infinity
+      : Date.parse(plan.firstStartedAt ?? plan.startedAt);
+    const progress = await comparisonStatus(plan, { out: outDir, wallSeconds, sittings, since });
     const todo = progress.runs.flatMap((r, i) => r.state === "done" ? [] : [i]);
     return { ...outcome(plan, todo), status: "status", progress };
   }

@@ -73,8 +73,9 @@ export interface CompareStatus {
    * Wall seconds the unfinished runs will take at the pace so far: the wall time so far times the training
    * seconds still to come over those already done, each unfinished run counted at the mean training time
    * of its method's finished runs (all finished runs' mean for a method with none). This carries the
-   * sittings' parallelism and overheads over to the rest; a checkpointed run is counted whole. Null before
-   * any run has finished; 0 when every run has.
+   * sittings' parallelism and overheads over to the rest; a checkpointed run is counted whole. The pace counts
+   * only runs that finished in those sittings (a run copied in from elsewhere took no wall time here). Null
+   * before any run has finished in them; 0 when every run has.
    */
   remainingSeconds: number | null;
   /** Every planned run, in plan order. */
@@ -130,7 +131,13 @@ export async function runStatus(run: SweepRun): Promise<RunStatus> {
  */
 export async function comparisonStatus(
   plan: { profileName: string; runs: SweepRun[] },
-  where: { out: string; wallSeconds: number; sittings: number | null },
+  where: {
+    out: string;
+    wallSeconds: number;
+    sittings: number | null;
+    /** When the first sitting started (ms): runs that finished before it are not part of the pace. */
+    since?: number;
+  },
 ): Promise<CompareStatus> {
   const runs: RunStatus[] = [];
   for (const r of plan.runs) runs.push(await runStatus(r));
@@ -144,19 +151,21 @@ export async function comparisonStatus(
     fresh: count("fresh"),
     wallSeconds: where.wallSeconds,
     sittings: where.sittings,
-    remainingSeconds: remainingSeconds(runs, where.wallSeconds),
+    remainingSeconds: remainingSeconds(runs, where.wallSeconds, where.since),
     runs,
   };
 }
 
 /** See {@link CompareStatus.remainingSeconds}. */
-export function remainingSeconds(runs: RunStatus[], wallSeconds: number): number | null {
+export function remainingSeconds(runs: RunStatus[], wallSeconds: number, since = -Infinity): number | null {
   const done = runs.filter((r) => r.state === "done" && typeof r.trainSeconds === "number");
   if (runs.every((r) => r.state === "done")) return 0;
-  if (done.length === 0) return null;
+  // Runs without a finish time (written before summaries carried one) count as finished in the sittings.
+  const here = done.filter((r) => !r.finishedAt || Date.parse(r.finishedAt) >= since);
+  if (here.length === 0) return null;
   const mean = (rs: RunStatus[]) => rs.reduce((a, r) => a + r.trainSeconds!, 0) / rs.length;
   const all = mean(done);
-  const spent = done.reduce((a, r) => a + r.trainSeconds!, 0);
+  const spent = here.reduce((a, r) => a + r.trainSeconds!, 0);
   let toCome = 0;
   for (const r of runs) {
     if (r.state === "done") continue;

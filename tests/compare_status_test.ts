@@ -134,6 +134,13 @@ Deno.test("compare --status estimates the rest from each method's training time 
   assert.equal(remainingSeconds(runs, 1000), 750);
   assert.equal(remainingSeconds([run("a", "fresh")], 0), null, "nothing finished: no estimate");
   assert.equal(remainingSeconds([run("a", "done", 5)], 60), 0);
+  // A run that finished before the comparison's first sitting (copied in) sets its method's mean, not the pace.
+  const copied = { ...run("b", "done", 300), finishedAt: "2026-01-01T00:00:00Z" };
+  const since = Date.parse("2026-06-01T00:00:00Z");
+  const later = { ...run("a", "done", 100), finishedAt: "2026-06-02T00:00:00Z" };
+  // 100 training seconds took 1,000 wall seconds; to come: `a` at 100 s and `c` at the mean of 100 and 300.
+  assert.equal(remainingSeconds([later, run("a", "fresh"), copied, run("c", "fresh")], 1000, since), 3000);
+  assert.equal(remainingSeconds([copied, run("c", "fresh")], 1000, since), null, "none finished here");
   assert.equal(
     seedRanges([
       { method: "stl", task: "pose", seed: 3 },
