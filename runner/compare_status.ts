@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { lastQuarterGain, STILL_IMPROVING } from "./report/convergence.ts";
+import { columnConvergence, STILL_IMPROVING } from "./report/convergence.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { fmtPct, fmtPp } from "./report/table.ts";
 import { readRunLog } from "./train/run_log.ts";
@@ -98,20 +98,10 @@ export async function runStatus(run: SweepRun): Promise<RunStatus> {
   for (const [key, value] of Object.entries(summary.test as Record<string, number>)) {
     const [task, dataset, , metric] = key.split("/");
     if (metric !== "acc") continue;
-    // The report's convergence check, on images seen when the log has them (the quarters are fractions of
-    // the budget, so images seen in total or per dataset split the points alike).
-    const val = curves.filter((c) => c.metric === `${task}/${dataset}/val/acc` && Number.isFinite(c.value));
-    const byImages = val.length > 0 && val.every((c) => typeof c.imagesSeen === "number");
-    const { gain } = lastQuarterGain(
-      val.map((c) => ({ x: byImages ? c.imagesSeen! : c.epoch, value: c.value })),
-    );
-    columns.push({
-      task,
-      dataset,
-      testAcc: value,
-      lastQuarterGain: gain,
-      stillImproving: gain === null ? null : gain > STILL_IMPROVING,
-    });
+    // The report's convergence check (the quarters are fractions of the budget, so images seen in total, as
+    // the log has them, or per dataset, as the report scales them, split the points alike).
+    const { gain, stillImproving } = columnConvergence(curves, task, dataset);
+    columns.push({ task, dataset, testAcc: value, lastQuarterGain: gain, stillImproving });
   }
   const transfer: Record<string, number> | undefined = await Deno.readTextFile(join(run.dir, "transfer.json"))
     .then(JSON.parse).catch(() => undefined);

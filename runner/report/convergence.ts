@@ -5,7 +5,7 @@
  * {@link STILL_IMPROVING} flags the run "still improving": its budget ends on a slope, not a plateau.
  * @module
  */
-import type { RunResult } from "./results.ts";
+import type { CurvePoint, RunResult } from "./results.ts";
 
 /** Gain (fraction) of the last quarter over the one before above which a run is still improving: 1 pp. */
 export const STILL_IMPROVING = 0.01;
@@ -79,22 +79,27 @@ export interface RunConvergence {
   stillImproving: boolean | null;
 }
 
+/**
+ * The check of one (task, dataset) from a run's logged curves: its validation accuracy against images seen
+ * (against epochs when some point lacks images seen).
+ */
+export function columnConvergence(curves: CurvePoint[], task: string, dataset: string): ColumnConvergence {
+  const metric = `${task}/${dataset}/val/acc`;
+  const pts = curves.filter((c) => c.metric === metric && c.value !== null && Number.isFinite(c.value));
+  const byImages = pts.length > 0 && pts.every((c) => typeof c.imagesSeen === "number");
+  const g = lastQuarterGain(pts.map((c) => ({ x: byImages ? c.imagesSeen! : c.epoch, value: c.value })));
+  return {
+    task,
+    dataset,
+    axis: byImages ? "images" : "epoch",
+    ...g,
+    stillImproving: g.gain === null ? null : g.gain > STILL_IMPROVING,
+  };
+}
+
 /** Check every (task, dataset) of a run that logged validation accuracy. */
 export function runConvergence(run: RunResult): RunConvergence {
-  const columns: ColumnConvergence[] = [];
-  for (const t of run.results) {
-    const metric = `${t.task}/${t.dataset}/val/acc`;
-    const pts = run.curves.filter((c) => c.metric === metric && c.value !== null && Number.isFinite(c.value));
-    const byImages = pts.length > 0 && pts.every((c) => typeof c.imagesSeen === "number");
-    const g = lastQuarterGain(pts.map((c) => ({ x: byImages ? c.imagesSeen! : c.epoch, value: c.value })));
-    columns.push({
-      task: t.task,
-      dataset: t.dataset,
-      axis: byImages ? "images" : "epoch",
-      ...g,
-      stillImproving: g.gain === null ? null : g.gain > STILL_IMPROVING,
-    });
-  }
+  const columns = run.results.map((t) => columnConvergence(run.curves, t.task, t.dataset));
   const flags = columns.map((c) => c.stillImproving);
   const stillImproving = flags.some((f) => f === true)
     ? true
