@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { OptionError } from "../../core/options.ts";
-import { LAST_CHECKPOINT_MANIFEST, runLabel, runState, type SweepRun } from "./run_state.ts";
+import { LAST_CHECKPOINT_MANIFEST, runFraction, runLabel, runState, type SweepRun } from "./run_state.ts";
 import { formatSeconds, progressText } from "./progress.ts";
 
 /** sbatch settings of the sweep; undefined ones are left to the cluster's defaults. */
@@ -336,6 +336,8 @@ export async function followSweep(sweep: SlurmSweep, sub: Submission, opts: Foll
   const reported = new Set<number>();
   let lastDone = -1;
   let lastPending = -1;
+  // How far each task was when first seen running (a resumed run brings epochs of an earlier submission).
+  const startedAt = new Map<number, number>();
   while (true) {
     // Queue first, then the run directories: a task that leaves the queue between the two looks has
     // already written summary.json, so it is never mistaken for a failed one.
@@ -344,11 +346,16 @@ export async function followSweep(sweep: SlurmSweep, sub: Submission, opts: Foll
       let done = 0;
       let running = 0;
       let pending = 0;
+      let inFlight = 0;
       for (const i of sub.indices) {
         const st = states.get(`${sub.arrayJob}_${i}`) ?? (states.has(sub.arrayJob) ? "PENDING" : undefined);
         if ((await runState(sweep.runs[i].dir)) === "done") done++;
-        else if (st === "RUNNING" || st === "COMPLETING") running++;
-        else if (st !== undefined) pending++;
+        else if (st === "RUNNING" || st === "COMPLETING") {
+          running++;
+          const now = await runFraction(sweep.runs[i]);
+          if (!startedAt.has(i)) startedAt.set(i, now);
+          inFlight += Math.max(0, now - startedAt.get(i)!);
+        } else if (st !== undefined) pending++;
         else if (!reported.has(i)) {
           reported.add(i);
           opts.log(
@@ -360,7 +367,7 @@ export async function followSweep(sweep: SlurmSweep, sub: Submission, opts: Foll
       if (done !== lastDone || (pending !== lastPending && done === 0)) {
         const elapsed = (Date.now() - t0) / 1000;
         opts.log(
-          `${progressText(done, total, elapsed)} (${running} running, ${pending} pending, ` +
+          `${progressText(done, total, elapsed, inFlight)} (${running} running, ${pending} pending, ` +
             `${reported.size} failed; ${formatSeconds(elapsed)})`,
         );
         lastDone = done;
