@@ -239,7 +239,7 @@ export const PROFILES: Record<string, CompareProfile> = {
     seeds: 10,
     note:
       "real MNIST digits as the digits profile (2,000 training, 1,000 validation and 2,000 test rows per " +
-      "dataset: each dataset has 5,000 digits), five times its passes: every run at its plateau; about 20 " +
+      "dataset: each dataset has 5,000 digits), five times its passes: every run at its plateau; about 30 " +
       "minutes per seed on 2 CPU cores; if the report projects more seeds for the 2 pp half-width goal, add " +
       "them with --resume --seeds=N",
   },
