@@ -631,11 +631,11 @@ async function runEndTimes(plan: ComparePlan): Promise<number[]> {
  * A plan's wall time: each sitting from its start to its last finished run (summary.json), so a later
  * `--report_only` or `--status` reports the same; a resumed comparison adds the sittings before. `sittings`
  * counts those that finished runs (the current one only if it did; null: unknown); `ends` are the runs' end
- * times (ms).
+ * times (ms); `firstStartedAt` is when the first sitting started (null: not recorded).
  */
 async function planWall(
   plan: ComparePlan,
-): Promise<{ ends: number[]; wallSeconds: number; sittings: number | null }> {
+): Promise<{ ends: number[]; wallSeconds: number; sittings: number | null; firstStartedAt: string | null }> {
   const start = Date.parse(plan.startedAt);
   const ends = await runEndTimes(plan);
   const sittingEnd = lastEnd(ends, start);
@@ -643,6 +643,8 @@ async function planWall(
     ends,
     wallSeconds: (plan.earlierSeconds ?? 0) + (sittingEnd === undefined ? 0 : (sittingEnd - start) / 1000),
     sittings: plan.sittings === null ? null : (plan.sittings ?? 1) - (sittingEnd === undefined ? 1 : 0),
+    // Absent: the current sitting is the first.
+    firstStartedAt: plan.firstStartedAt === undefined ? plan.startedAt : plan.firstStartedAt,
   };
 }
 
@@ -1057,11 +1059,9 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   }
   if (bool(o, "status")) {
     const plan = await readPlan(outDir);
-    const { wallSeconds, sittings } = await planWall(plan);
-    // The first sitting's start (absent: this sitting is the first; null: not recorded, so every run counts).
-    const since = plan.firstStartedAt === null
-      ? -Infinity
-      : Date.parse(plan.firstStartedAt ?? plan.startedAt);
+    const { wallSeconds, sittings, firstStartedAt } = await planWall(plan);
+    // Runs that finished before the first sitting did not run here; when that start is unknown, every run counts.
+    const since = firstStartedAt === null ? -Infinity : Date.parse(firstStartedAt);
     const progress = await comparisonStatus(plan, { out: outDir, wallSeconds, sittings, since });
     const todo = progress.runs.flatMap((r, i) => r.state === "done" ? [] : [i]);
     return { ...outcome(plan, todo), status: "status", progress };
@@ -1383,9 +1383,10 @@ async function reportFromPlan(
   for (const r of finished) results.push(await readRun(r.dir, r));
   const start = Date.parse(plan.startedAt);
   // An interim report gives the whole comparison's wall time so far: the other seeds' runs shared it.
-  const { ends, wallSeconds, sittings: ran } = await planWall(interim?.whole ?? plan);
+  const { ends, wallSeconds, sittings: ran, firstStartedAt: firstStart } = await planWall(
+    interim?.whole ?? plan,
+  );
   const sittings = ran === null ? null : Math.max(1, ran);
-  const firstStart = plan.firstStartedAt === undefined ? plan.startedAt : plan.firstStartedAt;
   const plugins = await discoverPlugins();
   const compare: CompareResults = {
     profile: plan.profileName,
