@@ -11,7 +11,7 @@ import { correctnessBytes, pairedBootstrap, type RowPair } from "./bootstrap.ts"
 import { type RunConvergence, runConvergence, STILL_IMPROVING } from "./convergence.ts";
 import { holm, minDetectableDiff, pairedTInterval, seedsForHalfWidth } from "./inference.ts";
 import type { CompareResults, RunResult, TaskResult } from "./results.ts";
-import { pairedDiff } from "./stats.ts";
+import { pairedDiff, sampleStd } from "./stats.ts";
 import { type Column, findCell, type ReportSummary } from "./table.ts";
 
 /** Confidence level of every interval. */
@@ -81,6 +81,17 @@ export interface ChanceLevel {
   nValMax: number | null;
 }
 
+/** The contrast with the largest spread of per-seed differences (fractions). */
+export interface WidestContrast {
+  method: string;
+  column: string;
+  /** Sample std of the per-seed differences method − reference. */
+  diffStd: number;
+  /** Sample std over the same seeds of the method's accuracy, and of the reference's. */
+  methodStd: number | null;
+  referenceStd: number | null;
+}
+
 /** Everything {@link analyze} computes. */
 export interface ReportAnalysis {
   reference: string | null;
@@ -94,7 +105,8 @@ export interface ReportAnalysis {
    * The 2 pp goal: largest half-widths of the paired-t and bootstrap intervals against the reference, and
    * `seedsNeeded`, the seeds at which every paired-t half-width would meet it if each contrast's
    * per-seed spread stayed as observed (null without a spread, or beyond 10,000 seeds), and `widest`, the
-   * contrast whose spread sets it.
+   * contrast whose spread sets it: the sd of its per-seed differences and, over the same seeds, the sd of the
+   * method's and of the reference's own accuracies, which say whose seed-to-seed spread the difference inherits.
    */
   halfWidth: {
     goal: number;
@@ -102,7 +114,7 @@ export interface ReportAnalysis {
     maxBoot: number | null;
     met: boolean | null;
     seedsNeeded: number | null;
-    widest: { method: string; column: string } | null;
+    widest: WidestContrast | null;
   };
   settings: {
     level: number;
@@ -111,6 +123,22 @@ export interface ReportAnalysis {
     resamples: number;
     stillImproving: number;
     minValRows: number;
+  };
+}
+
+/** {@link WidestContrast} of `c`: its spread and its two sides' own spreads over its seeds. */
+function widestContrast(s: ReportSummary, c: Contrast): WidestContrast {
+  const col = s.columns.find((x) => x.key === c.column)!;
+  const ownStd = (method: string) => {
+    const bySeed = seedMap(s, method, col);
+    return sampleStd(c.seeds.map((seed) => bySeed.get(seed)!));
+  };
+  return {
+    method: c.method,
+    column: c.column,
+    diffStd: c.diffStd!,
+    methodStd: ownStd(c.method),
+    referenceStd: ownStd(c.other),
   };
 }
 
@@ -264,7 +292,7 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
       // Every contrast needs a seed interval for the goal to be met.
       met: maxT === null ? null : ts.length === contrasts.length && maxT <= HALF_WIDTH_GOAL,
       seedsNeeded: widest && seedsForHalfWidth(widest.diffStd!, HALF_WIDTH_GOAL, { level: CI_LEVEL }),
-      widest: widest && { method: widest.method, column: widest.column },
+      widest: widest && widestContrast(s, widest),
     },
     settings: {
       level: CI_LEVEL,

@@ -5,7 +5,7 @@
  * the proposed method beats every other method on every column (the paper's claim).
  * @module
  */
-import type { Contrast, ReportAnalysis } from "./analysis.ts";
+import type { Contrast, ReportAnalysis, WidestContrast } from "./analysis.ts";
 import { fmtInterval } from "./sections.ts";
 import { findCell, fmtP, fmtPct, fmtPp, fmtSigned, PCT_DECIMALS, type ReportSummary } from "./table.ts";
 import type { CompareResults } from "./results.ts";
@@ -54,6 +54,26 @@ export interface Verdict {
 }
 
 const key = (c: Contrast) => ({ method: c.method, column: c.column });
+
+/**
+ * The contrast that sets the seeds needed, with whose spread it inherits: the variance of a paired difference
+ * is both sides' variances over seeds less twice their covariance, so the reference is named as the larger
+ * part only when it is the noisier side and its variance alone is at least half the difference's.
+ */
+function widestText(w: WidestContrast, base: string): string {
+  const own = w.methodStd === null || w.referenceStd === null
+    ? ""
+    : `; by seed, ${base} alone varies ${fmtPct(w.referenceStd)} pp and ${w.method} ${
+      fmtPct(w.methodStd)
+    } pp${
+      // Named only when the reference's variance alone is at least half the difference's.
+      w.referenceStd > w.methodStd && w.referenceStd ** 2 >= w.diffStd ** 2 / 2
+        ? `, so ${base}'s own spread is the larger part`
+        : ""}`;
+  return `the widest spread: ${w.method} − ${base} on ${w.column}, sd ${
+    fmtPct(w.diffStd)
+  } pp over seeds${own}`;
+}
 
 function describe(c: Contrast, alpha: number): string {
   const holm = c.pHolm === null
@@ -162,7 +182,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
           hw.met || hw.seedsNeeded === null
             ? ""
             : `; if each contrast's spread over seeds stayed as observed, ${hw.seedsNeeded} seeds would meet it${
-              hw.widest ? ` (the widest spread: ${hw.widest.method} on ${hw.widest.column})` : ""
+              hw.widest ? ` (${widestText(hw.widest, base)})` : ""
             }`
         }.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
       );
