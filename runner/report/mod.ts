@@ -66,7 +66,8 @@ export * from "./results_file.ts";
  * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`. 3: adds
  * `dataSeed`, `teachers` (per pseudo-labelled task × dataset: `teacherAcc`, `teacherAccInDomain`) and
  * `failedRuns`; later in 3, as optional fields readers may lack: `halfWidth.seedsNeeded`, `halfWidth.widest`
- * (later with `diffStd`, `methodStd`, `referenceStd`), `interim` (null unless `--report_only --interim`), and in the input `sittings` and `interim`.
+ * (later with `diffStd`, `methodStd`, `referenceStd`), `interim` (null unless `--report_only --interim`), and
+ * in the input `sittings` and `interim`.
  */
 export const RESULTS_FORMAT = "sa-mtl-compare-report/3";
 

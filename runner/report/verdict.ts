@@ -66,10 +66,10 @@ function widestText(w: WidestContrast, base: string): string {
     : `; by seed, ${base} alone varies ${fmtPct(w.referenceStd)} pp and ${w.method} ${
       fmtPct(w.methodStd)
     } pp${
-      // Named only when the reference's variance alone is at least half the difference's.
       w.referenceStd > w.methodStd && w.referenceStd ** 2 >= w.diffStd ** 2 / 2
         ? `, so ${base}'s own spread is the larger part`
-        : ""}`;
+        : ""
+    }`;
   return `the widest spread: ${w.method} − ${base} on ${w.column}, sd ${
     fmtPct(w.diffStd)
   } pp over seeds${own}`;
