@@ -442,6 +442,54 @@ Deno.test("results.json reads back and renders the same report", async () => {
   }
 });
 
+Deno.test("report.md names runs relative to the comparison's directory, wherever it was made", async () => {
+  // Two copies of one comparison, made in different scratch directories: the recorded paths differ, the
+  // report does not, and results.json keeps each machine's paths for scripts.
+  const made = (root: string): CompareResults => {
+    const r = fixture();
+    let stlSeen = new Set<number>();
+    r.runs = r.runs.map((run) => {
+      const name = run.method === "stl" ? `stl-${stlSeen.has(run.seed) ? "pose" : "emotion"}` : run.method;
+      if (run.method === "stl") stlSeen = new Set([...stlSeen, run.seed]);
+      const runDir = `${root}/runs/${name}-seed${run.seed}`;
+      return {
+        ...run,
+        runDir,
+        command: `deno task run ${run.method} --seed=${run.seed} --out=${runDir} --quiet`,
+      };
+    });
+    r.command = `deno task compare --profile=test --out=${root}`;
+    return r;
+  };
+  const a = await Deno.makeTempDir({ prefix: "report_test_" });
+  const b = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    await writeReport(made("/scratch/one/cmp"), a, { figures: false });
+    await writeReport(made("/tmp/other place"), b, { figures: false });
+    const md = await Deno.readTextFile(join(a, "report.md"));
+    assert.equal(await Deno.readTextFile(join(b, "report.md")), md);
+    assert.doesNotMatch(md, /scratch/);
+    assert.match(md, /deno task compare --profile=test --out=\$OUT\n/);
+    assert.match(
+      md,
+      /\| sa-mtl \| 1 \| `runs\/sa-mtl-seed1` \| 11\.0 \| `deno task run sa-mtl --seed=1 --out=\$OUT\/runs\/sa-mtl-seed1 --quiet` \|/,
+    );
+    const file = JSON.parse(await Deno.readTextFile(join(a, "results.json"))) as ResultsFile;
+    assert.equal(file.input.runs[0].runDir, "/scratch/one/cmp/runs/stl-emotion-seed0");
+
+    // Runs that do not share one `runs/` folder keep their recorded paths.
+    const mixed = made("/scratch/one/cmp");
+    mixed.runs[1] = { ...mixed.runs[1], runDir: "/elsewhere/runs/stl-pose-seed0" };
+    await writeReport(mixed, a, { figures: false });
+    const mixedMd = await Deno.readTextFile(join(a, "report.md"));
+    assert.match(mixedMd, /`\/scratch\/one\/cmp\/runs\/stl-emotion-seed0`/);
+    assert.match(mixedMd, /deno task compare --profile=test --out=\/scratch\/one\/cmp\n/);
+  } finally {
+    await Deno.remove(a, { recursive: true });
+    await Deno.remove(b, { recursive: true });
+  }
+});
+
 Deno.test("without a reference or a proposed method the report says what it cannot compute", async () => {
   const dir = await Deno.makeTempDir({ prefix: "report_test_" });
   try {

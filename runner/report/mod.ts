@@ -17,6 +17,13 @@ import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { type FigureOptions, type FigureRef, writeFigures } from "./figures.ts";
 import {
+  comparisonDir,
+  OUT_PLACEHOLDER,
+  placeholderCommand,
+  placeholderCompareCommand,
+  relativeRunDir,
+} from "./run_paths.ts";
+import {
   type CompareResults,
   type FailedRunInfo,
   type InterimInfo,
@@ -531,7 +538,18 @@ export function renderReport(
   p(timeTable(s));
 
   p("## Reproducibility");
-  p("Command:", "", "```sh", results.command, "```");
+  // Where the runs were written on the machine that ran them says nothing to a reader; `$OUT` stands for it.
+  const dir = comparisonDir(results.runs.map((r) => r.runDir));
+  if (dir === undefined) p("Command:", "", "```sh", results.command, "```");
+  else {
+    p(
+      `Command (\`${OUT_PLACEHOLDER}\` is the comparison's directory):`,
+      "",
+      "```sh",
+      placeholderCompareCommand(results.command, dir),
+      "```",
+    );
+  }
   p(
     `- Profile: \`${results.profile}\``,
     `- Model: \`${results.model}\``,
@@ -561,14 +579,22 @@ export function renderReport(
     timesLine(results),
   );
   p("<details><summary>Every run: directory and command</summary>", "");
+  if (dir !== undefined) {
+    p(
+      "Run directories are relative to the comparison's directory (its `--out`, where `runs/` is); in the " +
+        `commands \`${OUT_PLACEHOLDER}\` stands for that directory: set \`OUT\` to it before running one.`,
+    );
+  }
   p(
     "| Method | Seed | Run directory | Train s | Command |",
     "| --- | ---: | --- | ---: | --- |",
-    ...results.runs.map((r) =>
-      `| ${r.method} | ${r.seed} | \`${r.runDir}\` | ${fmtNum(r.trainSeconds, 1)} | \`${
-        r.command.replaceAll("|", "\\|")
-      }\` |`
-    ),
+    ...results.runs.map((r) => {
+      const runDir = dir === undefined ? r.runDir : relativeRunDir(r.runDir, dir);
+      const command = dir === undefined ? r.command : placeholderCommand(r.command, dir);
+      return `| ${r.method} | ${r.seed} | \`${runDir}\` | ${fmtNum(r.trainSeconds, 1)} | \`${
+        command.replaceAll("|", "\\|")
+      }\` |`;
+    }),
   );
   p("</details>");
 
