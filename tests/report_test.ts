@@ -484,6 +484,14 @@ Deno.test("report.md names runs relative to the comparison's directory, wherever
     const mixedMd = await Deno.readTextFile(join(a, "report.md"));
     assert.match(mixedMd, /`\/scratch\/one\/cmp\/runs\/stl-emotion-seed0`/);
     assert.match(mixedMd, /deno task compare --profile=test --out=\/scratch\/one\/cmp\n/);
+
+    // A comparison planned without --out (into its default directory) shows its command as it was typed.
+    const noOut = made("/scratch/one/cmp");
+    noOut.command = "deno task compare --profile=test";
+    await writeReport(noOut, a, { figures: false });
+    const noOutMd = await Deno.readTextFile(join(a, "report.md"));
+    assert.match(noOutMd, /Command:\n\n```sh\ndeno task compare --profile=test\n```/);
+    assert.match(noOutMd, /`runs\/stl-emotion-seed0`/);
   } finally {
     await Deno.remove(a, { recursive: true });
     await Deno.remove(b, { recursive: true });

@@ -540,16 +540,16 @@ export function renderReport(
   p("## Reproducibility");
   // Where the runs were written on the machine that ran them says nothing to a reader; `$OUT` stands for it.
   const dir = comparisonDir(results.runs.map((r) => r.runDir));
-  if (dir === undefined) p("Command:", "", "```sh", results.command, "```");
-  else {
-    p(
-      `Command (\`${OUT_PLACEHOLDER}\` is the comparison's directory):`,
-      "",
-      "```sh",
-      placeholderCompareCommand(results.command, dir),
-      "```",
-    );
-  }
+  const command = dir === undefined ? results.command : placeholderCompareCommand(results.command, dir);
+  p(
+    command.includes(`--out=${OUT_PLACEHOLDER}`)
+      ? `Command (\`${OUT_PLACEHOLDER}\` is the comparison's directory):`
+      : "Command:",
+    "",
+    "```sh",
+    command,
+    "```",
+  );
   p(
     `- Profile: \`${results.profile}\``,
     `- Model: \`${results.model}\``,
@@ -590,9 +590,9 @@ export function renderReport(
     "| --- | ---: | --- | ---: | --- |",
     ...results.runs.map((r) => {
       const runDir = dir === undefined ? r.runDir : relativeRunDir(r.runDir, dir);
-      const command = dir === undefined ? r.command : placeholderCommand(r.command, dir);
+      const runCommand = dir === undefined ? r.command : placeholderCommand(r.command, dir);
       return `| ${r.method} | ${r.seed} | \`${runDir}\` | ${fmtNum(r.trainSeconds, 1)} | \`${
-        command.replaceAll("|", "\\|")
+        runCommand.replaceAll("|", "\\|")
       }\` |`;
     }),
   );
