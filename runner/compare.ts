@@ -41,6 +41,7 @@ import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { testRowFields } from "./train/test_predictions.ts";
 import { writeReport } from "./report/mod.ts";
+import { RUN_DIR_JOIN, RUNS_FOLDER } from "./report/run_paths.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
 import { type CompareStatus, comparisonStatus, statusText } from "./compare_status.ts";
@@ -486,7 +487,7 @@ async function readPlan(outDir: string): Promise<ComparePlan> {
  */
 export function relocatePlan(plan: ComparePlan, outDir: string): ComparePlan {
   const runs = plan.runs.map((r) => {
-    const dir = join(outDir, "runs", basename(r.dir));
+    const dir = join(outDir, RUNS_FOLDER, basename(r.dir));
     if (dir === r.dir) return r;
     return { ...r, dir, args: r.args.map((a) => a === `--out=${r.dir}` ? `--out=${dir}` : a) };
   });
@@ -711,7 +712,7 @@ export function planRuns(
     if (reference && wanted(reference.name)) {
       for (const ds of p.datasets) {
         for (const task of datasetTaskNames(ds)) {
-          const dir = join(opts.outDir, "runs", `${reference.name}-${task}-seed${s}`);
+          const dir = join(opts.outDir, RUNS_FOLDER, `${reference.name}-${task}-seed${s}`);
           runs.push({
             method: reference.name,
             seed: s,
@@ -747,7 +748,7 @@ export function planRuns(
         .flatMap((a) => (opts.weightings ?? ["ew"]).map((w) => ({ a, w })));
       for (const { a, w } of cells) {
         const method = `${name}${w === "ew" ? "" : `+${w}`}${a === "hps" ? "" : `@${a}`}`;
-        const dir = join(opts.outDir, "runs", `${method.replace(/[^a-z0-9+@-]/gi, "_")}-seed${s}`);
+        const dir = join(opts.outDir, RUNS_FOLDER, `${method.replace(/[^a-z0-9+@-]/gi, "_")}-seed${s}`);
         runs.push({
           method,
           seed: s,
@@ -839,7 +840,7 @@ export function mergeStl(runs: RunResult[], reference: string | undefined): RunR
     prev.tasks = [...new Set([...prev.tasks, ...r.tasks])];
     prev.trainSeconds += r.trainSeconds;
     prev.imagesSeen += r.imagesSeen;
-    prev.runDir = `${prev.runDir}, ${r.runDir}`;
+    prev.runDir = `${prev.runDir}${RUN_DIR_JOIN}${r.runDir}`;
     prev.command = `${prev.command}; ${r.command}`;
   }
   return out;

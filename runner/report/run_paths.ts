@@ -7,19 +7,27 @@
  * @module
  */
 
+/** The folder of a comparison's directory that holds its runs: each run is `<out>/runs/<name>`. */
+export const RUNS_FOLDER = "runs";
+
+/** What joins the directories of one result that merges several runs (STL's one run per task of a seed). */
+export const RUN_DIR_JOIN = ", ";
+
 /** What stands for the comparison's directory in the commands report.md prints. */
 export const OUT_PLACEHOLDER = "$OUT";
+
+const RUN_PATH = new RegExp(`^(.+)/${RUNS_FOLDER}/[^/]+$`);
 
 /**
  * The directory whose `runs/` holds every run (`<out>` of `<out>/runs/<name>`), or undefined when some run lies
  * elsewhere or the runs do not share one; then the report prints the paths as recorded. A run directory may
- * list several directories joined by ", " (STL's one run per task of a seed).
+ * list several directories joined by {@link RUN_DIR_JOIN}.
  */
 export function comparisonDir(runDirs: readonly string[]): string | undefined {
   let dir: string | undefined;
   for (const entry of runDirs) {
-    for (const path of entry.split(", ")) {
-      const m = /^(.+)\/runs\/[^/]+$/.exec(path);
+    for (const path of entry.split(RUN_DIR_JOIN)) {
+      const m = RUN_PATH.exec(path);
       if (!m || (dir !== undefined && dir !== m[1])) return undefined;
       dir = m[1];
     }
@@ -29,12 +37,12 @@ export function comparisonDir(runDirs: readonly string[]): string | undefined {
 
 /** A recorded run directory (or ", "-joined list) relative to `dir`, the comparison's directory. */
 export function relativeRunDir(runDir: string, dir: string): string {
-  return runDir.split(", ").map((p) => p.slice(dir.length + 1)).join(", ");
+  return runDir.split(RUN_DIR_JOIN).map((p) => p.slice(dir.length + 1)).join(RUN_DIR_JOIN);
 }
 
 /** A recorded command with each `<dir>/runs/` written as `$OUT/runs/`. */
 export function placeholderCommand(command: string, dir: string): string {
-  return command.replaceAll(`${dir}/runs/`, `${OUT_PLACEHOLDER}/runs/`);
+  return command.replaceAll(`${dir}/${RUNS_FOLDER}/`, `${OUT_PLACEHOLDER}/${RUNS_FOLDER}/`);
 }
 
 /**
