@@ -32,6 +32,12 @@ export interface SynthDifficulty {
   roll: number;
   /** Std of yaw in degrees added to a dataset's own yaw distribution (nuisance yaw for non-pose data). */
   yawJitter: number;
+  /**
+   * Std (degrees) of the annotator's error on yaw: the pose label bins the drawn yaw plus this error while
+   * the image shows the drawn yaw, as AFLW's labels come from a 3-D fit to hand-placed landmarks. Flips
+   * only rows near a bin edge; the images do not change with it (docs/data.md measures it).
+   */
+  yawLabelNoise: number;
   /** Spread of skin tones, 0 (one tone) .. 1 (light to dark). */
   skinTone: number;
   /** Strength of directional light and brightness variation, 0..1. */
@@ -106,6 +112,15 @@ export const DEFAULT_DOMAIN_SHIFT = 0.8;
 /** Std (degrees) of the normal yaw component of the pair: near-frontal faces, many near the ±10 deg bin edges. */
 const PAIR_YAW_STD = 16;
 
+/**
+ * Std (degrees) of the annotator's yaw error on both datasets of the pair (the same at every shift): the pose
+ * labels, and the hidden pose truth the teachers are scored on, bin the drawn yaw plus this error, as AFLW's
+ * labels come from a 3-D fit to hand-placed landmarks. Without it the network reads the rendered yaw to within
+ * about 2 deg and STL pose ends at 94-96 %, above the 70-90 % that issue 16 asks of STL; with 6 deg it ends at
+ * about 82-85 % and the pose teacher still transfers above 60 % with a gap above 10 pp (docs/data.md).
+ */
+const PAIR_YAW_LABEL_NOISE = 6;
+
 /** The numeric part of a dataset's defaults: what the domain shift interpolates. */
 interface PairPoint {
   yawBins: number[];
@@ -136,6 +151,7 @@ const PAIR_CENTER: PairPoint = {
     pitch: 4.5,
     roll: 4.5,
     yawJitter: 0,
+    yawLabelNoise: PAIR_YAW_LABEL_NOISE,
     skinTone: 0.8,
     lighting: 0.475,
     colorCast: 0.2,
@@ -166,6 +182,7 @@ const PAIR_ENDS: Record<"synth-emotion" | "synth-pose", PairPoint> = {
       pitch: 5,
       roll: 5,
       yawJitter: 0,
+      yawLabelNoise: PAIR_YAW_LABEL_NOISE,
       skinTone: 0.7,
       lighting: 0.8,
       colorCast: 0.35,
@@ -193,6 +210,7 @@ const PAIR_ENDS: Record<"synth-emotion" | "synth-pose", PairPoint> = {
       pitch: 4,
       roll: 4,
       yawJitter: 0,
+      yawLabelNoise: PAIR_YAW_LABEL_NOISE,
       skinTone: 0.9,
       lighting: 0.15,
       colorCast: 0.05,
@@ -275,6 +293,7 @@ export const SYNTH_PRESETS: Record<SynthName, SynthPreset> = {
       pitch: 7,
       roll: 5,
       yawJitter: 0,
+      yawLabelNoise: 0,
       skinTone: 0.8,
       lighting: 0.6,
       colorCast: 0.3,
