@@ -9,7 +9,9 @@
  *
  * Attributes: emotion (7, FER2013 order), yaw (degrees, binned into the 5 AFLW classes, docs/original.md §2.4), pitch,
  * roll, gender, age (years, 8 Adience groups), identity, skin tone, lighting, background clutter, noise,
- * occlusion, scale/shift jitter. Each nuisance has one knob in {@link SynthDifficulty}.
+ * occlusion, scale/shift jitter. Each nuisance has one knob in {@link SynthDifficulty}; one more,
+ * `yawLabelNoise`, is an annotator's error on the yaw the pose label bins (on the emotion/pose pair), which
+ * leaves the images as they are.
  *
  * Three disjoint datasets, each labelled for its own task(s) only and with its own nuisance distribution
  * (domain shift): `synth-emotion` (near-frontal faces), `synth-pose` (mostly neutral/happy faces over all
