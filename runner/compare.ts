@@ -36,7 +36,7 @@ import type {
 } from "./report/results.ts";
 import { evaluate, type EvaluateRequest } from "./eval_command.ts";
 import { EMBEDDED_NAMES } from "../datasets/mod.ts";
-import { DEFAULT_DOMAIN_SHIFT, PAIR_NAMES } from "../datasets/synth/mod.ts";
+import { DEFAULT_DOMAIN_SHIFT, PAIR_NAMES, synthDifficulty } from "../datasets/synth/mod.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { testRowFields } from "./train/test_predictions.ts";
@@ -1402,9 +1402,17 @@ async function reportFromPlan(
       train_rows_per_dataset: profile.trainSize || "all",
       ...(profile.heldOut ? { val_rows: profile.heldOut.val, test_rows: profile.heldOut.test } : {}),
       ...(profile.dataSeed !== undefined ? { data_seed: profile.dataSeed } : {}),
-      // The synthetic pair's shift as run: the profile's, else the generator's default.
+      // The synthetic pair's shift and pose-label error as run: the profile's, else the generator's defaults.
+      // Recorded, not derived when the report is read, because the defaults change between toolkit versions.
       ...(profile.datasets.some((d) => (PAIR_NAMES as readonly string[]).includes(d))
-        ? { domain_shift: profile.domainShift ?? DEFAULT_DOMAIN_SHIFT }
+        ? {
+          domain_shift: profile.domainShift ?? DEFAULT_DOMAIN_SHIFT,
+          yaw_label_noise_deg: synthDifficulty(
+            "synth-pose",
+            parseDifficulty(profile.synthDifficulty),
+            profile.domainShift,
+          ).yawLabelNoise,
+        }
         : {}),
       ...(synthDifficultyText(profile) ? { synth_difficulty: synthDifficultyText(profile)! } : {}),
       batch_size: profile.batchSize,

@@ -40,8 +40,11 @@ Deno.test("compare --profile=quick produces the report, results, figures and run
   );
   assert.ok(Math.max(...seen) <= 1.25 * Math.min(...seen), `images seen per method: ${seen.join(", ")}`);
 
+  // The synthetic pair's settings as run are recorded (the generator's defaults can change).
+  assert.equal(results.budget.yaw_label_noise_deg, 6);
   const md = await Deno.readTextFile(join(out, "report.md"));
   assert.match(md, /## Verdict/);
+  assert.match(md, /\*\*Pose labels\*\*: .* std 6 deg/);
   assert.match(md, /deno task compare --profile=quick/);
   const table = parseReportTable(md);
   assert.deepEqual(table.columns.slice(1, 3), ["emotion/synth-emotion", "pose/synth-pose"]);

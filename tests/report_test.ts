@@ -427,6 +427,29 @@ Deno.test("writeReport with one seed says that no spread is available", async ()
   }
 });
 
+Deno.test("the report explains pose labels with an annotator's yaw error only when the comparison recorded one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    const read = async (budget: CompareResults["budget"]) => {
+      await writeReport({ ...fixture(), budget }, dir, { figures: false });
+      return await Deno.readTextFile(join(dir, "report.md"));
+    };
+    const noisy = await read({ epochs: 3, yaw_label_noise_deg: 6 });
+    assert.match(
+      noisy,
+      /- \*\*Pose labels\*\*: .*annotator's error of std 6 deg .*no model reaches 100 % on pose/,
+    );
+    assert.match(noisy, /Budget: epochs=3, yaw_label_noise_deg=6/);
+    for (
+      const budget of [{ epochs: 3 }, { epochs: 3, yaw_label_noise_deg: 0 }] as CompareResults["budget"][]
+    ) {
+      assert.doesNotMatch(await read(budget), /Pose labels/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("results.json reads back and renders the same report", async () => {
   const a = await Deno.makeTempDir({ prefix: "report_test_" });
   const b = await Deno.makeTempDir({ prefix: "report_test_" });

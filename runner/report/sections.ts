@@ -67,6 +67,21 @@ export function howToRead(results: CompareResults, s: ReportSummary, a: ReportAn
     `its numbers rank methods by how fast they learn as much as by where they end.`,
     `- **Chance**: each column's chance level is the majority-class share of its test set (what always predicting ` +
     `the most frequent class scores) and 1/K for K classes; accuracies near it mean the model learned little.`,
+    ...poseLabelNote(results),
+  ];
+}
+
+/**
+ * The synthetic pair's annotator's yaw error, when the comparison recorded one above zero: it sets a ceiling on
+ * pose accuracy that a reader would otherwise take for weak models.
+ */
+function poseLabelNote(results: CompareResults): string[] {
+  const deg = results.budget.yaw_label_noise_deg;
+  if (typeof deg !== "number" || !(deg > 0)) return [];
+  return [
+    `- **Pose labels**: the synthetic pair's pose labels, and the hidden pose truth the teachers are scored on, bin ` +
+    `the head's yaw plus an annotator's error of std ${deg} deg (docs/data.md), as real pose labels are fitted, not ` +
+    `exact: near a bin edge the label and the image disagree, so no model reaches 100 % on pose.`,
   ];
 }
 
