@@ -205,6 +205,15 @@ export function generateDigits(
 /** Options of {@link loadDigits}. */
 export type DigitsLoadOptions = LoadOptions & EmbeddedOptions;
 
+/**
+ * The version of a digits dataset's generated rows (a hash of the generator version and the rotation bins), as
+ * {@link synthDataVersion} is for the synthetic faces: the cache key's hash, recorded by comparisons.
+ */
+export function digitsDataVersion(name: string): string {
+  checkName(name);
+  return configHash({ v: DIGITS_VERSION, bins: ROTATION_BINS, range: ROTATION_RANGE });
+}
+
 function source(name: string, opts: DigitsLoadOptions): EmbeddedSource {
   const nm = checkName(name);
   const n = generatedRows(opts.size ?? DIGITS_DEFAULT_N, opts);
@@ -213,7 +222,7 @@ function source(name: string, opts: DigitsLoadOptions): EmbeddedSource {
     seed: opts.seed,
     size: opts.imageSize,
     n,
-    hash: configHash({ v: DIGITS_VERSION, bins: ROTATION_BINS, range: ROTATION_RANGE }),
+    hash: digitsDataVersion(nm),
   };
   return {
     kind: "digits",

@@ -16,6 +16,7 @@ import type { HiddenTruth, ImageSet, LoadOptions, TaskName, TaskSpec } from "../
 import type { EmbeddedOptions } from "./_embedded_cache.ts";
 import {
   DIGITS_NAMES,
+  digitsDataVersion,
   digitsTasks,
   loadDigits,
   loadDigitsTruth,
@@ -25,7 +26,14 @@ import {
 import { digitTask, faceTask, rotationTask } from "./embedded_labels.ts";
 import { datasetTaskSpecs, REAL_DATASETS, realDatasetName } from "./label_spaces.ts";
 import { loadPrepared } from "./prepared.ts";
-import { loadSynth, loadSynthTruth, SYNTH_NAMES, type SynthDifficulty, synthTasks } from "./synth/mod.ts";
+import {
+  loadSynth,
+  loadSynthTruth,
+  SYNTH_NAMES,
+  synthDataVersion,
+  type SynthDifficulty,
+  synthTasks,
+} from "./synth/mod.ts";
 
 export { SYNTH_NAMES } from "./synth/mod.ts";
 export { DIGITS_NAMES } from "./digits_rot.ts";
@@ -78,6 +86,20 @@ export function truthTasks(name: string): TaskSpec[] {
   if (isSynth(name)) return (["emotion", "pose", "gender", "age"] as TaskName[]).map((t) => faceTask(t));
   if (isDigits(name)) return [digitTask(), rotationTask(ROTATION_BINS, ROTATION_RANGE)];
   if (realDatasetName(name)) return [];
+  throw unknown(name);
+}
+
+/**
+ * The version of an embedded dataset's generated rows under these knobs (a hash that changes exactly when the
+ * same data seed and size would give other rows or labels); null for a real dataset, whose files are the user's.
+ */
+export function embeddedDataVersion(
+  name: string,
+  opts: Pick<DatasetLoadOptions, "difficulty" | "domainShift"> = {},
+): string | null {
+  if (isSynth(name)) return synthDataVersion(name, opts);
+  if (isDigits(name)) return digitsDataVersion(name);
+  if (realDatasetName(name)) return null;
   throw unknown(name);
 }
 

@@ -35,7 +35,7 @@ import type {
   TeacherTransfer,
 } from "./report/results.ts";
 import { evaluate, type EvaluateRequest } from "./eval_command.ts";
-import { EMBEDDED_NAMES } from "../datasets/mod.ts";
+import { EMBEDDED_NAMES, embeddedDataVersion } from "../datasets/mod.ts";
 import { DEFAULT_DOMAIN_SHIFT, PAIR_NAMES, synthDifficulty } from "../datasets/synth/mod.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
@@ -436,6 +436,39 @@ export interface ComparePlan {
   sittings?: number | null;
   /** When the first sitting that finished runs started; absent: this sitting is the first; null: unknown. */
   firstStartedAt?: string | null;
+  /**
+   * Per embedded dataset, the version of the rows its runs train on ({@link dataVersions}); a `--resume` on a
+   * toolkit that would generate other rows or labels is refused. Absent: planned before it was recorded (the
+   * first resume records it).
+   */
+  dataVersions?: Record<string, string>;
+}
+
+/** Per embedded dataset of a profile, the version of its generated rows under the profile's knobs. */
+function dataVersions(profile: CompareProfile): Record<string, string> {
+  const opts = { difficulty: parseDifficulty(profile.synthDifficulty), domainShift: profile.domainShift };
+  return Object.fromEntries(profile.datasets.flatMap((d) => {
+    const v = embeddedDataVersion(d, opts);
+    return v === null ? [] : [[d, v]];
+  }));
+}
+
+/**
+ * The data versions a resumed plan keeps: its own when this toolkit generates the same rows, else an
+ * {@link OptionError}, since runs trained on other rows would be compared as if they were on the same data.
+ */
+function resumedDataVersions(saved: ComparePlan, outDir: string): Pick<ComparePlan, "dataVersions"> {
+  const now = dataVersions(saved.profile);
+  const was = saved.dataVersions;
+  const changed = was ? Object.keys({ ...was, ...now }).filter((d) => was[d] !== now[d]) : [];
+  if (changed.length > 0) {
+    throw new OptionError(
+      `--resume: this toolkit would generate ${changed.join(", ")} differently from the data the runs in ` +
+        `--out=${outDir} trained on (the generator or its defaults changed since the comparison was planned); ` +
+        `finish it with the toolkit commit its runs' config.json name, or start a new comparison`,
+    );
+  }
+  return { dataVersions: now };
 }
 
 const PLAN_FORMAT = "sa-mtl-compare-plan/1";
@@ -1094,6 +1127,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     plan = {
       ...(explicit.has("seeds") ? withSeeds(saved, profile.seeds) : saved),
       ...await nextSitting(saved),
+      ...resumedDataVersions(saved, outDir),
     };
   } else {
     if (await exists(join(outDir, PLAN_FILE))) {
@@ -1106,6 +1140,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
       command: command ?? ["deno task compare", ...optionsToArgs(given)].join(" "),
       runs: planRuns(plugins, { profile, outDir, methods: methodList, extra, weightings, archs }),
       startedAt: new Date().toISOString(),
+      dataVersions: dataVersions(profile),
     };
   }
   const runs = plan.runs;

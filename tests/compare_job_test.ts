@@ -147,6 +147,21 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   assert.equal(old.startedAt, undefined);
   assert.equal(old.wallSeconds, grown.wallSeconds);
   assert.equal(old.finishedAt, grown.finishedAt);
+  // The plan records the version of each embedded dataset's rows: a resume on a toolkit that would generate
+  // other rows is refused (and writes nothing); one on a plan from before the record adds it.
+  const recorded = await readJson(planPath);
+  assert.deepEqual(Object.keys(recorded.dataVersions).sort(), ["synth-emotion", "synth-pose"]);
+  const other = { ...recorded, dataVersions: { ...recorded.dataVersions, "synth-pose": "0" } };
+  await Deno.writeTextFile(planPath, JSON.stringify(other));
+  await assert.rejects(
+    runCompare(["--resume", `--out=${out}`], log),
+    /--resume: this toolkit would generate synth-pose differently from the data the runs in/,
+  );
+  assert.deepEqual(await readJson(planPath), other);
+  const { dataVersions: _v, ...unrecorded } = recorded;
+  await Deno.writeTextFile(planPath, JSON.stringify(unrecorded));
+  assert.equal(await runCompare(["--resume", `--out=${out}`], log), 0, lines.join("\n"));
+  assert.deepEqual((await readJson(planPath)).dataVersions, recorded.dataVersions);
   // Seed 6 runs exactly as a fresh plan with that seed would run it.
   const plan = await readJson(join(out, "compare_plan.json"));
   // (--out already holds a plan, so the fresh plan is made elsewhere and its paths mapped back.)

@@ -143,13 +143,12 @@ function source(name: string, opts: SynthLoadOptions): EmbeddedSource {
   const nm = checkName(name);
   const preset = synthPreset(nm, opts.domainShift);
   const n = generatedRows(opts.size ?? preset.n, opts);
-  const d = synthDifficulty(nm, opts.difficulty, opts.domainShift);
   const key = {
     name: nm,
     seed: opts.seed,
     size: opts.imageSize,
     n,
-    hash: configHash({ v: SYNTH_VERSION, d, domain: preset.domain }),
+    hash: synthDataVersion(nm, opts),
   };
   return {
     kind: "synth",
@@ -163,6 +162,20 @@ function source(name: string, opts: SynthLoadOptions): EmbeddedSource {
         domainShift: opts.domainShift,
       }),
   };
+}
+
+/**
+ * The version of a synthetic dataset's generated rows: a hash of the renderer version and every knob and domain
+ * number in effect (overrides and shift applied). It changes exactly when the same seed and size would give
+ * other rows or labels; it is the cache key's hash, and comparisons record it to refuse resuming on other data.
+ */
+export function synthDataVersion(
+  name: string,
+  opts: { difficulty?: Partial<SynthDifficulty>; domainShift?: number } = {},
+): string {
+  const nm = checkName(name);
+  const d = synthDifficulty(nm, opts.difficulty, opts.domainShift);
+  return configHash({ v: SYNTH_VERSION, d, domain: synthPreset(nm, opts.domainShift).domain });
 }
 
 /** Load (generate or read from `.cache/synth/`) a synthetic dataset as an {@link ImageSet}; never reads the truth file. */

@@ -41,6 +41,7 @@ export {
   loadSynth,
   loadSynthTruth,
   type SynthData,
+  synthDataVersion,
   type SynthLoadOptions,
   type SynthOptions,
   synthTasks,
