@@ -1,6 +1,7 @@
 /**
- * `deno task compare --status`: read on a copy of part of the committed 45-pass comparison
- * (docs/compare_thorough_45), whose finished runs do not change, so every number is known.
+ * `deno task compare --status`: read on a copy of part of the 45-pass comparison as its first sitting left it
+ * (tests/fixtures/compare_status: its plan and two finished runs' files, from docs/compare_thorough_45 before it
+ * restarted on 2026-12-02), so every number is known.
  * @module
  */
 import assert from "node:assert/strict";
@@ -10,7 +11,7 @@ import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../run
 import { progressText, runFraction } from "../runner/executors/mod.ts";
 import { plateauRows } from "../bench/plateau.ts";
 
-const SOURCE = new URL("../docs/compare_thorough_45/", import.meta.url).pathname;
+const SOURCE = new URL("./fixtures/compare_status/", import.meta.url).pathname;
 
 /** The plan, two finished runs (an STL teacher and a joint method) and one run with a checkpoint. */
 async function fixture(): Promise<string> {
