@@ -457,13 +457,17 @@ function dataVersions(profile: CompareProfile): Record<string, string> {
  * The data versions a resumed plan keeps: its own when this toolkit generates the same rows, else an
  * {@link OptionError}, since runs trained on other rows would be compared as if they were on the same data.
  */
-function resumedDataVersions(saved: ComparePlan, outDir: string): Pick<ComparePlan, "dataVersions"> {
+function resumedDataVersions(
+  saved: ComparePlan,
+  outDir: string,
+  flag = "--resume",
+): Pick<ComparePlan, "dataVersions"> {
   const now = dataVersions(saved.profile);
   const was = saved.dataVersions;
   const changed = was ? Object.keys({ ...was, ...now }).filter((d) => was[d] !== now[d]) : [];
   if (changed.length > 0) {
     throw new OptionError(
-      `--resume: this toolkit would generate ${changed.join(", ")} differently from the data the runs in ` +
+      `${flag}: this toolkit would generate ${changed.join(", ")} differently from the data the runs in ` +
         `--out=${outDir} trained on (the generator or its defaults changed since the comparison was planned); ` +
         `finish it with the toolkit commit its runs' config.json name, or start a new comparison`,
     );
@@ -1086,6 +1090,8 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   }
   if (bool(o, "report_only")) {
     const plan = await readPlan(outDir);
+    // The report scores missing teacher transfers and records the pair's settings with this toolkit's data.
+    resumedDataVersions(plan, outDir, "--report_only");
     if (!bool(o, "interim")) return await reportFromPlan(plan, outcome(plan, []));
     const interim = await interimPlan(plan);
     return {
@@ -1437,8 +1443,9 @@ async function reportFromPlan(
       train_rows_per_dataset: profile.trainSize || "all",
       ...(profile.heldOut ? { val_rows: profile.heldOut.val, test_rows: profile.heldOut.test } : {}),
       ...(profile.dataSeed !== undefined ? { data_seed: profile.dataSeed } : {}),
-      // The synthetic pair's shift and pose-label error as run: the profile's, else the generator's defaults.
-      // Recorded, not derived when the report is read, because the defaults change between toolkit versions.
+      // The synthetic pair's shift and pose-label error as run: the profile's, else the generator's defaults
+      // (the plan's data versions, checked on --resume and --report_only, keep those the runs' own), recorded
+      // because the defaults change between toolkit versions and a reader of results.json has no toolkit.
       ...(profile.datasets.some((d) => (PAIR_NAMES as readonly string[]).includes(d))
         ? {
           domain_shift: profile.domainShift ?? DEFAULT_DOMAIN_SHIFT,

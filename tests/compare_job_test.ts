@@ -157,6 +157,10 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
     runCompare(["--resume", `--out=${out}`], log),
     /--resume: this toolkit would generate synth-pose differently from the data the runs in/,
   );
+  await assert.rejects(
+    runCompare(["--report_only", `--out=${out}`], log),
+    /--report_only: this toolkit would generate synth-pose differently/,
+  );
   assert.deepEqual(await readJson(planPath), other);
   const { dataVersions: _v, ...unrecorded } = recorded;
   await Deno.writeTextFile(planPath, JSON.stringify(unrecorded));
