@@ -454,10 +454,11 @@ function dataVersions(profile: CompareProfile): Record<string, string> {
 }
 
 /**
- * The data versions a resumed plan keeps: its own when this toolkit generates the same rows, else an
- * {@link OptionError}, since runs trained on other rows would be compared as if they were on the same data.
+ * A saved plan's data versions, checked: this toolkit's, when it generates the same rows as the plan recorded
+ * (or the plan recorded none), else an {@link OptionError} naming `flag`, since runs trained on other rows
+ * would be compared, or scored, as if they were on the same data.
  */
-function resumedDataVersions(
+function checkedDataVersions(
   saved: ComparePlan,
   outDir: string,
   flag = "--resume",
@@ -1091,7 +1092,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   if (bool(o, "report_only")) {
     const plan = await readPlan(outDir);
     // The report scores missing teacher transfers and records the pair's settings with this toolkit's data.
-    resumedDataVersions(plan, outDir, "--report_only");
+    checkedDataVersions(plan, outDir, "--report_only");
     if (!bool(o, "interim")) return await reportFromPlan(plan, outcome(plan, []));
     const interim = await interimPlan(plan);
     return {
@@ -1133,7 +1134,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     plan = {
       ...(explicit.has("seeds") ? withSeeds(saved, profile.seeds) : saved),
       ...await nextSitting(saved),
-      ...resumedDataVersions(saved, outDir),
+      ...checkedDataVersions(saved, outDir),
     };
   } else {
     if (await exists(join(outDir, PLAN_FILE))) {

@@ -20,7 +20,7 @@ import {
   toImageSet,
 } from "../_embedded_cache.ts";
 import { faceTask } from "../embedded_labels.ts";
-import { poseClass, sampleAttributes } from "./_face_attributes.ts";
+import { poseLabel, sampleAttributes } from "./_face_attributes.ts";
 import { planFace } from "./_face_plan.ts";
 import { type Identity, makeIdentity } from "./_identities.ts";
 import {
@@ -100,7 +100,7 @@ export function generateSynth(name: string, opts: SynthOptions): SynthData {
     const plan = planFace(a, ident, r, domain, d);
     renderPlan(plan, size, r, rgb, i * size * size * 3);
     truth.emotion[i] = a.emotion;
-    truth.pose[i] = poseClass(labelledYaw(a.yaw, d.yawLabelNoise, root, i));
+    truth.pose[i] = poseLabel(a.yaw, d.yawLabelNoise, root, i);
     truth.gender[i] = a.gender;
     truth.age[i] = a.ageGroup;
     attr.yaw[i] = a.yaw;
@@ -116,15 +116,6 @@ export function generateSynth(name: string, opts: SynthOptions): SynthData {
     rows: { n, size, rgb, labels: own },
     truth: { dataset: nm, n, labels: truth, attributes: attr },
   };
-}
-
-/**
- * The yaw the pose label bins: the drawn yaw plus the annotator's error when `noise` > 0. The error has its
- * own random stream per row, so the images and every other draw are the same as without it.
- */
-function labelledYaw(yaw: number, noise: number, root: Rng, row: number): number {
-  if (noise === 0) return yaw;
-  return Math.max(-89.9, Math.min(89.9, yaw + root.derive(`yaw-label:${row}`).normal(0, noise)));
 }
 
 /** Task specs a synthetic dataset is labelled for. */

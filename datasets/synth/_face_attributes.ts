@@ -26,6 +26,19 @@ export const AGE_GROUP_YEARS: readonly [number, number][] = [
   [60, 90],
 ];
 
+/** Largest |yaw| (degrees) a row's yaw, drawn or labelled, may take: just inside the ±90 deg profile bins. */
+const YAW_LIMIT = 89.9;
+
+/**
+ * The pose label of a row: the AFLW bin of its drawn yaw plus the annotator's error when `noise` (std, degrees)
+ * is above 0. The error has its own random stream per row (`yaw-label:<row>` of `root`), so the images and
+ * every other draw are the same as without it.
+ */
+export function poseLabel(yaw: number, noise: number, root: Rng, row: number): number {
+  if (noise === 0) return poseClass(yaw);
+  return poseClass(clamp(yaw + root.derive(`yaw-label:${row}`).normal(0, noise), -YAW_LIMIT, YAW_LIMIT));
+}
+
 /** Yaw range (degrees) of each AFLW bin used when sampling. */
 const YAW_BINS: readonly [number, number][] = [[-10, 10], [10, 60], [-60, -10], [-90, -60], [60, 90]];
 
@@ -71,7 +84,7 @@ export function sampleAttributes(
   } else {
     yaw = clamp(r.normal(0, (y as { std: number }).std), -89, 89);
   }
-  yaw = clamp(yaw + (d.yawJitter > 0 ? r.normal(0, d.yawJitter) : 0), -89.9, 89.9);
+  yaw = clamp(yaw + (d.yawJitter > 0 ? r.normal(0, d.yawJitter) : 0), -YAW_LIMIT, YAW_LIMIT);
   const ageGroup = pickWeighted(r, domain.ageWeights);
   const [a0, a1] = AGE_GROUP_YEARS[ageGroup];
   return {
