@@ -800,6 +800,9 @@ export function planRuns(
             `--out=${dir}`,
             ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
             ...flags,
+            // Every row trains and tests on the same rows: the original's split under --compat (4/5 of the
+            // rows to train on, validation = test) would give this row twice the images and other test rows.
+            ...(turnsOnCompat(pl, flags) ? ["--compat_split=False"] : []),
             ...(w === "ew" ? [] : [`--task_weighting=${w}`]),
             ...(a === "hps" ? [] : [`--arch=${a}`]),
             ...common,
@@ -809,6 +812,15 @@ export function planRuns(
     }
   }
   return runs;
+}
+
+/** Whether a variant's flags turn on the as-coded profile: `--compat`, or a preset of the method that sets it. */
+function turnsOnCompat(pl: MethodPlugin, flags: string[]): boolean {
+  return flags.some((f) => {
+    const [name, value] = f.replace(/^--/, "").split("=", 2);
+    if (name === "compat") return value === undefined || /^true$/i.test(value);
+    return name === "preset" && pl.presets?.[value]?.compat === true;
+  });
 }
 
 /** Read a finished run directory into the report's shape. */

@@ -187,6 +187,14 @@ export function heldOutRowsOf(o: Options): { val: number; test: number } | undef
 
 /** How a run's options load a dataset (image size and channels of its model, its seed and data knobs). */
 export function datasetLoadOptions(o: Options, log: (s: string) => void = console.error) {
+  const compatSplit = typeof o.compat_split === "boolean" ? o.compat_split : bool(o, "compat");
+  const heldOutRows = heldOutRowsOf(o);
+  if (compatSplit && heldOutRows) {
+    throw new OptionError(
+      "--val_rows: the original's split (--compat: fold 0 of 5, validation = test) has no held-out rows; " +
+        "add --compat_split=False to keep them",
+    );
+  }
   return {
     dataDir: String(o.data_dir ?? "data"),
     imageSize: num(o, "image_size"),
@@ -194,8 +202,8 @@ export function datasetLoadOptions(o: Options, log: (s: string) => void = consol
     // The data has its own seed (default the run's), so a comparison can fix the data across training seeds.
     seed: typeof o.data_seed === "number" ? o.data_seed : num(o, "seed"),
     size: typeof o.train_size === "number" ? o.train_size : undefined,
-    heldOutRows: heldOutRowsOf(o),
-    compatSplit: bool(o, "compat"),
+    heldOutRows,
+    compatSplit,
     skipBadSamples: bool(o, "skip_bad_samples"),
     log,
     difficulty: parseDifficulty(o.synth_difficulty),

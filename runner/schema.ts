@@ -127,6 +127,13 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: "plugin", type: "string", help: "Load a method plugin from this .ts file (outside methods/)." },
   { name: "compat", type: "boolean", default: false, help: "The as-coded profile of the original scripts." },
   {
+    name: "compat_split",
+    type: "boolean",
+    help:
+      "The original's split: fold 0 of a 5-fold split, validation = test (default: on with --compat). False keeps " +
+      "this toolkit's split, or the held-out rows of --val_rows/--test_rows, under --compat.",
+  },
+  {
     name: "datasets",
     type: "list",
     choices: DATASET_CHOICES,

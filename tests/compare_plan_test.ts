@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ablationVariants, planRuns, PROFILES, seedList } from "../runner/compare.ts";
 import { discoverPlugins } from "../runner/registry.ts";
+import { datasetLoadOptions } from "../runner/run_config.ts";
+import { OptionError } from "../core/options.ts";
 
 Deno.test("the ablation profile plans the reference per task and each SA-MTL variant under its own name", async () => {
   const plugins = await discoverPlugins();
@@ -24,6 +26,25 @@ Deno.test("the ablation profile plans the reference per task and each SA-MTL var
     extra: [],
   });
   assert.deepEqual([...new Set(only.map((r) => r.method))], ["sa-mtl:mmd"]);
+  // The as-coded variant keeps the comparison's rows: without --compat_split=False its preset's --compat would
+  // train on 4/5 of the rows and test on the validation fold (twice the images, other test rows).
+  for (const r of runs) {
+    assert.equal(r.args.includes("--compat_split=False"), r.method === "sa-mtl:compat", r.args.join(" "));
+  }
+});
+
+Deno.test("--compat takes the original's split unless --compat_split=False; held-out rows need the latter", () => {
+  const base = { image_size: 32, model: "mini_xception", seed: 1 };
+  assert.equal(datasetLoadOptions({ ...base, compat: true }).compatSplit, true);
+  assert.equal(datasetLoadOptions({ ...base, compat: true, compat_split: false }).compatSplit, false);
+  assert.equal(datasetLoadOptions({ ...base, compat_split: true }).compatSplit, true);
+  const heldOut = { ...base, val_rows: 100, test_rows: 200 };
+  assert.throws(
+    () => datasetLoadOptions({ ...heldOut, compat: true }),
+    (e: Error) => e instanceof OptionError && /--val_rows: .*add --compat_split=False/.test(e.message),
+  );
+  const kept = datasetLoadOptions({ ...heldOut, compat: true, compat_split: false });
+  assert.deepEqual([kept.compatSplit, kept.heldOutRows], [false, { val: 100, test: 200 }]);
 });
 
 Deno.test("a profile's batch size and LR schedule reach every planned run", async () => {

@@ -15,6 +15,7 @@ import {
   pairedDiff,
   parseReportTable,
   pseudoFromCurves,
+  pseudoTable,
   readResults,
   ResultsError,
   type ResultsFile,
@@ -96,7 +97,8 @@ function run(method: string, seed: number, accs: Partial<Record<Task, number>>, 
     curves,
     selectedEpoch: 2,
     trainSeconds: 10 + seed,
-    imagesSeen: 3000,
+    // Both datasets' images of a run, as summary.json counts them: the two STL runs of a seed add up to one joint run.
+    imagesSeen: 1500 * tasks.length,
     runDir: `runs/test/${method}/seed-${seed}`,
     command: `deno task ${method} --seed=${seed}`,
     backend: { name: "cpu", threads: 1 },
@@ -580,12 +582,13 @@ Deno.test("malformed results fail with the field named", () => {
 });
 
 Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
-  const rows = [
+  const rows: Record<string, number | string>[] = [
     {
       epoch: 0,
       "emotion/ferplus/val/acc": 0.5,
       "pose/ferplus/train/pseudo_acc": 0.4,
       "pose/ferplus/train/pseudo_acc_kept": 0.6,
+      "pose/ferplus/train/kept_fraction": 0.25,
       seconds: 3,
     },
     {
@@ -597,12 +600,12 @@ Deno.test("curvesFromLog and pseudoFromCurves read log.csv rows", () => {
     },
   ];
   const curves = curvesFromLog(rows);
-  assert.equal(curves.length, 5);
+  assert.equal(curves.length, 6);
   assert.deepEqual(curves[0], { epoch: 0, split: "val", metric: "emotion/ferplus/val/acc", value: 0.5 });
   assert.equal(curves.find((c) => c.epoch === 1 && c.split === "val")!.value, 0.6);
   const pseudo = pseudoFromCurves(curves);
   assert.deepEqual(pseudo, [
-    { epoch: 0, task: "pose", dataset: "ferplus", acc: 0.4, keptAcc: 0.6 },
+    { epoch: 0, task: "pose", dataset: "ferplus", acc: 0.4, keptAcc: 0.6, keptFraction: 0.25 },
     { epoch: 1, task: "pose", dataset: "ferplus", acc: 0.45 },
   ]);
   assert.throws(() => curvesFromLog([{ epoch: "x" }]), /log row 1: epoch "x" is not a number/);
@@ -637,6 +640,52 @@ Deno.test("pseudo-label figure: a kept line on its all-rows line still shows, an
   // The first labels are made at 0 images seen; the SI-prefixed axis writes that "0", not "0k".
   assert.match(svg, />0<\/text>/);
   assert.doesNotMatch(svg, />0k<\/text>/);
+});
+
+Deno.test("pseudo labels: a rejected accuracy over a sliver of rows is not drawn; the table gives the kept share", async () => {
+  const withRejected = (keptFraction: number) => {
+    const f = fixture();
+    for (const r of f.runs) {
+      const kept = r.curves.filter((c) => c.metric.endsWith("/pseudo_acc_kept"));
+      for (const c of kept) {
+        const base = c.metric.replace(/_acc_kept$/, "");
+        r.curves.push({ ...c, metric: `${base}_acc_rejected`, value: 0.85 });
+        r.curves.push({
+          ...c,
+          metric: c.metric.replace(/pseudo_acc_kept$/, "kept_fraction"),
+          value: keptFraction,
+        });
+      }
+    }
+    return f;
+  };
+  const drawn = async (f: ReturnType<typeof fixture>) => {
+    const spec = pseudoSpec(f, summarize(f), "pose", "ferplus")!;
+    const { data, title } = spec as unknown as {
+      data: { values: { kind: string }[] };
+      title: { subtitle: string[] };
+    };
+    return {
+      kinds: new Set(data.values.map((v) => v.kind)),
+      subtitle: title.subtitle.join(" | "),
+      // The legend lists only the kinds drawn.
+      legendRejected: />rejected<\/text>/.test(await renderSvg(spec)),
+    };
+  };
+  // Soft interpolation rejects only its zero-weight rows: 0.3 % of them.
+  const sliver = withRejected(0.997);
+  const a = await drawn(sliver);
+  assert.deepEqual([...a.kinds].sort(), ["all rows", "kept"]);
+  assert.equal(a.legendRejected, false);
+  assert.match(a.subtitle, /rejected rows: drawn only where they are at least 1 % of the rows/);
+  assert.match(pseudoTable(summarize(sliver))!, /\| 90\.00 ± 0\.00 \| 85\.00 ± 0\.00 \| 99\.70 ± 0\.00 \|/);
+  // Hard selection at the 0.8 quantile rejects 80 %: drawn, and no note.
+  const b = await drawn(withRejected(0.2));
+  assert.deepEqual([...b.kinds].sort(), ["all rows", "kept", "rejected"]);
+  assert.equal(b.legendRejected, true);
+  assert.doesNotMatch(b.subtitle, /rejected rows/);
+  // A strategy that marks no rows has no kept share.
+  assert.match(pseudoTable(summarize(fixture()))!.split("\n")[2], /\| — \| — \|$/);
 });
 
 Deno.test("curves run against training images seen, or epochs for logs without them", () => {
@@ -735,6 +784,30 @@ Deno.test("verdict: the Holm line names the shorter side, the contrasts below al
   assert.match(
     text({ a: [noisy, noisy], b: [noisy, noisy] }),
     /: 0 of 4 contrasts with stl have .* below 0.05\.$/,
+  );
+});
+
+Deno.test("the verdict flags a method given another budget or scored on other test rows", () => {
+  const flagged = (f: CompareResults) =>
+    buildVerdict(f, summarize(f), analyze(f, summarize(f))).lines.filter((l) => l.startsWith("- **Unequal"));
+  assert.deepEqual(flagged(fixture()), []);
+  const f = fixture();
+  for (const r of f.runs) {
+    if (r.method !== "all-in-one") continue;
+    // As the as-coded split did: 4/5 of the rows to train on, scored on the validation fold.
+    r.imagesSeen = 6000;
+    const t = r.results.find((x) => x.task === "emotion")!;
+    t.confusion = t.confusion.map((row) => row.map((v) => v * 2));
+  }
+  const [budget, rows, ...rest] = flagged(f);
+  assert.deepEqual(rest, []);
+  assert.match(
+    budget,
+    /^- \*\*Unequal budgets\*\*: all-in-one saw 6,000 training images .* against 3,000 for stl:/,
+  );
+  assert.match(
+    rows,
+    /^- \*\*Unequal test sets\*\*: emotion\/ferplus has 1000 to 2000 labelled test rows across runs/,
   );
 });
 

@@ -119,6 +119,13 @@ function run(method: (typeof METHODS)[0], seed: number, tasks: string[]): RunRes
             metric: `${other}/${ds}/train/pseudo_acc_rejected`,
             value: pa - 0.2,
           });
+          // The share that makes the kept and rejected accuracies average to the all-rows one.
+          curves.push({
+            epoch: e,
+            split: "train",
+            metric: `${other}/${ds}/train/kept_fraction`,
+            value: 0.2 / 0.34,
+          });
         }
       }
     }

@@ -421,6 +421,8 @@ const IMAGES_AXIS = {
 
 /** The kinds of rows a pseudo-label figure draws, in legend order. */
 const KINDS = ["all rows", "kept", "rejected"];
+/** The smallest share of rejected rows whose accuracy a pseudo-label figure draws. */
+const MIN_REJECTED_SHARE = 0.01;
 
 /**
  * Pseudo-label accuracy (all / kept / rejected rows) for one pseudo-labelled column, against the training
@@ -435,6 +437,7 @@ export function pseudoSpec(
 ): TopLevelSpec | null {
   const rows: { method: string; epoch: number; x: number; kind: string; acc: number; n: number }[] = [];
   let byImages = true;
+  let hiddenRejected = false;
   for (const m of s.methods) {
     const acc = new Map<string, { values: number[]; xs: number[] }>();
     for (const r of results.runs) {
@@ -455,7 +458,11 @@ export function pseudoSpec(
         };
         add("all rows", p.acc);
         add("kept", p.keptAcc);
-        add("rejected", p.rejectedAcc);
+        // An accuracy over a sliver of the rows (soft interpolation rejects only the zero-weight rows, a
+        // handful) would be drawn as boldly as the others; the table still gives it with its share.
+        const rejectedShare = p.keptFraction === undefined ? 1 : 1 - p.keptFraction;
+        if (rejectedShare >= MIN_REJECTED_SHARE) add("rejected", p.rejectedAcc);
+        else hiddenRejected = true;
       }
     }
     for (const [key, { values, xs }] of acc) {
@@ -472,14 +479,27 @@ export function pseudoSpec(
   }
   if (rows.length === 0) return null;
   if (!byImages) { for (const r of rows) r.x = r.epoch; }
+  // The legend lists the kinds drawn; each channel's range follows KINDS' order.
+  const present = KINDS.map((k) => rows.some((r) => r.kind === k));
+  const kinds = KINDS.filter((_, i) => present[i]);
+  const pick = <T>(range: T[]): T[] => range.filter((_, i) => present[i]);
   rows.sort((a, b) => a.method.localeCompare(b.method) || a.kind.localeCompare(b.kind) || a.epoch - b.epoch);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Pseudo-label accuracy vs hidden truth: ${task}/${dataset}`,
-      subtitle: `teacher's label on rows without ${
-        /^[aeiou]/i.test(task) ? "an" : "a"
-      } ${task} label; mean over seeds${byImages ? "; x = images seen when labelled" : ""}`,
+      subtitle: [
+        `teacher's label on rows without ${
+          /^[aeiou]/i.test(task) ? "an" : "a"
+        } ${task} label; mean over seeds${byImages ? "; x = images seen when labelled" : ""}`,
+        ...(hiddenRejected
+          ? [
+            `rejected rows: drawn only where they are at least ${
+              MIN_REJECTED_SHARE * 100
+            } % of the rows (table: kept share)`,
+          ]
+          : []),
+      ],
     },
     width: 520,
     height: 300,
@@ -514,19 +534,19 @@ export function pseudoSpec(
             field: "kind",
             type: "ordinal",
             title: "Rows",
-            scale: { domain: KINDS, range: [[1, 0], [1, 0], [2, 3]] },
+            scale: { domain: kinds, range: pick([[1, 0], [1, 0], [2, 3]]) },
           },
           strokeWidth: {
             field: "kind",
             type: "ordinal",
             title: "Rows",
-            scale: { type: "ordinal", domain: KINDS, range: [6, 1.8, 2] },
+            scale: { type: "ordinal", domain: kinds, range: pick([6, 1.8, 2]) },
           },
           opacity: {
             field: "kind",
             type: "ordinal",
             title: "Rows",
-            scale: { type: "ordinal", domain: KINDS, range: [0.45, 1, 1] },
+            scale: { type: "ordinal", domain: kinds, range: pick([0.45, 1, 1]) },
           },
           detail: { field: "kind" },
         },

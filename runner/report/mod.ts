@@ -512,8 +512,11 @@ export function renderReport(
     p("No method in this comparison logged pseudo-label accuracy (it needs pseudo labels and hidden truth, i.e. synthetic data).");
   } else {
     p(
-      "Accuracy of the teacher's labels on rows that lack the task's label, scored against the hidden truth; " +
-        "kept/rejected = rows the label strategy kept or dropped (hard selection). Mean ± std over seeds.",
+      "Accuracy of the teacher's labels on rows that lack the task's label, scored against the hidden truth. " +
+        "Kept/rejected = the rows a strategy that weights its labels kept or not: hard selection keeps the rows " +
+        "above its threshold; soft interpolation (SA-MTL's default preset) keeps every row whose weight is above " +
+        "zero and gives the others only the teacher's distilled vector. Kept share = the share of rows kept at the " +
+        "last refresh: a rejected accuracy over a share near zero rests on a handful of rows. Mean ± std over seeds.",
     );
     p(pt);
     for (const f of figures.filter((x) => x.kind === "pseudo")) p(img(f));

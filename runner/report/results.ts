@@ -61,10 +61,15 @@ export interface PseudoLabelPoint {
   dataset: string;
   /** Teacher argmax vs hidden truth over every unlabelled row (`task/dataset/train/pseudo_acc`). */
   acc: number;
-  /** Accuracy on the rows the strategy kept (hard selection), when it selects. */
+  /**
+   * Accuracy on the rows the strategy kept, when it marks rows: hard selection's rows above the threshold,
+   * soft interpolation's rows with a weight above zero (the others get only the teacher's distilled vector).
+   */
   keptAcc?: number;
-  /** Accuracy on the rows it rejected, when it selects. */
+  /** Accuracy on the other rows, when the strategy marks rows. */
   rejectedAcc?: number;
+  /** Share of the rows kept (`task/dataset/train/kept_fraction`), when the strategy marks rows. */
+  keptFraction?: number;
 }
 
 /** What backend trained the run (a superset-compatible view of runner/backend.ts `BackendInfo`). */
@@ -465,17 +470,18 @@ export function curvesFromLog(rows: Record<string, number | string>[]): CurvePoi
   return out;
 }
 
-const PSEUDO_KINDS: Record<string, "acc" | "keptAcc" | "rejectedAcc"> = {
+const PSEUDO_KINDS: Record<string, "acc" | "keptAcc" | "rejectedAcc" | "keptFraction"> = {
   pseudo_acc: "acc",
   pseudo_acc_kept: "keptAcc",
   pseudo_kept_acc: "keptAcc",
   pseudo_acc_rejected: "rejectedAcc",
   pseudo_rejected_acc: "rejectedAcc",
+  kept_fraction: "keptFraction",
 };
 
 /**
  * Collect pseudo-label accuracies from curve points named `task/dataset/<split>/pseudo_acc`
- * (plus `pseudo_acc_kept` / `pseudo_acc_rejected`). Returns an empty list for methods without pseudo labels.
+ * (plus `pseudo_acc_kept` / `pseudo_acc_rejected` / `kept_fraction`). Returns an empty list for methods without pseudo labels.
  */
 export function pseudoFromCurves(curves: CurvePoint[]): PseudoLabelPoint[] {
   const byKey = new Map<string, PseudoLabelPoint>();

@@ -46,6 +46,8 @@ export interface PseudoSummary {
   best: Spread;
   lastKept: Spread | null;
   lastRejected: Spread | null;
+  /** Per seed, the share of rows kept at the last refresh (null when the strategy marks no rows). */
+  lastKeptShare: Spread | null;
 }
 
 /** Per-method numbers that are not per column. */
@@ -246,6 +248,7 @@ function summarizePseudo(runs: RunResult[]): PseudoSummary[] {
       );
       return xs.length ? spread(xs) : null;
     };
+    const lastKept = lastOf((p) => p.keptAcc);
     return {
       task,
       dataset,
@@ -253,8 +256,10 @@ function summarizePseudo(runs: RunResult[]): PseudoSummary[] {
       first: spread(series.map((s) => s[0].acc)),
       last: spread(series.map((s) => s[s.length - 1].acc)),
       best: spread(series.map((s) => Math.max(...s.map((p) => p.acc)))),
-      lastKept: lastOf((p) => p.keptAcc),
+      lastKept,
       lastRejected: lastOf((p) => p.rejectedAcc),
+      // Some strategies log a kept share without marking rows (all kept); it says nothing there.
+      lastKeptShare: lastKept === null ? null : lastOf((p) => p.keptFraction),
     };
   });
 }
@@ -366,6 +371,7 @@ export function pseudoTable(s: ReportSummary): string | null {
         sp(p.best),
         sp(p.lastKept),
         sp(p.lastRejected),
+        sp(p.lastKeptShare),
       ]);
     }
   }
@@ -379,6 +385,7 @@ export function pseudoTable(s: ReportSummary): string | null {
     "Best epoch",
     "Kept (last)",
     "Rejected (last)",
+    "Kept share (last)",
   ], rows);
 }
 

@@ -86,6 +86,39 @@ function describe(c: Contrast, alpha: number): string {
   }${holm})`;
 }
 
+/**
+ * Budgets or test rows that differ between runs: a difference to the reference then mixes the method with
+ * what it was given (a variant whose flags change the split trains on more rows and is scored on others).
+ */
+function unequalTerms(s: ReportSummary, a: ReportAnalysis): string[] {
+  const lines: string[] = [];
+  const ref = s.methodStats.find((m) => m.method === s.baseline);
+  const refImages = ref?.imagesSeen.mean ?? null;
+  if (ref && refImages) {
+    const off = s.methodStats.filter((m) =>
+      m.imagesSeen.mean !== null && Math.abs(m.imagesSeen.mean / refImages - 1) > 0.01
+    );
+    if (off.length > 0) {
+      const images = (x: number) => Math.round(x).toLocaleString("en-US");
+      lines.push(
+        `- **Unequal budgets**: ${
+          off.map((m) => `${m.method} saw ${images(m.imagesSeen.mean!)}`).join(", ")
+        } training images per seed, against ${images(refImages)} for ${ref.method}: ` +
+          `their differences mix the method with its budget.`,
+      );
+    }
+  }
+  const uneven = a.chance.filter((c) => c.nTestMin !== null && c.nTestMin !== c.nTestMax);
+  if (uneven.length > 0) {
+    lines.push(
+      `- **Unequal test sets**: ${
+        uneven.map((c) => `${c.column} has ${c.nTestMin} to ${c.nTestMax} labelled test rows`).join("; ")
+      } across runs: they were scored on different rows, and the paired bootstrap needs the same rows.`,
+    );
+  }
+  return lines;
+}
+
 /** Build the verdict from the summary and the statistics. */
 export function buildVerdict(results: CompareResults, s: ReportSummary, a: ReportAnalysis): Verdict {
   const lines: string[] = [];
@@ -232,6 +265,8 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
       } (fewer than ${a.settings.minValRows}): checkpoint choice and the convergence check are noisy.`,
     );
   }
+
+  lines.push(...unequalTerms(s, a));
 
   const claim = checkClaim(s, a);
   lines.push(...claim.lines);
