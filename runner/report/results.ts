@@ -480,8 +480,9 @@ const PSEUDO_KINDS: Record<string, "acc" | "keptAcc" | "rejectedAcc" | "keptFrac
 };
 
 /**
- * Collect pseudo-label accuracies from curve points named `task/dataset/<split>/pseudo_acc`
- * (plus `pseudo_acc_kept` / `pseudo_acc_rejected` / `kept_fraction`). Returns an empty list for methods without pseudo labels.
+ * Collect pseudo-label accuracies from curve points named `task/dataset/<split>/pseudo_acc` (plus
+ * `pseudo_acc_kept` / `pseudo_acc_rejected` / `kept_fraction`). Returns an empty list for methods without
+ * pseudo labels.
  */
 export function pseudoFromCurves(curves: CurvePoint[]): PseudoLabelPoint[] {
   const byKey = new Map<string, PseudoLabelPoint>();
