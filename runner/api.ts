@@ -61,6 +61,11 @@ export interface TrainOptions {
   plugin?: string;
   /** The as-coded profile of the original scripts. */
   compat?: boolean;
+  /**
+   * The original's split, fold 0 of 5 with validation = test (default: on with `compat`); false keeps this
+   * toolkit's split or the held-out rows of `val_rows`/`test_rows`.
+   */
+  compat_split?: boolean;
   /** Datasets to train on (overrides the `dataset_*` options). */
   datasets?: DatasetName[];
   /** Rows generated per embedded synthetic dataset (training rows only with `val_rows` and `test_rows`). */
