@@ -19,6 +19,7 @@ import {
   settingsWithSources,
 } from "./cli.ts";
 import { checkOutDir } from "./out_dir.ts";
+import { trainingSchema } from "./commands.ts";
 import { parseDifficulty } from "./run_config.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATA_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
@@ -746,6 +747,17 @@ export function planRuns(
   ];
   // The single-task reference trains once per task of every dataset; every other method once.
   const reference = plugins.find((pl) => pl.role === "reference");
+  const variants = profileVariants(p, plugins);
+  const schema = trainingSchema(plugins);
+  // Every row trains and tests on the same rows: the original's split under --compat (4/5 of the rows to train
+  // on, validation = test) would give a row that turns it on twice the images and other test rows.
+  const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] =
+    (variants
+      ? variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
+      : plugins.map((pl) => ({ name: pl.name, plugin: pl, flags: [] as string[] })))
+      .map((r) =>
+        turnsOnCompat(r.plugin, r.flags, schema) ? { ...r, flags: [...r.flags, "--compat_split=False"] } : r
+      );
   for (const s of seedList(p)) {
     if (reference && wanted(reference.name)) {
       for (const ds of p.datasets) {
@@ -770,10 +782,6 @@ export function planRuns(
         }
       }
     }
-    const variants = profileVariants(p, plugins);
-    const rows: { name: string; plugin: MethodPlugin; flags: string[] }[] = variants
-      ? variants.map((v) => ({ name: v.name, plugin: findPlugin(plugins, v.method), flags: v.flags }))
-      : plugins.map((pl) => ({ name: pl.name, plugin: pl, flags: [] }));
     for (const { name, plugin: pl, flags } of rows) {
       const schedule = scheduleOf(pl);
       if (schedule.datasets === "one" || !(wanted(name) || wanted(pl.name))) continue;
@@ -800,9 +808,6 @@ export function planRuns(
             `--out=${dir}`,
             ...(pl.passesPerRefresh ? [`--passes_per_refresh=${p.passesPerRefresh}`] : []),
             ...flags,
-            // Every row trains and tests on the same rows: the original's split under --compat (4/5 of the
-            // rows to train on, validation = test) would give this row twice the images and other test rows.
-            ...(turnsOnCompat(pl, flags) ? ["--compat_split=False"] : []),
             ...(w === "ew" ? [] : [`--task_weighting=${w}`]),
             ...(a === "hps" ? [] : [`--arch=${a}`]),
             ...common,
@@ -814,13 +819,15 @@ export function planRuns(
   return runs;
 }
 
-/** Whether a variant's flags turn on the as-coded profile: `--compat`, or a preset of the method that sets it. */
-function turnsOnCompat(pl: MethodPlugin, flags: string[]): boolean {
-  return flags.some((f) => {
-    const [name, value] = f.replace(/^--/, "").split("=", 2);
-    if (name === "compat") return value === undefined || /^true$/i.test(value);
-    return name === "preset" && pl.presets?.[value]?.compat === true;
-  });
+/**
+ * Whether a variant's flags turn on the as-coded profile: `--compat`, or a preset of the method that sets it.
+ * The flags are read as `deno task run` reads them (the training schema), so every spelling of a boolean counts.
+ */
+function turnsOnCompat(pl: MethodPlugin, flags: string[], schema: OptionSpec[]): boolean {
+  if (flags.length === 0) return false;
+  const { options } = parseArgs(flags, schema);
+  const preset = typeof options.preset === "string" ? pl.presets?.[options.preset] : undefined;
+  return options.compat === true || (options.compat === undefined && preset?.compat === true);
 }
 
 /** Read a finished run directory into the report's shape. */
