@@ -678,6 +678,13 @@ Deno.test("pseudo labels: a rejected accuracy over a sliver of rows is not drawn
   assert.deepEqual([...a.kinds].sort(), ["all rows", "kept"]);
   assert.equal(a.legendRejected, false);
   assert.match(a.subtitle, /rejected rows: drawn only where they are at least 1 % of the rows/);
+  assert.match(a.subtitle, /label; mean over 3 seeds;/);
+  // One seed's values are not a mean.
+  const one = fixture([0]);
+  const oneSubtitle = (pseudoSpec(one, summarize(one), "pose", "ferplus") as unknown as {
+    title: { subtitle: string[] };
+  }).title.subtitle[0];
+  assert.match(oneSubtitle, /label; 1 seed;/);
   assert.match(pseudoTable(summarize(sliver))!, /\| 90\.00 ± 0\.00 \| 85\.00 ± 0\.00 \| 99\.70 ± 0\.00 \|/);
   // Hard selection at the 0.8 quantile rejects 80 %: drawn, and no note.
   const b = await drawn(withRejected(0.2));

@@ -155,6 +155,11 @@ export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, "") || "x";
 }
 
+/** What a figure's lines are over: one seed's values need no "mean". */
+function seedsAveraged(seeds: number): string {
+  return seeds === 1 ? "1 seed" : `mean over ${seeds} seeds`;
+}
+
 /**
  * Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out), at
  * x = the mean training images seen at that epoch (the epoch itself when images were not logged).
@@ -223,10 +228,8 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `Validation accuracy: ${col.key}`,
-      subtitle:
-        (s.seeds.length === 1
-          ? "1 seed"
-          : `mean over ${s.seeds.length} seeds${bands ? ", band = ± 1 std" : " (spread: see the tables)"}`) +
+      subtitle: seedsAveraged(s.seeds.length) +
+        (s.seeds.length === 1 ? "" : bands ? ", band = ± 1 std" : " (spread: see the tables)") +
         (byImages ? "; x = training images per dataset" : ""),
     },
     width: 560,
@@ -489,9 +492,9 @@ export function pseudoSpec(
     title: {
       text: `Pseudo-label accuracy vs hidden truth: ${task}/${dataset}`,
       subtitle: [
-        `teacher's label on rows without ${
-          /^[aeiou]/i.test(task) ? "an" : "a"
-        } ${task} label; mean over seeds${byImages ? "; x = images seen when labelled" : ""}`,
+        `teacher's label on rows without ${/^[aeiou]/i.test(task) ? "an" : "a"} ${task} label; ${
+          seedsAveraged(s.seeds.length)
+        }${byImages ? "; x = images seen when labelled" : ""}`,
         ...(hiddenRejected
           ? [
             `rejected rows: drawn only where they are at least ${
