@@ -820,14 +820,15 @@ export function planRuns(
 }
 
 /**
- * Whether a variant's flags turn on the as-coded profile: `--compat`, or a preset of the method that sets it.
- * The flags are read as `deno task run` reads them (the training schema), so every spelling of a boolean counts.
+ * Whether a row's run has the as-coded profile on: `--compat`, else the named preset's value, else the
+ * method's `default` preset's, the order in which `deno task run` layers them. The flags are read with the
+ * training schema, so every spelling of a boolean counts.
  */
-function turnsOnCompat(pl: MethodPlugin, flags: string[], schema: OptionSpec[]): boolean {
-  if (flags.length === 0) return false;
+export function turnsOnCompat(pl: MethodPlugin, flags: string[], schema: OptionSpec[]): boolean {
   const { options } = parseArgs(flags, schema);
-  const preset = typeof options.preset === "string" ? pl.presets?.[options.preset] : undefined;
-  return options.compat === true || (options.compat === undefined && preset?.compat === true);
+  const presets = pl.presets ?? {};
+  const named = typeof options.preset === "string" ? presets[options.preset] : undefined;
+  return (options.compat ?? named?.compat ?? presets.default?.compat) === true;
 }
 
 /** Read a finished run directory into the report's shape. */

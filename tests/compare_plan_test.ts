@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ablationVariants, planRuns, PROFILES, seedList } from "../runner/compare.ts";
+import { ablationVariants, planRuns, PROFILES, seedList, turnsOnCompat } from "../runner/compare.ts";
+import { trainingSchema } from "../runner/commands.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import { datasetLoadOptions } from "../runner/run_config.ts";
 import { OptionError } from "../core/options.ts";
@@ -31,6 +32,20 @@ Deno.test("the ablation profile plans the reference per task and each SA-MTL var
   for (const r of runs) {
     assert.equal(r.args.includes("--compat_split=False"), r.method === "sa-mtl:compat", r.args.join(" "));
   }
+});
+
+Deno.test("a row turns on --compat by flag, by its named preset or by the method's default preset; a flag wins", async () => {
+  const plugins = await discoverPlugins();
+  const schema = trainingSchema(plugins);
+  const sa = plugins.find((p) => p.name === "sa-mtl")!;
+  assert.equal(turnsOnCompat(sa, [], schema), false);
+  assert.equal(turnsOnCompat(sa, ["--compat=1"], schema), true);
+  assert.equal(turnsOnCompat(sa, ["--preset=compat"], schema), true);
+  assert.equal(turnsOnCompat(sa, ["--preset=compat", "--compat=False"], schema), false);
+  const asCoded = { ...sa, presets: { ...sa.presets, default: { compat: true } } };
+  assert.equal(turnsOnCompat(asCoded, [], schema), true);
+  assert.equal(turnsOnCompat(asCoded, ["--preset=hard"], schema), true, "a preset that is silent on compat");
+  assert.equal(turnsOnCompat(asCoded, ["--compat=no"], schema), false);
 });
 
 Deno.test("--compat takes the original's split unless --compat_split=False; held-out rows need the latter", () => {
