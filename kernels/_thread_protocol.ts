@@ -36,6 +36,20 @@ export function spinWhileEqual(ctl: Int32Array, slot: number, seen: number, micr
   }
 }
 
+/**
+ * Returns the new value of `ctl[slot]` once it differs from `seen`: polls for {@link SPIN_MICROS}, then
+ * sleeps in Atomics.wait, and goes back to waiting after a wake-up that finds the value unchanged. A wake-up
+ * alone is not a new value: the poster changes the slot and notifies in two steps, so a poster descheduled
+ * between them can wake a thread that already saw the change while polling, served it and went to sleep.
+ */
+export function waitForChange(ctl: Int32Array, slot: number, seen: number): number {
+  for (;;) {
+    const v = spinWhileEqual(ctl, slot, seen);
+    if (v !== seen) return v;
+    Atomics.wait(ctl, slot, seen);
+  }
+}
+
 /** The first (and only) message from the pool to a thread. */
 export interface ThreadInit {
   /** Thread index (1..n-1; the calling thread is 0). */

@@ -6,7 +6,7 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { CTL, spinWhileEqual, type ThreadInit } from "./_thread_protocol.ts";
+import { CTL, type ThreadInit, waitForChange } from "./_thread_protocol.ts";
 
 parentPort?.once("message", (init: ThreadInit) => {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(init.wasm), {
@@ -20,9 +20,9 @@ parentPort?.once("message", (init: ThreadInit) => {
   parentPort?.postMessage("ready");
   // Serve jobs synchronously: this thread does nothing else until the pool asks it to exit.
   for (;;) {
-    // Poll first: the next job usually comes within microseconds (see SPIN_MICROS).
-    if (spinWhileEqual(ctl, CTL.seq, seen) === seen) Atomics.wait(ctl, CTL.seq, seen);
-    seen = Atomics.load(ctl, CTL.seq);
+    // Only a new sequence number is a new job: taking a late wake-up for one ran the last job's slice twice
+    // (an accumulating kernel added its part twice) and counted it done for the next job too.
+    seen = waitForChange(ctl, CTL.seq, seen);
     if (Atomics.load(ctl, CTL.exit)) break;
     const nt = ctl[CTL.threads];
     if (init.index < nt) {

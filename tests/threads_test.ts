@@ -3,7 +3,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../runner/backend.ts";
 import { relativeError, runOnBackend } from "../runner/self_check.ts";
 import { kernelThreads, kernelThreadsReady, setKernelThreads, stopKernelThreads } from "../kernels/mod.ts";
-import { shareMemoryOf } from "../kernels/threads.ts";
+import { shareMemoryOf, THREADED_FNS } from "../kernels/threads.ts";
+import { CTL, CTL_SLOTS, MAX_ARGS, type ThreadInit } from "../kernels/_thread_protocol.ts";
+import { packWasmBytes } from "../kernels/_simd.ts";
 import { buildMiniXception, disposeBatch, multiHeadLoss, randomBatch } from "../bench/_test_models.ts";
 import { buildModel } from "../models/mod.ts";
 import type { TaskSpec } from "../core/types.ts";
@@ -111,4 +113,57 @@ Deno.test("kernel pack threads", async (t) => {
 
   stopKernelThreads();
   setKernelThreads(1);
+});
+
+Deno.test("a pack thread takes only a new sequence number for a job, not a late wake-up", async () => {
+  const { Worker } = await import("node:worker_threads");
+  const wasm = packWasmBytes();
+  assert.ok(wasm, "pack-shared.wasm loads");
+  const control = new SharedArrayBuffer(CTL_SLOTS * 4);
+  const ctl = new Int32Array(control);
+  const init: ThreadInit = {
+    index: 1,
+    wasm,
+    memory: new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }),
+    control,
+    args: new SharedArrayBuffer(MAX_ARGS * 8),
+    fns: [...THREADED_FNS],
+  };
+  const worker = new Worker(new URL("../kernels/_thread_worker.ts", import.meta.url));
+  await new Promise((resolve) => {
+    worker.once("message", resolve);
+    worker.postMessage(init);
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    // A job for one thread: the worker (index 1) runs no slice and only counts itself done.
+    ctl[CTL.threads] = 1;
+    Atomics.store(ctl, CTL.done, 0);
+    Atomics.add(ctl, CTL.seq, 1);
+    Atomics.notify(ctl, CTL.seq);
+    for (let i = 0; i < 500 && Atomics.load(ctl, CTL.done) === 0; i++) await sleep(2);
+    assert.equal(Atomics.load(ctl, CTL.done), 1, "the worker served the job");
+    // The notify of a poster descheduled between its add and its notify arrives after the worker served the
+    // job while polling and went to sleep: it must go back to sleep, not serve the job again.
+    let woken = 0;
+    for (let i = 0; i < 100 && woken === 0; i++) {
+      await sleep(5); // past SPIN_MICROS: the worker sleeps in Atomics.wait
+      woken = Atomics.notify(ctl, CTL.seq);
+    }
+    assert.equal(woken, 1, "the late notify woke the sleeping worker");
+    await sleep(50);
+    assert.equal(Atomics.load(ctl, CTL.done), 1, "a wake-up without a new job ran no job");
+    // The next real job is still served once.
+    Atomics.store(ctl, CTL.done, 0);
+    Atomics.add(ctl, CTL.seq, 1);
+    Atomics.notify(ctl, CTL.seq);
+    for (let i = 0; i < 500 && Atomics.load(ctl, CTL.done) === 0; i++) await sleep(2);
+    await sleep(20);
+    assert.equal(Atomics.load(ctl, CTL.done), 1);
+  } finally {
+    Atomics.store(ctl, CTL.exit, 1);
+    Atomics.add(ctl, CTL.seq, 1);
+    Atomics.notify(ctl, CTL.seq);
+    await worker.terminate();
+  }
 });
