@@ -23,7 +23,7 @@ import { trainingSchema } from "./commands.ts";
 import { parseDifficulty } from "./run_config.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATA_OPTIONS, DATASET_CHOICES, MODEL_CHOICES } from "./schema.ts";
-import { discoverPlugins, findPlugin, scheduleOf } from "./registry.ts";
+import { discoverPlugins, findPlugin, runEvalsPerCycle, scheduleOf } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { datasetTaskNames } from "./entries.ts";
 import { parseCsv } from "../core/csv.ts";
@@ -864,6 +864,7 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
       nVal: summary.evalRows?.[`${task}/${dataset}/val`],
     });
   }
+  const cycle = await runEvalsPerCycle(cfg);
   return {
     method: planned.method,
     seed: planned.seed,
@@ -874,6 +875,7 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
     selectedEpoch: summary.bestEpoch,
     trainSeconds: summary.trainSeconds,
     imagesSeen: summary.imagesSeen,
+    ...(cycle > 1 ? { evalsPerCycle: cycle } : {}),
     runDir: dir,
     command: `deno task ${planned.args.join(" ")}`,
     backend: cfg.backend,

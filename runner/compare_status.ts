@@ -11,6 +11,7 @@ import { columnConvergence, STILL_IMPROVING } from "./report/convergence.ts";
 import { curvesFromLog } from "./report/results.ts";
 import { fmtPct, fmtPp } from "./report/table.ts";
 import { readRunLog } from "./train/run_log.ts";
+import { runEvalsPerCycle } from "./registry.ts";
 import { formatSeconds, type RunState, runState, type SweepRun } from "./executors/mod.ts";
 
 /** One (task, dataset) a finished run was tested on. */
@@ -94,13 +95,14 @@ export async function runStatus(run: SweepRun): Promise<RunStatus> {
   if (base.state !== "done") return base;
   const summary = JSON.parse(await Deno.readTextFile(join(run.dir, "summary.json")));
   const curves = curvesFromLog((await readRunLog(run.dir)).rows);
+  const cycle = await runEvalsPerCycle(JSON.parse(await Deno.readTextFile(join(run.dir, "config.json"))));
   const columns: StatusColumn[] = [];
   for (const [key, value] of Object.entries(summary.test as Record<string, number>)) {
     const [task, dataset, , metric] = key.split("/");
     if (metric !== "acc") continue;
     // The report's convergence check (the quarters are fractions of the budget, so images seen in total, as
     // the log has them, or per dataset, as the report scales them, split the points alike).
-    const { gain, stillImproving } = columnConvergence(curves, task, dataset);
+    const { gain, stillImproving } = columnConvergence(curves, task, dataset, cycle);
     columns.push({ task, dataset, testAcc: value, lastQuarterGain: gain, stillImproving });
   }
   const transfer: Record<string, number> | undefined = await Deno.readTextFile(join(run.dir, "transfer.json"))

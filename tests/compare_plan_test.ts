@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { ablationVariants, planRuns, PROFILES, seedList, turnsOnCompat } from "../runner/compare.ts";
 import { trainingSchema } from "../runner/commands.ts";
-import { discoverPlugins } from "../runner/registry.ts";
+import { discoverPlugins, evalsPerCycle, runEvalsPerCycle, scheduleOf } from "../runner/registry.ts";
+import type { MethodPlugin } from "../core/plugin.ts";
+import type { ImageSet } from "../core/types.ts";
 import { datasetLoadOptions } from "../runner/run_config.ts";
 import { OptionError } from "../core/options.ts";
 
@@ -79,4 +81,35 @@ Deno.test("a profile's batch size and LR schedule reach every planned run", asyn
   assert.ok(
     plain.every((r) => !r.args.some((a) => a.startsWith("--lr_schedule") || a.startsWith("--lr_warmup"))),
   );
+});
+
+Deno.test("a schedule's cycle: one evaluation per dataset when alternating, one when joint; 1 when it cannot be probed", async () => {
+  const plugins = await discoverPlugins();
+  const by = (name: string) => plugins.find((p) => p.name === name)!;
+  assert.deepEqual([evalsPerCycle(by("naive-alternating"), 2), evalsPerCycle(by("naive-alternating"), 3)], [
+    2,
+    3,
+  ]);
+  assert.equal(evalsPerCycle(by("all-in-one"), 2), 1);
+  assert.equal(evalsPerCycle(by("stl"), 1), 1);
+  // A schedule of its own that trains a pair of datasets per epoch, and one that reads the sets' rows.
+  const alt = by("naive-alternating");
+  const pairs = {
+    ...alt,
+    schedule: {
+      ...scheduleOf(alt),
+      active: (sets: readonly ImageSet[], e: number) => [sets[e % 2], sets[2 + (e % 2)]],
+    },
+  };
+  assert.equal(evalsPerCycle(pairs as MethodPlugin, 4), 2);
+  const reads = {
+    ...alt,
+    schedule: {
+      ...scheduleOf(alt),
+      active: (sets: readonly ImageSet[]) => sets.filter((s) => s.images.length > 0),
+    },
+  };
+  assert.equal(evalsPerCycle(reads as MethodPlugin, 2), 1);
+  assert.equal(await runEvalsPerCycle({ method: "sa-mtl", datasets: ["a", "b"] }), 2);
+  assert.equal(await runEvalsPerCycle({ method: "my-own-plugin", datasets: ["a", "b"] }), 1);
 });

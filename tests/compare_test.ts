@@ -40,6 +40,11 @@ Deno.test("compare --profile=quick produces the report, results, figures and run
   );
   assert.ok(Math.max(...seen) <= 1.25 * Math.min(...seen), `images seen per method: ${seen.join(", ")}`);
 
+  // Alternating runs carry their schedule's cycle (one evaluation per dataset), for the convergence check.
+  for (const r of results.runs as { method: string; evalsPerCycle?: number }[]) {
+    const p = plugins.find((x) => x.name === r.method);
+    assert.equal(r.evalsPerCycle ?? 1, p?.dataMode === "alternating" ? 2 : 1, r.method);
+  }
   // The synthetic pair's settings as run are recorded (the generator's defaults can change).
   assert.equal(results.budget.yaw_label_noise_deg, 6);
   const md = await Deno.readTextFile(join(out, "report.md"));

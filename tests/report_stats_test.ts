@@ -10,13 +10,21 @@ import { Rng } from "../core/rng.ts";
 import {
   holm,
   minDetectableDiff,
+  noncentralityForPower,
+  noncentralTCdf,
+  normalCdf,
   pairedTInterval,
   seedsForHalfWidth,
   studentTCdf,
   studentTQuantile,
 } from "../runner/report/inference.ts";
 import { correctnessBytes, pairedBootstrap, quantileSorted } from "../runner/report/bootstrap.ts";
-import { lastQuarterGain, runConvergence } from "../runner/report/convergence.ts";
+import {
+  columnConvergence,
+  cycleMeans,
+  lastQuarterGain,
+  runConvergence,
+} from "../runner/report/convergence.ts";
 import type { RunResult } from "../runner/report/results.ts";
 import {
   correctnessString,
@@ -81,8 +89,9 @@ Deno.test("paired-t interval and minimum detectable difference on hand-computed 
   assert.equal(flat.halfWidth, 0);
   assert.equal(flat.p, 0);
   assert.equal(pairedTInterval([0, 0])!.p, 1);
-  // MDD = (t_{0.975,2} + t_{0.8,2}) · sd / √n = (4.302653 + 1.060660) · 0.01 / √3
-  close(minDetectableDiff(0.01, 3)!, 5.363313 * 0.01 / Math.sqrt(3), 1e-8);
+  // MDD = nc · sd / √n, nc the noncentrality at which the two-sided t-test (df 2) has power 0.8: 5.6534893
+  // (scipy: brentq over 1 − nct.cdf(c) + nct.cdf(−c), the CDF by quad); the shortcut t_{0.975} + t_{0.8} gives 5.3633.
+  close(minDetectableDiff(0.01, 3)!, 5.6534893 * 0.01 / Math.sqrt(3), 1e-8);
   assert.equal(minDetectableDiff(0.01, 1), null);
 });
 
@@ -113,19 +122,41 @@ function pairedHalfWidth(sd: number, n: number): number {
   return studentTQuantile(0.975, n - 1) * sd / Math.sqrt(n);
 }
 
-Deno.test("minimum detectable difference: a simulated paired t-test at that difference has power about 0.8", () => {
-  // Brute force: 4,000 experiments of n = 12 normal differences whose true mean is the MDD.
-  const rng = new Rng("mdd-power");
-  const n = 12;
-  const sd = 1;
-  const mdd = minDetectableDiff(sd, n)!;
-  let rejected = 0;
-  const sims = 4000;
-  for (let s = 0; s < sims; s++) {
-    const d = Array.from({ length: n }, () => rng.normal(mdd, sd));
-    if (pairedTInterval(d)!.p < 0.05) rejected++;
+Deno.test("minimum detectable difference: a simulated paired t-test at that difference has power 0.8, at few seeds too", () => {
+  // Brute force: 6,000 experiments of n normal differences whose true mean is the MDD (standard error of the
+  // rate 0.005). At n = 2 and 3 the t shortcut's difference has power 0.73 and 0.77.
+  for (const n of [2, 3, 12]) {
+    const rng = new Rng(`mdd-power-${n}`);
+    const sd = 1;
+    const mdd = minDetectableDiff(sd, n)!;
+    let rejected = 0;
+    const sims = 6000;
+    for (let s = 0; s < sims; s++) {
+      const d = Array.from({ length: n }, () => rng.normal(mdd, sd));
+      if (pairedTInterval(d)!.p < 0.05) rejected++;
+    }
+    close(rejected / sims, 0.8, 0.015, `power at n ${n}`);
   }
-  close(rejected / sims, 0.8, 0.03, "power");
+});
+
+Deno.test("noncentral t CDF and the noncentrality for a power match scipy", () => {
+  // scipy.stats.nct.cdf(t, df, nc)
+  const ref: [number, number, number, number][] = [
+    [1.5, 4, 0.7, 0.7350601233028798],
+    [-2.0, 9, -0.5, 0.09457113617674168],
+    [3.0, 2, 2.5, 0.5125949711221227],
+    [0.3, 30, 1.0, 0.2413495697277328],
+    [2.2, 1, 1.0, 0.6498609650889893],
+  ];
+  for (const [t, df, nc, p] of ref) close(noncentralTCdf(t, df, nc), p, 1e-7, `nct(${t}, ${df}, ${nc})`);
+  // nc at power 0.8, α 0.05, n = 2, 4, 13 (scipy brentq as above)
+  close(noncentralityForPower(1, 0.05, 0.8), 16.334008870, 1e-6);
+  close(noncentralityForPower(3, 0.05, 0.8), 4.255898687, 1e-7);
+  close(noncentralityForPower(12, 0.05, 0.8), 3.052657467, 1e-7);
+  // Φ at a few points (erfc's fit: relative error below 1.2e-7)
+  close(normalCdf(0), 0.5, 1e-7);
+  close(normalCdf(1.959963985), 0.975, 1e-7);
+  close(normalCdf(-3), 0.0013498980316301, 1e-9);
 });
 
 Deno.test("Holm: a textbook example and the step-down definition by brute force", () => {
@@ -276,6 +307,31 @@ Deno.test("convergence: last quarter against the one before, on the images-seen 
   assert.equal(c.columns[1].stillImproving, false);
   assert.equal(c.stillImproving, true);
   assert.equal(runConvergence(run(false)).columns[0].axis, "epoch");
+});
+
+Deno.test("convergence: an alternating run's sawtooth is averaged per cycle, not read as a trend", () => {
+  // A flat run whose column is high after its own epoch (even evaluations) and low after the other dataset's:
+  // the quarters (5, 7.5] and (7.5, 10] hold 1:1 and 2:1 highs, a 1.67 pp "gain" with no learning at all.
+  const sawtooth = Array.from({ length: 10 }, (_, i) => ({ x: i + 1, value: (i + 1) % 2 ? 0.75 : 0.85 }));
+  close(lastQuarterGain(sawtooth).gain!, 0.85 * 2 / 3 + 0.75 / 3 - 0.8, 1e-12);
+  assert.deepEqual(cycleMeans(sawtooth, 2).map((p) => p.x), [2, 4, 6, 8, 10]);
+  const curves = sawtooth.map((p) => ({
+    epoch: p.x,
+    split: "val" as const,
+    metric: "emotion/a/val/acc",
+    value: p.value,
+    imagesSeen: p.x * 100,
+  }));
+  assert.equal(columnConvergence(curves, "emotion", "a").stillImproving, true);
+  const c = columnConvergence(curves, "emotion", "a", 2);
+  close(c.gain!, 0, 1e-12);
+  assert.equal(c.stillImproving, false);
+  assert.deepEqual([c.n3, c.n4, c.budget], [1, 2, 1000]);
+  // A run stopped early after an odd evaluation: cycles are counted back from the last point.
+  const early = cycleMeans(sawtooth.slice(0, 9), 2);
+  assert.deepEqual(early.map((p) => p.x), [3, 5, 7, 9]);
+  for (const p of early) close(p.value, 0.8, 1e-12);
+  assert.equal(cycleMeans(sawtooth, 1), sawtooth);
 });
 
 Deno.test("test predictions: written atomically, read back, same accuracy as the predictions", async () => {

@@ -12,6 +12,7 @@ import {
   DIFF_TABLE_HEADING,
   machineInfo,
   MCA_TABLE_HEADING,
+  median,
   pairedDiff,
   parseReportTable,
   pseudoFromCurves,
@@ -155,6 +156,11 @@ Deno.test("stats: paired differences, delta-m and the t-test on hand-computed nu
     assert.equal(deltaM([0.84, null], [0.80, 0.50]), null);
     assert.equal(deltaM([0.84], [0]), null);
     assert.throws(() => deltaM([0.1], [0.1, 0.2]), /1 method values but 2/);
+  });
+  await t.step("median: the middle value, or the mean of the two middle values", () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([]), null);
   });
   await t.step("Student t two-sided p-values", () => {
     close(studentTwoSidedP(12.7062, 1), 0.05, 1e-4);
@@ -354,7 +360,8 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
       close(c.ci95High!, 0.03 + 0.02484138, 1e-8);
       close(c.p!, studentTwoSidedP(0.03 / (0.01 / Math.sqrt(3)), 2), 1e-12);
       close(c.pHolm!, 2 * c.p!, 1e-12);
-      close(c.minDetectable!, (4.302653 + 1.06066) * 0.01 / Math.sqrt(3), 1e-6);
+      // The noncentral-t MDD at n 3 (nc 5.6534893, scipy), not the shortcut (4.302653 + 1.06066) · sd/√n.
+      close(c.minDetectable!, 5.6534893 * 0.01 / Math.sqrt(3), 1e-6);
       // Bootstrap by hand: a drawn row adds w = the number of seeds whose rows [stl, sa-mtl) hold it
       // (30, 40, 20 rows; 10 rows in two ranges), so the value is Σ w / 3000: mean 0.03, sd √(1000 · 0.1019) / 3000.
       close(c.bootDiff!, 0.03, 1e-12);

@@ -80,14 +80,39 @@ export interface RunConvergence {
 }
 
 /**
- * The check of one (task, dataset) from a run's logged curves: its validation accuracy against images seen
- * (against epochs when some point lacks images seen).
+ * One point per cycle of `size` consecutive points, counted back from the last (a leading partial cycle is
+ * dropped): at the cycle's last x, with the mean of its values. Size 1 returns the points as they are.
  */
-export function columnConvergence(curves: CurvePoint[], task: string, dataset: string): ColumnConvergence {
+export function cycleMeans(points: BudgetPoint[], size: number): BudgetPoint[] {
+  if (size <= 1) return points;
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  const out: BudgetPoint[] = [];
+  for (let end = sorted.length; end - size >= 0; end -= size) {
+    const cycle = sorted.slice(end - size, end);
+    out.unshift({ x: cycle[size - 1].x, value: cycle.reduce((a, p) => a + p.value, 0) / size });
+  }
+  return out;
+}
+
+/**
+ * The check of one (task, dataset) from a run's logged curves: its validation accuracy against images seen
+ * (against epochs when some point lacks images seen). With `evalsPerCycle` above 1 (an alternating
+ * schedule, {@link RunResult.evalsPerCycle}) each cycle is first averaged into one point: otherwise the
+ * quarters would hold unequal numbers of the highs after the column's own epochs and the lows after the
+ * others', and the gain would measure that imbalance.
+ */
+export function columnConvergence(
+  curves: CurvePoint[],
+  task: string,
+  dataset: string,
+  evalsPerCycle = 1,
+): ColumnConvergence {
   const metric = `${task}/${dataset}/val/acc`;
   const pts = curves.filter((c) => c.metric === metric && c.value !== null && Number.isFinite(c.value));
   const byImages = pts.length > 0 && pts.every((c) => typeof c.imagesSeen === "number");
-  const g = lastQuarterGain(pts.map((c) => ({ x: byImages ? c.imagesSeen! : c.epoch, value: c.value })));
+  const g = lastQuarterGain(
+    cycleMeans(pts.map((c) => ({ x: byImages ? c.imagesSeen! : c.epoch, value: c.value })), evalsPerCycle),
+  );
   return {
     task,
     dataset,
@@ -99,7 +124,7 @@ export function columnConvergence(curves: CurvePoint[], task: string, dataset: s
 
 /** Check every (task, dataset) of a run that logged validation accuracy. */
 export function runConvergence(run: RunResult): RunConvergence {
-  const columns = run.results.map((t) => columnConvergence(run.curves, t.task, t.dataset));
+  const columns = run.results.map((t) => columnConvergence(run.curves, t.task, t.dataset, run.evalsPerCycle));
   const flags = columns.map((c) => c.stillImproving);
   const stillImproving = flags.some((f) => f === true)
     ? true

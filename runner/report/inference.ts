@@ -2,10 +2,10 @@
  * Inference over seeds for paired comparisons: Student's t distribution (CDF and quantile, from the
  * regularised incomplete beta in `stats.ts`; no dependency), the paired-t confidence interval of a mean
  * difference, Holm's step-down correction of a family of p-values, and the minimum detectable difference
- * of a paired t design.
+ * of a paired t design (from the noncentral t).
  * @module
  */
-import { mean, pairedTTest, regIncBeta, sampleStd } from "./stats.ts";
+import { lnGamma, mean, pairedTTest, regIncBeta, sampleStd } from "./stats.ts";
 
 /** P(T <= t) for Student's t with `df` > 0 degrees of freedom. */
 export function studentTCdf(t: number, df: number): number {
@@ -106,9 +106,10 @@ export function holm(ps: (number | null)[]): (number | null)[] {
 
 /**
  * The smallest true mean difference a paired t design of `n` pairs with difference standard deviation
- * `sd` detects with the given power at two-sided level α:
- * MDD = (t_{1−α/2, n−1} + t_{power, n−1}) · sd / √n (the usual t approximation of the noncentral t power).
- * Null when n < 2.
+ * `sd` detects with the given power at two-sided level α: the δ at which the two-sided paired t-test
+ * rejects with that probability, its statistic being noncentral t with n − 1 degrees of freedom and
+ * noncentrality δ√n/sd. (The shortcut (t_{1−α/2} + t_{power}) · sd/√n understates it at few seeds: by 16 % at
+ * n = 2 and 5 % at n = 3, where its power is 0.73 and 0.77.) Null when n < 2.
  */
 export function minDetectableDiff(
   sd: number,
@@ -116,10 +117,72 @@ export function minDetectableDiff(
   opts: { alpha?: number; power?: number } = {},
 ): number | null {
   if (n < 2 || !Number.isFinite(sd)) return null;
-  const alpha = opts.alpha ?? 0.05;
-  const power = opts.power ?? 0.8;
-  const df = n - 1;
-  return (studentTQuantile(1 - alpha / 2, df) + studentTQuantile(power, df)) * sd / Math.sqrt(n);
+  return noncentralityForPower(n - 1, opts.alpha ?? 0.05, opts.power ?? 0.8) * sd / Math.sqrt(n);
+}
+
+const noncentralities = new Map<string, number>();
+
+/** The noncentrality at which a two-sided t-test with `df` degrees of freedom at level α has `power`. */
+export function noncentralityForPower(df: number, alpha: number, power: number): number {
+  const key = `${df}|${alpha}|${power}`;
+  const cached = noncentralities.get(key);
+  if (cached !== undefined) return cached;
+  const c = studentTQuantile(1 - alpha / 2, df);
+  const powerAt = (nc: number) => 1 - noncentralTCdf(c, df, nc) + noncentralTCdf(-c, df, nc);
+  let hi = 8;
+  while (powerAt(hi) < power) hi *= 2;
+  let lo = 0;
+  // Power rises with the noncentrality; 60 halvings reach double precision of hi.
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (powerAt(mid) < power) lo = mid;
+    else hi = mid;
+  }
+  noncentralities.set(key, hi);
+  return hi;
+}
+
+/**
+ * P(T <= t) for the noncentral t with `df` degrees of freedom and noncentrality `nc`: T = (Z + nc)/√(V/df)
+ * with V chi-squared, so P(T <= t) = E[Φ(t·U/√df − nc)] over U = √V, which has the chi density
+ * u^{df−1} e^{−u²/2} / (2^{df/2−1} Γ(df/2)); integrated by Simpson's rule over U's mass (√df ± 12).
+ */
+export function noncentralTCdf(t: number, df: number, nc: number): number {
+  if (!(df > 0)) throw new RangeError(`noncentralTCdf: df must be > 0, got ${df}`);
+  const lo = Math.max(0, Math.sqrt(df) - 12);
+  const hi = Math.sqrt(df) + 12;
+  const steps = 2048;
+  const h = (hi - lo) / steps;
+  const logNorm = (df / 2 - 1) * Math.LN2 + lnGamma(df / 2);
+  const f = (u: number) => {
+    const density = u > 0
+      ? Math.exp((df - 1) * Math.log(u) - u * u / 2 - logNorm)
+      : df === 1
+      ? Math.exp(-logNorm)
+      : 0;
+    return normalCdf(t * u / Math.sqrt(df) - nc) * density;
+  };
+  let sum = f(lo) + f(hi);
+  for (let i = 1; i < steps; i++) sum += (i % 2 ? 4 : 2) * f(lo + i * h);
+  return Math.min(1, Math.max(0, sum * h / 3));
+}
+
+/** Φ(z), the standard normal CDF, from erfc's Chebyshev fit (relative error below 1.2e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const k = 1 / (1 + 0.5 * x);
+  const erfc = k * Math.exp(
+    -x * x - 1.26551223 +
+      k * (1.00002368 +
+          k * (0.37409196 +
+              k * (0.09678418 +
+                  k *
+                    (-0.18628806 +
+                      k *
+                        (0.27886807 +
+                          k * (-1.13520398 + k * (1.48851587 + k * (-0.82215223 + k * 0.17087277)))))))),
+  );
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
 /**

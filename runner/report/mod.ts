@@ -475,7 +475,9 @@ export function renderReport(
         }), the difference of accuracies averaged over the seeds. ` +
         `**p** = two-sided paired t-test; **p (Holm)** = Holm-corrected over the ${a.contrasts.length} contrasts in this table. ` +
         `**MDD** = minimum detectable difference at α ${a.settings.alpha} (two-sided) and power ${a.settings.power}: ` +
-        `(t₀.₉₇₅,ₙ₋₁ + t₀.₈₀,ₙ₋₁) · sd/√n, sd = the std of the per-seed differences. ` +
+        `the true difference δ at which the paired t-test rejects with that probability (its statistic is ` +
+        `noncentral t, n − 1 degrees of freedom, noncentrality δ√n/sd), sd = the std of the per-seed differences, ` +
+        `taken as known. ` +
         `**Reads** = better/worse when both intervals exclude zero on that side (the paired t interval alone where ` +
         `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell.`,
     );
@@ -489,7 +491,13 @@ export function renderReport(
         fmtPct(a.settings.stillImproving)
       } pp (**bold** = some seed still improving). ` +
       `"too few points": the run logged no validation point in one of the last two quarters (it needs at least 4 ` +
-      `evaluations over its budget). ${verdict.stillImproving.runs} of ${verdict.stillImproving.total} runs are still improving.`,
+      `evaluations over its budget). ` +
+      (results.runs.some((r) => (r.evalsPerCycle ?? 1) > 1)
+        ? `Alternating runs evaluate after each dataset's epoch, so a column is high after its own epoch and low ` +
+          `after the others': each cycle (one evaluation per dataset) is averaged into one point at its end ` +
+          `before the quarters are taken, or the quarters' unequal numbers of highs and lows would read as a gain. `
+        : "") +
+      `${verdict.stillImproving.runs} of ${verdict.stillImproving.total} runs are still improving.`,
   );
   p(convergenceTable(s, a));
 

@@ -108,6 +108,12 @@ export interface RunResult {
   trainSeconds: number;
   /** Training images processed (the budget actually spent). */
   imagesSeen: number;
+  /**
+   * Evaluations per cycle of the run's schedule (absent: 1): an alternating run on two datasets evaluates
+   * after each dataset's epoch, so its columns rise and fall with period 2, and the convergence check
+   * averages each cycle into one point.
+   */
+  evalsPerCycle?: number;
   /** The run directory (several, comma-separated, for the merged single-task runs). */
   runDir: string;
   /** The exact command line of this run. */

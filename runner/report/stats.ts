@@ -31,6 +31,14 @@ export function mean(xs: number[]): number | null {
   return s / xs.length;
 }
 
+/** Median (the mean of the two middle values of an even count); null for an empty list. */
+export function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Sample standard deviation (n - 1); null for fewer than two values. */
 export function sampleStd(xs: number[]): number | null {
   if (xs.length < 2) return null;
@@ -113,7 +121,8 @@ const LANCZOS = [
   1.5056327351493116e-7,
 ];
 
-function lnGamma(z: number): number {
+/** ln Γ(z) (Lanczos, g = 7). */
+export function lnGamma(z: number): number {
   if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - lnGamma(1 - z);
   z -= 1;
   let x = LANCZOS[0];

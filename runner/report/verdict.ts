@@ -9,6 +9,7 @@ import type { Contrast, ReportAnalysis, WidestContrast } from "./analysis.ts";
 import { fmtInterval } from "./sections.ts";
 import { findCell, fmtP, fmtPct, fmtPp, fmtSigned, PCT_DECIMALS, type ReportSummary } from "./table.ts";
 import type { CompareResults } from "./results.ts";
+import { median } from "./stats.ts";
 
 /** The paper's claim checked on one column. */
 export interface ClaimColumn {
@@ -78,7 +79,7 @@ function widestText(w: WidestContrast, base: string): string {
 function describe(c: Contrast, alpha: number): string {
   const holm = c.pHolm === null
     ? ""
-    : `, Holm p=${fmtP(c.pHolm)}${
+    : `, Holm p${c.pHolm < 0.001 ? " " : "="}${fmtP(c.pHolm)}${
       c.call !== "cannot tell" && c.pHolm >= alpha ? ": not significant after Holm" : ""
     }`;
   return `${c.method} ${fmtPp(c.diffMean)} pp (t ${fmtInterval(c.ci95Low, c.ci95High)}, bootstrap ${
@@ -201,11 +202,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
           }.`,
       );
     } else {
-      const mdds = a.contrasts.map((c) => c.minDetectable).filter((x): x is number => x !== null).sort((
-        x,
-        y,
-      ) => x - y);
-      const medMdd = mdds.length ? mdds[Math.floor((mdds.length - 1) / 2)] : null;
+      const medMdd = median(a.contrasts.map((c) => c.minDetectable).filter((x): x is number => x !== null));
       lines.push(
         `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
           hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
