@@ -157,14 +157,19 @@ export function lossWeights(o: Options, tasks: TaskName[]): Partial<Record<TaskN
   return w;
 }
 
-/** Training rows per dataset after the `--max_train_rows` budget (a seeded, stable subset). */
+/**
+ * Training rows per dataset after the `--max_train_rows` budget: a stable subset seeded by the data seed
+ * (`--data_seed`, else `--seed`), since which rows a run may train on is part of its data, not of its training
+ * randomness.
+ */
 export function budgetRows(sets: ImageSet[], o: Options): Map<string, Int32Array> {
   const max = typeof o.max_train_rows === "number" ? o.max_train_rows : Infinity;
+  const dataSeed = typeof o.data_seed === "number" ? o.data_seed : o.seed;
   const m = new Map<string, Int32Array>();
   for (const s of sets) {
     let rows = s.split.train;
     if (rows.length > max) {
-      const perm = new Rng(`${o.seed}:budget:${s.name}`).permutation(rows.length).subarray(0, max);
+      const perm = new Rng(`${dataSeed}:budget:${s.name}`).permutation(rows.length).subarray(0, max);
       rows = Int32Array.from(perm, (i) => rows[i]).sort();
     }
     m.set(s.name, rows);
