@@ -8,7 +8,7 @@
  * `passes x datasets`, each STL run `passes` epochs over its dataset.
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
 import {
   checkOptions,
@@ -835,6 +835,71 @@ export function turnsOnCompat(pl: MethodPlugin, flags: string[], schema: OptionS
   return (options.compat ?? named?.compat ?? presets.default?.compat) === true;
 }
 
+/** Flags that say how a run was executed, not what it trained: they may differ between sittings and machines. */
+const EXECUTION_FLAGS = new Set(["out", "threads", "backend", "data_dir", "quiet"]);
+
+/**
+ * How a finished run's recorded settings (its config.json: `method` and the resolved `options`) differ from
+ * the arguments its plan gives it, apart from the {@link EXECUTION_FLAGS}: one `--flag=trained (planned
+ * value)` per difference; empty when they agree, or when the planned flags cannot be read by this toolkit.
+ */
+export function planMismatch(
+  args: string[],
+  config: { method?: unknown; options?: Record<string, unknown> },
+  schema: OptionSpec[],
+): string[] {
+  const out: string[] = [];
+  if (config.method !== args[1]) out.push(`method ${String(config.method)} (planned ${args[1]})`);
+  let planned: Options;
+  try {
+    planned = parseArgs(args.slice(2), schema).options;
+  } catch {
+    return out;
+  }
+  const show = (v: unknown) => Array.isArray(v) ? v.join(",") : String(v);
+  for (const [name, value] of Object.entries(planned)) {
+    if (EXECUTION_FLAGS.has(name)) continue;
+    const trained = config.options?.[name];
+    if (JSON.stringify(trained) !== JSON.stringify(value)) {
+      out.push(`--${name}=${trained === undefined ? "(unset)" : show(trained)} (planned ${show(value)})`);
+    }
+  }
+  return out;
+}
+
+/** The plan's finished runs whose config.json disagrees with their planned arguments ({@link planMismatch}). */
+export async function runsOffPlan(plan: ComparePlan): Promise<{ dir: string; differences: string[] }[]> {
+  const schema = trainingSchema(await discoverPlugins());
+  const off: { dir: string; differences: string[] }[] = [];
+  for (const r of plan.runs) {
+    if ((await executors.runState(r.dir)) !== "done") continue;
+    const config = await Deno.readTextFile(join(r.dir, "config.json")).then(JSON.parse).catch(() => null);
+    const differences = config === null ? ["no readable config.json"] : planMismatch(r.args, config, schema);
+    if (differences.length) off.push({ dir: r.dir, differences });
+  }
+  return off;
+}
+
+/**
+ * Refuses (exit 2, nothing written) a plan with finished runs trained on other settings: a run directory left
+ * from an earlier plan, or copied in from another comparison, would otherwise be reported as this plan's run.
+ */
+async function checkRunsOnPlan(plan: ComparePlan, outDir: string, flag: string): Promise<void> {
+  const off = await runsOffPlan(plan);
+  if (off.length === 0) return;
+  const shown = off.slice(0, 3).map((r) =>
+    `${relative(outDir, r.dir)} (${r.differences.slice(0, 3).join(", ")})`
+  );
+  throw new OptionError(
+    `${flag}: ${off.length} finished run${
+      off.length === 1 ? " was" : "s were"
+    } trained with other settings than ` +
+      `the plan in ${outDir}: ${shown.join("; ")}${off.length > 3 ? "; ..." : ""}. Move ${
+        off.length === 1 ? "it" : "them"
+      } out of --out (or choose another --out)`,
+  );
+}
+
 /** Read a finished run directory into the report's shape. */
 export async function readRun(dir: string, planned: PlannedRun): Promise<RunResult> {
   const cfg = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
@@ -1119,6 +1184,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const plan = await readPlan(outDir);
     // The report scores missing teacher transfers and records the pair's settings with this toolkit's data.
     checkedDataVersions(plan, outDir, "--report_only");
+    await checkRunsOnPlan(plan, outDir, "--report_only");
     if (!bool(o, "interim")) return await reportFromPlan(plan, outcome(plan, []));
     const interim = await interimPlan(plan);
     return {
@@ -1131,7 +1197,10 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const { wallSeconds, sittings, firstStartedAt } = await planWall(plan);
     // Runs that finished before the first sitting did not run here; when that start is unknown, every run counts.
     const since = firstStartedAt === null ? -Infinity : Date.parse(firstStartedAt);
-    const progress = await comparisonStatus(plan, { out: outDir, wallSeconds, sittings, since });
+    const progress = {
+      ...await comparisonStatus(plan, { out: outDir, wallSeconds, sittings, since }),
+      offPlan: await runsOffPlan(plan),
+    };
     const todo = progress.runs.flatMap((r, i) => r.state === "done" ? [] : [i]);
     return { ...outcome(plan, todo), status: "status", progress };
   }
@@ -1179,6 +1248,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
   const runs = plan.runs;
   const todo: number[] = [];
   for (const [i, r] of runs.entries()) if ((await executors.runState(r.dir)) !== "done") todo.push(i);
+  await checkRunsOnPlan(plan, outDir, resume ? "--resume" : "--out");
   const sweep: executors.SlurmSweep = {
     runs,
     outDir,

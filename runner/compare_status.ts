@@ -81,6 +81,11 @@ export interface CompareStatus {
   remainingSeconds: number | null;
   /** Every planned run, in plan order. */
   runs: RunStatus[];
+  /**
+   * Finished runs whose config.json disagrees with the plan's arguments for them (each difference as
+   * `--flag=trained (planned value)`): `--resume` and `--report_only` refuse such a comparison.
+   */
+  offPlan?: { dir: string; differences: string[] }[];
 }
 
 /** Read one planned run's directory. */
@@ -221,6 +226,13 @@ export function statusText(s: CompareStatus): string {
     lines.push(fmt(header));
     lines.push(`| ${width.map((w, i) => right(i) ? `${"-".repeat(w - 1)}:` : "-".repeat(w)).join(" | ")} |`);
     for (const row of rows) lines.push(fmt(row));
+  }
+  if (s.offPlan?.length) {
+    lines.push("");
+    lines.push(
+      `trained with other settings than the plan (${s.offPlan.length}; --resume and --report_only refuse them): ` +
+        s.offPlan.map((r) => `${r.dir}: ${r.differences.join(", ")}`).join("; "),
+    );
   }
   for (const state of ["resumable", "fresh"] as const) {
     const rs = s.runs.filter((r) => r.state === state);

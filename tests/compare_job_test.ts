@@ -236,6 +236,31 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   const copied = (await readJson(join(moved, "results.json"))).input;
   assert.equal(copied.wallSeconds, there.wallSeconds);
   assert.equal(copied.finishedAt, there.finishedAt);
+
+  // A finished run trained with other settings than its plan (left from an earlier plan, copied in from
+  // another comparison) is refused by --resume and --report_only, which write nothing, and named by --status.
+  const stray = join(moved, "runs", "all-in-one-seed5", "config.json");
+  const kept = await Deno.readTextFile(stray);
+  const cfg = JSON.parse(kept);
+  await Deno.writeTextFile(
+    stray,
+    JSON.stringify({ ...cfg, options: { ...cfg.options, epoch: 7, threads: 9 } }),
+  );
+  const before = await Deno.readTextFile(join(moved, "results.json"));
+  for (const flag of ["--resume", "--report_only"]) {
+    await assert.rejects(
+      runCompare([flag, `--out=${moved}`], log),
+      new RegExp(
+        `${flag}: 1 finished run was trained with other settings than the plan in .*runs/all-in-one-seed5 \\(--epoch=7 \\(planned 1\\)\\)`,
+      ),
+    );
+  }
+  assert.equal(await Deno.readTextFile(join(moved, "results.json")), before);
+  const off = (await compare({ status: true, out: moved })).progress!.offPlan!;
+  // How a run was executed (threads here) may differ; what it trained may not.
+  assert.deepEqual(off.map((r) => r.differences), [["--epoch=7 (planned 1)"]]);
+  await Deno.writeTextFile(stray, kept);
+  assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
 });
 
 Deno.test("the local executor hands each finished run, with its checkpoint, to onFinished; a failed one is not", async () => {
