@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 let cached: Promise<string | undefined> | undefined;
 
 /**
- * `git rev-parse --short=12 HEAD` of the toolkit's own checkout, with `+dirty` when tracked files differ from it;
+ * `git rev-parse --short=12 HEAD` of the toolkit's own checkout, with `+dirty` when tracked files outside `docs/`
+ * differ from it;
  * undefined when the toolkit is not a git checkout or git is not installed (a copy, a bundle). Computed once per
  * process.
  */
@@ -27,7 +28,9 @@ export function toolkitCommit(): Promise<string | undefined> {
     try {
       const head = await git("rev-parse", "--short=12", "HEAD");
       if (!head) return undefined;
-      const status = await git("status", "--porcelain", "--untracked-files=no");
+      // Only the code counts: a comparison in docs/ rewrites its tracked plan on every --resume, which would
+      // mark every run it trains "+dirty".
+      const status = await git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs");
       return status ? `${head}+dirty` : head;
     } catch {
       return undefined; // no git binary

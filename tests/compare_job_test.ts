@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { compare, freshCommand, parseSeeds, PROFILES, runCompare } from "../runner/compare.ts";
 import type { TeacherTransfer } from "../runner/report/results.ts";
 import { withHiddenTruth } from "../runner/eval_command.ts";
-import { runLocal } from "../runner/executors/mod.ts";
+import { RUN_ERROR_FILE, runLocal, runState } from "../runner/executors/mod.ts";
 import type { ImageSet, TaskSpec } from "../core/types.ts";
 
 async function readJson(path: string) {
@@ -295,6 +295,56 @@ Deno.test("the local executor hands each finished run, with its checkpoint, to o
   });
   assert.deepEqual(finished, [join(root, "ok")]);
   assert.deepEqual(failed.map((f) => f.run.dir), [join(root, "bad")]);
+});
+
+Deno.test("the local executor counts a run stopped by a signal after its checkpoint as unfinished, not failed", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = join(root, "stopped");
+  const lines: string[] = [];
+  const job = runLocal([{
+    method: "stl",
+    seed: 1,
+    task: "pose",
+    dir,
+    args: [
+      "run",
+      "stl",
+      "--dataset=synth-pose",
+      "--task=pose",
+      "--epoch=60",
+      "--train_size=40",
+      "--image_size=16",
+    ]
+      .concat(["--quiet", "--backend=wasm", `--out=${dir}`]),
+  }], { jobs: 1, log: (s) => lines.push(s) });
+  const t0 = Date.now();
+  while (!(await Deno.stat(join(dir, "checkpoint", "last", "manifest.json")).then(() => true, () => false))) {
+    assert.ok(Date.now() - t0 < 120_000, "the run checkpoints");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Its process, found by its own --out (it was started by runLocal, not here).
+  let pid = 0;
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${e.name}/cmdline`).catch(() => "");
+    if (cmdline.includes(`--out=${dir}\0`) || cmdline.endsWith(`--out=${dir}`)) pid = Number(e.name);
+  }
+  assert.ok(pid > 0, "the run's process");
+  Deno.kill(pid, "SIGINT");
+  const failed = await job;
+  assert.deepEqual(failed, []);
+  assert.ok(
+    lines.some((l) => /^interrupted stl\/pose seed 1: it checkpointed and resumes/.test(l)),
+    lines.join("\n"),
+  );
+  await assert.rejects(Deno.stat(join(dir, RUN_ERROR_FILE)));
+  assert.equal(await runState(dir), "resumable");
+  // A summary.json that a crash left empty does not make the run done.
+  await Deno.writeTextFile(join(dir, "summary.json"), "");
+  assert.equal(await runState(dir), "resumable");
+  await Deno.writeTextFile(join(dir, "summary.json"), "{}");
+  assert.equal(await runState(dir), "done");
+  await Deno.remove(root, { recursive: true });
 });
 
 Deno.test("the report's command reruns a grown comparison in one go", () => {

@@ -21,7 +21,11 @@ export interface LocalOptions {
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-async function runOne(run: SweepRun, args: string[]): Promise<number> {
+/** The exit status of a run stopped by SIGINT/SIGTERM after it checkpointed (runner/main.ts). */
+const INTERRUPTED = 130;
+
+/** Runs one; its wall seconds, or null when it was interrupted (it checkpointed and resumes later). */
+async function runOne(run: SweepRun, args: string[]): Promise<number | null> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     stdout: "piped",
@@ -29,6 +33,7 @@ async function runOne(run: SweepRun, args: string[]): Promise<number> {
   });
   const t0 = performance.now();
   const out = await cmd.output();
+  if (out.code === INTERRUPTED) return null;
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
     throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
@@ -71,7 +76,7 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
     while (queue.length > 0) {
       const r = queue.shift()!;
       await Deno.remove(join(r.dir, RUN_ERROR_FILE)).catch(() => {});
-      let sec = 0, error: string | null = null;
+      let sec: number | null = 0, error: string | null = null;
       try {
         const args = await launchArgs(r);
         running.set(r, args && args[1] === "--resume" ? await runFraction(r) : 0);
@@ -82,6 +87,11 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
       running.delete(r);
       done++;
       const progress = progressText(done, todo.length, (performance.now() - t0) / 1000, await inFlight());
+      if (sec === null) {
+        // Stopped by a signal of its own (not a failure): it is unfinished, as after a Ctrl-C of the whole job.
+        opts.log(`interrupted ${runLabel(r)}: it checkpointed and resumes with --resume (${progress})`);
+        continue;
+      }
       if (error === null) {
         opts.log(`done ${runLabel(r)} in ${sec.toFixed(0)} s (${progress})`);
         await opts.onFinished?.(r);

@@ -25,9 +25,15 @@ export type RunState = "done" | "resumable" | "fresh";
 /** The checkpoint a resumed run continues from (its manifest is written last, so it marks a whole one). */
 export const LAST_CHECKPOINT_MANIFEST = join("checkpoint", "last", "manifest.json");
 
-/** Read a run directory's state. */
+/**
+ * Read a run directory's state. A summary.json that does not parse (a file system that lost its contents in a
+ * crash after the rename) does not make a run done: it resumes from its checkpoint, or starts again.
+ */
 export async function runState(dir: string): Promise<RunState> {
-  if (await exists(join(dir, "summary.json"))) return "done";
+  const summary = await Deno.readTextFile(join(dir, "summary.json")).then(JSON.parse, () => null).catch(() =>
+    null
+  );
+  if (summary !== null && typeof summary === "object") return "done";
   if (await exists(join(dir, LAST_CHECKPOINT_MANIFEST))) return "resumable";
   return "fresh";
 }
