@@ -8,7 +8,7 @@
  * `passes x datasets`, each STL run `passes` epochs over its dataset.
  * @module
  */
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { arch, cpus, hostname, totalmem } from "node:os";
 import {
   checkOptions,
@@ -1071,7 +1071,7 @@ export interface CompareOutcome {
    * and not followed; `failed`: followed Slurm jobs failed; `incomplete`: some runs have not finished
    * (`missing`), so no report was written; `status`: `--status` read where the comparison stands (`progress`).
    */
-  status: "done" | "partial" | "planned" | "submitted" | "failed" | "incomplete" | "status";
+  status: "done" | "partial" | "planned" | "submitted" | "failed" | "incomplete" | "interrupted" | "status";
   /** The output directory (absolute). */
   out: string;
   /** The profile after the request's overrides (the plan's, with `resume` or `report_only`). */
@@ -1296,21 +1296,88 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const written = JSON.parse(await Deno.readTextFile(join(outDir, "results.json"))).input as CompareResults;
     return { ...submitted, status: "done", results: written };
   }
-  await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
-  if (!quiet) {
-    log(
-      `compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time with ${
-        plan.runs[0]?.args.find((a) => a.startsWith("--threads="))?.slice(10) ?? 1
-      } thread(s) each, into ${outDir}`,
+  const unlock = await lockOut(outDir);
+  try {
+    await writeJsonAtomic(join(outDir, PLAN_FILE), plan);
+    if (!quiet) {
+      log(
+        `compare (${plan.profileName}): ${todo.length} runs, ${num(o, "jobs")} at a time with ${
+          plan.runs[0]?.args.find((a) => a.startsWith("--threads="))?.slice(10) ?? 1
+        } thread(s) each, into ${outDir}`,
+      );
+    }
+    const { interrupted } = await executors.runLocal(runs, {
+      jobs: num(o, "jobs"),
+      log: quiet ? () => {} : log,
+      // Each STL teacher is scored on the other datasets while its checkpoint is there.
+      onFinished: async (r) => void await cachedTransfer(plan, r as PlannedRun),
+      stopOnSignal: true,
+    });
+    if (interrupted) return { ...outcome(plan, todo), status: "interrupted" };
+    return await reportFromPlan(plan, outcome(plan, todo));
+  } finally {
+    await unlock();
+  }
+}
+
+/** The file that marks a comparison directory as in use by a running `compare` (pid, host, start). */
+export const LOCK_FILE = "compare.lock";
+
+/**
+ * Takes `outDir` for this process: two sittings in one directory would resume the same runs twice, each
+ * deleting the other's checkpoints. A lock left by a process that no longer runs on this host is taken over;
+ * one held by a live process, or by another host (which cannot be checked from here), is an error. Returns
+ * the release.
+ */
+export async function lockOut(outDir: string): Promise<() => Promise<void>> {
+  const path = join(outDir, LOCK_FILE);
+  const me = { pid: Deno.pid, host: hostname(), startedAt: new Date().toISOString() };
+  await Deno.mkdir(outDir, { recursive: true });
+  // Written whole, then linked into place: the link fails when the lock exists, and a lock is never seen half
+  // written.
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(me) + "\n");
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await Deno.link(tmp, path);
+        return () => Deno.remove(path).catch(() => {});
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      }
+      await takeStaleLock(path, me);
+    }
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+  throw new OptionError(`--out=${outDir}: cannot take ${path}`);
+}
+
+/** Removes the lock at `path` when the process that holds it is gone; throws when it may still run. */
+async function takeStaleLock(path: string, me: { host: string }): Promise<void> {
+  const outDir = dirname(path);
+  const held = await Deno.readTextFile(path).then(JSON.parse).catch(() => null) as
+    | { pid: number; host: string; startedAt: string }
+    | null;
+  if (held === null) {
+    throw new OptionError(`--out=${outDir}: ${path} cannot be read; if no compare runs there, delete it`);
+  }
+  const since = ` since ${held.startedAt}`;
+  if (held.host !== me.host) {
+    throw new OptionError(
+      `--out=${outDir}: a compare on ${held.host} (pid ${held.pid}${since}) holds it; if it no longer runs, ` +
+        `delete ${path}`,
     );
   }
-  await executors.runLocal(runs, {
-    jobs: num(o, "jobs"),
-    log: quiet ? () => {} : log,
-    // Each STL teacher is scored on the other datasets while its checkpoint is there.
-    onFinished: async (r) => void await cachedTransfer(plan, r as PlannedRun),
-  });
-  return await reportFromPlan(plan, outcome(plan, todo));
+  // Without /proc (not Linux) a process cannot be looked up: the lock stands until it is deleted.
+  const gone = await exists("/proc/self") && !(await exists(`/proc/${held.pid}`));
+  if (!gone) {
+    throw new OptionError(
+      `--out=${outDir}: another compare (pid ${held.pid}${since}) is running there; wait for it, or stop it ` +
+        `with Ctrl-C or kill -TERM ${held.pid} (its runs checkpoint); if it no longer runs, delete ${path}`,
+    );
+  }
+  await Deno.remove(path).catch(() => {});
 }
 
 /** The compare command: parse, then {@link compare}, then print; returns an exit code. */
@@ -1369,6 +1436,9 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
       return 0;
     case "failed":
       return 1;
+    case "interrupted":
+      log(`stopped: the runs not finished resume with deno task compare --resume --out=${outDir}`);
+      return 130;
     case "incomplete":
       log(
         `error: ${outcome.missing.length} of ${runs.length} runs have not finished (${

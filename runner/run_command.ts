@@ -180,10 +180,14 @@ export async function executeRun(
     await writeJsonAtomic(join(dir, "config.json"), config);
   }
   const stop = { requested: false };
+  let firstSignal = 0;
   const onSignal = () => {
-    if (stop.requested) Deno.exit(130);
+    // Signals within 2 s are one: a terminal's Ctrl-C reaches this run and its compare, which passes it on.
+    if (stop.requested && Date.now() - firstSignal > 2000) Deno.exit(130);
+    if (stop.requested) return;
     stop.requested = true;
-    log("stopping after the current step (signal again to abort without a checkpoint)");
+    firstSignal = Date.now();
+    log("stopping after the current step (signal again after 2 s to abort without a checkpoint)");
   };
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);

@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compare, freshCommand, parseSeeds, PROFILES, runCompare } from "../runner/compare.ts";
+import {
+  compare,
+  freshCommand,
+  LOCK_FILE,
+  lockOut,
+  parseSeeds,
+  PROFILES,
+  runCompare,
+} from "../runner/compare.ts";
 import type { TeacherTransfer } from "../runner/report/results.ts";
 import { withHiddenTruth } from "../runner/eval_command.ts";
 import { RUN_ERROR_FILE, runLocal, runState } from "../runner/executors/mod.ts";
@@ -261,6 +269,15 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   assert.deepEqual(off.map((r) => r.differences), [["--epoch=7 (planned 1)"]]);
   await Deno.writeTextFile(stray, kept);
   assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
+  // A second sitting in the same directory while one runs is refused before it starts a run.
+  const release = await lockOut(moved);
+  await Deno.remove(join(moved, "runs", "stl-pose-seed6", "summary.json"));
+  await assert.rejects(
+    runCompare(["--resume", `--out=${moved}`], log),
+    /another compare \(pid \d+ since .*\) is running there/,
+  );
+  assert.equal(await runState(join(moved, "runs", "stl-pose-seed6")), "fresh");
+  await release();
 });
 
 Deno.test("the local executor hands each finished run, with its checkpoint, to onFinished; a failed one is not", async () => {
@@ -285,7 +302,7 @@ Deno.test("the local executor hands each finished run, with its checkpoint, to o
     ],
   });
   const finished: string[] = [];
-  const failed = await runLocal([run("ok", []), run("bad", ["--passes_per_refresh=2"])], {
+  const { failed } = await runLocal([run("ok", []), run("bad", ["--passes_per_refresh=2"])], {
     jobs: 1,
     log: () => {},
     onFinished: async (r) => {
@@ -331,7 +348,7 @@ Deno.test("the local executor counts a run stopped by a signal after its checkpo
   }
   assert.ok(pid > 0, "the run's process");
   Deno.kill(pid, "SIGINT");
-  const failed = await job;
+  const { failed } = await job;
   assert.deepEqual(failed, []);
   assert.ok(
     lines.some((l) => /^interrupted stl\/pose seed 1: it checkpointed and resumes/.test(l)),
@@ -345,6 +362,76 @@ Deno.test("the local executor counts a run stopped by a signal after its checkpo
   await Deno.writeTextFile(join(dir, "summary.json"), "{}");
   assert.equal(await runState(dir), "done");
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("compare on SIGTERM starts no further run and stops the running ones at a checkpoint", async () => {
+  const root = await Deno.makeTempDir();
+  const run = (name: string) => ({
+    method: "stl",
+    seed: 1,
+    task: "pose",
+    dir: join(root, name),
+    args: [
+      "run",
+      "stl",
+      "--dataset=synth-pose",
+      "--task=pose",
+      "--epoch=60",
+      "--train_size=40",
+      "--image_size=16",
+    ]
+      .concat(["--quiet", "--backend=wasm", `--out=${join(root, name)}`]),
+  });
+  const lines: string[] = [];
+  const job = runLocal([run("first"), run("second")], {
+    jobs: 1,
+    log: (s) => lines.push(s),
+    stopOnSignal: true,
+  });
+  const t0 = Date.now();
+  while (
+    !(await Deno.stat(join(root, "first", "checkpoint", "last", "manifest.json")).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    assert.ok(Date.now() - t0 < 120_000, "the run checkpoints");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // As `kill -TERM <compare pid>` from another shell: only the compare process gets it.
+  Deno.kill(Deno.pid, "SIGTERM");
+  const outcome = await job;
+  assert.deepEqual(outcome, { failed: [], interrupted: true });
+  assert.ok(lines.some((l) => /^stopping: 1 running run\(s\) checkpoint/.test(l)), lines.join("\n"));
+  assert.equal(await runState(join(root, "first")), "resumable");
+  await assert.rejects(Deno.stat(join(root, "second")), "the queued run was not started");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("one compare at a time in a directory: a live holder is refused, a dead one's lock is taken over", async () => {
+  const out = await Deno.makeTempDir();
+  const lock = join(out, LOCK_FILE);
+  const release = await lockOut(out);
+  const held = JSON.parse(await Deno.readTextFile(lock));
+  assert.equal(held.pid, Deno.pid);
+  await assert.rejects(
+    lockOut(out),
+    new RegExp(`another compare \\(pid ${Deno.pid} since .*\\) is running there`),
+  );
+  await release();
+  await assert.rejects(Deno.stat(lock));
+  // A process that is gone (pid beyond the kernel's pid range) left its lock: taken over.
+  await Deno.writeTextFile(lock, JSON.stringify({ pid: 1 << 23, host: held.host, startedAt: "then" }));
+  const again = await lockOut(out);
+  assert.equal(JSON.parse(await Deno.readTextFile(lock)).pid, Deno.pid);
+  await again();
+  // Another host's process cannot be checked from here.
+  await Deno.writeTextFile(lock, JSON.stringify({ pid: 1 << 23, host: "elsewhere", startedAt: "then" }));
+  await assert.rejects(
+    lockOut(out),
+    /a compare on elsewhere \(pid 8388608 since then\) holds it; if it no longer runs, delete/,
+  );
+  await Deno.remove(out, { recursive: true });
 });
 
 Deno.test("the report's command reruns a grown comparison in one go", () => {

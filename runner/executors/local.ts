@@ -17,6 +17,19 @@ export interface LocalOptions {
   log: (s: string) => void;
   /** Called when a run has finished, while its checkpoints are still there (e.g. to score it further). */
   onFinished?: (run: SweepRun) => Promise<void>;
+  /**
+   * Stop on SIGINT or SIGTERM: start no further run, pass SIGTERM to the running ones (they finish their step,
+   * checkpoint and exit 130) and return once they have exited. Without it a signal ends only this process.
+   */
+  stopOnSignal?: boolean;
+}
+
+/** What {@link runLocal} did. */
+export interface LocalOutcome {
+  /** Runs that failed (each left its error in `<dir>/error.txt`). */
+  failed: FailedRun[];
+  /** Stopped by a signal (see {@link LocalOptions.stopOnSignal}): the runs not finished resume with --resume. */
+  interrupted: boolean;
 }
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -24,15 +37,19 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The exit status of a run stopped by SIGINT/SIGTERM after it checkpointed (runner/main.ts). */
 const INTERRUPTED = 130;
 
-/** Runs one; its wall seconds, or null when it was interrupted (it checkpointed and resumes later). */
-async function runOne(run: SweepRun, args: string[]): Promise<number | null> {
-  const cmd = new Deno.Command(Deno.execPath(), {
+/**
+ * Runs one, tracked in `live` while it runs; its wall seconds, or null when it was interrupted (it
+ * checkpointed and resumes later).
+ */
+async function runOne(run: SweepRun, args: string[], live: Set<Deno.ChildProcess>): Promise<number | null> {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
-  });
+  }).spawn();
   const t0 = performance.now();
-  const out = await cmd.output();
+  live.add(child);
+  const out = await child.output().finally(() => live.delete(child));
   if (out.code === INTERRUPTED) return null;
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
@@ -56,7 +73,7 @@ export const RUN_ERROR_FILE = "error.txt";
  * `<dir>/error.txt` and is returned; the others go on. Runs already finished are skipped and left out of
  * the progress count, so the ETA covers only the work left.
  */
-export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<FailedRun[]> {
+export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<LocalOutcome> {
   const todo: SweepRun[] = [];
   for (const r of runs) if ((await runState(r.dir)) !== "done") todo.push(r);
   if (todo.length < runs.length) opts.log(`${runs.length - todo.length} runs already finished`);
@@ -72,15 +89,33 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
     for (const [r, start] of running) sum += Math.max(0, (await runFraction(r)) - start);
     return sum;
   };
+  const live = new Set<Deno.ChildProcess>();
+  let stopping = false;
+  const onSignal = () => {
+    // A terminal's Ctrl-C reaches the runs too; the runs count signals within 2 s as one.
+    if (stopping) return;
+    stopping = true;
+    queue.length = 0;
+    opts.log(
+      `stopping: ${live.size} running run(s) checkpoint after their current step; continue with --resume`,
+    );
+    for (const c of live) {
+      try {
+        c.kill("SIGTERM");
+      } catch { /* already exited */ }
+    }
+  };
+  const signals: Deno.Signal[] = opts.stopOnSignal ? ["SIGINT", "SIGTERM"] : [];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   const workers = Array.from({ length: Math.min(opts.jobs, todo.length) }, async () => {
-    while (queue.length > 0) {
+    while (queue.length > 0 && !stopping) {
       const r = queue.shift()!;
       await Deno.remove(join(r.dir, RUN_ERROR_FILE)).catch(() => {});
       let sec: number | null = 0, error: string | null = null;
       try {
         const args = await launchArgs(r);
         running.set(r, args && args[1] === "--resume" ? await runFraction(r) : 0);
-        if (args) sec = await runOne(r, args);
+        if (args) sec = stopping ? null : await runOne(r, args, live);
       } catch (e) {
         error = (e as Error).message;
       }
@@ -103,6 +138,10 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Fa
       await writeFileAtomic(join(r.dir, RUN_ERROR_FILE), error + "\n").catch(() => {});
     }
   });
-  await Promise.all(workers);
-  return failed;
+  try {
+    await Promise.all(workers);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+  return { failed, interrupted: stopping };
 }
