@@ -1200,6 +1200,7 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const progress = {
       ...await comparisonStatus(plan, { out: outDir, wallSeconds, sittings, since }),
       offPlan: await runsOffPlan(plan),
+      withoutTransfer: (await runsWithoutTransfer(plan)).map(executors.runLabel),
     };
     const todo = progress.runs.flatMap((r, i) => r.state === "done" ? [] : [i]);
     return { ...outcome(plan, todo), status: "status", progress };
@@ -1483,16 +1484,15 @@ function transferSetting(plan: ComparePlan): { datasets: string[]; backend: Eval
  * Empty for a run that is not an STL teacher on an embedded dataset.
  */
 async function cachedTransfer(plan: ComparePlan, r: PlannedRun): Promise<Record<string, number>> {
-  const { datasets, backend } = transferSetting(plan);
-  const own = r.args.find((a) => a.startsWith("--dataset="))?.slice(10);
-  if (!r.task || !own || !datasets.includes(own)) return {};
+  const { backend } = transferSetting(plan);
+  const targets = transferTargets(plan, r);
+  if (targets.length === 0) return {};
   const cachePath = join(r.dir, "transfer.json");
   const cached: Record<string, number> = await Deno.readTextFile(cachePath).then(JSON.parse).catch(
     () => ({}),
   );
   let changed = false;
-  for (const target of datasets) {
-    if (target === own || (datasetTaskNames(target) as string[]).includes(r.task)) continue;
+  for (const target of targets) {
     if (typeof cached[target] === "number") continue;
     const metrics = await evaluate({
       run: r.dir,
@@ -1513,10 +1513,33 @@ async function cachedTransfer(plan: ComparePlan, r: PlannedRun): Promise<Record<
 }
 
 /**
+ * The datasets a planned STL run is scored on as a teacher: the comparison's other embedded datasets that are
+ * not labelled for its task (none for a run of another method).
+ */
+function transferTargets(plan: ComparePlan, r: PlannedRun): string[] {
+  const { datasets } = transferSetting(plan);
+  const own = r.args.find((a) => a.startsWith("--dataset="))?.slice(10);
+  if (!r.task || !own || !datasets.includes(own)) return [];
+  return datasets.filter((d) => d !== own && !(datasetTaskNames(d) as string[]).includes(r.task!));
+}
+
+/** Finished STL runs that lack a teacher transfer score their comparison wants (see {@link cachedTransfer}). */
+async function runsWithoutTransfer(plan: ComparePlan): Promise<PlannedRun[]> {
+  const out: PlannedRun[] = [];
+  for (const r of plan.runs) {
+    const targets = transferTargets(plan, r);
+    if (targets.length === 0 || (await executors.runState(r.dir)) !== "done") continue;
+    const cached = await Deno.readTextFile(join(r.dir, "transfer.json")).then(JSON.parse).catch(() => ({}));
+    if (targets.some((d) => typeof cached[d] !== "number")) out.push(r);
+  }
+  return out;
+}
+
+/**
  * The STL teachers' transfer: each single-task run of a task evaluated, on the test split of every other
  * embedded dataset of the comparison that is not labelled for that task, against that dataset's hidden
- * truth (`teacherAcc`), next to its own test accuracy (`teacherAccInDomain`). These are the pseudo labels a
- * teacher-based method starts from. Cached per run in `transfer.json` ({@link cachedTransfer}), so
+ * truth (`teacherAcc`), next to its own test accuracy (`teacherAccInDomain`): the signal a teacher-based
+ * method's pseudo labels can carry. Cached per run in `transfer.json` ({@link cachedTransfer}), so
  * `--report_only` does not redo it.
  */
 async function teacherTransfer(

@@ -86,6 +86,11 @@ export interface CompareStatus {
    * `--flag=trained (planned value)`): `--resume` and `--report_only` refuse such a comparison.
    */
   offPlan?: { dir: string; differences: string[] }[];
+  /**
+   * Finished STL runs (labels) without the teacher transfer score the report wants: `--report_only` scores it
+   * while the run's checkpoint is there; without it the report's teachers table names the seed.
+   */
+  withoutTransfer?: string[];
 }
 
 /** Read one planned run's directory. */
@@ -232,6 +237,13 @@ export function statusText(s: CompareStatus): string {
     lines.push(
       `trained with other settings than the plan (${s.offPlan.length}; --resume and --report_only refuse them): ` +
         s.offPlan.map((r) => `${r.dir}: ${r.differences.join(", ")}`).join("; "),
+    );
+  }
+  if (s.withoutTransfer?.length) {
+    lines.push("");
+    lines.push(
+      `no teacher transfer score (${s.withoutTransfer.length}; --report_only scores it while the run's ` +
+        `checkpoint is there): ${s.withoutTransfer.join(", ")}`,
     );
   }
   for (const state of ["resumable", "fresh"] as const) {

@@ -269,6 +269,17 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   assert.deepEqual(off.map((r) => r.differences), [["--epoch=7 (planned 1)"]]);
   await Deno.writeTextFile(stray, kept);
   assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
+  // A teacher's transfer score lost with its checkpoint (a run copied in without either): --status names the
+  // run, and the report's teachers table the seed it lacks.
+  await Deno.remove(join(moved, "runs", "stl-pose-seed4", "transfer.json"));
+  assert.deepEqual((await compare({ status: true, out: moved })).progress!.withoutTransfer, [
+    "stl/pose seed 4",
+  ]);
+  assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
+  assert.match(
+    await Deno.readTextFile(join(moved, "report.md")),
+    /\| pose \| synth-pose \| synth-emotion \|.*\| 2 of 3 \(none for seed 4\) \|/,
+  );
   // A second sitting in the same directory while one runs is refused before it starts a run.
   const release = await lockOut(moved);
   await Deno.remove(join(moved, "runs", "stl-pose-seed6", "summary.json"));

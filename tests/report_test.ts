@@ -28,6 +28,7 @@ import {
   validateResultsFile,
   writeReport,
 } from "../runner/report/mod.ts";
+import { teacherSection } from "../runner/report/job.ts";
 
 const CLASSES = { emotion: ["neutral", "happy", "sad"], pose: ["frontal", "left", "right"] };
 const DATASET = { emotion: "ferplus", pose: "aflw" } as const;
@@ -881,4 +882,20 @@ Deno.test("machineInfo describes this host", () => {
   assert.ok(m.cpus >= 1);
   assert.ok(m.os.startsWith(Deno.build.os));
   validateCompareResults({ ...fixture(), machine: m });
+});
+
+Deno.test("the teachers' table says which seeds have no transfer score", () => {
+  const f = fixture();
+  const teacher = (seed: number) => ({
+    task: "pose",
+    dataset: "ferplus",
+    teacherDataset: "aflw",
+    seed,
+    teacherAcc: 0.6,
+    teacherAccInDomain: 0.8,
+  });
+  f.teachers = [teacher(0), teacher(1), teacher(2)];
+  assert.match(teacherSection(f).join("\n"), /\| 60\.00 ± 0\.00 \| 80\.00 \| 20\.00 \| 3 \|/);
+  f.teachers = [teacher(0), teacher(2)];
+  assert.match(teacherSection(f).join("\n"), /\| 20\.00 \| 2 of 3 \(none for seed 1\) \|/);
 });

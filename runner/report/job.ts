@@ -54,7 +54,8 @@ export function teacherSection(results: CompareResults): string[] {
     "### STL teachers on the other dataset",
     "",
     "Each single-task (STL) model scored on the test rows of the other dataset, which has no label for its task, " +
-    "against that dataset's hidden truth: the quality of the pseudo labels a teacher-based method starts from. " +
+    "against that dataset's hidden truth: how well a trained single-task model labels the other dataset, the " +
+    "signal a teacher-based method's pseudo labels can carry. " +
     "In domain = the same model's test accuracy on its own dataset; the gap is what the domain shift costs. " +
     "Mean (± std) over seeds.",
     "",
@@ -63,10 +64,23 @@ export function teacherSection(results: CompareResults): string[] {
     ...rows.map((r) =>
       `| ${r.task} | ${r.teacherDataset} | ${r.dataset} | ${pct(r.teacherAcc)}${
         r.teacherAccStd === null ? "" : ` ± ${pct(r.teacherAccStd)}`
-      } | ${pct(r.teacherAccInDomain)} | ${(r.gap * 100).toFixed(2)} | ${r.seeds.length} |`
+      } | ${pct(r.teacherAccInDomain)} | ${(r.gap * 100).toFixed(2)} | ${seedsCell(r.seeds, results.seeds)} |`
     ),
     "",
   ];
+}
+
+/**
+ * `3`, or `2 of 3 (none for seed 2)` when a seed's STL run has no transfer score (its checkpoint was gone when
+ * the score was to be made, e.g. a run copied in without it).
+ */
+function seedsCell(scored: number[], seeds: number[]): string {
+  const missing = seeds.filter((s) => !scored.includes(s));
+  return missing.length === 0
+    ? String(scored.length)
+    : `${scored.length} of ${seeds.length} (none for seed${missing.length === 1 ? "" : "s"} ${
+      missing.join(", ")
+    })`;
 }
 
 /** Markdown lines naming the failed runs (empty when none failed). */

@@ -20,10 +20,17 @@ export function runLogPath(dir: string): string {
   return join(dir, "log.csv");
 }
 
-/** Read a run's `log.csv`: rows with numbers parsed (empty cells stay ""). */
-export async function readRunLog(dir: string): Promise<{ columns: string[]; rows: LogRow[] }> {
+/**
+ * Read a run's `log.csv`: rows with numbers parsed (empty cells stay ""). `wholeLines` drops text after the
+ * last newline: a row whose append a crash cut short.
+ */
+export async function readRunLog(
+  dir: string,
+  opts: { wholeLines?: boolean } = {},
+): Promise<{ columns: string[]; rows: LogRow[] }> {
   const path = runLogPath(dir);
-  const table = parseCsv(await Deno.readTextFile(path), path);
+  const text = await Deno.readTextFile(path);
+  const table = parseCsv(opts.wholeLines ? text.slice(0, text.lastIndexOf("\n") + 1) : text, path);
   const rows = table.rows.map((r) => {
     const out: LogRow = {};
     for (const [k, v] of Object.entries(r)) {
@@ -83,10 +90,10 @@ export class RunLog {
   /**
    * Keep only the rows of the first `done` epochs (epochs are 1-based; a resume continues after the
    * checkpoint of epoch `done`). The header becomes the file's own (it may have grown before the
-   * interruption) widened by the columns known up front.
+   * interruption) widened by the columns known up front. A last row cut short by a crash is dropped.
    */
   async truncateAfter(done: number): Promise<number> {
-    const { columns, rows } = await readRunLog(this.dir);
+    const { columns, rows } = await readRunLog(this.dir, { wholeLines: true });
     this.#columns = [...columns, ...this.#columns.filter((c) => !columns.includes(c))];
     const keep = rows.filter((r) => Number(r.epoch) <= done);
     await writeFileAtomic(this.path, stringifyCsv(this.#columns, keep));
