@@ -948,8 +948,21 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
     runDir: dir,
     command: `deno task ${planned.args.join(" ")}`,
     backend: cfg.backend,
-    versions: Object.fromEntries(Object.entries(cfg.versions).map(([k, v]) => [k, String(v)])),
+    versions: {
+      ...Object.fromEntries(Object.entries(cfg.versions).map(([k, v]) => [k, String(v)])),
+      ...resumedWith(cfg),
+    },
   };
+}
+
+/** `{"resumed with commit": "B C"}` for a run continued by other commits than started it ({@link RunConfig.resumes}). */
+export function resumedWith(
+  cfg: { versions?: { commit?: string }; resumes?: { versions?: { commit?: string } }[] },
+): Record<string, string> {
+  const started = cfg.versions?.commit;
+  const later = [...new Set((cfg.resumes ?? []).map((r) => r.versions?.commit))]
+    .filter((c): c is string => typeof c === "string" && c !== started);
+  return later.length ? { "resumed with commit": later.join(" ") } : {};
 }
 
 /** The reference trains one run per task; the report wants one result per (method, seed). */

@@ -140,6 +140,7 @@ export async function executeRun(
     }));
     delete st.targetMeta;
     resumeState = { ...st, targets: targets.length ? targets : undefined };
+    if (!bool(o, "dry_run")) await recordResume(dir, st);
   } else {
     dir = typeof o.out === "string" ? o.out : defaultRunDir(run);
     if (typeof o.init_weights === "string") await initWeights(model, o.init_weights, log);
@@ -263,6 +264,20 @@ async function ensureFreshDir(dir: string): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   await Deno.mkdir(dir, { recursive: true });
+}
+
+/** Adds this resume to the run's config.json (`resumes`): a run may be continued by other code than started it. */
+async function recordResume(dir: string, st: { epoch: number; batch: number }): Promise<void> {
+  const path = join(dir, "config.json");
+  const config = await Deno.readTextFile(path).then(JSON.parse).catch(() => null) as RunConfig | null;
+  if (config === null) return;
+  const entry = {
+    at: new Date().toISOString(),
+    epoch: st.epoch,
+    batch: st.batch,
+    versions: await runVersions(),
+  };
+  await writeJsonAtomic(path, { ...config, resumes: [...config.resumes ?? [], entry] });
 }
 
 /** What a run records of the code that trained it: toolkit version and commit, TensorFlow.js, Deno. */

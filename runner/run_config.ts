@@ -46,6 +46,11 @@ export interface RunConfig {
   versions?: Record<string, string>;
   seed?: unknown;
   created?: string;
+  /**
+   * Each `--resume` of the run: when, from which outer epoch and batch (0-based, as the checkpoint has them),
+   * and the versions (toolkit commit included) that continued it, which may differ from `versions`.
+   */
+  resumes?: { at: string; epoch: number; batch: number; versions: Record<string, string> }[];
 }
 
 /** What a run needs to rebuild its model: the method (for its model extension) and the options. */

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ablationVariants, planRuns, PROFILES, seedList, turnsOnCompat } from "../runner/compare.ts";
+import {
+  ablationVariants,
+  planRuns,
+  PROFILES,
+  resumedWith,
+  seedList,
+  turnsOnCompat,
+} from "../runner/compare.ts";
 import { trainingSchema } from "../runner/commands.ts";
 import { discoverPlugins, evalsPerCycle, runEvalsPerCycle, scheduleOf } from "../runner/registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
@@ -112,4 +119,14 @@ Deno.test("a schedule's cycle: one evaluation per dataset when alternating, one 
   assert.equal(evalsPerCycle(reads as MethodPlugin, 2), 1);
   assert.equal(await runEvalsPerCycle({ method: "sa-mtl", datasets: ["a", "b"] }), 2);
   assert.equal(await runEvalsPerCycle({ method: "my-own-plugin", datasets: ["a", "b"] }), 1);
+});
+
+Deno.test("a run continued by other code than started it says so in its versions", () => {
+  const cfg = (commits: string[]) => ({
+    versions: { commit: "aaa" },
+    resumes: commits.map((commit) => ({ versions: { commit } })),
+  });
+  assert.deepEqual(resumedWith(cfg([])), {});
+  assert.deepEqual(resumedWith(cfg(["aaa"])), {});
+  assert.deepEqual(resumedWith(cfg(["aaa", "bbb", "ccc", "bbb"])), { "resumed with commit": "bbb ccc" });
 });

@@ -278,6 +278,11 @@ Deno.test("kill -9 and SIGINT during training lose nothing: --resume ends like a
     assert.deepEqual(summary.test, full.summary!.test);
     const rows = parseCsv(await Deno.readTextFile(`${out}/log.csv`)).rows;
     assert.deepEqual(rows.map((x) => x.epoch), ["1", "2", "3", "4", "5", "6", "7", "8"]);
+    // The run records its resume: when, from where, and the code that continued it.
+    const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
+    assert.equal(config.resumes.length, 1);
+    assert.ok(config.resumes[0].epoch >= 1 && config.resumes[0].epoch < 8, JSON.stringify(config.resumes));
+    assert.equal(config.resumes[0].versions.commit, config.versions.commit);
   });
 
   await t.step("SIGINT finishes the step, checkpoints mid-epoch and exits cleanly", async () => {
