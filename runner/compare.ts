@@ -867,14 +867,53 @@ export function planMismatch(
   return out;
 }
 
-/** The plan's finished runs whose config.json disagrees with their planned arguments ({@link planMismatch}). */
+/**
+ * How a run's resolved options differ from those of the first finished run of its row (same method and task,
+ * another seed): options the plan leaves to their defaults take the defaults of the toolkit that started each
+ * run, so a default changed between sittings would give the later seeds other settings. Only options both
+ * runs recorded are compared (an option added later was not there to differ), apart from the seed and the
+ * {@link EXECUTION_FLAGS}.
+ */
+export function optionDrift(
+  options: Record<string, unknown>,
+  first: { seed: number; options: Record<string, unknown> },
+): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(options)) {
+    if (name === "seed" || EXECUTION_FLAGS.has(name) || !(name in first.options)) continue;
+    if (JSON.stringify(value) !== JSON.stringify(first.options[name])) {
+      out.push(
+        `--${name}=${JSON.stringify(value)} (seed ${first.seed}'s run: ${
+          JSON.stringify(first.options[name])
+        })`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * The plan's finished runs whose config.json disagrees with their planned arguments ({@link planMismatch}) or
+ * with the settings of their row's first finished run ({@link optionDrift}).
+ */
 export async function runsOffPlan(plan: ComparePlan): Promise<{ dir: string; differences: string[] }[]> {
   const schema = trainingSchema(await discoverPlugins());
   const off: { dir: string; differences: string[] }[] = [];
+  const firstOfRow = new Map<string, { seed: number; options: Record<string, unknown> }>();
   for (const r of plan.runs) {
     if ((await executors.runState(r.dir)) !== "done") continue;
     const config = await Deno.readTextFile(join(r.dir, "config.json")).then(JSON.parse).catch(() => null);
-    const differences = config === null ? ["no readable config.json"] : planMismatch(r.args, config, schema);
+    if (config === null) {
+      off.push({ dir: r.dir, differences: ["no readable config.json"] });
+      continue;
+    }
+    const row = `${r.method}/${r.task ?? ""}`;
+    const first = firstOfRow.get(row);
+    if (!first) firstOfRow.set(row, { seed: r.seed, options: config.options ?? {} });
+    const differences = [
+      ...planMismatch(r.args, config, schema),
+      ...(first ? optionDrift(config.options ?? {}, first) : []),
+    ];
     if (differences.length) off.push({ dir: r.dir, differences });
   }
   return off;

@@ -259,14 +259,14 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
     await assert.rejects(
       runCompare([flag, `--out=${moved}`], log),
       new RegExp(
-        `${flag}: 1 finished run was trained with other settings than the plan in .*runs/all-in-one-seed5 \\(--epoch=7 \\(planned 1\\)\\)`,
+        `${flag}: 1 finished run was trained with other settings than the plan in .*runs/all-in-one-seed5 \\(--epoch=7 \\(planned 1\\), --epoch=7 \\(seed 4.s run: 1\\)\\)`,
       ),
     );
   }
   assert.equal(await Deno.readTextFile(join(moved, "results.json")), before);
   const off = (await compare({ status: true, out: moved })).progress!.offPlan!;
   // How a run was executed (threads here) may differ; what it trained may not.
-  assert.deepEqual(off.map((r) => r.differences), [["--epoch=7 (planned 1)"]]);
+  assert.deepEqual(off.map((r) => r.differences), [["--epoch=7 (planned 1)", "--epoch=7 (seed 4's run: 1)"]]);
   await Deno.writeTextFile(stray, kept);
   assert.equal(await runCompare(["--report_only", `--out=${moved}`], log), 0, lines.join("\n"));
   // A teacher's transfer score lost with its checkpoint (a run copied in without either): --status names the

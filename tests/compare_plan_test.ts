@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   ablationVariants,
+  optionDrift,
   planRuns,
   PROFILES,
   resumedWith,
@@ -129,4 +130,12 @@ Deno.test("a run continued by other code than started it says so in its versions
   assert.deepEqual(resumedWith(cfg([])), {});
   assert.deepEqual(resumedWith(cfg(["aaa"])), {});
   assert.deepEqual(resumedWith(cfg(["aaa", "bbb", "ccc", "bbb"])), { "resumed with commit": "bbb ccc" });
+});
+
+Deno.test("option drift: a later seed's run with another default than its row's first run is named", () => {
+  const first = { seed: 1, options: { seed: 1, lr: 0.003, threads: 1, out: "a", momentum: 0.9 } };
+  assert.deepEqual(optionDrift({ seed: 2, lr: 0.003, threads: 2, out: "b", momentum: 0.9 }, first), []);
+  assert.deepEqual(optionDrift({ seed: 2, lr: 0.003, momentum: 0.99, compat_split: false }, first), [
+    "--momentum=0.99 (seed 1's run: 0.9)",
+  ]);
 });
