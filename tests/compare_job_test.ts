@@ -291,27 +291,40 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
   await release();
 });
 
-Deno.test("the local executor hands each finished run, with its checkpoint, to onFinished; a failed one is not", async () => {
-  // compare scores each STL teacher there, so a comparison copied without checkpoints keeps its transfer.
-  const root = await Deno.makeTempDir();
-  const run = (name: string, extra: string[]) => ({
+/** A planned STL pose run on 40 synthetic rows, into `root/name`. */
+function stlPoseRun(root: string, name: string, opts: { epochs?: number; extra?: string[] } = {}) {
+  const dir = join(root, name);
+  return {
     method: "stl",
     seed: 1,
     task: "pose",
-    dir: join(root, name),
+    dir,
     args: [
       "run",
       "stl",
       "--dataset=synth-pose",
       "--task=pose",
-      "--epoch=1",
+      `--epoch=${opts.epochs ?? 1}`,
       "--train_size=40",
-      "--quiet",
-      "--backend=wasm",
-      `--out=${join(root, name)}`,
-      ...extra,
-    ],
-  });
+    ]
+      .concat(opts.epochs ? ["--image_size=16"] : [])
+      .concat(["--quiet", "--backend=wasm", `--out=${dir}`, ...opts.extra ?? []]),
+  };
+}
+
+/** Waits (up to 2 minutes) until a run has written its first checkpoint. */
+async function firstCheckpoint(dir: string): Promise<void> {
+  const t0 = Date.now();
+  while (!(await Deno.stat(join(dir, "checkpoint", "last", "manifest.json")).then(() => true, () => false))) {
+    assert.ok(Date.now() - t0 < 120_000, "the run checkpoints");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+Deno.test("the local executor hands each finished run, with its checkpoint, to onFinished; a failed one is not", async () => {
+  // compare scores each STL teacher there, so a comparison copied without checkpoints keeps its transfer.
+  const root = await Deno.makeTempDir();
+  const run = (name: string, extra: string[]) => stlPoseRun(root, name, { extra });
   const finished: string[] = [];
   const { failed } = await runLocal([run("ok", []), run("bad", ["--passes_per_refresh=2"])], {
     jobs: 1,
@@ -327,29 +340,11 @@ Deno.test("the local executor hands each finished run, with its checkpoint, to o
 
 Deno.test("the local executor counts a run stopped by a signal after its checkpoint as unfinished, not failed", async () => {
   const root = await Deno.makeTempDir();
-  const dir = join(root, "stopped");
+  const planned = stlPoseRun(root, "stopped", { epochs: 60 });
+  const dir = planned.dir;
   const lines: string[] = [];
-  const job = runLocal([{
-    method: "stl",
-    seed: 1,
-    task: "pose",
-    dir,
-    args: [
-      "run",
-      "stl",
-      "--dataset=synth-pose",
-      "--task=pose",
-      "--epoch=60",
-      "--train_size=40",
-      "--image_size=16",
-    ]
-      .concat(["--quiet", "--backend=wasm", `--out=${dir}`]),
-  }], { jobs: 1, log: (s) => lines.push(s) });
-  const t0 = Date.now();
-  while (!(await Deno.stat(join(dir, "checkpoint", "last", "manifest.json")).then(() => true, () => false))) {
-    assert.ok(Date.now() - t0 < 120_000, "the run checkpoints");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const job = runLocal([planned], { jobs: 1, log: (s) => lines.push(s) });
+  await firstCheckpoint(dir);
   // Its process, found by its own --out (it was started by runLocal, not here).
   let pid = 0;
   for await (const e of Deno.readDir("/proc")) {
@@ -377,38 +372,14 @@ Deno.test("the local executor counts a run stopped by a signal after its checkpo
 
 Deno.test("compare on SIGTERM starts no further run and stops the running ones at a checkpoint", async () => {
   const root = await Deno.makeTempDir();
-  const run = (name: string) => ({
-    method: "stl",
-    seed: 1,
-    task: "pose",
-    dir: join(root, name),
-    args: [
-      "run",
-      "stl",
-      "--dataset=synth-pose",
-      "--task=pose",
-      "--epoch=60",
-      "--train_size=40",
-      "--image_size=16",
-    ]
-      .concat(["--quiet", "--backend=wasm", `--out=${join(root, name)}`]),
-  });
+  const run = (name: string) => stlPoseRun(root, name, { epochs: 60 });
   const lines: string[] = [];
   const job = runLocal([run("first"), run("second")], {
     jobs: 1,
     log: (s) => lines.push(s),
     stopOnSignal: true,
   });
-  const t0 = Date.now();
-  while (
-    !(await Deno.stat(join(root, "first", "checkpoint", "last", "manifest.json")).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    assert.ok(Date.now() - t0 < 120_000, "the run checkpoints");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await firstCheckpoint(join(root, "first"));
   // As `kill -TERM <compare pid>` from another shell: only the compare process gets it.
   Deno.kill(Deno.pid, "SIGTERM");
   const outcome = await job;
