@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compare, runCompare } from "../runner/compare.ts";
 import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../runner/compare_status.ts";
-import { progressText, runFraction } from "../runner/executors/mod.ts";
+import { progressText, runFraction, runWork } from "../runner/executors/mod.ts";
 import { plateauRows } from "../bench/plateau.ts";
 
 const SOURCE = new URL("./fixtures/compare_status/", import.meta.url).pathname;
@@ -161,6 +161,10 @@ Deno.test("the progress line's ETA counts the work done on runs still running", 
     "1/4 runs done, ETA 5 min 0 s",
     "without in-flight work: 3 left at 100 s each",
   );
+  // By size: an STL run (1 dataset) done and a joint run (2 datasets) half-way of 1 + 2 + 2 after 100 s: 2 of
+  // 5 done, 3 left at 50 s each; counted by runs, the joint runs left would be taken for STL-sized ones.
+  assert.deepEqual([runWork(["run", "stl", "--dataset=a"]), runWork(["run", "x", "--datasets=a,b"])], [1, 2]);
+  assert.equal(progressText(1, 3, 100, 1, { done: 1, total: 5 }), "1/3 runs done, ETA 2 min 30 s");
   assert.equal(progressText(0, 4, 100, 1), "0/4 runs done");
   assert.equal(progressText(4, 4, 100), "4/4 runs done");
   // How far a run is: the epochs its log.csv has rows for, over its planned --epoch.

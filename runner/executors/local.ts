@@ -5,7 +5,7 @@
  * @module
  */
 import { launchArgs, runFraction, runLabel, runState, type SweepRun } from "./run_state.ts";
-import { progressText } from "./progress.ts";
+import { progressText, runWork } from "./progress.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../core/fs.ts";
 
@@ -81,12 +81,15 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Lo
   let done = 0;
   const failed: FailedRun[] = [];
   const queue = [...todo];
-  // Runs in progress, with how far each was when it started here (a resumed run brings epochs of an
-  // earlier sitting, which this sitting's pace must not count); a finished run counts what it had left.
-  const running = new Map<SweepRun, number>();
+  // The work of this sitting, each run by its size and what it has left (a resumed run brings epochs of an
+  // earlier sitting, which this sitting's pace must not count).
+  const startAt = new Map<SweepRun, number>();
+  for (const r of todo) startAt.set(r, await runFraction(r));
+  const work = { done: 0, total: todo.reduce((a, r) => a + runWork(r.args) * (1 - startAt.get(r)!), 0) };
+  const running = new Set<SweepRun>();
   const inFlight = async () => {
     let sum = 0;
-    for (const [r, start] of running) sum += Math.max(0, (await runFraction(r)) - start);
+    for (const r of running) sum += runWork(r.args) * Math.max(0, (await runFraction(r)) - startAt.get(r)!);
     return sum;
   };
   const live = new Set<Deno.ChildProcess>();
@@ -114,14 +117,22 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Lo
       let sec: number | null = 0, error: string | null = null;
       try {
         const args = await launchArgs(r);
-        running.set(r, args && args[1] === "--resume" ? await runFraction(r) : 0);
+        running.add(r);
         if (args) sec = stopping ? null : await runOne(r, args, live);
       } catch (e) {
         error = (e as Error).message;
       }
       running.delete(r);
       done++;
-      const progress = progressText(done, todo.length, (performance.now() - t0) / 1000, await inFlight());
+      // A failed or interrupted run's work is counted as done too: it is not waiting to be done here.
+      work.done += runWork(r.args) * (1 - startAt.get(r)!);
+      const progress = progressText(
+        done,
+        todo.length,
+        (performance.now() - t0) / 1000,
+        await inFlight(),
+        work,
+      );
       if (sec === null) {
         // Stopped by a signal of its own (not a failure): it is unfinished, as after a Ctrl-C of the whole job.
         opts.log(`interrupted ${runLabel(r)}: it checkpointed and resumes with --resume (${progress})`);

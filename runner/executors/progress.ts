@@ -1,8 +1,9 @@
 /**
  * The sweep's progress line, the same for every executor: `k/N runs done, ETA ...`. The ETA assumes
- * the remaining runs take as long per run as the work so far did (wall time since the start divided by
- * the runs finished plus, where the executor can see it, the part done of those still running), which
- * already accounts for runs in parallel and for queue waits.
+ * the remaining work goes at the pace of the work so far (wall time since the start divided by the work
+ * finished plus, where the executor can see it, the part done of runs still running), which already
+ * accounts for runs in parallel and for queue waits; the local executor counts work by run size and by
+ * what a resumed run had left.
  * @module
  */
 
@@ -20,9 +21,27 @@ export function formatSeconds(sec: number): string {
  * first ones finish while the others are part-way, and counting only finished runs would put the first ETAs
  * off by up to the number of parallel runs.
  */
-export function progressText(done: number, total: number, elapsedSec: number, inFlight = 0): string {
+export function progressText(
+  done: number,
+  total: number,
+  elapsedSec: number,
+  inFlight = 0,
+  work?: { done: number; total: number },
+): string {
   const head = `${done}/${total} runs done`;
   if (done === 0 || done >= total) return head;
-  const worked = done + inFlight;
-  return `${head}, ETA ${formatSeconds((elapsedSec / worked) * Math.max(0, total - worked))}`;
+  // With `work`, runs count by their size (see runWork) and `inFlight` is in the same units.
+  const worked = (work?.done ?? done) + inFlight;
+  const left = (work?.total ?? total) - worked;
+  return `${head}, ETA ${formatSeconds((elapsedSec / worked) * Math.max(0, left))}`;
+}
+
+/**
+ * A run's size for the ETA: the datasets it trains on (`--datasets=a,b`: 2; a single-task run: 1). A
+ * comparison gives every multi-task run the same images per dataset, so a joint or alternating run on two
+ * datasets sees twice the images of a single-task one.
+ */
+export function runWork(args: string[]): number {
+  const list = args.find((a) => a.startsWith("--datasets="));
+  return list ? Math.max(1, list.slice(11).split(",").filter(Boolean).length) : 1;
 }
