@@ -1015,7 +1015,12 @@ export function mergeStl(runs: RunResult[], reference: string | undefined): RunR
       out.push({ ...r, results: [...r.results], curves: [...r.curves] });
       continue;
     }
-    prev.results.push(...r.results);
+    // Each single-task run chose its own checkpoint: the epochs move to the results they belong to.
+    if (prev.selectedEpoch !== undefined) {
+      prev.results = prev.results.map((t) => ({ ...t, selectedEpoch: prev.selectedEpoch }));
+      delete prev.selectedEpoch;
+    }
+    prev.results.push(...r.results.map((t) => ({ ...t, selectedEpoch: r.selectedEpoch })));
     prev.curves.push(...r.curves);
     prev.datasets = [...new Set([...prev.datasets, ...r.datasets])];
     prev.tasks = [...new Set([...prev.tasks, ...r.tasks])];

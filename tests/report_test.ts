@@ -1,3 +1,4 @@
+import { mergeStl } from "../runner/compare.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
@@ -898,4 +899,16 @@ Deno.test("the teachers' table says which seeds have no transfer score", () => {
   assert.match(teacherSection(f).join("\n"), /\| 60\.00 ± 0\.00 \| 80\.00 \| 20\.00 \| 3 \|/);
   f.teachers = [teacher(0), teacher(2)];
   assert.match(teacherSection(f).join("\n"), /\| 20\.00 \| 2 of 3 \(none for seed 1\) \|/);
+});
+
+Deno.test("each of the reference's single-task runs keeps its own selected epoch when merged", () => {
+  const emotion = { ...run("stl", 1, { emotion: 0.8 }), selectedEpoch: 29 };
+  const pose = { ...run("stl", 1, { pose: 0.8 }), selectedEpoch: 10 };
+  const [merged] = mergeStl([emotion, pose], "stl");
+  assert.equal(merged.selectedEpoch, undefined);
+  assert.deepEqual(merged.results.map((t) => [t.task, t.selectedEpoch]), [["emotion", 29], ["pose", 10]]);
+  const joint = { ...run("sa-mtl", 1, { emotion: 0.8, pose: 0.8 }), selectedEpoch: 40 };
+  const s = summarize({ ...fixture([1]), runs: [merged, joint] });
+  assert.equal(s.methodStats.find((m) => m.method === "stl")!.selectedEpoch.mean, 19.5);
+  assert.equal(s.methodStats.find((m) => m.method === "sa-mtl")!.selectedEpoch.mean, 40);
 });

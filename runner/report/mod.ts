@@ -380,7 +380,7 @@ export function runsCsv(runs: RunResult[], a?: ReportAnalysis): string {
         val_acc: num(t.valAcc),
         n_test: t.nTest ?? t.confusion.reduce((x, row) => x + row.reduce((p, q) => p + q, 0), 0),
         n_val: num(t.nVal),
-        selected_epoch: num(r.selectedEpoch),
+        selected_epoch: num(t.selectedEpoch ?? r.selectedEpoch),
         last_quarter_gain: num(col?.gain),
         still_improving: conv?.stillImproving === null || conv === undefined
           ? ""

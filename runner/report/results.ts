@@ -34,6 +34,12 @@ export interface TaskResult {
   testMeanClassAcc: number;
   /** Validation accuracy of the chosen model, when known. */
   valAcc?: number;
+  /**
+   * The epoch of the checkpoint these numbers come from, where it differs from the run's: the reference's
+   * single-task runs, merged into one result per seed, each chose their own (RunResult.selectedEpoch is then
+   * absent).
+   */
+  selectedEpoch?: number;
   /** Number of labelled test rows (the confusion matrix total when omitted). */
   nTest?: number;
   /** Number of labelled validation rows (the set the checkpoint and the convergence check use). */
@@ -102,7 +108,7 @@ export interface RunResult {
   curves: CurvePoint[];
   /** Pseudo-label accuracy per epoch; derived from `curves` when omitted (see {@link pseudoFromCurves}). */
   pseudoLabels?: PseudoLabelPoint[];
-  /** Epoch of the checkpoint chosen on validation. */
+  /** Epoch of the checkpoint chosen on validation (absent for merged runs: see TaskResult.selectedEpoch). */
   selectedEpoch?: number;
   /** Training wall time in seconds. */
   trainSeconds: number;
@@ -303,6 +309,7 @@ function checkTaskResult(v: unknown, path: string): void {
   num(o, "testAcc", path, { min: 0, max: 1 });
   num(o, "testMeanClassAcc", path, { min: 0, max: 1 });
   optNum(o, "valAcc", path, { min: 0, max: 1 });
+  optNum(o, "selectedEpoch", path);
   optNum(o, "nTest", path, { min: 0 });
   optNum(o, "nVal", path, { min: 0 });
   const names = strArr(o, "classNames", path);

@@ -193,7 +193,12 @@ export function summarize(results: CompareResults): ReportSummary {
       mySeeds.map((s) => mine.filter((r) => r.seed === s).reduce((a, r) => a + f(r), 0));
     const secs = spread(perSeed((r) => r.trainSeconds));
     const imgs = spread(perSeed((r) => r.imagesSeen));
-    const selected = mine.filter((r) => r.selectedEpoch !== undefined).map((r) => r.selectedEpoch!);
+    // One epoch per run; a merged reference result has one per single-task run (per column).
+    const selected = mine.flatMap((r) =>
+      r.selectedEpoch !== undefined
+        ? [r.selectedEpoch]
+        : r.results.flatMap((t) => t.selectedEpoch === undefined ? [] : [t.selectedEpoch])
+    );
 
     let dm: number | null = null;
     let dmSeed: MethodSummary["deltaMPerSeed"] = null;
