@@ -245,7 +245,7 @@ export const PROFILES: Record<string, CompareProfile> = {
     seeds: 12,
     note:
       "real MNIST digits as the digits profile (2,000 training, 1,000 validation and 2,000 test rows per " +
-      "dataset: each dataset has 5,000 digits), five times its passes: every run at its plateau; about 30 " +
+      "dataset: each dataset has 5,000 digits), five times its passes: STL and All-in-one at their plateau, the other methods within about 1 pp of theirs; about 30 " +
       "minutes per seed on 2 CPU cores; if the report projects more seeds for the 2 pp half-width goal, add " +
       "them with --resume --seeds=N",
   },

@@ -424,6 +424,10 @@ Deno.test("writeReport with one seed says that no spread is available", async ()
     assert.equal(table.rows[0].cells[0].mean, 80);
     const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as ResultsFile;
     assert.equal(file.verdict.claim.status, "cannot tell");
+    assert.match(
+      md,
+      /\*\*cannot tell\*\*: one seed gives no paired-t interval, so no difference is measured either way/,
+    );
     assert.ok(file.summary.cells.every((c) => c.std === null));
     // One seed: no t interval, but the bootstrap over test rows still runs; every call is "cannot tell".
     assert.ok(
@@ -752,7 +756,7 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   assert.match(ok.text, /\*\*met\*\*\./);
   assert.match(
     wide.text,
-    /\*\*not met\*\*; if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 1\.73 pp over seeds; by seed, stl alone varies 2\.00 pp and all-in-one 3\.61 pp\)\./,
+    /\*\*not met\*\*; if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 1\.73 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 3\.61 pp\)\./,
   );
   // A steady method against a noisy reference: all-in-one scores 82 % on every seed, the differences 2, 0, 4 pp
   // (sd 2 pp, 7 seeds) are all stl's.
@@ -761,12 +765,12 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   close(steady.halfWidth.widest!.methodStd!, 0, 1e-12);
   assert.match(
     steady.text,
-    /7 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 2\.00 pp over seeds; by seed, stl alone varies 2\.00 pp and all-in-one 0\.00 pp, so stl's own spread is the larger part\)\./,
+    /7 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 2\.00 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 0\.00 pp, so stl's own spread is the larger part\)\./,
   );
   // The noisier side, yet not the larger part: all-in-one 82, 80, 83 % (sd 1.53 pp) moves against stl, the
   // differences 2, -2, 5 pp have sd 3.51 pp, variance 12.3 against stl's 4.0.
   const against = make([0.02, -0.02, 0.05]);
-  assert.match(against.text, /stl alone varies 2\.00 pp and all-in-one 1\.53 pp\)\./);
+  assert.match(against.text, /stl 2\.00 pp, all-in-one 1\.53 pp\)\./);
 });
 
 Deno.test("verdict: the Holm line names the shorter side, the contrasts below alpha or the ones that are not", () => {

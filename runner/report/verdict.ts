@@ -9,6 +9,7 @@ import type { Contrast, ReportAnalysis, WidestContrast } from "./analysis.ts";
 import { fmtInterval } from "./sections.ts";
 import { findCell, fmtP, fmtPct, fmtPp, fmtSigned, PCT_DECIMALS, type ReportSummary } from "./table.ts";
 import type { CompareResults } from "./results.ts";
+import { RUN_DIR_JOIN } from "./run_paths.ts";
 import { median } from "./stats.ts";
 
 /** The paper's claim checked on one column. */
@@ -64,7 +65,7 @@ const key = (c: Contrast) => ({ method: c.method, column: c.column });
 function widestText(w: WidestContrast, base: string): string {
   const own = w.methodStd === null || w.referenceStd === null
     ? ""
-    : `; by seed, ${base} alone varies ${fmtPct(w.referenceStd)} pp and ${w.method} ${
+    : `; their own sd over seeds: ${base} ${fmtPct(w.referenceStd)} pp, ${w.method} ${
       fmtPct(w.methodStd)
     } pp${
       w.referenceStd > w.methodStd && w.referenceStd ** 2 >= w.diffStd ** 2 / 2
@@ -244,7 +245,11 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
     lines.push(
       `- **Convergence**: ${improving.length} of ${conv.length} runs still improving (last-quarter gain > ${
         fmtPct(a.settings.stillImproving)
-      } pp)${byMethod.length ? `: ${byMethod.join(", ")}` : ""}${
+      } pp${
+        results.runs.some((r) => r.runDir.includes(RUN_DIR_JOIN))
+          ? `; ${s.baseline}'s single-task runs of a seed count as one`
+          : ""
+      })${byMethod.length ? `: ${byMethod.join(", ")}` : ""}${
         unchecked
           ? `; ${unchecked} run${
             unchecked === 1 ? "" : "s"
@@ -358,6 +363,9 @@ function checkClaim(s: ReportSummary, a: ReportAnalysis): {
       `${c.worse.join(", ")} on ${c.column}`
     );
     head = `**does not hold**: measurably better than ${p}: ${where.join("; ")}`;
+  } else if (s.seeds.length < 2) {
+    head = `**cannot tell**: one seed gives no paired-t interval, so no difference is measured either way` +
+      (holdsInMeans ? ` (${p} has the highest value everywhere on this seed)` : "");
   } else {
     head =
       `**cannot tell**: no method is measurably better than ${p}, but ${p} is not measurably better than ` +
