@@ -916,3 +916,28 @@ Deno.test("each of the reference's single-task runs keeps its own selected epoch
   assert.equal(s.methodStats.find((m) => m.method === "stl")!.selectedEpoch.mean, 19.5);
   assert.equal(s.methodStats.find((m) => m.method === "sa-mtl")!.selectedEpoch.mean, 40);
 });
+
+Deno.test("curves draw an alternating run's cycles, not its sawtooth", () => {
+  const f = fixture([0]);
+  const sa = f.runs.find((r) => r.method === "sa-mtl")!;
+  // Six evaluations, high after the column's own epoch and low after the other's: three cycles of mean 0.8.
+  sa.curves = sa.curves.filter((c) => c.metric !== "emotion/ferplus/val/acc").concat(
+    [0.75, 0.85, 0.75, 0.85, 0.75, 0.85].map((value, i) => ({
+      epoch: i + 1,
+      split: "val" as const,
+      metric: "emotion/ferplus/val/acc",
+      value,
+      imagesSeen: 500 * (i + 1),
+    })),
+  );
+  sa.evalsPerCycle = 2;
+  const s = summarize(f);
+  const spec = curvesSpec(f, s, s.columns.find((c) => c.task === "emotion")!) as unknown as {
+    title: { subtitle: string };
+    data: { values: { method: string; x: number; mean: number }[] };
+  };
+  const drawn = spec.data.values.filter((v) => v.method === "sa-mtl");
+  assert.deepEqual(drawn.map((v) => v.x), [1000, 2000, 3000]);
+  for (const v of drawn) assert.ok(Math.abs(v.mean - 80) < 1e-9, `${v.mean}`);
+  assert.match(spec.title.subtitle, /alternating methods: mean of each cycle/);
+});

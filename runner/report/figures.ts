@@ -7,6 +7,7 @@
  * an axis.
  * @module
  */
+import { cycleMeans } from "./convergence.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as vega from "vega";
@@ -161,6 +162,22 @@ function seedsAveraged(seeds: number): string {
 }
 
 /**
+ * A run's points of `metric`; for an alternating run, one per cycle (the mean of its evaluations, one per
+ * dataset, at the cycle's last epoch), as the convergence check reads them: its raw curve is a sawtooth
+ * whose last point may follow the other dataset's epoch.
+ */
+function runPoints(r: CompareResults["runs"][number], metric: string) {
+  const pts = r.curves.filter((c) => c.metric === metric && c.value !== null && Number.isFinite(c.value))
+    .sort((a, b) => a.epoch - b.epoch);
+  const cycle = r.evalsPerCycle ?? 1;
+  if (cycle <= 1) return pts;
+  return cycleMeans(pts.map((c) => ({ x: c.epoch, value: c.value })), cycle).map((p) => ({
+    ...pts.find((c) => c.epoch === p.x)!,
+    value: p.value,
+  }));
+}
+
+/**
  * Per method and epoch: mean and ± std over seeds of `metric` (seeds lacking an epoch are left out), at
  * x = the mean training images seen at that epoch (the epoch itself when images were not logged).
  */
@@ -168,8 +185,7 @@ function meanCurve(results: CompareResults, method: string, metric: string) {
   const byEpoch = new Map<number, { values: number[]; images: number[] }>();
   for (const r of results.runs) {
     if (r.method !== method) continue;
-    for (const c of r.curves) {
-      if (c.metric !== metric || c.value === null || !Number.isFinite(c.value)) continue;
+    for (const c of runPoints(r, metric)) {
       const a = byEpoch.get(c.epoch) ?? { values: [], images: [] };
       a.values.push(c.value);
       if (typeof c.imagesSeen === "number") a.images.push(c.imagesSeen);
@@ -230,7 +246,10 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
       text: `Validation accuracy: ${col.key}`,
       subtitle: seedsAveraged(s.seeds.length) +
         (s.seeds.length === 1 ? "" : bands ? ", band = ± 1 std" : " (spread: see the tables)") +
-        (byImages ? "; x = training images per dataset" : ""),
+        (byImages ? "; x = training images per dataset" : "") +
+        (results.runs.some((r) => (r.evalsPerCycle ?? 1) > 1)
+          ? "; alternating methods: mean of each cycle (one epoch per dataset)"
+          : ""),
     },
     width: 560,
     height: 340,
