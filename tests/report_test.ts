@@ -941,3 +941,28 @@ Deno.test("curves draw an alternating run's cycles, not its sawtooth", () => {
   for (const v of drawn) assert.ok(Math.abs(v.mean - 80) < 1e-9, `${v.mean}`);
   assert.match(spec.title.subtitle, /alternating methods: mean of each cycle/);
 });
+
+Deno.test("the report prints the claim's contrasts (proposed − each other method) that its verdict reads", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report_test_" });
+  try {
+    await writeReport(fixture(), dir, { figures: false });
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as ResultsFile;
+    assert.ok(file.claimContrasts.length > 0);
+    const section = md.split("### sa-mtl against each other method (the paper's claim)")[1]?.split(
+      "\n## ",
+    )[0];
+    assert.ok(section, "the claim table's section");
+    for (const c of file.claimContrasts) {
+      const diff = (c.diffMean! * 100).toFixed(2);
+      assert.match(
+        section,
+        new RegExp(
+          `\\| ${c.other} \\| ${c.column.replace("/", "\\/")} \\| [+-]?${diff.replace("-", "")} \\|`,
+        ),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -48,6 +48,7 @@ import { analyze, type ChanceLevel, type Contrast, type ReportAnalysis } from ".
 import {
   CHANCE_HEADING,
   chanceTable,
+  claimTable,
   CONVERGENCE_HEADING,
   convergenceTable,
   DIFF_TABLE_HEADING,
@@ -482,6 +483,14 @@ export function renderReport(
         `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell.`,
     );
     p(a.contrasts.length ? diffTable(a) : "No method shares a column with the reference.");
+    if (s.proposed && a.claimContrasts.length) {
+      p(`### ${s.proposed} against each other method (the paper's claim)`);
+      p(
+        `Per seed, ${s.proposed} − the other method on the same seed's data, with the same intervals and reading ` +
+          `rule as above, not Holm-corrected: the verdict's claim line reads this table.`,
+      );
+      p(claimTable(a));
+    }
   }
 
   p(CONVERGENCE_HEADING);

@@ -3,7 +3,7 @@
  * differences to the reference with their intervals, and the convergence flags.
  * @module
  */
-import type { ReportAnalysis } from "./analysis.ts";
+import type { Contrast, ReportAnalysis } from "./analysis.ts";
 import type { CompareResults } from "./results.ts";
 import { fmtP, fmtPct, fmtPp, type ReportSummary } from "./table.ts";
 
@@ -100,31 +100,46 @@ export function chanceTable(s: ReportSummary, a: ReportAnalysis): string {
 
 /** The differences to the reference: one row per method × column. */
 export function diffTable(a: ReportAnalysis): string {
-  const rows = a.contrasts.map((c) => [
-    c.method,
+  return contrastTable(a.contrasts, { who: (c) => c.method, header: "Method", holm: true });
+}
+
+/**
+ * The proposed method against each other method (the paper's claim): proposed − other, with the same
+ * intervals as the reference table and no Holm column (the claim is not a family the report corrects).
+ */
+export function claimTable(a: ReportAnalysis): string {
+  return contrastTable(a.claimContrasts, { who: (c) => c.other, header: "Other method", holm: false });
+}
+
+function contrastTable(
+  contrasts: Contrast[],
+  opts: { who: (c: Contrast) => string; header: string; holm: boolean },
+): string {
+  const rows = contrasts.map((c) => [
+    opts.who(c),
     c.column,
     fmtPp(c.diffMean),
     fmtInterval(c.ci95Low, c.ci95High),
     fmtInterval(c.bootCi95Low, c.bootCi95High),
     c.p === null ? "—" : fmtP(c.p),
-    c.pHolm === null ? "—" : fmtP(c.pHolm),
+    ...(opts.holm ? [c.pHolm === null ? "—" : fmtP(c.pHolm)] : []),
     c.minDetectable === null ? "—" : fmtPct(c.minDetectable),
     c.call === "cannot tell" ? "cannot tell" : `**${c.call}**`,
   ]);
   return mdTable(
     [
-      "Method",
+      opts.header,
       "Task/dataset",
       "Diff (pp)",
       "95 % CI, paired t",
       "95 % CI, bootstrap",
       "p",
-      "p (Holm)",
+      ...(opts.holm ? ["p (Holm)"] : []),
       "MDD (pp)",
       "Reads",
     ],
     rows,
-    ["l", "l", "r", "r", "r", "r", "r", "r", "l"],
+    ["l", "l", "r", "r", "r", "r", ...(opts.holm ? ["r" as const] : []), "r", "l"],
   );
 }
 
