@@ -73,7 +73,9 @@ Deno.test("compare --profile=quick produces the report, results, figures and run
   assert.ok(csv.rows.length >= expected.length * 2);
 
   const figures = [...Deno.readDirSync(join(out, "figures"))].map((e) => e.name);
-  for (const kind of ["test_accuracy", "curves_emotion_synth-emotion", "curves_pose_synth-pose"]) {
+  for (
+    const kind of ["test_accuracy", "differences", "curves_emotion_synth-emotion", "curves_pose_synth-pose"]
+  ) {
     assert.ok(figures.includes(`${kind}.svg`) && figures.includes(`${kind}.png`), `figure ${kind}`);
   }
   assert.ok(figures.some((f) => f.startsWith("confusion_") && f.endsWith(".png")), "confusion heat maps");

@@ -2,7 +2,7 @@ import { mergeStl } from "../runner/compare.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
-import { pseudoSpec, renderSvg } from "../runner/report/figures.ts";
+import { differencesSpec, pseudoSpec, renderSvg } from "../runner/report/figures.ts";
 import {
   analyze,
   buildVerdict,
@@ -387,7 +387,7 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
 
     await t.step("figures exist as SVG and PNG and are linked", async () => {
       const kinds = new Set(file.figures.map((f) => f.kind));
-      assert.deepEqual([...kinds].sort(), ["confusion", "curves", "pseudo", "summary"]);
+      assert.deepEqual([...kinds].sort(), ["confusion", "curves", "differences", "pseudo", "summary"]);
       assert.equal(file.figures.filter((f) => f.kind === "confusion").length, 6);
       for (const f of file.figures) {
         const svg = await Deno.readTextFile(join(dir, f.svg));
@@ -965,4 +965,23 @@ Deno.test("the report prints the claim's contrasts (proposed − each other meth
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the differences figure draws each contrast with its intervals; one seed has only the bootstrap", () => {
+  for (const seeds of [[0, 1, 2], [0]]) {
+    const f = fixture(seeds);
+    const s = summarize(f);
+    const a = analyze(f, s);
+    const spec = differencesSpec(s, a.contrasts) as unknown as {
+      data: { values: { method: string; column: string; diff: number; tLo: number | null; bLo: number }[] };
+    };
+    assert.equal(spec.data.values.length, a.contrasts.length);
+    for (const c of a.contrasts) {
+      const v = spec.data.values.find((x) => x.method === c.method && x.column === c.column)!;
+      close(v.diff, c.diffMean! * 100);
+      assert.equal(v.tLo === null, seeds.length === 1);
+      close(v.bLo, c.bootCi95Low! * 100);
+    }
+  }
+  assert.equal(differencesSpec(summarize(fixture()), []), null);
 });

@@ -16,13 +16,14 @@ import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "../../core/fs.ts";
 import { useEstimatedMetrics, useFontMetrics } from "./text_metrics.ts";
 import type { CompareResults } from "./results.ts";
+import type { Contrast } from "./analysis.ts";
 import { runPseudoLabels } from "./results.ts";
 import { mean, sampleStd } from "./stats.ts";
 import { type Column, findCell, type ReportSummary } from "./table.ts";
 
 /** A written figure, with paths relative to the report folder. */
 export interface FigureRef {
-  kind: "curves" | "summary" | "confusion" | "pseudo";
+  kind: "curves" | "summary" | "differences" | "confusion" | "pseudo";
   title: string;
   svg: string;
   png: string | null;
@@ -604,12 +605,71 @@ export function summedConfusion(
   return matrix ? { matrix, seeds } : null;
 }
 
+/**
+ * Each method's paired difference to the reference per column, with its 95 % intervals: the paired t over
+ * seeds (thick) and the bootstrap over test rows (thin), as the report's calls read them; null without
+ * contrasts. The accuracies' own ± std (test_accuracy) mixes in what all methods share on a seed.
+ */
+export function differencesSpec(s: ReportSummary, contrasts: Contrast[]): TopLevelSpec | null {
+  const pp = (v: number | null) => v === null ? null : v * 100;
+  const rows = contrasts.filter((c) => c.diffMean !== null).map((c) => ({
+    column: c.column,
+    method: c.method,
+    diff: pp(c.diffMean),
+    tLo: pp(c.ci95Low),
+    tHi: pp(c.ci95High),
+    bLo: pp(c.bootCi95Low),
+    bHi: pp(c.bootCi95High),
+    call: c.call,
+  }));
+  if (rows.length === 0 || s.baseline === null) return null;
+  const methods = s.methods.filter((m) => rows.some((r) => r.method === m));
+  const y = { field: "method", type: "nominal" as const, title: null, sort: methods };
+  const color = { field: "method", type: "nominal" as const, scale: methodScale(s), legend: null };
+  const x = { type: "quantitative" as const, title: `Difference to ${s.baseline} (pp)` };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `Paired difference to ${s.baseline}`,
+      subtitle:
+        `95 % intervals: thick = paired t over ${s.seeds.length} seed${s.seeds.length === 1 ? "" : "s"}` +
+        `${s.seeds.length < 2 ? " (none with one seed)" : ""}, thin = bootstrap over test rows; ` +
+        "a call needs both on one side of 0",
+    },
+    data: { values: rows },
+    facet: { column: { field: "column", type: "nominal", title: null, sort: s.columns.map((c) => c.key) } },
+    spec: {
+      width: 260,
+      height: { step: 26 },
+      layer: [
+        { mark: { type: "rule", color: "#888" }, encoding: { x: { datum: 0, ...x } } },
+        {
+          transform: [{ filter: "datum.bLo != null" }],
+          mark: { type: "rule", strokeWidth: 1.5 },
+          encoding: { y, x: { field: "bLo", ...x }, x2: { field: "bHi" }, color },
+        },
+        {
+          transform: [{ filter: "datum.tLo != null" }],
+          mark: { type: "rule", strokeWidth: 5, opacity: 0.45 },
+          encoding: { y, x: { field: "tLo", ...x }, x2: { field: "tHi" }, color },
+        },
+        {
+          mark: { type: "point", filled: true, size: 70 },
+          encoding: { y, x: { field: "diff", ...x }, color },
+        },
+      ],
+    },
+    resolve: { scale: { x: "independent" } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
 /** Render every figure into `<outDir>/figures/` and return what was written. */
 export async function writeFigures(
   results: CompareResults,
   s: ReportSummary,
   outDir: string,
-  options: FigureOptions = {},
+  options: FigureOptions & { contrasts?: Contrast[] } = {},
 ): Promise<FigureRef[]> {
   const png = options.png ?? true;
   const pngFont = png ? findFont(options.fontFile) : null;
@@ -631,6 +691,10 @@ export async function writeFigures(
   };
 
   await emit("test_accuracy", summarySpec(s), { kind: "summary", title: "Test accuracy per method" });
+  const diffs = differencesSpec(s, options.contrasts ?? []);
+  if (diffs) {
+    await emit("differences", diffs, { kind: "differences", title: `Paired difference to ${s.baseline}` });
+  }
   for (const col of s.columns) {
     const spec = curvesSpec(results, s, col);
     if (spec) {

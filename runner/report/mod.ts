@@ -147,7 +147,9 @@ export async function writeReport(
   const summary = summarize(results);
   const analysis = analyze(results, summary);
   const verdict = buildVerdict(results, summary, analysis);
-  const figures = options.figures === false ? [] : await writeFigures(results, summary, outDir, options);
+  const figures = options.figures === false
+    ? []
+    : await writeFigures(results, summary, outDir, { ...options, contrasts: analysis.contrasts });
   const file: ResultsFile = {
     format: RESULTS_FORMAT,
     wallSeconds: results.wallSeconds,
@@ -483,6 +485,8 @@ export function renderReport(
         `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell.`,
     );
     p(a.contrasts.length ? diffTable(a) : "No method shares a column with the reference.");
+    const diffFig = figures.find((f) => f.kind === "differences");
+    if (diffFig) p(img(diffFig));
     if (s.proposed && a.claimContrasts.length) {
       p(`### ${s.proposed} against each other method (the paper's claim)`);
       p(
