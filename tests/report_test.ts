@@ -653,6 +653,8 @@ Deno.test("pseudo-label figure: a kept line on its all-rows line still shows, an
   // The first labels are made at 0 images seen; the SI-prefixed axis writes that "0", not "0k".
   assert.match(svg, />0<\/text>/);
   assert.doesNotMatch(svg, />0k<\/text>/);
+  // ...and the subtitle says whose labels those are.
+  assert.match(svg, /at 0 images the labels come from the untrained model/);
 });
 
 Deno.test("pseudo labels: a rejected accuracy over a sliver of rows is not drawn; the table gives the kept share", async () => {

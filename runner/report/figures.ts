@@ -440,6 +440,9 @@ const IMAGES_AXIS = {
   format: "~s",
   labelExpr: "datum.value === 0 ? '0' : datum.label",
   tickCount: 10,
+  // Hide a label that would run into its neighbour (the last tick sits on the frame).
+  labelOverlap: "greedy" as const,
+  labelSeparation: 6,
 };
 
 /** The kinds of rows a pseudo-label figure draws, in legend order. */
@@ -515,6 +518,9 @@ export function pseudoSpec(
         `teacher's label on rows without ${/^[aeiou]/i.test(task) ? "an" : "a"} ${task} label; ${
           seedsAveraged(s.seeds.length)
         }${byImages ? "; x = images seen when labelled" : ""}`,
+        ...(byImages && rows.some((r) => r.x === 0)
+          ? ["at 0 images the labels come from the untrained model (at or below chance)"]
+          : []),
         ...(hiddenRejected
           ? [
             `rejected rows: drawn only where they are at least ${
