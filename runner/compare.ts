@@ -186,10 +186,10 @@ const DEFAULT_PROFILE: CompareProfile = {
   note:
     "embedded synthetic faces at the default domain shift (0.8), data fixed across 3 training seeds, 2,000 " +
     "training rows per dataset and 1,000 validation and 2,000 test rows generated beyond them, batch 16; sized " +
-    "for at most 30 minutes on 2 CPU cores",
+    "for about 30 minutes on 2 CPU cores (26-36 measured)",
 };
 
-/** The profiles; `default` is sized to finish in <= 30 minutes on a 2-core CPU. */
+/** The profiles; `default` is sized for about 30 minutes on a 2-core CPU (26-36 measured). */
 export const PROFILES: Record<string, CompareProfile> = {
   quick: {
     datasets: ["synth-emotion", "synth-pose"],

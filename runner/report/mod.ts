@@ -508,6 +508,7 @@ export function renderReport(
       (results.runs.some((r) => (r.evalsPerCycle ?? 1) > 1)
         ? `Alternating runs evaluate after each dataset's epoch, so a column is high after its own epoch and low ` +
           `after the others': each cycle (one evaluation per dataset) is averaged into one point at its end ` +
+          `(so they need at least 4 cycles) ` +
           `before the quarters are taken, or the quarters' unequal numbers of highs and lows would read as a gain. `
         : "") +
       `${verdict.stillImproving.runs} of ${verdict.stillImproving.total} runs are still improving.`,
@@ -520,8 +521,9 @@ export function renderReport(
 
   p("## Training curves");
   p(
-    "Validation accuracy against training images seen (one point per evaluation), so methods that alternate " +
-      "between datasets and joint ones share one axis; mean over seeds.",
+    "Validation accuracy against training images seen (one point per evaluation; for methods that alternate " +
+      "between datasets, one per cycle of an evaluation per dataset, their mean), so alternating and joint " +
+      "methods share one axis; mean over seeds.",
   );
   const curves = figures.filter((f) => f.kind === "curves");
   if (curves.length === 0) p("No validation-accuracy curves were logged (or figures were turned off).");
