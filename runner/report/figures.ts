@@ -321,49 +321,37 @@ export function summarySpec(s: ReportSummary): TopLevelSpec {
     }).filter((r) => r.mean !== null)
   );
   const y = { field: "method", type: "nominal" as const, title: null, sort: s.methods };
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: "Test accuracy per method",
-      subtitle: (s.seeds.length > 1 ? `mean ± 1 std over ${s.seeds.length} seeds` : "1 seed (no spread)") +
-        (s.baseline === null ? "" : `; dashed line = ${s.baseline} mean`),
+  return methodPanels(s, rows, {
+    text: "Test accuracy per method",
+    subtitle: (s.seeds.length > 1 ? `mean ± 1 std over ${s.seeds.length} seeds` : "1 seed (no spread)") +
+      (s.baseline === null ? "" : `; dashed line = ${s.baseline} mean`),
+  }, [
+    ...(s.baseline === null ? [] : [{
+      mark: { type: "rule", strokeDash: [4, 3], color: "#888" },
+      encoding: { x: { aggregate: "min", field: "base", type: "quantitative" } },
+    }]),
+    {
+      mark: { type: "rule", strokeWidth: 2 },
+      encoding: {
+        y,
+        x: { field: "lo", type: "quantitative", title: "Test accuracy (%)", scale: { zero: false } },
+        x2: { field: "hi" },
+        color: { field: "method", type: "nominal", scale: methodScale(s), legend: null },
+      },
     },
-    data: { values: rows },
-    facet: { column: { field: "column", type: "nominal", title: null, sort: s.columns.map((c) => c.key) } },
-    spec: {
-      width: 260,
-      height: { step: 26 },
-      layer: [
-        ...(s.baseline === null ? [] : [{
-          mark: { type: "rule", strokeDash: [4, 3], color: "#888" },
-          encoding: { x: { aggregate: "min", field: "base", type: "quantitative" } },
-        }]),
-        {
-          mark: { type: "rule", strokeWidth: 2 },
-          encoding: {
-            y,
-            x: { field: "lo", type: "quantitative", title: "Test accuracy (%)", scale: { zero: false } },
-            x2: { field: "hi" },
-            color: { field: "method", type: "nominal", scale: methodScale(s), legend: null },
-          },
-        },
-        {
-          mark: { type: "point", filled: true, size: 80 },
-          encoding: {
-            y,
-            x: { field: "mean", type: "quantitative" },
-            color: { field: "method", type: "nominal", scale: methodScale(s), legend: null },
-          },
-        },
-        {
-          mark: { type: "text", align: "left", dx: 8, dy: -9, fontSize: 11 },
-          encoding: { y, x: { field: "mean", type: "quantitative" }, text: { field: "mean", format: ".2f" } },
-        },
-      ],
+    {
+      mark: { type: "point", filled: true, size: 80 },
+      encoding: {
+        y,
+        x: { field: "mean", type: "quantitative" },
+        color: { field: "method", type: "nominal", scale: methodScale(s), legend: null },
+      },
     },
-    resolve: { scale: { x: "independent" } },
-    config: CONFIG,
-  } as TopLevelSpec;
+    {
+      mark: { type: "text", align: "left", dx: 8, dy: -9, fontSize: 11 },
+      encoding: { y, x: { field: "mean", type: "quantitative" }, text: { field: "mean", format: ".2f" } },
+    },
+  ]);
 }
 
 /** Heat map of a confusion matrix: colour = share of the true class (row), text = share and count. */
@@ -633,38 +621,44 @@ export function differencesSpec(s: ReportSummary, contrasts: Contrast[]): TopLev
   const y = { field: "method", type: "nominal" as const, title: null, sort: methods };
   const color = { field: "method", type: "nominal" as const, scale: methodScale(s), legend: null };
   const x = { type: "quantitative" as const, title: `Difference to ${s.baseline} (pp)` };
+  return methodPanels(s, rows, {
+    text: `Paired difference to ${s.baseline}`,
+    subtitle:
+      `95 % intervals: thick = paired t over ${s.seeds.length} seed${s.seeds.length === 1 ? "" : "s"}` +
+      `${s.seeds.length < 2 ? " (none with one seed)" : ""}, thin = bootstrap over test rows; ` +
+      "a call needs both on one side of 0",
+  }, [
+    { mark: { type: "rule", color: "#888" }, encoding: { x: { datum: 0, ...x } } },
+    {
+      transform: [{ filter: "datum.bLo != null" }],
+      mark: { type: "rule", strokeWidth: 1.5 },
+      encoding: { y, x: { field: "bLo", ...x }, x2: { field: "bHi" }, color },
+    },
+    {
+      transform: [{ filter: "datum.tLo != null" }],
+      mark: { type: "rule", strokeWidth: 5, opacity: 0.45 },
+      encoding: { y, x: { field: "tLo", ...x }, x2: { field: "tHi" }, color },
+    },
+    {
+      mark: { type: "point", filled: true, size: 70 },
+      encoding: { y, x: { field: "diff", ...x }, color },
+    },
+  ]);
+}
+
+/** One panel per column, one row per method (in the summary's order), with the given layers. */
+function methodPanels(
+  s: ReportSummary,
+  rows: Record<string, unknown>[],
+  title: { text: string; subtitle: string },
+  layer: unknown[],
+): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: `Paired difference to ${s.baseline}`,
-      subtitle:
-        `95 % intervals: thick = paired t over ${s.seeds.length} seed${s.seeds.length === 1 ? "" : "s"}` +
-        `${s.seeds.length < 2 ? " (none with one seed)" : ""}, thin = bootstrap over test rows; ` +
-        "a call needs both on one side of 0",
-    },
+    title,
     data: { values: rows },
     facet: { column: { field: "column", type: "nominal", title: null, sort: s.columns.map((c) => c.key) } },
-    spec: {
-      width: 260,
-      height: { step: 26 },
-      layer: [
-        { mark: { type: "rule", color: "#888" }, encoding: { x: { datum: 0, ...x } } },
-        {
-          transform: [{ filter: "datum.bLo != null" }],
-          mark: { type: "rule", strokeWidth: 1.5 },
-          encoding: { y, x: { field: "bLo", ...x }, x2: { field: "bHi" }, color },
-        },
-        {
-          transform: [{ filter: "datum.tLo != null" }],
-          mark: { type: "rule", strokeWidth: 5, opacity: 0.45 },
-          encoding: { y, x: { field: "tLo", ...x }, x2: { field: "tHi" }, color },
-        },
-        {
-          mark: { type: "point", filled: true, size: 70 },
-          encoding: { y, x: { field: "diff", ...x }, color },
-        },
-      ],
-    },
+    spec: { width: 260, height: { step: 26 }, layer },
     resolve: { scale: { x: "independent" } },
     config: CONFIG,
   } as TopLevelSpec;
