@@ -30,9 +30,7 @@ export const LAST_CHECKPOINT_MANIFEST = join("checkpoint", "last", "manifest.jso
  * crash after the rename) does not make a run done: it resumes from its checkpoint, or starts again.
  */
 export async function runState(dir: string): Promise<RunState> {
-  const summary = await Deno.readTextFile(join(dir, "summary.json")).then(JSON.parse, () => null).catch(() =>
-    null
-  );
+  const summary = await Deno.readTextFile(join(dir, "summary.json")).then(JSON.parse).catch(() => null);
   if (summary !== null && typeof summary === "object") return "done";
   if (await exists(join(dir, LAST_CHECKPOINT_MANIFEST))) return "resumable";
   return "fresh";
