@@ -167,6 +167,8 @@ Deno.test("the progress line's ETA counts the work done on runs still running", 
   assert.equal(progressText(1, 3, 100, 1, { done: 1, total: 5 }), "1/3 runs done, ETA 2 min 30 s");
   assert.equal(progressText(0, 4, 100, 1), "0/4 runs done");
   assert.equal(progressText(4, 4, 100), "4/4 runs done");
+  // A run resumed at its last epoch ends first: no work of this sitting is measured yet (was "ETA Infinity h").
+  assert.equal(progressText(1, 84, 14, 0, { done: 0, total: 150 }), "1/84 runs done");
   // How far a run is: the epochs its log.csv has rows for, over its planned --epoch.
   const dir = await Deno.makeTempDir();
   const run = { method: "stl", seed: 1, dir, args: ["run", "stl", "--epoch=6", `--out=${dir}`] };

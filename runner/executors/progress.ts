@@ -16,7 +16,7 @@ export function formatSeconds(sec: number): string {
 }
 
 /**
- * `k/N runs done, ETA ...` (no ETA before the first run finishes, none after the last). `inFlight` is the
+ * `k/N runs done, ETA ...` (no ETA before this sitting has measured any work, none after the last run). `inFlight` is the
  * work done so far on runs still running, in runs (two runs half-way: 1): with several runs in parallel the
  * first ones finish while the others are part-way, and counting only finished runs would put the first ETAs
  * off by up to the number of parallel runs.
@@ -32,6 +32,9 @@ export function progressText(
   if (done === 0 || done >= total) return head;
   // With `work`, runs count by their size (see runWork) and `inFlight` is in the same units.
   const worked = (work?.done ?? done) + inFlight;
+  // Nothing measured yet: the first run to end was resumed at its last epoch (its work was an earlier
+  // sitting's), so there is no pace to extrapolate.
+  if (!(worked > 0)) return head;
   const left = (work?.total ?? total) - worked;
   return `${head}, ETA ${formatSeconds((elapsedSec / worked) * Math.max(0, left))}`;
 }
