@@ -1352,7 +1352,10 @@ export async function compare(request: CompareRequest = {}): Promise<CompareOutc
     const ok = await executors.followSweep(sweep, sub, { log: quiet ? () => {} : log });
     if (!ok) return { ...submitted, status: "failed" };
     const written = JSON.parse(await Deno.readTextFile(join(outDir, "results.json"))).input as CompareResults;
-    return { ...submitted, status: "done", results: written };
+    // The report job reports failed runs (their error.txt) and covers the others, as a local comparison does.
+    const failedDirs = new Set((written.failedRuns ?? []).map((f) => f.dir));
+    const missing = plan.runs.filter((r) => failedDirs.has(r.dir));
+    return { ...submitted, status: missing.length ? "partial" : "done", results: written, missing };
   }
   const unlock = await lockOut(outDir);
   try {

@@ -3,15 +3,16 @@
  * writes nothing) everywhere, and on a real one-node Slurm (munged + slurmctld + slurmd started here,
  * see `_slurm_cluster.ts`) the whole sweep: results.json equals the local executor's for the same seeds
  * and threads (up to wall times, timestamps, host names and paths), also after one array task was
- * cancelled mid-run and `--resume` resubmitted only that run, which continued from its checkpoint. Without root or Debian's slurm-wlm/munge the cluster test is skipped with a printed line;
+ * cancelled mid-run, resubmitted with a broken checkpoint (it fails: error.txt, a report of the others, exit 1)
+ * and resubmitted again repaired, when it continued from its checkpoint. Without root or Debian's slurm-wlm/munge the cluster test is skipped with a printed line;
  * `.ci/run` installs them.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCompare } from "../runner/compare.ts";
 import { OptionError } from "../core/options.ts";
-import { arraySpec, parseSbatchExtra, shellQuote } from "../runner/executors/slurm.ts";
-import { LAST_CHECKPOINT_MANIFEST } from "../runner/executors/run_state.ts";
+import { arrayScript, arraySpec, parseSbatchExtra, shellQuote } from "../runner/executors/slurm.ts";
+import { LAST_CHECKPOINT_MANIFEST, RUN_ERROR_FILE } from "../runner/executors/run_state.ts";
 import { exists } from "../core/fs.ts";
 import { clusterUnavailable, startCluster } from "./_slurm_cluster.ts";
 
@@ -124,6 +125,70 @@ Deno.test("slurm flags are refused where they would be ignored or break the scri
   assert.equal(shellQuote("it's x"), `'it'\\''s x'`);
 });
 
+Deno.test("an array task: a failing run leaves error.txt with its log's last lines; one stopped by Slurm's SIGTERM leaves none", async () => {
+  // The generated script with a stand-in for Deno (SA_MTL_DENO), run the way Slurm runs a task: the batch
+  // shell's output goes to the task's log, and --signal=B:TERM signals that shell only.
+  const root = await Deno.makeTempDir({ prefix: "slurm_task_" });
+  const fake = join(root, "fake_deno");
+  await Deno.writeTextFile(
+    fake,
+    [
+      "#!/bin/bash",
+      "shift 3 # run -A MAIN",
+      'case "$1" in',
+      '  fail) echo "epoch 1 done"; echo "error: Uncaught Error: the loader broke" >&2; exit 3 ;;',
+      "  slow) trap 'echo \"interrupted: checkpoint written\"; exit 130' TERM",
+      '    touch "$2.started"; while true; do sleep 0.05; done ;;',
+      "esac",
+      "",
+    ].join("\n"),
+  );
+  await Deno.chmod(fake, 0o755);
+  const run = (name: string) => ({
+    method: name,
+    seed: 1,
+    dir: join(root, "runs", name),
+    args: [name, join(root, name)],
+  });
+  const sweep = {
+    runs: [run("fail"), run("slow")],
+    outDir: root,
+    jobName: "t",
+    reportArgs: [],
+    cwd: root,
+    deno: "/nonexistent/deno",
+    main: "/nonexistent/main.ts",
+  };
+  const script = join(root, "array.sbatch");
+  await Deno.writeTextFile(script, arrayScript(sweep, [0, 1], { cpusPerTask: 1, extra: [] }));
+  await Deno.mkdir(join(root, "slurm", "logs"), { recursive: true });
+  const task = (i: number) =>
+    new Deno.Command("bash", {
+      args: ["-c", `exec bash ${script} > ${join(root, "slurm", "logs", `run_7_${i}.out`)} 2>&1`],
+      env: { SA_MTL_DENO: fake, SLURM_ARRAY_JOB_ID: "7", SLURM_ARRAY_TASK_ID: String(i) },
+    }).spawn();
+
+  assert.equal((await task(0).output()).code, 3);
+  const error = await Deno.readTextFile(join(sweep.runs[0].dir, RUN_ERROR_FILE));
+  assert.equal(
+    error,
+    `array task 7_0 exited with status 3: epoch 1 done | error: Uncaught Error: the loader broke (log ${
+      join(root, "slurm", "logs", "run_7_0.out")
+    })\n`,
+  );
+
+  const slow = task(1);
+  await waitFor("the stand-in run", () => exists(join(root, "slow.started")), 30);
+  slow.kill("SIGTERM");
+  assert.equal((await slow.output()).code, 130, "the run's own status: interrupted");
+  assert.match(
+    await Deno.readTextFile(join(root, "slurm", "logs", "run_7_1.out")),
+    /interrupted: checkpoint written/,
+  );
+  assert.equal(await exists(join(sweep.runs[1].dir, RUN_ERROR_FILE)), false, "stopped is not failed");
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("local --resume reruns only unfinished runs; the report equals the uninterrupted one", async () => {
   const out = join(await Deno.makeTempDir({ prefix: "compare_resume_" }), "cmp");
   const args = [
@@ -205,7 +270,7 @@ async function sh(cmd: string, args: string[]): Promise<string> {
 
 Deno.test({
   name:
-    "compare --profile=quick --executor=slurm on a one-node Slurm: cancel, --resume, equals local executor",
+    "compare --profile=quick --executor=slurm on a one-node Slurm: cancel, a failed run, --resume, equals local executor",
   ignore: unavailable !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -251,7 +316,31 @@ Deno.test({
       assert.match(reportLog, /error: 1 of 4 runs have not finished \(sa-mtl seed 1\)/);
       assert.equal(await exists(join(slurm, "results.json")), false);
 
-      // --resume resubmits only that run, which continues from its checkpoint; follow to the report.
+      // A run that fails (here: its checkpoint broken) leaves error.txt; the report job then reports it and
+      // covers the other runs, and compare exits 1, as with the local executor.
+      const kept = join(tmp, "kept_checkpoint");
+      await Deno.rename(join(samtl, "checkpoint"), kept);
+      await Deno.mkdir(join(samtl, "checkpoint", "last"), { recursive: true });
+      await Deno.writeTextFile(join(samtl, LAST_CHECKPOINT_MANIFEST), "{ not json");
+      const f = await capture(["--resume", "--executor=slurm", `--out=${slurm}`]);
+      console.log(f.log.map((x) => `  slurm --resume, broken checkpoint: ${x}`).join("\n"));
+      assert.equal(f.code, 1, f.log.join("\n"));
+      assert.match(
+        f.log.join("\n"),
+        /FAILED sa-mtl seed 1: array task \d+_3 exited with status 2: error: checkpoint .*unreadable manifest/,
+      );
+      assert.match(
+        f.log.join("\n"),
+        /error: 1 of 4 runs failed \(sa-mtl seed 1\); the report covers the others/,
+      );
+      const partial = JSON.parse(await Deno.readTextFile(join(slurm, "results.json"))).input;
+      assert.deepEqual(partial.failedRuns.map((x: { method: string }) => x.method), ["sa-mtl"]);
+      assert.equal(partial.runs.length, 2, "the report covers the three other runs (STL's two as one row)");
+      assert.match(await Deno.readTextFile(join(slurm, "report.md")), /Failed runs/);
+      await Deno.remove(join(samtl, "checkpoint"), { recursive: true });
+      await Deno.rename(kept, join(samtl, "checkpoint"));
+
+      // Repaired, --resume resubmits only that run, which continues from its checkpoint; follow to the report.
       const r = await capture(["--resume", "--executor=slurm", `--out=${slurm}`]);
       console.log(r.log.map((x) => `  slurm --resume: ${x}`).join("\n"));
       assert.equal(r.code, 0, r.log.join("\n"));
@@ -259,9 +348,14 @@ Deno.test({
       assert.match(r.log.join("\n"), /1\/1 runs done/);
       assert.match(r.out, /report: .*report\.md/);
       const subs = JSON.parse(await Deno.readTextFile(join(slurm, "slurm", "jobs.json"))).submissions;
-      assert.deepEqual(subs.map((x: { indices: number[] }) => x.indices), [[0, 1, 2, 3], [3]]);
+      assert.deepEqual(subs.map((x: { indices: number[] }) => x.indices), [[0, 1, 2, 3], [3], [3]]);
       const resumedLog = await Deno.readTextFile(
-        join(slurm, "slurm", "logs", `run_${subs[1].arrayJob}_3.out`),
+        join(slurm, "slurm", "logs", `run_${subs[2].arrayJob}_3.out`),
+      );
+      await assert.rejects(
+        Deno.stat(join(samtl, RUN_ERROR_FILE)),
+        Deno.errors.NotFound,
+        "cleared on the retry",
       );
       assert.doesNotMatch(resumedLog, /interrupted/);
       const slurmSec = (Date.now() - Date.parse(sub.submittedAt)) / 1000;

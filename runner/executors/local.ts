@@ -4,7 +4,15 @@
  * and interrupted ones resume from their last checkpoint (see `run_state.ts`).
  * @module
  */
-import { launchArgs, runFraction, runLabel, runState, type SweepRun } from "./run_state.ts";
+import {
+  INTERRUPTED_EXIT,
+  launchArgs,
+  RUN_ERROR_FILE,
+  runFraction,
+  runLabel,
+  runState,
+  type SweepRun,
+} from "./run_state.ts";
 import { progressText, runWork } from "./progress.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../core/fs.ts";
@@ -34,9 +42,6 @@ export interface LocalOutcome {
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** The exit status of a run stopped by SIGINT/SIGTERM after it checkpointed (runner/main.ts). */
-const INTERRUPTED = 130;
-
 /**
  * Runs one, tracked in `live` while it runs; its wall seconds, or null when it was interrupted (it
  * checkpointed and resumes later).
@@ -50,7 +55,7 @@ async function runOne(run: SweepRun, args: string[], live: Set<Deno.ChildProcess
   const t0 = performance.now();
   live.add(child);
   const out = await child.output().finally(() => live.delete(child));
-  if (out.code === INTERRUPTED) return null;
+  if (out.code === INTERRUPTED_EXIT) return null;
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
     throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
@@ -64,9 +69,6 @@ export interface FailedRun {
   /** The last lines of its error output. */
   error: string;
 }
-
-/** The file a failed run leaves in its directory (read by the report); removed when the run is retried. */
-export const RUN_ERROR_FILE = "error.txt";
 
 /**
  * Bring every run to its end on this machine. A run that fails is logged, leaves its error in

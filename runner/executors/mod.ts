@@ -8,7 +8,7 @@
 import { num, OptionError, type Options, optStr } from "../../core/options.ts";
 import { checkSbatchValue, parseSbatchExtra, type SlurmOptions } from "./slurm.ts";
 
-export { type FailedRun, type LocalOutcome, RUN_ERROR_FILE, runLocal } from "./local.ts";
+export { type FailedRun, type LocalOutcome, runLocal } from "./local.ts";
 export type { LocalOptions } from "./local.ts";
 export * from "./run_state.ts";
 export * from "./progress.ts";

@@ -19,6 +19,12 @@ export interface SweepRun {
   args: string[];
 }
 
+/** The file a failed run leaves in its directory (read by the report); removed when the run is retried. */
+export const RUN_ERROR_FILE = "error.txt";
+
+/** The exit status of a run stopped by SIGINT/SIGTERM after writing its checkpoint: unfinished, not failed. */
+export const INTERRUPTED_EXIT = 130;
+
 /** `done`: summary.json written; `resumable`: a last checkpoint; `fresh`: nothing usable. */
 export type RunState = "done" | "resumable" | "fresh";
 

@@ -1,7 +1,8 @@
 /**
  * The Slurm executor: the sweep becomes one job array (array task i trains planned run i with exactly
  * the command line the local executor runs) and one report job that depends on the array
- * (`afterany`, so it also runs, and says which runs are missing, when some task failed). The
+ * (`afterany`, so it also runs when some task failed: a failed run leaves error.txt, as under the local
+ * executor, and the report covers the others; a run stopped unfinished leaves the report job listing it). The
  * submitting process then follows the jobs (`squeue`, the run directories, `sacct` where accounting
  * exists) with the same `k/N runs done, ETA` line as local runs, until the report job has written
  * report.md and results.json.
@@ -15,7 +16,15 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { OptionError } from "../../core/options.ts";
-import { LAST_CHECKPOINT_MANIFEST, runFraction, runLabel, runState, type SweepRun } from "./run_state.ts";
+import {
+  INTERRUPTED_EXIT,
+  LAST_CHECKPOINT_MANIFEST,
+  RUN_ERROR_FILE,
+  runFraction,
+  runLabel,
+  runState,
+  type SweepRun,
+} from "./run_state.ts";
 import { formatSeconds, progressText } from "./progress.ts";
 
 /** sbatch settings of the sweep; undefined ones are left to the cluster's defaults. */
@@ -149,14 +158,18 @@ export function arrayScript(sweep: SlurmSweep, indices: number[], opts: SlurmOpt
     "#SBATCH --nodes=1",
     "#SBATCH --ntasks=1",
     `#SBATCH --cpus-per-task=${opts.cpusPerTask}`,
-    // SIGTERM to the run (the batch shell execs it) two minutes before the time limit: it writes its
-    // last checkpoint and stops, and --resume continues from there.
+    // SIGTERM to the batch shell two minutes before the time limit; train() passes it on to the run, which
+    // writes its last checkpoint and stops, and --resume continues from there.
     "#SBATCH --signal=B:TERM@120",
     ...sbatchLines(opts, true),
     ...header(sweep),
+    `LOG=${shellQuote(logs)}/run_\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}.out`,
     "",
     "# train DIR ARGS...: finish one run from where its directory stands: skip it when summary.json",
-    "# exists, resume it from its last checkpoint, else start it afresh in a clean directory.",
+    "# exists, resume it from its last checkpoint, else start it afresh in a clean directory. The run goes",
+    "# in the background so that this shell can pass Slurm's SIGTERM (time limit, scancel) on to it and",
+    `# see how it ended: a run that fails leaves DIR/${RUN_ERROR_FILE}, which the report lists as failed; one`,
+    `# stopped at its checkpoint (exit ${INTERRUPTED_EXIT}) leaves none, and compare --resume continues it.`,
     "train() {",
     '  local dir="$1"',
     "  shift",
@@ -165,10 +178,27 @@ export function arrayScript(sweep: SlurmSweep, indices: number[], opts: SlurmOpt
     "    exit 0",
     "  fi",
     `  if [[ -f "$dir/${LAST_CHECKPOINT_MANIFEST}" ]]; then`,
-    '    exec "$DENO" run -A "$MAIN" run --resume --run="$dir"',
+    '    set -- run --resume --run="$dir"',
+    "  else",
+    '    rm -rf "$dir"',
     "  fi",
-    '  rm -rf "$dir"',
-    '  exec "$DENO" run -A "$MAIN" "$@"',
+    `  rm -f "$dir/${RUN_ERROR_FILE}"`,
+    '  "$DENO" run -A "$MAIN" "$@" &',
+    "  RUN_PID=$! STOPPED=0",
+    `  trap 'STOPPED=1; kill -TERM "$RUN_PID" 2>/dev/null || true' TERM INT`,
+    "  # A trapped signal ends wait early: wait until the run has ended, then read its status (bash keeps it).",
+    '  while kill -0 "$RUN_PID" 2>/dev/null; do wait "$RUN_PID" || true; done',
+    "  local code=0",
+    '  wait "$RUN_PID" || code=$?',
+    "  # A run stopped by Slurm is unfinished, not failed, whatever its status: it resumes or starts again.",
+    `  if (( code != 0 && code != ${INTERRUPTED_EXIT} && STOPPED == 0 )); then`,
+    '    mkdir -p "$dir"',
+    `    { printf 'array task %s_%s exited with status %s: ' "$SLURM_ARRAY_JOB_ID" "$SLURM_ARRAY_TASK_ID" "$code"`,
+    `      tail -n 5 "$LOG" 2>/dev/null | awk 'NR > 1 { printf " | " } { printf "%s", $0 }' || true`,
+    `      printf ' (log %s)\\n' "$LOG"; } > "$dir/${RUN_ERROR_FILE}.tmp"`,
+    `    mv -f "$dir/${RUN_ERROR_FILE}.tmp" "$dir/${RUN_ERROR_FILE}"`,
+    "  fi",
+    '  exit "$code"',
     "}",
     "",
     'case "$SLURM_ARRAY_TASK_ID" in',
@@ -358,9 +388,14 @@ export async function followSweep(sweep: SlurmSweep, sub: Submission, opts: Foll
         } else if (st !== undefined) pending++;
         else if (!reported.has(i)) {
           reported.add(i);
+          // The task's script leaves error.txt when the run failed; without it the run was stopped (scancel,
+          // time limit, node failure) and --resume continues it.
+          const error = await Deno.readTextFile(join(sweep.runs[i].dir, RUN_ERROR_FILE)).catch(() => null);
           opts.log(
-            `failed ${runLabel(sweep.runs[i])}: array task ${sub.arrayJob}_${i} ended without summary.json ` +
-              `(log ${join(slurmDir(sweep.outDir), "logs", `run_${sub.arrayJob}_${i}.out`)})`,
+            error === null
+              ? `unfinished ${runLabel(sweep.runs[i])}: array task ${sub.arrayJob}_${i} ended without ` +
+                `summary.json (log ${join(slurmDir(sweep.outDir), "logs", `run_${sub.arrayJob}_${i}.out`)})`
+              : `FAILED ${runLabel(sweep.runs[i])}: ${error.trim()}`,
           );
         }
       }
@@ -368,7 +403,7 @@ export async function followSweep(sweep: SlurmSweep, sub: Submission, opts: Foll
         const elapsed = (Date.now() - t0) / 1000;
         opts.log(
           `${progressText(done, total, elapsed, inFlight)} (${running} running, ${pending} pending, ` +
-            `${reported.size} failed; ${formatSeconds(elapsed)})`,
+            `${reported.size} ended without finishing; ${formatSeconds(elapsed)})`,
         );
         lastDone = done;
         lastPending = pending;
