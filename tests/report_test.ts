@@ -725,6 +725,39 @@ Deno.test("curves run against training images seen, or epochs for logs without t
   assert.deepEqual(old.data.values.filter((v) => v.method === "stl").map((v) => v.x), [0, 1, 2]);
 });
 
+Deno.test("curves of more than four methods: one panel per method, with the reference as a grey line in the others", () => {
+  const few = fixture();
+  const overlaid = curvesSpec(few, summarize(few), summarize(few).columns[0]) as unknown as {
+    facet?: unknown;
+  };
+  assert.equal(overlaid.facet, undefined, "three methods share one panel");
+  const f = fixture();
+  for (const m of ["m1", "m2", "m3"]) {
+    for (const seed of [0, 1, 2]) f.runs.push(run(m, seed, { emotion: 0.7, pose: 0.5 }));
+  }
+  const s = summarize(f);
+  const col = s.columns.find((c) => c.task === "emotion")!;
+  const spec = curvesSpec(f, s, col) as unknown as {
+    facet: { field: string; sort: string[] };
+    title: { subtitle: string };
+    data: { values: { panel: string; method: string; role: string; x: number }[] };
+  };
+  assert.equal(spec.facet.field, "panel");
+  assert.deepEqual(spec.facet.sort, ["stl", "all-in-one", "sa-mtl", "m1", "m2", "m3"]);
+  const rows = spec.data.values;
+  for (const panel of spec.facet.sort) {
+    const own = rows.filter((r) => r.panel === panel && r.role === "method");
+    assert.deepEqual(own.map((r) => r.method), [panel, panel, panel], `${panel}: its own three epochs`);
+    const ref = rows.filter((r) => r.panel === panel && r.role === "reference");
+    assert.deepEqual(
+      ref.map((r) => `${r.method}@${r.x}`),
+      panel === "stl" ? [] : ["stl@1000", "stl@2000", "stl@3000"],
+      `${panel}: the reference drawn once, not in its own panel`,
+    );
+  }
+  assert.match(spec.title.subtitle, /band = ± 1 std; grey line = stl/);
+});
+
 Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-width of at most 2 pp", () => {
   const make = (offsets: number[]) => {
     const f = fixture();

@@ -210,9 +210,15 @@ function meanCurve(results: CompareResults, method: string, metric: string) {
   });
 }
 
+/** Methods one curves panel overlays; with more, each method gets a panel of its own. */
+const MAX_OVERLAID = 4;
+
 /**
  * Validation accuracy for every method on one column against training images seen (so alternating and
  * joint methods share an axis; epochs when a run did not log images seen); null when nothing was logged.
+ * Up to {@link MAX_OVERLAID} methods share one panel; more (ten in the default comparison) overlap into a
+ * tangle where no method can be followed, so each gets a small panel of its own with its ± 1 std band and
+ * the reference method (STL) as a grey line to read it against.
  */
 export function curvesSpec(results: CompareResults, s: ReportSummary, col: Column): TopLevelSpec | null {
   const metric = `${col.task}/${col.dataset}/val/acc`;
@@ -225,12 +231,6 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
   if (rows.length === 0) return null;
   const byImages = rows.every((r) => r.byImages);
   const present = uniq(rows.map((r) => r.method));
-  const color = {
-    field: "method",
-    type: "nominal" as const,
-    title: "Method",
-    scale: methodScale(s, present),
-  };
   const x = byImages
     ? {
       field: "x",
@@ -239,46 +239,113 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
       axis: IMAGES_AXIS,
     }
     : { field: "x", type: "quantitative" as const, title: "Epoch", axis: { tickMinStep: 1 } };
-  // Bands of many methods overlap into an unreadable smear: draw them for a few methods only.
-  const bands = s.seeds.length > 1 && present.length <= 4;
+  const y = {
+    field: "mean",
+    type: "quantitative" as const,
+    title: "Validation accuracy (%)",
+    scale: { zero: false },
+  };
+  const tooltip = [{ field: "method" }, { field: "epoch" }, {
+    field: "x",
+    title: byImages ? "images" : "epoch",
+  }, {
+    field: "mean",
+    format: ".2f",
+  }, {
+    field: "n",
+  }];
+  const panels = present.length > MAX_OVERLAID;
+  const seeds = s.seeds.length > 1;
+  const reference = panels && s.baseline !== null && present.includes(s.baseline) ? s.baseline : null;
+  const subtitle = seedsAveraged(s.seeds.length) +
+    (seeds ? ", band = ± 1 std" : "") +
+    (reference ? `; grey line = ${reference}` : "") +
+    (byImages ? "; x = training images per dataset" : "") +
+    (results.runs.some((r) => (r.evalsPerCycle ?? 1) > 1)
+      ? "; alternating methods: mean of each cycle (one epoch per dataset)"
+      : "");
+  // Colours straight from the data (scale null): one method per panel needs no legend.
+  const band = {
+    mark: { type: "area" as const, opacity: panels ? 0.2 : 0.12 },
+    encoding: {
+      x,
+      y: { field: "lo", type: "quantitative" as const },
+      y2: { field: "hi" },
+      fill: { field: "colour", type: "nominal" as const, scale: null },
+      detail: { field: "method" },
+    },
+  };
+  if (panels) {
+    // A panel is narrower than the full axis title (the subtitle says what x counts),
+    // and a narrow panel has room for about four ticks (ten drop labels unevenly to avoid overlap).
+    const px = byImages
+      ? { ...x, title: "Images per dataset", axis: { ...IMAGES_AXIS, tickCount: 4 } }
+      : { ...x, title: "Epoch" };
+    const own = rows.map((r) => ({ ...r, panel: r.method, role: "method" }));
+    const ref = reference === null
+      ? []
+      : present.filter((m) => m !== reference).flatMap((panel) =>
+        rows.filter((r) => r.method === reference).map((r) => ({ ...r, panel, role: "reference" }))
+      );
+    const isRef = "datum.role === 'reference'";
+    return {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title: { text: `Validation accuracy: ${col.key}`, subtitle },
+      data: { values: [...ref, ...own] },
+      facet: {
+        field: "panel",
+        type: "nominal",
+        title: null,
+        sort: present,
+        header: { labelFontSize: 13, labelFontWeight: "bold" },
+      },
+      columns: Math.min(5, Math.ceil(present.length / 2)),
+      spec: {
+        width: 190,
+        height: 130,
+        layer: [
+          ...(seeds
+            ? [{ ...band, encoding: { ...band.encoding, x: px }, transform: [{ filter: `!(${isRef})` }] }]
+            : []),
+          {
+            transform: [{ filter: isRef }],
+            mark: { type: "line" as const, strokeWidth: 1.6, color: "#8c8c8c", strokeDash: [4, 3] },
+            encoding: { x: px, y, tooltip },
+          },
+          {
+            transform: [{ filter: `!(${isRef})` }],
+            mark: { type: "line" as const, strokeWidth: 2, point: { size: 12 } },
+            encoding: {
+              x: px,
+              y,
+              color: { field: "colour", type: "nominal" as const, scale: null },
+              tooltip,
+            },
+          },
+        ],
+      },
+      config: CONFIG,
+    } as TopLevelSpec;
+  }
+  const color = {
+    field: "method",
+    type: "nominal" as const,
+    title: "Method",
+    scale: methodScale(s, present),
+  };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: `Validation accuracy: ${col.key}`,
-      subtitle: seedsAveraged(s.seeds.length) +
-        (s.seeds.length === 1 ? "" : bands ? ", band = ± 1 std" : " (spread: see the tables)") +
-        (byImages ? "; x = training images per dataset" : "") +
-        (results.runs.some((r) => (r.evalsPerCycle ?? 1) > 1)
-          ? "; alternating methods: mean of each cycle (one epoch per dataset)"
-          : ""),
-    },
+    title: { text: `Validation accuracy: ${col.key}`, subtitle },
     width: 560,
     height: 340,
     data: { values: rows },
     layer: [
-      ...(bands
-        ? [{
-          mark: { type: "area" as const, opacity: 0.12 },
-          encoding: {
-            x,
-            y: { field: "lo", type: "quantitative" as const },
-            y2: { field: "hi" },
-            // Colours straight from the data (scale null) keep the band out of the legend.
-            fill: { field: "colour", type: "nominal" as const, scale: null },
-            detail: { field: "method" },
-          },
-        }]
-        : []),
+      ...(seeds ? [band] : []),
       {
         mark: { type: "line" as const, strokeWidth: 2.2, point: { size: 28 } },
         encoding: {
           x,
-          y: {
-            field: "mean",
-            type: "quantitative" as const,
-            title: "Validation accuracy (%)",
-            scale: { zero: false },
-          },
+          y,
           color,
           strokeDash: {
             field: "method",
@@ -286,15 +353,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
             title: "Method",
             scale: { domain: present },
           },
-          tooltip: [{ field: "method" }, { field: "epoch" }, {
-            field: "x",
-            title: byImages ? "images" : "epoch",
-          }, {
-            field: "mean",
-            format: ".2f",
-          }, {
-            field: "n",
-          }],
+          tooltip,
         },
       },
     ],

@@ -523,7 +523,8 @@ export function renderReport(
   p(
     "Validation accuracy against training images seen (one point per evaluation; for methods that alternate " +
       "between datasets, one per cycle of an evaluation per dataset, their mean), so alternating and joint " +
-      "methods share one axis; mean over seeds.",
+      "methods share one axis; mean over seeds. With more than four methods, each has a panel of its own, " +
+      "with the reference method as a grey line.",
   );
   const curves = figures.filter((f) => f.kind === "curves");
   if (curves.length === 0) p("No validation-accuracy curves were logged (or figures were turned off).");
