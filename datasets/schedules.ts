@@ -5,6 +5,7 @@
  * @module
  */
 import type { Schedule } from "../core/plugin.ts";
+import type { ImageSet } from "../core/types.ts";
 import { alternatingGenerator, jointGenerator, singleGenerator } from "./generators.ts";
 
 /** One dataset, one head (single-task learning). */
@@ -48,3 +49,20 @@ export const SCHEDULES: Readonly<Record<string, Schedule>> = {
   joint: JOINT,
   alternating: ALTERNATING,
 };
+
+/**
+ * Evaluations per cycle of `schedule` on `sets`: the fewest consecutive outer epochs, from the first, that
+ * together train every set (1 for a joint or single-dataset schedule, one per set for an alternating one).
+ * A run is evaluated after every outer epoch, so under alternation each column's validation accuracy is a
+ * sawtooth of this period, which the convergence check and the curves average out. 1 when no cycle shows
+ * within four epochs per set.
+ */
+export function scheduleCycle(schedule: Schedule, sets: readonly ImageSet[]): number {
+  if (sets.length <= 1) return 1;
+  const trained = new Set<ImageSet>();
+  for (let epoch = 0; epoch < 4 * sets.length; epoch++) {
+    for (const s of schedule.active(sets, epoch)) trained.add(s);
+    if (trained.size === sets.length) return epoch + 1;
+  }
+  return 1;
+}

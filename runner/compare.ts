@@ -972,7 +972,7 @@ export async function readRun(dir: string, planned: PlannedRun): Promise<RunResu
       nVal: summary.evalRows?.[`${task}/${dataset}/val`],
     });
   }
-  const cycle = await runEvalsPerCycle(cfg);
+  const cycle = await runEvalsPerCycle(cfg, summary);
   return {
     method: planned.method,
     seed: planned.seed,

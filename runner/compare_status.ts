@@ -105,7 +105,10 @@ export async function runStatus(run: SweepRun): Promise<RunStatus> {
   if (base.state !== "done") return base;
   const summary = JSON.parse(await Deno.readTextFile(join(run.dir, "summary.json")));
   const curves = curvesFromLog((await readRunLog(run.dir)).rows);
-  const cycle = await runEvalsPerCycle(JSON.parse(await Deno.readTextFile(join(run.dir, "config.json"))));
+  const cycle = await runEvalsPerCycle(
+    JSON.parse(await Deno.readTextFile(join(run.dir, "config.json"))),
+    summary,
+  );
   const columns: StatusColumn[] = [];
   for (const [key, value] of Object.entries(summary.test as Record<string, number>)) {
     const [task, dataset, , metric] = key.split("/");

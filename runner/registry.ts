@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { MethodPlugin, Schedule } from "../core/plugin.ts";
 import type { ImageSet } from "../core/types.ts";
-import { SCHEDULES } from "../datasets/schedules.ts";
+import { scheduleCycle, SCHEDULES } from "../datasets/schedules.ts";
 import { OptionError } from "../core/options.ts";
 import { didYouMean } from "./cli.ts";
 
@@ -55,32 +55,31 @@ export function scheduleOf(p: MethodPlugin): Schedule {
 }
 
 /**
- * Evaluations per cycle of a plugin's schedule on `datasets` datasets: the fewest consecutive outer epochs
- * that together train every dataset (1 for a joint or single-dataset schedule, one per dataset for an
- * alternating one). A run is evaluated after every outer epoch, so under alternation each column's validation
- * accuracy is a sawtooth of this period, which the convergence check averages out. 1 when the schedule cannot
- * be probed with stand-in sets.
+ * {@link scheduleCycle} of a plugin's schedule on `datasets` stand-in datasets, for runs whose summary.json
+ * predates its own `evalsPerCycle` (the trainer records it from the real sets). 1 when the schedule cannot
+ * be probed with stand-ins.
  */
 export function evalsPerCycle(p: MethodPlugin, datasets: number): number {
-  if (datasets <= 1) return 1;
   const sets = Array.from({ length: datasets }, (_, i) => ({ name: `set ${i}` }) as unknown as ImageSet);
-  const trained = new Set<ImageSet>();
   try {
-    for (let epoch = 0; epoch < 4 * datasets; epoch++) {
-      for (const s of scheduleOf(p).active(sets, epoch)) trained.add(s);
-      if (trained.size === datasets) return epoch + 1;
-    }
+    return scheduleCycle(scheduleOf(p), sets);
   } catch {
     // A schedule that reads more of its sets than the stand-ins have: no cycle is known.
+    return 1;
   }
-  return 1;
 }
 
 /**
- * {@link evalsPerCycle} of a run, from its config.json's `method` and `datasets`: 1 for a method that is not
- * among the discovered plugins (one loaded with `--plugin`).
+ * Evaluations per cycle of a finished run: its summary.json's `evalsPerCycle`, which the trainer records from
+ * its real datasets; for a run that predates it, {@link evalsPerCycle} of its config.json's `method` and
+ * `datasets` (1 for a method that is not among the discovered plugins, one loaded with `--plugin`).
  */
-export async function runEvalsPerCycle(config: { method?: unknown; datasets?: unknown }): Promise<number> {
+export async function runEvalsPerCycle(
+  config: { method?: unknown; datasets?: unknown },
+  summary: { evalsPerCycle?: unknown } = {},
+): Promise<number> {
+  const recorded = summary.evalsPerCycle;
+  if (typeof recorded === "number" && Number.isInteger(recorded) && recorded >= 1) return recorded;
   const datasets = Array.isArray(config.datasets) ? config.datasets.length : 1;
   const plugin = (await discoverPlugins()).find((p) => p.name === config.method);
   return plugin ? evalsPerCycle(plugin, datasets) : 1;

@@ -10,6 +10,7 @@ import {
 } from "../runner/compare.ts";
 import { trainingSchema } from "../runner/commands.ts";
 import { discoverPlugins, evalsPerCycle, runEvalsPerCycle, scheduleOf } from "../runner/registry.ts";
+import { scheduleCycle } from "../datasets/schedules.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import type { ImageSet } from "../core/types.ts";
 import { datasetLoadOptions } from "../runner/run_config.ts";
@@ -118,8 +119,22 @@ Deno.test("a schedule's cycle: one evaluation per dataset when alternating, one 
     },
   };
   assert.equal(evalsPerCycle(reads as MethodPlugin, 2), 1);
+  // The trainer has the real sets: there the same schedule's cycle is exact, and the run records it.
+  const real = [0, 1].map((i) => ({ name: `set ${i}`, images: [1] }) as unknown as ImageSet);
+  const alternatingReads = {
+    ...reads.schedule,
+    active: (sets: readonly ImageSet[], e: number) => [sets.filter((s) => s.images.length > 0)[e % 2]],
+  };
+  assert.equal(scheduleCycle(alternatingReads, real), 2);
+  assert.equal(scheduleCycle(scheduleOf(by("all-in-one")), real), 1);
   assert.equal(await runEvalsPerCycle({ method: "sa-mtl", datasets: ["a", "b"] }), 2);
   assert.equal(await runEvalsPerCycle({ method: "my-own-plugin", datasets: ["a", "b"] }), 1);
+  // A run's recorded cycle wins, also for a plugin loaded with --plugin; a summary without one falls back.
+  assert.equal(
+    await runEvalsPerCycle({ method: "my-own-plugin", datasets: ["a", "b"] }, { evalsPerCycle: 2 }),
+    2,
+  );
+  assert.equal(await runEvalsPerCycle({ method: "sa-mtl", datasets: ["a", "b"] }, { evalsPerCycle: 0 }), 2);
 });
 
 Deno.test("a run continued by other code than started it says so in its versions", () => {

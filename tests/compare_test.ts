@@ -9,6 +9,7 @@ import { runCompare } from "../runner/compare.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import { parseReportTable } from "../runner/report/mod.ts";
 import { parseCsv } from "../core/csv.ts";
+import { RUN_DIR_JOIN } from "../runner/report/run_paths.ts";
 
 Deno.test("compare --profile=quick produces the report, results, figures and runs", async () => {
   const out = await Deno.makeTempDir({ prefix: "compare_" });
@@ -41,9 +42,14 @@ Deno.test("compare --profile=quick produces the report, results, figures and run
   assert.ok(Math.max(...seen) <= 1.25 * Math.min(...seen), `images seen per method: ${seen.join(", ")}`);
 
   // Alternating runs carry their schedule's cycle (one evaluation per dataset), for the convergence check.
-  for (const r of results.runs as { method: string; evalsPerCycle?: number }[]) {
+  // Each run records its cycle in summary.json (the trainer reads it off its schedule and real datasets).
+  for (const r of results.runs as { method: string; evalsPerCycle?: number; runDir: string }[]) {
     const p = plugins.find((x) => x.name === r.method);
     assert.equal(r.evalsPerCycle ?? 1, p?.dataMode === "alternating" ? 2 : 1, r.method);
+    for (const dir of r.runDir.split(RUN_DIR_JOIN)) {
+      const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
+      assert.equal(summary.evalsPerCycle, r.evalsPerCycle ?? 1, dir);
+    }
   }
   // The synthetic pair's settings as run are recorded (the generator's defaults can change).
   assert.equal(results.budget.yaw_label_noise_deg, 6);

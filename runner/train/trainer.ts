@@ -32,6 +32,7 @@ import { buildTeacherTargets, type TeacherTargets } from "./teacher.ts";
 import type { StepResult } from "./step.ts";
 import type { Batch, DataSource, PseudoTargets } from "../../core/batches.ts";
 import { scheduleOf } from "../registry.ts";
+import { scheduleCycle } from "../../datasets/schedules.ts";
 import { findWeighting, type TaskWeighting, weightingName } from "../../core/task_weighting/mod.ts";
 import type { CheckpointIO, TrainState } from "./checkpoint_io.ts";
 import { lrFactor, type LrScheduleName, type LrScheduleOptions } from "./lr_schedule.ts";
@@ -134,6 +135,12 @@ export interface TrainSummary {
   pseudo: Record<string, number>;
   /** Labelled rows per held-out `task/dataset/split` (what each accuracy is a fraction of). */
   evalRows: Record<string, number>;
+  /**
+   * Evaluations per cycle of the run's schedule on its datasets (`scheduleCycle`): one per dataset when it
+   * alternates, else 1. Recorded so that a report reads each column's sawtooth period off the run itself,
+   * for any plugin's schedule, rather than guessing it from the method's name.
+   */
+  evalsPerCycle: number;
   /**
    * When the run finished (ISO time), kept in the file rather than read off its modification time, which a
    * copy or a git checkout of the run resets (a comparison sums its sittings' wall time from these).
@@ -442,6 +449,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     interrupted,
     pseudo,
     evalRows,
+    evalsPerCycle: scheduleCycle(schedule, sets),
     finishedAt: new Date().toISOString(),
   };
   if (!interrupted) await writeJsonAtomic(join(spec.outDir, "summary.json"), summary);
