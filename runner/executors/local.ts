@@ -137,7 +137,7 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Lo
       );
       if (sec === null) {
         // Stopped by a signal of its own (not a failure): it is unfinished, as after a Ctrl-C of the whole job.
-        opts.log(`interrupted ${runLabel(r)}: it checkpointed and resumes with --resume (${progress})`);
+        opts.log(`interrupted ${runLabel(r)}: it checkpointed and resumes with --resume`);
         continue;
       }
       if (error === null) {
