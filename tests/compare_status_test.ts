@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { compare, runCompare } from "../runner/compare.ts";
 import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../runner/compare_status.ts";
 import { progressText, runFraction, runWork } from "../runner/executors/mod.ts";
+import { errorTail } from "../runner/executors/local.ts";
 import { plateauRows } from "../bench/plateau.ts";
 
 const SOURCE = new URL("./fixtures/compare_status/", import.meta.url).pathname;
@@ -201,4 +202,15 @@ Deno.test("bench/plateau.ts cuts a run's validation curve at budgets and finds w
   assert.deepEqual(rows[0].gains.slice(2), [0, 0]);
   assert.equal(rows[0].plateau, 6);
   assert.equal(rows[0].budget, 8);
+});
+
+Deno.test("a failed run's error keeps an uncaught exception's message ahead of its stack frames", () => {
+  const frames = ["a", "b", "c", "d", "e"].map((f) => `    at ${f} (file:///x.ts:1:1)`);
+  assert.equal(
+    errorTail(["epoch 1", "error: Uncaught Error: boom", ...frames].join("\n")),
+    ["error: Uncaught Error: boom", ...frames].join(" | "),
+  );
+  // A one-line user error is not repeated; output without one is its last five lines.
+  assert.equal(errorTail("epoch 1\nerror: --lr: not a number\n"), "error: --lr: not a number | epoch 1");
+  assert.equal(errorTail("1\n2\n3\n4\n5\n6"), "2 | 3 | 4 | 5 | 6");
 });

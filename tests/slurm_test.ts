@@ -136,9 +136,13 @@ Deno.test("an array task: a failing run leaves error.txt with its log's last lin
       "#!/bin/bash",
       "shift 3 # run -A MAIN",
       'case "$1" in',
-      '  fail) echo "epoch 1 done"; echo "error: Uncaught Error: the loader broke" >&2; exit 3 ;;',
+      // An uncaught exception: its message, then more stack frames than the five lines kept.
+      '  fail) echo "epoch 1 done"; echo "error: Uncaught Error: the loader broke" >&2',
+      '    for f in a b c d e; do echo "    at $f (file:///x.ts:1:1)" >&2; done; exit 3 ;;',
       "  slow) trap 'echo \"interrupted: checkpoint written\"; exit 130' TERM",
       '    touch "$2.started"; while true; do sleep 0.05; done ;;',
+      // A run killed by the signal before it could install its handler: status 143, still not a failure.
+      '  early) touch "$2.started"; exec sleep 1000 ;;',
       "esac",
       "",
     ].join("\n"),
@@ -151,7 +155,7 @@ Deno.test("an array task: a failing run leaves error.txt with its log's last lin
     args: [name, join(root, name)],
   });
   const sweep = {
-    runs: [run("fail"), run("slow")],
+    runs: [run("fail"), run("slow"), run("early")],
     outDir: root,
     jobName: "t",
     reportArgs: [],
@@ -160,7 +164,7 @@ Deno.test("an array task: a failing run leaves error.txt with its log's last lin
     main: "/nonexistent/main.ts",
   };
   const script = join(root, "array.sbatch");
-  await Deno.writeTextFile(script, arrayScript(sweep, [0, 1], { cpusPerTask: 1, extra: [] }));
+  await Deno.writeTextFile(script, arrayScript(sweep, [0, 1, 2], { cpusPerTask: 1, extra: [] }));
   await Deno.mkdir(join(root, "slurm", "logs"), { recursive: true });
   const task = (i: number) =>
     new Deno.Command("bash", {
@@ -172,9 +176,9 @@ Deno.test("an array task: a failing run leaves error.txt with its log's last lin
   const error = await Deno.readTextFile(join(sweep.runs[0].dir, RUN_ERROR_FILE));
   assert.equal(
     error,
-    `array task 7_0 exited with status 3: epoch 1 done | error: Uncaught Error: the loader broke (log ${
-      join(root, "slurm", "logs", "run_7_0.out")
-    })\n`,
+    "array task 7_0 exited with status 3: error: Uncaught Error: the loader broke | " +
+      ["a", "b", "c", "d", "e"].map((f) => `    at ${f} (file:///x.ts:1:1)`).join(" | ") +
+      ` (log ${join(root, "slurm", "logs", "run_7_0.out")})\n`,
   );
 
   const slow = task(1);
@@ -186,6 +190,12 @@ Deno.test("an array task: a failing run leaves error.txt with its log's last lin
     /interrupted: checkpoint written/,
   );
   assert.equal(await exists(join(sweep.runs[1].dir, RUN_ERROR_FILE)), false, "stopped is not failed");
+
+  const early = task(2);
+  await waitFor("the stand-in run", () => exists(join(root, "early.started")), 30);
+  early.kill("SIGTERM");
+  assert.equal((await early.output()).code, 143, "the run's own status: killed by the signal");
+  assert.equal(await exists(join(sweep.runs[2].dir, RUN_ERROR_FILE)), false, "stopped is not failed");
   await Deno.remove(root, { recursive: true });
 });
 

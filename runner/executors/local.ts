@@ -57,10 +57,21 @@ async function runOne(run: SweepRun, args: string[], live: Set<Deno.ChildProcess
   const out = await child.output().finally(() => live.delete(child));
   if (out.code === INTERRUPTED_EXIT) return null;
   if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join(" | ");
+    const err = errorTail(new TextDecoder().decode(out.stderr));
     throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
   }
   return (performance.now() - t0) / 1000;
+}
+
+/**
+ * The last five lines of a failed run's output, led by its last `error: ...` line (an uncaught exception's
+ * message comes before its stack frames, which alone would fill the five lines); repeated lines once. The
+ * Slurm array script writes the same.
+ */
+export function errorTail(output: string): string {
+  const lines = output.trim().split("\n");
+  const message = lines.findLast((l) => l.startsWith("error: "));
+  return [...new Set([...(message === undefined ? [] : [message]), ...lines.slice(-5)])].join(" | ");
 }
 
 /** A run that did not finish: the sweep goes on without it. */
@@ -122,7 +133,9 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Lo
         running.add(r);
         if (args) sec = stopping ? null : await runOne(r, args, live);
       } catch (e) {
-        error = (e as Error).message;
+        // A run that dies of the job's own stop signal (before it could checkpoint) is unfinished, not failed.
+        if (stopping) sec = null;
+        else error = (e as Error).message;
       }
       running.delete(r);
       done++;

@@ -163,7 +163,8 @@ export function arrayScript(sweep: SlurmSweep, indices: number[], opts: SlurmOpt
     "#SBATCH --signal=B:TERM@120",
     ...sbatchLines(opts, true),
     ...header(sweep),
-    `LOG=${shellQuote(logs)}/run_\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}.out`,
+    // The task's log, as --output names it (a task run by hand, without Slurm's job id, names no real file).
+    `LOG=${shellQuote(logs)}/run_\${SLURM_ARRAY_JOB_ID:-manual}_\${SLURM_ARRAY_TASK_ID}.out`,
     "",
     "# train DIR ARGS...: finish one run from where its directory stands: skip it when summary.json",
     "# exists, resume it from its last checkpoint, else start it afresh in a clean directory. The run goes",
@@ -183,20 +184,28 @@ export function arrayScript(sweep: SlurmSweep, indices: number[], opts: SlurmOpt
     '    rm -rf "$dir"',
     "  fi",
     `  rm -f "$dir/${RUN_ERROR_FILE}"`,
+    // The trap is set before the run starts, so a signal at the very start is not lost (or the run orphaned).
+    '  RUN_PID="" STOPPED=0',
+    `  trap 'STOPPED=1; [[ -z "$RUN_PID" ]] || kill -TERM "$RUN_PID" 2>/dev/null || true' TERM INT`,
     '  "$DENO" run -A "$MAIN" "$@" &',
-    "  RUN_PID=$! STOPPED=0",
-    `  trap 'STOPPED=1; kill -TERM "$RUN_PID" 2>/dev/null || true' TERM INT`,
+    "  RUN_PID=$!",
+    '  if (( STOPPED )); then kill -TERM "$RUN_PID" 2>/dev/null || true; fi',
     "  # A trapped signal ends wait early: wait until the run has ended, then read its status (bash keeps it).",
     '  while kill -0 "$RUN_PID" 2>/dev/null; do wait "$RUN_PID" || true; done',
     "  local code=0",
     '  wait "$RUN_PID" || code=$?',
     "  # A run stopped by Slurm is unfinished, not failed, whatever its status: it resumes or starts again.",
+    "  # The error: the last five lines of the log, led by its last `error: ...` line (an uncaught exception's",
+    "  # message comes before its stack frames); repeated lines once. Failing to write it keeps the run's status.",
     `  if (( code != 0 && code != ${INTERRUPTED_EXIT} && STOPPED == 0 )); then`,
-    '    mkdir -p "$dir"',
-    `    { printf 'array task %s_%s exited with status %s: ' "$SLURM_ARRAY_JOB_ID" "$SLURM_ARRAY_TASK_ID" "$code"`,
-    `      tail -n 5 "$LOG" 2>/dev/null | awk 'NR > 1 { printf " | " } { printf "%s", $0 }' || true`,
-    `      printf ' (log %s)\\n' "$LOG"; } > "$dir/${RUN_ERROR_FILE}.tmp"`,
-    `    mv -f "$dir/${RUN_ERROR_FILE}.tmp" "$dir/${RUN_ERROR_FILE}"`,
+    "    {",
+    '      mkdir -p "$dir" &&',
+    `        { printf 'array task %s_%s exited with status %s: ' "\${SLURM_ARRAY_JOB_ID:-manual}" "$SLURM_ARRAY_TASK_ID" "$code"`,
+    `          { grep -E '^error: ' "$LOG" | tail -n 1; tail -n 5 "$LOG"; } 2>/dev/null |`,
+    `            awk '!seen[$0]++ { printf "%s%s", (n++ ? " | " : ""), $0 }' || true`,
+    `          printf ' (log %s)\\n' "$LOG"; } > "$dir/${RUN_ERROR_FILE}.tmp" &&`,
+    `        mv -f "$dir/${RUN_ERROR_FILE}.tmp" "$dir/${RUN_ERROR_FILE}"`,
+    "    } || true",
     "  fi",
     '  exit "$code"',
     "}",
@@ -332,6 +341,9 @@ export async function submitSweep(
   const reportPath = join(dir, "report.sbatch");
   await writeFileAtomic(arrayPath, arrayScript(sweep, indices, opts));
   await writeFileAtomic(reportPath, reportScript(sweep, opts));
+  // A resubmitted run's error of an earlier submission no longer stands: a task cancelled before it starts
+  // (which is where its script clears it) must not leave the report calling it failed.
+  for (const i of indices) await Deno.remove(join(sweep.runs[i].dir, RUN_ERROR_FILE)).catch(() => {});
   const submittedAt = new Date().toISOString();
   const arrayJob = await sbatch([arrayPath]);
   let reportJob: string;

@@ -211,7 +211,7 @@ function meanCurve(results: CompareResults, method: string, metric: string) {
 }
 
 /** Methods one curves panel overlays; with more, each method gets a panel of its own. */
-const MAX_OVERLAID = 4;
+export const MAX_OVERLAID = 4;
 
 /**
  * Validation accuracy for every method on one column against training images seen (so alternating and

@@ -15,7 +15,7 @@ import { failedSection, type TeacherRow, teacherRows, teacherSection } from "./j
 import { join } from "node:path";
 import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
-import { type FigureOptions, type FigureRef, writeFigures } from "./figures.ts";
+import { type FigureOptions, type FigureRef, MAX_OVERLAID, writeFigures } from "./figures.ts";
 import {
   comparisonDir,
   OUT_PLACEHOLDER,
@@ -523,8 +523,12 @@ export function renderReport(
   p(
     "Validation accuracy against training images seen (one point per evaluation; for methods that alternate " +
       "between datasets, one per cycle of an evaluation per dataset, their mean), so alternating and joint " +
-      "methods share one axis; mean over seeds. With more than four methods, each has a panel of its own, " +
-      "with the reference method as a grey line.",
+      "methods share one axis; mean over seeds." +
+      (s.methods.length > MAX_OVERLAID
+        ? ` With more than ${MAX_OVERLAID} methods, each has a panel of its own${
+          s.baseline !== null && s.methods.includes(s.baseline) ? `, with ${s.baseline} as a grey line` : ""
+        }.`
+        : ""),
   );
   const curves = figures.filter((f) => f.kind === "curves");
   if (curves.length === 0) p("No validation-accuracy curves were logged (or figures were turned off).");
