@@ -8,12 +8,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Rng } from "../core/rng.ts";
 import {
+  chiSquareCdf,
+  chiSquareQuantile,
   holm,
   minDetectableDiff,
   noncentralityForPower,
   noncentralTCdf,
   normalCdf,
   pairedTInterval,
+  sdUpperBound,
   seedsForHalfWidth,
   studentTCdf,
   studentTQuantile,
@@ -364,4 +367,24 @@ Deno.test("test predictions: written atomically, read back, same accuracy as the
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("chi-square quantiles and the spread's upper confidence bound match scipy", () => {
+  // scipy.stats.chi2.ppf(0.2, df) and chi2.cdf(5, df).
+  const ppf: [number, number][] = [
+    [1, 0.0641847546673016],
+    [2, 0.4462871026284195],
+    [3, 1.0051740130523492],
+    [
+      9,
+      5.380053211773292,
+    ],
+    [20, 14.578439217070523],
+  ];
+  for (const [df, q] of ppf) close(chiSquareQuantile(0.2, df), q, 1e-10 * Math.max(1, q));
+  close(chiSquareCdf(5, 3), 0.8282028557032665, 1e-12);
+  close(chiSquareCdf(5, 20), 0.0002773520946208362, 1e-15);
+  // sqrt(df / chi2.ppf(0.2, df)): the 80 % bound of an sd of 1 on 1 and 2 df.
+  close(sdUpperBound(1, 1), 3.9471538755427455, 1e-9);
+  close(sdUpperBound(1.5, 2), 1.5 * 2.1169364935501847, 1e-9);
 });

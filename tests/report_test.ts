@@ -780,6 +780,9 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   close(wide.halfWidth.maxT!, 4.302653 * Math.sqrt(0.0003) / Math.sqrt(3), 1e-6);
   // sd 1.73 pp: t_{0.975,4} · 1.73 / √5 = 2.15 pp, t_{0.975,5} · 1.73 / √6 = 1.82 pp -> 6 seeds.
   assert.equal(wide.halfWidth.seedsNeeded, 6);
+  // At the 80 % upper bound of that sd over 3 seeds (2 df: × √(2 / χ²₀.₂,₂) = × 2.117, so 3.67 pp): 16 seeds
+  // (scipy: t.ppf(0.975, 15) · 3.667 / √16 = 1.95 pp; 15 seeds give 2.03).
+  assert.equal(wide.halfWidth.seedsNeededUpper, 16);
   // stl's emotion accuracies 80, 82, 78 % (sd 2.00 pp); all-in-one's 81, 86, 79 % (sd 3.61 pp).
   assert.equal(wide.halfWidth.widest?.method, "all-in-one");
   assert.equal(wide.halfWidth.widest?.column, "emotion/ferplus");
@@ -788,24 +791,26 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   close(wide.halfWidth.widest!.methodStd!, Math.sqrt(0.0013), 1e-9);
   // sd 0.5 pp (pose: 0): 3 seeds already do.
   assert.equal(ok.halfWidth.seedsNeeded, 3);
+  assert.equal(ok.halfWidth.seedsNeededUpper, 4, "met at 3 seeds, yet a plan from scratch would take 4");
   assert.match(ok.text, /\*\*met\*\*\./);
   assert.match(
     wide.text,
-    /\*\*not met\*\*; if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 1\.73 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 3\.61 pp\)\./,
+    /\*\*not met\*\*; if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 1\.73 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 3\.61 pp\); that spread is estimated from 3 seeds: 16 seeds would meet it at the spreads' one-sided 80 % upper confidence bounds, a plan that reaches the goal at least 80 % of the time\./,
   );
   // A steady method against a noisy reference: all-in-one scores 82 % on every seed, the differences 2, 0, 4 pp
   // (sd 2 pp, 7 seeds) are all stl's.
   const steady = make([0.02, 0, 0.04]);
   assert.equal(steady.halfWidth.seedsNeeded, 7);
+  assert.equal(steady.halfWidth.seedsNeededUpper, 20);
   close(steady.halfWidth.widest!.methodStd!, 0, 1e-12);
   assert.match(
     steady.text,
-    /7 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 2\.00 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 0\.00 pp, so stl's own spread is the larger part\)\./,
+    /7 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 2\.00 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 0\.00 pp, so stl's own spread is the larger part\); that spread is estimated from 3 seeds: 20 seeds/,
   );
   // The noisier side, yet not the larger part: all-in-one 82, 80, 83 % (sd 1.53 pp) moves against stl, the
   // differences 2, -2, 5 pp have sd 3.51 pp, variance 12.3 against stl's 4.0.
   const against = make([0.02, -0.02, 0.05]);
-  assert.match(against.text, /stl 2\.00 pp, all-in-one 1\.53 pp\)\./);
+  assert.match(against.text, /stl 2\.00 pp, all-in-one 1\.53 pp\); that spread/);
 });
 
 Deno.test("verdict: the Holm line names the shorter side, the contrasts below alpha or the ones that are not", () => {

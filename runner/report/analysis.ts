@@ -9,7 +9,7 @@
 import { Rng } from "../../core/rng.ts";
 import { correctnessBytes, pairedBootstrap, type RowPair } from "./bootstrap.ts";
 import { type RunConvergence, runConvergence, STILL_IMPROVING } from "./convergence.ts";
-import { holm, minDetectableDiff, pairedTInterval, seedsForHalfWidth } from "./inference.ts";
+import { holm, minDetectableDiff, pairedTInterval, sdUpperBound, seedsForHalfWidth } from "./inference.ts";
 import type { CompareResults, RunResult, TaskResult } from "./results.ts";
 import { pairedDiff, sampleStd } from "./stats.ts";
 import { type Column, findCell, type ReportSummary } from "./table.ts";
@@ -114,6 +114,12 @@ export interface ReportAnalysis {
     maxBoot: number | null;
     met: boolean | null;
     seedsNeeded: number | null;
+    /**
+     * The seeds that would meet the goal if each contrast's spread were at its one-sided
+     * {@link UPPER_BOUND_LEVEL} upper confidence bound (`sdUpperBound`): a plan that reaches the goal at least
+     * that often, where `seedsNeeded` falls short about half the time (null as `seedsNeeded`).
+     */
+    seedsNeededUpper: number | null;
     widest: WidestContrast | null;
   };
   settings: {
@@ -127,6 +133,22 @@ export interface ReportAnalysis {
 }
 
 /** {@link WidestContrast} of `c`: its spread and its two sides' own spreads over its seeds. */
+/** The confidence of the spread's upper bound a seed plan rests on (Browne's 80 %, see `sdUpperBound`). */
+export const UPPER_BOUND_LEVEL = 0.8;
+
+/** {@link ReportAnalysis.halfWidth}'s `seedsNeededUpper`: the most any contrast needs at its bound. */
+function seedsAtUpperBound(contrasts: Contrast[]): number | null {
+  let most: number | null = null;
+  for (const c of contrasts) {
+    if (c.diffStd === null || c.seeds.length < 2) continue;
+    const upper = sdUpperBound(c.diffStd, c.seeds.length - 1, UPPER_BOUND_LEVEL);
+    const n = seedsForHalfWidth(upper, HALF_WIDTH_GOAL, { level: CI_LEVEL });
+    if (n === null) return null;
+    most = Math.max(most ?? 0, n);
+  }
+  return most;
+}
+
 function widestContrast(s: ReportSummary, c: Contrast): WidestContrast {
   const col = s.columns.find((x) => x.key === c.column)!;
   const ownStd = (method: string) => {
@@ -292,6 +314,7 @@ export function analyze(results: CompareResults, s: ReportSummary): ReportAnalys
       // Every contrast needs a seed interval for the goal to be met.
       met: maxT === null ? null : ts.length === contrasts.length && maxT <= HALF_WIDTH_GOAL,
       seedsNeeded: widest && seedsForHalfWidth(widest.diffStd!, HALF_WIDTH_GOAL, { level: CI_LEVEL }),
+      seedsNeededUpper: seedsAtUpperBound(contrasts),
       widest: widest && widestContrast(s, widest),
     },
     settings: {

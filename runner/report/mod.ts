@@ -73,7 +73,8 @@ export * from "./results_file.ts";
  * Format tag of the results.json this module writes. 2: adds `wallSeconds`, `runs` (convergence per run),
  * `contrasts` (intervals, Holm, MDD), `claimContrasts`, `chance`, `halfWidth` and `statistics`. 3: adds
  * `dataSeed`, `teachers` (per pseudo-labelled task × dataset: `teacherAcc`, `teacherAccInDomain`) and
- * `failedRuns`; later in 3, as optional fields readers may lack: `halfWidth.seedsNeeded`, `halfWidth.widest`
+ * `failedRuns`; later in 3, as optional fields readers may lack: `halfWidth.seedsNeeded`,
+ * `halfWidth.seedsNeededUpper`, `halfWidth.widest`
  * (later with `diffStd`, `methodStd`, `referenceStd`), `interim` (null unless `--report_only --interim`), and
  * in the input `sittings` and `interim`.
  */
@@ -638,7 +639,7 @@ export function renderReport(
         : "") +
       "`runs` (per run `method`, `seed`, `stillImproving` and the per-column gains), `contrasts` (per method × " +
       "task/dataset `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`, `pHolm`, `minDetectable`, `call`), " +
-      "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded` and the `widest` contrast: its spread and each side's own), `summary`, `verdict` and the runner's input (`input`, with each " +
+      "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded`, `seedsNeededUpper` at the spreads' 80 % upper bounds, and the `widest` contrast: its spread and each side's own), `summary`, `verdict` and the runner's input (`input`, with each " +
       "run's per-row test correctness).",
     "- `results.csv`: one row per method × column × metric (`acc`, `mean_class_acc`) with mean, std, the paired " +
       "difference to the reference and its intervals; plus `last_quarter_gain`, `delta_m_pct` and `train_seconds` rows.",

@@ -5,7 +5,7 @@
  * the proposed method beats every other method on every column (the paper's claim).
  * @module
  */
-import type { Contrast, ReportAnalysis, WidestContrast } from "./analysis.ts";
+import { type Contrast, type ReportAnalysis, UPPER_BOUND_LEVEL, type WidestContrast } from "./analysis.ts";
 import { fmtInterval } from "./sections.ts";
 import { findCell, fmtP, fmtPct, fmtPp, fmtSigned, PCT_DECIMALS, type ReportSummary } from "./table.ts";
 import type { CompareResults } from "./results.ts";
@@ -62,6 +62,19 @@ const key = (c: Contrast) => ({ method: c.method, column: c.column });
  * is both sides' variances over seeds less twice their covariance, so the reference is named as the larger
  * part only when it is the noisier side and its variance alone is at least half the difference's.
  */
+/**
+ * The seed plan at the spreads' upper confidence bound: a projection from the observed spread falls short about
+ * half the time, and from few seeds the spread itself is unsure.
+ */
+function upperText(observed: number, upper: number | null, seeds: number): string {
+  if (upper === observed) return "";
+  const level = `${UPPER_BOUND_LEVEL * 100} %`;
+  return `; that spread is estimated from ${seeds} seeds: ${
+    upper === null ? "more than 10,000 seeds" : `${upper} seeds`
+  } would meet it at the spreads' one-sided ${level} upper confidence bounds, a plan that reaches the goal at ` +
+    `least ${level} of the time`;
+}
+
 function widestText(w: WidestContrast, base: string): string {
   const own = w.methodStd === null || w.referenceStd === null
     ? ""
@@ -214,7 +227,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
             ? ""
             : `; if each contrast's spread over seeds stayed as observed, ${hw.seedsNeeded} seeds would meet it${
               hw.widest ? ` (${widestText(hw.widest, base)})` : ""
-            }`
+            }${upperText(hw.seedsNeeded, hw.seedsNeededUpper, n)}`
         }.${medMdd === null ? "" : ` Median minimum detectable difference ${fmtPct(medMdd)} pp.`}`,
       );
     }
