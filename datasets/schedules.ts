@@ -55,14 +55,19 @@ export const SCHEDULES: Readonly<Record<string, Schedule>> = {
  * together train every set (1 for a joint or single-dataset schedule, one per set for an alternating one).
  * A run is evaluated after every outer epoch, so under alternation each column's validation accuracy is a
  * sawtooth of this period, which the convergence check and the curves average out. 1 when no cycle shows
- * within four epochs per set.
+ * within four epochs per set, or when the schedule throws: a plugin's schedule is probed past a run's epochs
+ * (one may index a plan of exactly those), or on stand-in sets that lack what it reads.
  */
 export function scheduleCycle(schedule: Schedule, sets: readonly ImageSet[]): number {
   if (sets.length <= 1) return 1;
   const trained = new Set<ImageSet>();
-  for (let epoch = 0; epoch < 4 * sets.length; epoch++) {
-    for (const s of schedule.active(sets, epoch)) trained.add(s);
-    if (trained.size === sets.length) return epoch + 1;
+  try {
+    for (let epoch = 0; epoch < 4 * sets.length; epoch++) {
+      for (const s of schedule.active(sets, epoch)) trained.add(s);
+      if (trained.size === sets.length) return epoch + 1;
+    }
+  } catch {
+    // No cycle is known.
   }
   return 1;
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import type { MethodPlugin, Schedule } from "../../core/plugin.ts";
+import type { MethodPlugin } from "../../core/plugin.ts";
 import { bool, num, type Options } from "../../core/options.ts";
 import { Rng } from "../../core/rng.ts";
 import type { HiddenTruth, ImageSet, MultiTaskModel, TaskName } from "../../core/types.ts";
@@ -449,7 +449,7 @@ export async function runTraining(spec: TrainSpec): Promise<TrainSummary> {
     interrupted,
     pseudo,
     evalRows,
-    evalsPerCycle: cycleOf(schedule, sets),
+    evalsPerCycle: scheduleCycle(schedule, sets),
     finishedAt: new Date().toISOString(),
   };
   if (!interrupted) await writeJsonAtomic(join(spec.outDir, "summary.json"), summary);
@@ -589,16 +589,4 @@ function evalColumnNames(spec: TrainSpec): string[] {
   }
   cols.push("lr", "images_seen", "skipped_batches", "time_s");
   return cols;
-}
-
-/**
- * {@link scheduleCycle} of the run, probing the schedule past the epochs trained: 1 when a plugin's schedule
- * throws there (one that indexes a plan of exactly its epochs), rather than losing a finished run's summary.
- */
-function cycleOf(schedule: Schedule, sets: readonly ImageSet[]): number {
-  try {
-    return scheduleCycle(schedule, sets);
-  } catch {
-    return 1;
-  }
 }
