@@ -220,6 +220,8 @@ Deno.test("compare: fixed data, a seed list, teacher transfer, a failed run repo
     /^# SA-MTL comparison report \(interim\)\n\n\*\*Interim\*\*: 2 of the 3 planned seeds \(4, 5; planned 4, 5, 6\)/,
   );
   assert.match(interimReport, /8 of 9 runs have finished in all/);
+  // The verdict, the part a reader quotes, says so too.
+  assert.match(interimReport, /\*\*Scope\*\*: .*seeds \(4, 5; \*\*interim\*\*: 2 of the 3 planned seeds/);
   await assert.rejects(runCompare(["--interim", `--out=${moved}`]), /--interim: only with --report_only/);
   const status = (await compare({ status: true, out: moved })).progress!;
   assert.deepEqual([status.finished, status.fresh], [8, 1]);

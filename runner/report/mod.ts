@@ -483,7 +483,9 @@ export function renderReport(
         `noncentral t, n − 1 degrees of freedom, noncentrality δ√n/sd), sd = the std of the per-seed differences, ` +
         `taken as known. ` +
         `**Reads** = better/worse when both intervals exclude zero on that side (the paired t interval alone where ` +
-        `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell.`,
+        `no bootstrap exists: runs without per-row predictions, or whose test rows differ), else cannot tell; ` +
+        `"(not after Holm)" marks a call whose Holm-adjusted p is not below α ${a.settings.alpha}. MDD is per ` +
+        `contrast, at the unadjusted α.`,
     );
     p(a.contrasts.length ? diffTable(a) : "No method shares a column with the reference.");
     const diffFig = figures.find((f) => f.kind === "differences");
@@ -545,7 +547,11 @@ export function renderReport(
         "Kept/rejected = the rows a strategy that weights its labels kept or not: hard selection keeps the rows " +
         "above its threshold; soft interpolation (SA-MTL's default preset) keeps every row whose weight is above " +
         "zero and gives the others only the teacher's distilled vector. Kept share = the share of rows kept at the " +
-        "last refresh: a rejected accuracy over a share near zero rests on a handful of rows. Mean ± std over seeds.",
+        "last refresh: a rejected accuracy over a share near zero rests on a handful of rows. First epoch = the " +
+        "first labels a run logs: from the untrained model (near chance) for a method that labels before its first " +
+        "epoch, after that epoch for one that labels later. Highest = the best over the run's epochs, scored on the hidden " +
+        "truth the run never sees: an upper bound, not the labels of the selected checkpoint. The teacher here is " +
+        "the run's own model, not the STL teachers of the next section. Mean ± std over seeds.",
     );
     p(pt);
     for (const f of figures.filter((x) => x.kind === "pseudo")) p(img(f));
@@ -567,6 +573,10 @@ export function renderReport(
   }
 
   p("## Training time");
+  p(
+    "Wall time of each run as it ran: runs of a comparison share the machine (two at a time by default, " +
+      "beside whatever else ran), so these compare methods' speed only roughly.",
+  );
   p(timeTable(s));
 
   p("## Reproducibility");

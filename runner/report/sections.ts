@@ -3,7 +3,7 @@
  * differences to the reference with their intervals, and the convergence flags.
  * @module
  */
-import type { Contrast, ReportAnalysis } from "./analysis.ts";
+import { ALPHA, type Contrast, type ReportAnalysis } from "./analysis.ts";
 import type { CompareResults } from "./results.ts";
 import { fmtP, fmtPct, fmtPp, type ReportSummary } from "./table.ts";
 
@@ -124,7 +124,9 @@ function contrastTable(
     c.p === null ? "—" : fmtP(c.p),
     ...(opts.holm ? [c.pHolm === null ? "—" : fmtP(c.pHolm)] : []),
     c.minDetectable === null ? "—" : fmtPct(c.minDetectable),
-    c.call === "cannot tell" ? "cannot tell" : `**${c.call}**`,
+    c.call === "cannot tell"
+      ? "cannot tell"
+      : `**${c.call}**${opts.holm && c.pHolm !== null && c.pHolm >= ALPHA ? " (not after Holm)" : ""}`,
   ]);
   return mdTable(
     [

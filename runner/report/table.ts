@@ -387,7 +387,7 @@ export function pseudoTable(s: ReportSummary): string | null {
     "Epochs",
     "First epoch",
     "Last epoch",
-    "Best epoch",
+    "Highest",
     "Kept (last)",
     "Rejected (last)",
     "Kept share (last)",

@@ -75,6 +75,17 @@ function upperText(observed: number, upper: number | null, seeds: number): strin
     `least ${level} of the time`;
 }
 
+/**
+ * How many of the better/worse calls (made per contrast, on unadjusted intervals) hold after Holm, when some do
+ * not: a reader who quotes a call line alone would otherwise read every call as significant.
+ */
+function callsAfterHolm(calls: Contrast[], holmSig: Contrast[]): string {
+  const kept = calls.filter((c) => holmSig.includes(c)).length;
+  if (kept === calls.length) return "";
+  return `; the better/worse calls above are made per contrast on unadjusted intervals: ${kept} of ${calls.length} ` +
+    "hold after Holm";
+}
+
 function widestText(w: WidestContrast, base: string): string {
   const own = w.methodStd === null || w.referenceStd === null
     ? ""
@@ -142,8 +153,11 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
   lines.push(
     `- **Scope**: profile \`${results.profile}\`, model \`${results.model}\`, datasets ${
       results.datasets.map((d) => `\`${d}\``).join(", ")
-    }; ${s.methods.length} methods; ${n} seed${n === 1 ? "" : "s"} (${
-      s.seeds.join(", ")
+    }; ${s.methods.length} methods; ${n} seed${n === 1 ? "" : "s"} (${s.seeds.join(", ")}${
+      results.interim
+        ? `; **interim**: ${n} of the ${results.interim.plannedSeeds.length} planned seeds, those whose runs have ` +
+          "all finished"
+        : ""
     }); test split, checkpoint chosen on validation.`,
   );
   if (!spreadAvailable) {
@@ -203,7 +217,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
           : holmSig.length > rest.length
           ? `; not: ${named(rest)}`
           : ` (${named(holmSig)})`
-      }.`,
+      }${callsAfterHolm(better.concat(worse), holmSig)}.`,
     );
     const hw = a.halfWidth;
     if (hw.maxT === null) {
@@ -269,7 +283,12 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
           } could not be checked (needs a validation point in each ` +
             `of the last two quarters of the budget)`
           : ""
-      }.${improving.length ? " Their budgets end before a plateau." : ""}`,
+      }.${
+        improving.length
+          ? " Their budgets may end before a plateau; a gain near the threshold is within the epoch-to-epoch " +
+            "noise of validation accuracy."
+          : ""
+      }`,
     );
   }
   const small = a.chance.filter((c) => c.nValMin !== null && c.nValMin < a.settings.minValRows);
