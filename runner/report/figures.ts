@@ -679,7 +679,13 @@ export function differencesSpec(s: ReportSummary, contrasts: Contrast[]): TopLev
   const methods = s.methods.filter((m) => rows.some((r) => r.method === m));
   const y = { field: "method", type: "nominal" as const, title: null, sort: methods };
   const color = { field: "method", type: "nominal" as const, scale: methodScale(s), legend: null };
-  const x = { type: "quantitative" as const, title: `Difference to ${s.baseline} (pp)` };
+  // Few ticks: at vega's default a panel's labels collide and every other one is dropped, which could drop the
+  // 0 that every call is read against.
+  const x = {
+    type: "quantitative" as const,
+    title: `Difference to ${s.baseline} (pp)`,
+    axis: { tickCount: 5, labelOverlap: "greedy" as const },
+  };
   return methodPanels(s, rows, {
     text: `Paired difference to ${s.baseline}`,
     subtitle:
