@@ -252,7 +252,10 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
       assert.equal(diff.rows[2].cells[2].text, "[+0.52, +5.48]");
       // p = 0.035 over 3 seeds, but Holm over the 4 contrasts lifts it above 0.05: the call says so.
       assert.equal(diff.rows[2].cells[7].text, "**better** (not after Holm)");
-      assert.match(md, /the better\/worse calls above are made per contrast on unadjusted intervals: 1 of 3 hold after Holm\./);
+      assert.match(
+        md,
+        /the better\/worse calls above are made per contrast on unadjusted intervals: 1 of 3 hold after Holm\./,
+      );
       assert.equal(diff.rows[0].cells[7].text, "cannot tell");
     });
 
