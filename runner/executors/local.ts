@@ -141,6 +141,11 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Lo
       done++;
       // A failed or interrupted run's work is counted as done too: it is not waiting to be done here.
       work.done += runWork(r.args) * (1 - startAt.get(r)!);
+      if (sec === null) {
+        // Stopped by a signal of its own (not a failure): it is unfinished, as after a Ctrl-C of the whole job.
+        opts.log(`interrupted ${runLabel(r)}: it checkpointed and resumes with --resume`);
+        continue;
+      }
       const progress = progressText(
         done,
         todo.length,
@@ -148,11 +153,6 @@ export async function runLocal(runs: SweepRun[], opts: LocalOptions): Promise<Lo
         await inFlight(),
         work,
       );
-      if (sec === null) {
-        // Stopped by a signal of its own (not a failure): it is unfinished, as after a Ctrl-C of the whole job.
-        opts.log(`interrupted ${runLabel(r)}: it checkpointed and resumes with --resume`);
-        continue;
-      }
       if (error === null) {
         opts.log(`done ${runLabel(r)} in ${sec.toFixed(0)} s (${progress})`);
         await opts.onFinished?.(r);

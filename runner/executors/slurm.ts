@@ -77,6 +77,14 @@ export function slurmDir(outDir: string): string {
   return join(outDir, "slurm");
 }
 
+/**
+ * An array task's log under `logs/`, as sbatch `--output` names it (`%A`, `%a`), as the task's script finds it,
+ * and as the follower reads it: one name for all three.
+ */
+function taskLogName(job: string, task: string | number): string {
+  return `run_${job}_${task}.out`;
+}
+
 /** Quote one word for bash (plain words stay as they are, so the script reads like a command line). */
 export function shellQuote(word: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
@@ -153,7 +161,7 @@ export function arrayScript(sweep: SlurmSweep, indices: number[], opts: SlurmOpt
     "# cluster). Task i runs exactly what the local executor runs for planned run i.",
     `#SBATCH --job-name=${sweep.jobName}`,
     `#SBATCH --array=${arraySpec(indices)}${opts.maxParallel ? `%${opts.maxParallel}` : ""}`,
-    `#SBATCH --output=${logs}/run_%A_%a.out`,
+    `#SBATCH --output=${logs}/${taskLogName("%A", "%a")}`,
     `#SBATCH --chdir=${sweep.cwd}`,
     "#SBATCH --nodes=1",
     "#SBATCH --ntasks=1",
@@ -164,7 +172,7 @@ export function arrayScript(sweep: SlurmSweep, indices: number[], opts: SlurmOpt
     ...sbatchLines(opts, true),
     ...header(sweep),
     // The task's log, as --output names it (a task run by hand, without Slurm's job id, names no real file).
-    `LOG=${shellQuote(logs)}/run_\${SLURM_ARRAY_JOB_ID:-manual}_\${SLURM_ARRAY_TASK_ID}.out`,
+    `LOG=${shellQuote(logs)}/${taskLogName("${SLURM_ARRAY_JOB_ID:-manual}", "${SLURM_ARRAY_TASK_ID}")}`,
     "",
     "# train DIR ARGS...: finish one run from where its directory stands: skip it when summary.json",
     "# exists, resume it from its last checkpoint, else start it afresh in a clean directory. The run goes",
@@ -406,7 +414,7 @@ export async function followSweep(sweep: SlurmSweep, sub: Submission, opts: Foll
           opts.log(
             error === null
               ? `unfinished ${runLabel(sweep.runs[i])}: array task ${sub.arrayJob}_${i} ended without ` +
-                `summary.json (log ${join(slurmDir(sweep.outDir), "logs", `run_${sub.arrayJob}_${i}.out`)})`
+                `summary.json (log ${join(slurmDir(sweep.outDir), "logs", taskLogName(sub.arrayJob, i))})`
               : `FAILED ${runLabel(sweep.runs[i])}: ${error.trim()}`,
           );
         }

@@ -132,7 +132,6 @@ export interface ReportAnalysis {
   };
 }
 
-/** {@link WidestContrast} of `c`: its spread and its two sides' own spreads over its seeds. */
 /** The confidence of the spread's upper bound a seed plan rests on (Browne's 80 %, see `sdUpperBound`). */
 export const UPPER_BOUND_LEVEL = 0.8;
 
@@ -149,6 +148,7 @@ function seedsAtUpperBound(contrasts: Contrast[]): number | null {
   return most;
 }
 
+/** {@link WidestContrast} of `c`: its spread and its two sides' own spreads over its seeds. */
 function widestContrast(s: ReportSummary, c: Contrast): WidestContrast {
   const col = s.columns.find((x) => x.key === c.column)!;
   const ownStd = (method: string) => {

@@ -265,16 +265,16 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
       ? "; alternating methods: mean of each cycle (one epoch per dataset)"
       : "");
   // Colours straight from the data (scale null): one method per panel needs no legend.
-  const band = {
+  const band = (bx: Record<string, unknown>) => ({
     mark: { type: "area" as const, opacity: panels ? 0.2 : 0.12 },
     encoding: {
-      x,
+      x: bx,
       y: { field: "lo", type: "quantitative" as const },
       y2: { field: "hi" },
       fill: { field: "colour", type: "nominal" as const, scale: null },
       detail: { field: "method" },
     },
-  };
+  });
   if (panels) {
     // A panel is narrower than the full axis title (the subtitle says what x counts),
     // and a narrow panel has room for about four ticks (ten drop labels unevenly to avoid overlap).
@@ -304,9 +304,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
         width: 190,
         height: 130,
         layer: [
-          ...(seeds
-            ? [{ ...band, encoding: { ...band.encoding, x: px }, transform: [{ filter: `!(${isRef})` }] }]
-            : []),
+          ...(seeds ? [{ ...band(px), transform: [{ filter: `!(${isRef})` }] }] : []),
           {
             transform: [{ filter: isRef }],
             mark: { type: "line" as const, strokeWidth: 1.6, color: "#8c8c8c", strokeDash: [4, 3] },
@@ -340,7 +338,7 @@ export function curvesSpec(results: CompareResults, s: ReportSummary, col: Colum
     height: 340,
     data: { values: rows },
     layer: [
-      ...(seeds ? [band] : []),
+      ...(seeds ? [band(x)] : []),
       {
         mark: { type: "line" as const, strokeWidth: 2.2, point: { size: 28 } },
         encoding: {

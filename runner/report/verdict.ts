@@ -58,11 +58,6 @@ export interface Verdict {
 const key = (c: Contrast) => ({ method: c.method, column: c.column });
 
 /**
- * The contrast that sets the seeds needed, with whose spread it inherits: the variance of a paired difference
- * is both sides' variances over seeds less twice their covariance, so the reference is named as the larger
- * part only when it is the noisier side and its variance alone is at least half the difference's.
- */
-/**
  * The seed plan at the spreads' upper confidence bound: a projection from the observed spread falls short about
  * half the time, and from few seeds the spread itself is unsure.
  */
@@ -86,6 +81,11 @@ function callsAfterHolm(calls: Contrast[], holmSig: Contrast[]): string {
     "hold after Holm";
 }
 
+/**
+ * The contrast that sets the seeds needed, with whose spread it inherits: the variance of a paired difference
+ * is both sides' variances over seeds less twice their covariance, so the reference is named as the larger
+ * part only when it is the noisier side and its variance alone is at least half the difference's.
+ */
 function widestText(w: WidestContrast, base: string): string {
   const own = w.methodStd === null || w.referenceStd === null
     ? ""
