@@ -45,6 +45,28 @@ export const FERPLUS_LABELS: readonly string[] = [
 /** AFLW yaw bins (names from the original `get_labels('aflw')`; the side convention is unverified, Q12). */
 export const POSE5_LABELS: readonly string[] = ["frontal", "right profile", "left profile", "left", "right"];
 
+/**
+ * The yaw range of each AFLW pose bin in {@link POSE5_LABELS} order, as {@link yawDegreesToPoseClass} bins it.
+ * The original's names alone mislead: its "profile" bins are the moderate turns, its "left"/"right" the extreme ones.
+ */
+export const POSE5_YAW_RANGES: readonly string[] = [
+  "|yaw| < 10°",
+  "10° to 60°",
+  "−60° to −10°",
+  "≤ −60°",
+  "≥ 60°",
+];
+
+/**
+ * Class names as a reader should see them in figures and tables: the AFLW pose names with their yaw ranges
+ * appended ("right profile (10° to 60°)"); any other task's names, or pose names that are not the AFLW bins, unchanged.
+ */
+export function classDisplayNames(task: string, names: readonly string[]): string[] {
+  const isPose5 = task === "pose" && names.length === POSE5_LABELS.length &&
+    names.every((n, i) => n === POSE5_LABELS[i]);
+  return isPose5 ? names.map((n, i) => `${n} (${POSE5_YAW_RANGES[i]})`) : [...names];
+}
+
 /** Adience age groups. */
 export const AGE8_LABELS: readonly string[] = [
   "0-2",

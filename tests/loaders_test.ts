@@ -7,9 +7,12 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import {
   adienceAgeGroup,
+  classDisplayNames,
   labelSpace,
+  POSE5_LABELS,
   REAL_DATASETS,
   realDatasetName,
+  yawDegreesToPoseClass,
   yawToPoseClass,
 } from "../datasets/label_spaces.ts";
 import { cropImage, decodeImage, encodeImage, ImageReadError, readImage } from "../datasets/image_io.ts";
@@ -94,6 +97,27 @@ Deno.test("label spaces and label conversions", async (t) => {
     ];
     for (const [d, c] of cases) assert.equal(yawToPoseClass(deg(d)), c, `yaw ${d} degrees`);
     assert.equal(yawToPoseClass(NaN), 4);
+  });
+  await t.step("pose class names as figures show them carry the yaw range each class bins", () => {
+    const shown = classDisplayNames("pose", POSE5_LABELS);
+    assert.equal(shown[1], "right profile (10° to 60°)");
+    // Every range written is the binning's: yaws just inside both ends and at the middle land in that class.
+    shown.forEach((name, c) => {
+      const nums = [...name.replaceAll("−", "-").matchAll(/-?\d+/g)].map((m) => Number(m[0]));
+      const [lo, hi] = name.includes(" to ")
+        ? nums
+        : name.includes("|yaw| <")
+        ? [-nums[0], nums[0]]
+        : name.includes("≤")
+        ? [nums[0] - 90, nums[0]]
+        : [nums[0], nums[0] + 90];
+      for (const y of [lo + 0.01, (lo + hi) / 2, hi - 0.01]) {
+        assert.equal(yawDegreesToPoseClass(y), c, `${name}: yaw ${y}`);
+      }
+    });
+    // Other label spaces, and pose names that are not the AFLW bins, are shown as they are.
+    assert.deepEqual(classDisplayNames("emotion", ["happy", "sad"]), ["happy", "sad"]);
+    assert.deepEqual(classDisplayNames("pose", ["frontal", "left", "right"]), ["frontal", "left", "right"]);
   });
   await t.step("Adience age token guard (docs/original.md B25)", () => {
     assert.equal(adienceAgeGroup("(0, 2)"), 0);

@@ -660,6 +660,10 @@ Deno.test("pseudo-label figure: a kept line on its all-rows line still shows, an
   assert.doesNotMatch(svg, />0k<\/text>/);
   // ...and the subtitle says whose labels those are.
   assert.match(svg, /at 0 images the labels come from the untrained model/);
+  // Chance for the fixture's 3 pose classes is drawn as a dashed rule, labelled, on the accuracy axis.
+  assert.match(svg, />chance \(1\/K\) 33\.3 %<\/text>/);
+  assert.equal([...svg.matchAll(/<line [^>]*stroke-dasharray="5,4"/g)].length, 1, "one chance rule");
+  assert.equal([...svg.matchAll(/>chance \(1\/K\)/g)].length, 1, "one chance label");
 });
 
 Deno.test("pseudo labels: a rejected accuracy over a sliver of rows is not drawn; the table gives the kept share", async () => {

@@ -14,6 +14,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "../../core/fs.ts";
+import { classDisplayNames } from "../../datasets/label_spaces.ts";
 import { useEstimatedMetrics, useFontMetrics } from "./text_metrics.ts";
 import type { CompareResults } from "./results.ts";
 import type { Contrast } from "./analysis.ts";
@@ -555,6 +556,30 @@ export function pseudoSpec(
   const kinds = KINDS.filter((_, i) => present[i]);
   const pick = <T>(range: T[]): T[] => range.filter((_, i) => present[i]);
   rows.sort((a, b) => a.method.localeCompare(b.method) || a.kind.localeCompare(b.kind) || a.epoch - b.epoch);
+  // The shared encoding goes on the data layers only: the chance rule has no x and would inherit one.
+  const encoding = {
+    x: byImages
+      ? {
+        field: "x",
+        type: "quantitative",
+        title: "Training images seen per dataset",
+        axis: IMAGES_AXIS,
+      }
+      : { field: "x", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
+    y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
+    color: {
+      field: "method",
+      type: "nominal",
+      title: "Method",
+      scale: methodScale(s, uniq(rows.map((r) => r.method))),
+    },
+    tooltip: [{ field: "method" }, { field: "kind" }, { field: "epoch" }, { field: "acc", format: ".2f" }, {
+      field: "n",
+    }],
+  };
+  // Chance = 1/K of the task's classes (the hidden truth's class shares on the unlabelled rows are not logged).
+  const classes = s.columns.find((c) => c.task === task)?.classNames.length;
+  const chance = classes ? 100 / classes : null;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
@@ -578,30 +603,12 @@ export function pseudoSpec(
     width: 520,
     height: 300,
     data: { values: rows },
-    encoding: {
-      x: byImages
-        ? {
-          field: "x",
-          type: "quantitative",
-          title: "Training images seen per dataset",
-          axis: IMAGES_AXIS,
-        }
-        : { field: "x", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } },
-      y: { field: "acc", type: "quantitative", title: "Pseudo-label accuracy (%)", scale: { zero: false } },
-      color: {
-        field: "method",
-        type: "nominal",
-        title: "Method",
-        scale: methodScale(s, uniq(rows.map((r) => r.method))),
-      },
-      tooltip: [{ field: "method" }, { field: "kind" }, { field: "epoch" }, { field: "acc", format: ".2f" }, {
-        field: "n",
-      }],
-    },
     layer: [
+      ...chanceLayers(chance),
       {
         mark: { type: "line" },
         encoding: {
+          ...encoding,
           // "all rows" is a wide pale band and "kept" a thin line, so a "kept" line that lies on its "all rows"
           // line (few rows rejected) still shows; one legend, since the three channels share field and title.
           strokeDash: {
@@ -626,10 +633,39 @@ export function pseudoSpec(
         },
       },
       // Points too: a teacher that labels once (one refresh) is a single point.
-      { mark: { type: "point", filled: true, size: 24 } },
+      { mark: { type: "point", filled: true, size: 24 }, encoding },
     ],
     config: CONFIG,
   } as TopLevelSpec;
+}
+
+/**
+ * A grey dashed rule at chance (percent) across the plot with its value written above its right end; none for null.
+ * The rule takes the data layers' y scale, so a chance below their values widens the axis to show it.
+ */
+function chanceLayers(chance: number | null): unknown[] {
+  if (chance === null) return [];
+  const y = { datum: chance, type: "quantitative" as const };
+  // One datum of its own: on the plot's data the rule and its text would be drawn once per row.
+  const data = { values: [{}] };
+  return [
+    { data, mark: { type: "rule", color: "#888", strokeDash: [5, 4] }, encoding: { y } },
+    {
+      data,
+      // At the right end: at the left every teacher's first labels (untrained, near chance) cross the line.
+      mark: {
+        type: "text",
+        align: "right",
+        baseline: "bottom",
+        x: "width",
+        dx: -4,
+        dy: -3,
+        fontSize: 10,
+        color: "#666",
+      },
+      encoding: { y, text: { value: `chance (1/K) ${chance.toFixed(1)} %` } },
+    },
+  ];
 }
 
 /** Confusion matrix of a method on a column, summed over its seeds. */
@@ -791,7 +827,7 @@ export async function writeFigures(
       }%; rows = true class`;
       await emit(
         `confusion_${slug(m)}_${slug(col.key)}`,
-        confusionSpec(`${m}: ${col.key}`, sub, col.classNames, c.matrix),
+        confusionSpec(`${m}: ${col.key}`, sub, classDisplayNames(col.task, col.classNames), c.matrix),
         {
           kind: "confusion",
           title: `${m}: ${col.key}`,

@@ -15,6 +15,7 @@ import { failedSection, type TeacherRow, teacherRows, teacherSection } from "./j
 import { join } from "node:path";
 import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
+import { classDisplayNames } from "../../datasets/label_spaces.ts";
 import { type FigureOptions, type FigureRef, MAX_OVERLAID, writeFigures } from "./figures.ts";
 import {
   comparisonDir,
@@ -551,7 +552,8 @@ export function renderReport(
         "first labels a run logs: from the untrained model (near chance) for a method that labels before its first " +
         "epoch, after that epoch for one that labels later. Highest = the best over the run's epochs, scored on the hidden " +
         "truth the run never sees: an upper bound, not the labels of the selected checkpoint. The teacher here is " +
-        "the run's own model, not the STL teachers of the next section. Mean ± std over seeds.",
+        "the run's own model, not the STL teachers of the next section. Mean ± std over seeds. In the figures the " +
+        "dashed line is chance, 1/K for the task's K classes.",
     );
     p(pt);
     for (const f of figures.filter((x) => x.kind === "pseudo")) p(img(f));
@@ -563,7 +565,11 @@ export function renderReport(
   const conf = figures.filter((f) => f.kind === "confusion");
   if (conf.length === 0) p("Figures were turned off.");
   else {p(
-      "Test split, summed over seeds; colour and percentage = share of the true class (row), small number = count.",
+      "Test split, summed over seeds; colour and percentage = share of the true class (row), small number = count." +
+        (s.columns.some((c) => classDisplayNames(c.task, c.classNames).some((n, i) => n !== c.classNames[i]))
+          ? " Pose classes are the AFLW yaw bins under the original code's names, which the figures follow with each " +
+            'bin\'s yaw range: its "profile" classes are the moderate turns.'
+          : ""),
     );}
   for (const col of s.columns) {
     const fs = conf.filter((f) => f.column === col.key);
