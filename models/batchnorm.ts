@@ -1,6 +1,6 @@
 /**
  * BatchNorm moving-statistics recalibration. With Keras' momentum 0.99 the moving mean/variance lag
- * far behind the weights after a short run (engine-measurements §2: chance-level evaluation after one
+ * far behind the weights after a short run (the team's engine survey: chance-level evaluation after one
  * MNIST epoch until recalibrated), so the trainer can re-estimate them from training images before
  * evaluating.
  * @module

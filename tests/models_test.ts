@@ -454,7 +454,7 @@ Deno.test("parameter counts match the spec's architectures", () => {
   const v = buildModel({ backbone: "vggFace", tasks: [E7, P], inputShape: [224, 224, 3], seed: 1 });
   assert.deepEqual(countParams(v), { total: expected, trainable: expected, nonTrainable: 0 });
   v.model.dispose();
-  // mini-Xception with the original conv heads (7 | 5): 64,188 in engine-measurements.md §1 (same layout).
+  // mini-Xception with the original conv heads (7 | 5): 64,188, as the team's engine survey counted in tfjs (same layout).
   const mini = buildModel({
     backbone: "mini_xception",
     tasks: [E7, P],
