@@ -68,6 +68,10 @@ Deno.test("the module doc's example trains through mod.ts, and evaluate() reprod
       ]
         .filter((k) => `${k}/acc` in summary.test).sort(),
     );
+    // ...and that list is not empty by accident: both labelled test splits are in it.
+    for (const k of ["emotion/synth-emotion/test", "pose/synth-pose/test"]) {
+      assert.ok(metrics.some((m) => m.metric === k), `evaluate() scores ${k}`);
+    }
     for (const m of metrics) {
       assert.ok(Math.abs(m.acc - summary.test[`${m.metric}/acc`]) < 1e-9, `${m.metric}: ${m.acc}`);
       assert.ok(lines.includes(`${m.metric}: accuracy ${(m.acc * 100).toFixed(1)}%`), lines.join("\n"));

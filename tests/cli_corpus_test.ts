@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../runner/main.ts";
 import { flagsRead, trainingSchema } from "../runner/commands.ts";
-import { discoverPlugins, findPlugin } from "../runner/registry.ts";
+import { discoverPlugins, findPlugin, scheduleOf } from "../runner/registry.ts";
 import { ENTRY_TASKS, methodEntry } from "../runner/entries.ts";
 import { COMPARE_OPTIONS } from "../runner/compare.ts";
 import { EVAL_OPTIONS } from "../runner/eval_command.ts";
@@ -154,6 +154,17 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
       run: (a) => main(["alternative-ep", ...a]),
       tail: ["--dry_run"],
     },
+    // Every other plugin's own flags (lel-ltn's, dcn-ap's, distilling's...), through the plugin's own command.
+    ...plugins.filter((p) => p.name !== "sa-mtl").map((p) => {
+      const covered = flagsRead(saMtl, methodEntry("sa-mtl", "", false));
+      const own = flagsRead(p, methodEntry(p.name, "", scheduleOf(p).datasets === "one"));
+      return {
+        name: p.name,
+        specs: schema.filter((s) => own.has(s.name) && !covered.has(s.name)),
+        run: (a: string[]) => main([p.name, ...a]),
+        tail: ["--dry_run"],
+      };
+    }),
     { name: "eval", specs: EVAL_OPTIONS, run: (a) => main(["eval", ...a]), tail: [] },
     { name: "compare", specs: COMPARE_OPTIONS, run: (a) => main(["compare", ...a]), tail: ["--dry_run"] },
     { name: "synth", specs: SYNTH_OPTIONS, run: (a) => main(["synth", ...a]), tail: ["--dry_run"] },
@@ -165,9 +176,12 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
       for (const spec of fam.specs) {
         if (spec.name === "help") continue;
         for (const bad of badValues(spec, goodValue(spec))) {
+          // The one error line names the flag: a case failing for another reason (a missing --run) would not.
           await check(
             `${fam.name} ${bad.args.join(" ")} (${bad.kind})`,
             () => fam.run([...bad.args, ...fam.tail]),
+            false,
+            `--${spec.name}`,
           );
         }
       }

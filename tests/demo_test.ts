@@ -24,6 +24,7 @@ import { TextPainter } from "../demo/draw.ts";
 import { imageDemoMain, processImage, readImage, rgbaOf } from "../demo/image_demo.ts";
 import { makeSampleGif, processVideo, videoDemoMain } from "../demo/video_demo.ts";
 import { createVideoWriter, ffmpegAvailable, openVideo } from "../demo/video_io.ts";
+import { skipWithout } from "./_required_tools.ts";
 
 const TASKS: TaskSpec[] = [
   { name: "emotion", classes: 7, labels: [...EMOTION7_LABELS] },
@@ -287,7 +288,7 @@ const hasFfmpeg = await ffmpegAvailable();
 if (!hasFfmpeg) console.log("SKIPPED: MP4 round trip needs ffmpeg (apt-get install ffmpeg)");
 Deno.test({
   name: "video demo: MP4 through ffmpeg pipes (needs Debian ffmpeg)",
-  ignore: !hasFfmpeg,
+  ignore: skipWithout(hasFfmpeg),
   fn: async () => {
     const out = await Deno.makeTempDir({ prefix: "demo_mp4_" });
     try {

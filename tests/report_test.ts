@@ -1034,3 +1034,79 @@ Deno.test("the differences figure draws each contrast with its intervals; one se
   }
   assert.equal(differencesSpec(summarize(fixture()), []), null);
 });
+
+/** STL, All-in-one and SA-MTL with the given per-seed accuracies (seeds 0-2), as the runner records them. */
+function claimFixture(sa: Record<Task, number[]>, aio: Record<Task, number[]>): CompareResults {
+  const f = fixture();
+  const runs = f.runs.filter((r) => r.method === "stl");
+  for (const s of [0, 1, 2]) {
+    runs.push(run("all-in-one", s, { emotion: aio.emotion[s], pose: aio.pose[s] }));
+    runs.push(run("sa-mtl", s, { emotion: sa.emotion[s], pose: sa.pose[s] }));
+  }
+  return { ...f, runs };
+}
+
+Deno.test("the paper's claim holds, or does not hold, when the intervals say so", async (t) => {
+  const verdictOf = (f: CompareResults) => {
+    const s = summarize(f);
+    return buildVerdict(f, s, analyze(f, s));
+  };
+  await t.step("SA-MTL above STL and All-in-one on every seed and column: holds", () => {
+    // STL: emotion 80/82/78, pose 50/52/48; All-in-one 81/80/79 and 53/55/51.
+    const v = verdictOf(claimFixture(
+      { emotion: [0.86, 0.875, 0.835], pose: [0.58, 0.605, 0.56] },
+      { emotion: [0.81, 0.80, 0.79], pose: [0.53, 0.55, 0.51] },
+    ));
+    assert.equal(v.claim.status, "holds");
+    assert.equal(v.claim.holdsInMeans, true);
+    for (const c of v.claim.columns) {
+      assert.deepEqual([...c.better].sort(), ["all-in-one", "stl"], c.column);
+      assert.deepEqual(c.worse, []);
+    }
+    assert.match(v.lines.join("\n"), /\*\*holds\*\*: sa-mtl is measurably better than every other method/);
+  });
+  await t.step("All-in-one above SA-MTL on every seed on pose: does not hold, and says where", () => {
+    const v = verdictOf(claimFixture(
+      { emotion: [0.86, 0.875, 0.835], pose: [0.48, 0.505, 0.46] },
+      { emotion: [0.81, 0.80, 0.79], pose: [0.53, 0.55, 0.51] },
+    ));
+    assert.equal(v.claim.status, "does not hold");
+    const pose = v.claim.columns.find((c) => c.column === "pose/aflw")!;
+    assert.deepEqual(pose.worse, ["stl", "all-in-one"]);
+    assert.match(
+      v.lines.join("\n"),
+      /\*\*does not hold\*\*: measurably better than sa-mtl: stl, all-in-one on pose\/aflw/,
+    );
+    // Against STL the same runs are a "worse" call.
+    assert.deepEqual(v.worse, [{ method: "sa-mtl", column: "pose/aflw" }]);
+  });
+});
+
+Deno.test("a difference is called only when the seeds' t interval and the rows' bootstrap agree", () => {
+  // SA-MTL gains 2, 3 and 2 of 1,000 test rows on STL's emotion column on each seed: a consistent gain, so the
+  // t interval over seeds excludes zero, but it nets about 100 rows won against about 98 lost, so the bootstrap
+  // over rows spans zero and the call must be "cannot tell".
+  const f = fixture();
+  const net = [2, 3, 2];
+  for (const r of f.runs) {
+    if (r.method !== "sa-mtl") continue;
+    const t = r.results.find((x) => x.task === "emotion")!;
+    const stl = f.runs.find((x) => x.method === "stl" && x.seed === r.seed && x.tasks.includes("emotion"))!
+      .results[0];
+    const bits = [...stl.testCorrect!];
+    const hits = bits.filter((b) => b === "1").length;
+    // Lose rows 0-99 (right for STL), win rows hits .. hits + 99 + net (wrong for STL).
+    for (let i = 0; i < 100; i++) bits[i] = "0";
+    for (let i = hits; i < hits + 100 + net[r.seed]; i++) bits[i] = "1";
+    t.testCorrect = bits.join("");
+    t.testAcc = (hits + net[r.seed]) / 1000;
+  }
+  const s = summarize(f);
+  const c = analyze(f, s).contrasts.find((x) => x.method === "sa-mtl" && x.column === "emotion/ferplus")!;
+  assert.ok(c.ci95Low! > 0, `t interval [${c.ci95Low}, ${c.ci95High}] excludes zero`);
+  assert.ok(
+    c.bootCi95Low! < 0 && c.bootCi95High! > 0,
+    `bootstrap [${c.bootCi95Low}, ${c.bootCi95High}] spans zero`,
+  );
+  assert.equal(c.call, "cannot tell");
+});

@@ -15,6 +15,7 @@ import { arrayScript, arraySpec, parseSbatchExtra, shellQuote } from "../runner/
 import { LAST_CHECKPOINT_MANIFEST, RUN_ERROR_FILE } from "../runner/executors/run_state.ts";
 import { exists } from "../core/fs.ts";
 import { clusterUnavailable, startCluster } from "./_slurm_cluster.ts";
+import { skipWithout } from "./_required_tools.ts";
 
 /** Run compare with console.log captured; returns the exit code and the printed lines. */
 async function capture(args: string[]): Promise<{ code: number; out: string; log: string[] }> {
@@ -281,7 +282,7 @@ async function sh(cmd: string, args: string[]): Promise<string> {
 Deno.test({
   name:
     "compare --profile=quick --executor=slurm on a one-node Slurm: cancel, a failed run, --resume, equals local executor",
-  ignore: unavailable !== null,
+  ignore: skipWithout(unavailable === null),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

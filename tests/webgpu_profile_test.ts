@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type DispatchTime, installGpuProfiler, summarizeDispatchTimes } from "../bench/webgpu_profile.ts";
 import { formatProfileResult, parseProfileOptions, PROFILE_MODELS } from "../bench/gpu_check.ts";
 import { initBackend, probeWebgpu } from "../runner/backend.ts";
+import { skipWithout } from "./_required_tools.ts";
 
 const d = (kernel: string, program: string, ms: number, outShape: number[] = [2, 2]): DispatchTime => ({
   kernel,
@@ -68,7 +69,7 @@ const probe = await probeWebgpu();
 
 Deno.test({
   name: "installGpuProfiler times every dispatch of a conv step on the adapter",
-  ignore: !probe,
+  ignore: skipWithout(probe !== null),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {

@@ -14,6 +14,7 @@ import { installWebgpuCounters, stepFields } from "../bench/webgpu_counters.ts";
 import { buildMiniXception, disposeBatch, multiHeadLoss, randomBatch } from "../bench/_test_models.ts";
 import { Rng } from "../core/rng.ts";
 import { profileWebgpuTraining } from "../bench/webgpu_bench.ts";
+import { skipWithout } from "./_required_tools.ts";
 
 const probe = await probeWebgpu();
 if (!probe) console.error("webgpu_test: no WebGPU adapter (install mesa-vulkan-drivers): ignored");
@@ -54,7 +55,7 @@ Deno.test("gpu table: auto uses webgpu only where it was measured faster", () =>
 
 Deno.test({
   name: "webgpu pack",
-  ignore: !probe,
+  ignore: skipWithout(probe !== null),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async (t) => {
