@@ -11,6 +11,7 @@ import { resolveRun, resolveTyped, trainingSchema } from "../runner/commands.ts"
 import { COMPARE_OPTIONS } from "../runner/compare.ts";
 import { EVAL_OPTIONS } from "../runner/eval_command.ts";
 import type { OptionSpec } from "../core/options.ts";
+import { stdoutOf } from "./_stdout.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url);
 
@@ -24,19 +25,6 @@ export function moduleDocExample(source: string): string {
   return m[1];
 }
 
-/** Run `fn` with console.log captured. */
-async function stdoutOf(fn: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.map(String).join(" "));
-  try {
-    await fn();
-    return lines;
-  } finally {
-    console.log = orig;
-  }
-}
-
 Deno.test("the module doc's example trains through mod.ts, and evaluate() reproduces its test numbers", async () => {
   const code = moduleDocExample(await Deno.readTextFile(MOD));
   assert.match(code, /from "\.\/mod\.ts"/, "the example imports through mod.ts");
@@ -46,7 +34,7 @@ Deno.test("the module doc's example trains through mod.ts, and evaluate() reprod
   try {
     const file = join(dir, "example.ts");
     await Deno.writeTextFile(file, code.replaceAll('"./mod.ts"', JSON.stringify(MOD.href)));
-    const lines = await stdoutOf(() => import(new URL(`file://${file}`).href));
+    const lines = (await stdoutOf(() => import(new URL(`file://${file}`).href))).out.split("\n");
     const head = /^run (\S+): best epoch (\d+)$/.exec(lines[0] ?? "");
     assert.ok(head, `the example's first line: ${lines[0]}`);
     runDir = head[1];

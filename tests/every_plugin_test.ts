@@ -11,24 +11,14 @@ import { executeRun } from "../runner/run_command.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import { runEval } from "../runner/eval_command.ts";
 import { readRunLog } from "../runner/train/run_log.ts";
+import { videoDemoMain } from "../demo/video_demo.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
 import { sampleImages } from "../demo/detect.ts";
+import { stdoutOf } from "./_stdout.ts";
 
 const TINY = ["--train_size=96", "--image_size=32", "--batch_size=16", "--quiet"];
 
-/** Capture what a command prints on stdout (eval prints its JSON there). */
-async function stdoutOf(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.map(String).join(" "));
-  try {
-    return { code: await fn(), out: lines.join("\n") };
-  } finally {
-    console.log = orig;
-  }
-}
-
-Deno.test("every plugin: train a tiny run (one epoch, two for a teacher), then eval and the image demo open it", async (t) => {
+Deno.test("every plugin: train a tiny run (one epoch, two for a teacher), then eval and the image and video demos open it", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "every_plugin_" });
   const photo = join(root, "photo");
   await Deno.mkdir(photo);
@@ -78,6 +68,27 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a teacher), then e
         }
 
         // What the label strategy reports reaches log.csv (SA-MTL's factor means among them).
+        // The video demo opens the same run: two frames of the generated sample GIF, the run's heads on each face.
+        const videoOut = join(dir, "video_out");
+        assert.equal(
+          await videoDemoMain([
+            `--run=${dir}`,
+            `--out=${videoOut}`,
+            "--max_frames=2",
+            "--sample=gif",
+            "--quiet",
+          ]),
+          0,
+        );
+        const frames = (await Deno.readTextFile(join(videoOut, "sample_pan.jsonl"))).trim().split("\n")
+          .map((l) => JSON.parse(l));
+        assert.equal(frames.length, 2);
+        const faces = frames.flatMap((f) => f.faces);
+        assert.ok(faces.length > 0, "the sample's faces are found");
+        for (const task of run.stlTask ? [run.stlTask] : ["emotion", "pose"]) {
+          assert.ok(faces.every((f) => f.heads[task]), `every face in the video shows the ${task} head`);
+        }
+
         // The header declares the teacher's columns up front, so a statistic counts only with a number in a row.
         const log = await readRunLog(dir);
         const logged = (suffix: string) =>
