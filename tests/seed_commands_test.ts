@@ -123,11 +123,12 @@ Deno.test("each seed README training command resolves to its method and options"
 });
 
 Deno.test("per-method tasks default to the embedded synthetic data and mini-Xception", async () => {
-  for (const m of ["sa-mtl", "all-in-one", "dml-lwf", "lel-ltn", "sfsmr"]) {
-    const run = await resolveRun(m, [], { print: () => {} });
+  for (const p of await discoverPlugins()) {
+    if (p.dataMode === "single") continue;
+    const run = await resolveRun(p.name, [], { print: () => {} });
     assert.ok(run);
-    assert.deepEqual(run.datasets, ["synth-emotion", "synth-pose"]);
-    assert.equal(run.options.model, "mini_xception");
+    assert.deepEqual(run.datasets, ["synth-emotion", "synth-pose"], p.name);
+    assert.equal(run.options.model, "mini_xception", p.name);
   }
   const stl = await resolveRun("stl", ["--dataset=synth-pose", "--task=pose"], { print: () => {} });
   assert.equal(stl?.stlTask, "pose");
