@@ -58,7 +58,7 @@ export const POSE5_YAW_RANGES: readonly string[] = [
 ];
 
 /**
- * Class names as a reader should see them in figures and tables: the AFLW pose names with their yaw ranges
+ * Class names as a reader should see them in figures: the AFLW pose names with their yaw ranges
  * appended ("right profile (10° to 60°)"); any other task's names, or pose names that are not the AFLW bins, unchanged.
  */
 export function classDisplayNames(task: string, names: readonly string[]): string[] {

@@ -137,7 +137,8 @@ export async function assertStrategyProperties(
     const p = view.probs.subarray(i * C, (i + 1) * C);
     if (t === p.indexOf(Math.max(...p))) agree++;
   }
-  assert.ok(targeted > 0, `${what}: no row got a target`);
+  // At least 5 % of the rows: the compat preset's hard selection at the 0.9 quantile keeps about a tenth.
+  assert.ok(targeted >= 0.05 * n, `${what}: ${targeted} of ${n} rows got a target`);
   assert.ok(agree >= 0.9 * targeted, `${what}: ${agree} of ${targeted} targets follow the teacher's argmax`);
   // row order: permuting the input rows permutes every per-row output the same way
   const rng = new Rng(3);

@@ -285,10 +285,9 @@ Deno.test("video demo: a 3-frame GIF round-trips with stable track ids", async (
 });
 
 const hasFfmpeg = await ffmpegAvailable();
-if (!hasFfmpeg) console.log("SKIPPED: MP4 round trip needs ffmpeg (apt-get install ffmpeg)");
 Deno.test({
   name: "video demo: MP4 through ffmpeg pipes (needs Debian ffmpeg)",
-  ignore: skipWithout(hasFfmpeg),
+  ignore: skipWithout(hasFfmpeg, "MP4 round trip needs ffmpeg (apt-get install ffmpeg)"),
   fn: async () => {
     const out = await Deno.makeTempDir({ prefix: "demo_mp4_" });
     try {

@@ -204,11 +204,10 @@ let hasCascade = false;
 try {
   hasCascade = Deno.statSync(CASCADE).isFile;
 } catch { /* not installed */ }
-if (!hasCascade) console.log(`SKIPPED: OpenCV cascade tests need ${CASCADE} (apt-get install opencv-data)`);
 
 Deno.test({
   name: "OpenCV frontal-face cascade on sample1.jpg matches OpenCV 4.6 (needs Debian opencv-data)",
-  ignore: skipWithout(hasCascade),
+  ignore: skipWithout(hasCascade, `OpenCV cascade tests need ${CASCADE} (apt-get install opencv-data)`),
   fn: async () => {
     const c = await loadCascade(CASCADE);
     assert.equal(c.width, 24);

@@ -97,6 +97,8 @@ Deno.test("label spaces and label conversions", async (t) => {
     ];
     for (const [d, c] of cases) assert.equal(yawToPoseClass(deg(d)), c, `yaw ${d} degrees`);
     assert.equal(yawToPoseClass(NaN), 4);
+    // The edges themselves, in degrees (60° through radians comes back as 59.999...: class 1, as in the original).
+    assert.deepEqual([10, -10, 60, -60].map(yawDegreesToPoseClass), [1, 2, 4, 3]);
   });
   await t.step("pose class names as figures show them carry the yaw range each class bins", () => {
     const shown = classDisplayNames("pose", POSE5_LABELS);

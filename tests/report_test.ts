@@ -1084,7 +1084,7 @@ Deno.test("the paper's claim holds, or does not hold, when the intervals say so"
 
 Deno.test("a difference is called only when the seeds' t interval and the rows' bootstrap agree", () => {
   // SA-MTL gains 2, 3 and 2 of 1,000 test rows on STL's emotion column on each seed: a consistent gain, so the
-  // t interval over seeds excludes zero, but it nets about 100 rows won against about 98 lost, so the bootstrap
+  // t interval over seeds excludes zero, but it wins 102-103 rows and loses 100, so the bootstrap
   // over rows spans zero and the call must be "cannot tell".
   const f = fixture();
   const net = [2, 3, 2];

@@ -262,7 +262,6 @@ function normalized(results: unknown, outDir: string): unknown {
 }
 
 const unavailable = await clusterUnavailable();
-if (unavailable) console.log(`slurm_test: SKIPPED the one-node Slurm test: ${unavailable}`);
 
 async function waitFor(what: string, cond: () => Promise<boolean>, seconds = 300): Promise<void> {
   const t0 = performance.now();
@@ -282,7 +281,7 @@ async function sh(cmd: string, args: string[]): Promise<string> {
 Deno.test({
   name:
     "compare --profile=quick --executor=slurm on a one-node Slurm: cancel, a failed run, --resume, equals local executor",
-  ignore: skipWithout(unavailable === null),
+  ignore: skipWithout(unavailable === null, `the one-node Slurm test: ${unavailable}`),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

@@ -216,15 +216,15 @@ Deno.test("the tensor count stays flat across epochs", async () => {
 
 Deno.test("every plugin: a run resumed after epoch 1 ends exactly like an uninterrupted 2-epoch run", async (t) => {
   const dir = await Deno.makeTempDir();
-  const tiny = ["--seed=5"];
+  const seed = ["--seed=5"];
   try {
     for (const plugin of await discoverPlugins()) {
       // A joint teacher's first labels come after epoch 1, from the model the resumed run restores.
       await t.step(plugin.name, async () => {
         const data = plugin.dataMode === "single" ? ["--dataset=synth-emotion", "--task=emotion"] : [];
         const out = (name: string) => `--out=${dir}/${plugin.name}-${name}`;
-        const full = await train(plugin.name, ["--epoch=2", ...tiny, ...data, out("full")]);
-        await train(plugin.name, ["--epoch=1", ...tiny, ...data, out("part")]);
+        const full = await train(plugin.name, ["--epoch=2", ...seed, ...data, out("full")]);
+        await train(plugin.name, ["--epoch=1", ...seed, ...data, out("part")]);
         const resumed = await train(plugin.name, [
           "--epoch=2",
           "--resume",

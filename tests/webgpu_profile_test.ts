@@ -69,7 +69,7 @@ const probe = await probeWebgpu();
 
 Deno.test({
   name: "installGpuProfiler times every dispatch of a conv step on the adapter",
-  ignore: skipWithout(probe !== null),
+  ignore: skipWithout(probe !== null, "no WebGPU adapter (apt-get install mesa-vulkan-drivers libvulkan1)"),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {

@@ -17,7 +17,6 @@ import { profileWebgpuTraining } from "../bench/webgpu_bench.ts";
 import { skipWithout } from "./_required_tools.ts";
 
 const probe = await probeWebgpu();
-if (!probe) console.error("webgpu_test: no WebGPU adapter (install mesa-vulkan-drivers): ignored");
 
 function normal(n: number, seed: number, scale = 1): Float32Array {
   const rng = new Rng(seed);
@@ -55,7 +54,7 @@ Deno.test("gpu table: auto uses webgpu only where it was measured faster", () =>
 
 Deno.test({
   name: "webgpu pack",
-  ignore: skipWithout(probe !== null),
+  ignore: skipWithout(probe !== null, "no WebGPU adapter (apt-get install mesa-vulkan-drivers libvulkan1)"),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async (t) => {
