@@ -46,16 +46,32 @@ export const FERPLUS_LABELS: readonly string[] = [
 export const POSE5_LABELS: readonly string[] = ["frontal", "right profile", "left profile", "left", "right"];
 
 /**
- * The yaw range of each AFLW pose bin in {@link POSE5_LABELS} order, as {@link yawDegreesToPoseClass} bins it.
- * The original's names alone mislead: its "profile" bins are the moderate turns, its "left"/"right" the extreme ones.
+ * The yaw range (degrees, [low, high]) of each AFLW pose bin in {@link POSE5_LABELS} order, as
+ * {@link yawDegreesToPoseClass} bins it; which end is open is that function's rule.
  */
-export const POSE5_YAW_RANGES: readonly string[] = [
-  "|yaw| < 10°",
-  "10° to 60°",
-  "−60° to −10°",
-  "≤ −60°",
-  "≥ 60°",
+export const POSE5_YAW_BINS: readonly (readonly [number, number])[] = [
+  [-10, 10],
+  [10, 60],
+  [-60, -10],
+  [-Infinity, -60],
+  [60, Infinity],
 ];
+
+const deg = (v: number) => `${v < 0 ? "−" : ""}${Math.abs(v)}°`;
+
+/**
+ * {@link POSE5_YAW_BINS} as a reader reads them ("10° to 60°", "≤ −60°"). The original's names alone mislead:
+ * its "profile" bins are the moderate turns, its "left"/"right" the extreme ones.
+ */
+export const POSE5_YAW_RANGES: readonly string[] = POSE5_YAW_BINS.map(([lo, hi]) =>
+  lo === -hi
+    ? `|yaw| < ${deg(hi)}`
+    : lo === -Infinity
+    ? `≤ ${deg(hi)}`
+    : hi === Infinity
+    ? `≥ ${deg(lo)}`
+    : `${deg(lo)} to ${deg(hi)}`
+);
 
 /**
  * Class names as a reader should see them in figures: the AFLW pose names with their yaw ranges

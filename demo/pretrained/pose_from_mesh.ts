@@ -11,7 +11,7 @@
  * bins ("left"/"left profile" for negative yaw), so the label names read from the viewer's side.
  * @module
  */
-import { POSE5_LABELS, yawToPoseClass } from "../../datasets/label_spaces.ts";
+import { POSE5_LABELS, POSE5_YAW_BINS, yawToPoseClass } from "../../datasets/label_spaces.ts";
 
 /** Mesh point pairs (subject's right side, left side) that are level in a frontal face. */
 export const SYMMETRIC_PAIRS: readonly (readonly [number, number])[] = [
@@ -51,15 +51,6 @@ function erf(x: number): number {
   return s * y;
 }
 
-/** Upper yaw edges (degrees) of the bins in class order, see {@link yawToPoseClass}. */
-const BIN_EDGES: Record<number, [number, number]> = {
-  0: [-10, 10],
-  1: [10, 60],
-  2: [-60, -10],
-  3: [-Infinity, -60],
-  4: [60, Infinity],
-};
-
 /**
  * Probabilities of the 5 AFLW bins for a yaw estimate with Gaussian uncertainty `sigmaDeg` (default
  * 6 degrees); the arg-max is always the bin the estimate falls in when sigma is small relative to the bin.
@@ -68,7 +59,7 @@ export function yawToPoseProbs(yawDeg: number, sigmaDeg = 6): Float32Array {
   const cdf = (v: number) =>
     v === Infinity ? 1 : v === -Infinity ? 0 : 0.5 * (1 + erf((v - yawDeg) / (sigmaDeg * Math.SQRT2)));
   const out = new Float32Array(POSE5_LABELS.length);
-  for (let k = 0; k < out.length; k++) out[k] = cdf(BIN_EDGES[k][1]) - cdf(BIN_EDGES[k][0]);
+  for (let k = 0; k < out.length; k++) out[k] = cdf(POSE5_YAW_BINS[k][1]) - cdf(POSE5_YAW_BINS[k][0]);
   // Keep the arg-max on the estimate's own bin (a wide bin next to a narrow one could otherwise win).
   const own = yawToPoseClass(yawDeg * Math.PI / 180);
   let best = 0;
