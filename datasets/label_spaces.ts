@@ -73,14 +73,18 @@ export const POSE5_YAW_RANGES: readonly string[] = POSE5_YAW_BINS.map(([lo, hi])
     : `${deg(lo)} to ${deg(hi)}`
 );
 
+/** Whether a task's class names are the AFLW yaw bins ({@link POSE5_LABELS}, in that order). */
+export function isAflwPose(task: string, names: readonly string[]): boolean {
+  return task === "pose" && names.length === POSE5_LABELS.length &&
+    names.every((n, i) => n === POSE5_LABELS[i]);
+}
+
 /**
  * Class names as a reader should see them in figures: the AFLW pose names with their yaw ranges
  * appended ("right profile (10° to 60°)"); any other task's names, or pose names that are not the AFLW bins, unchanged.
  */
 export function classDisplayNames(task: string, names: readonly string[]): string[] {
-  const isPose5 = task === "pose" && names.length === POSE5_LABELS.length &&
-    names.every((n, i) => n === POSE5_LABELS[i]);
-  return isPose5 ? names.map((n, i) => `${n} (${POSE5_YAW_RANGES[i]})`) : [...names];
+  return isAflwPose(task, names) ? names.map((n, i) => `${n} (${POSE5_YAW_RANGES[i]})`) : [...names];
 }
 
 /** Adience age groups. */

@@ -58,12 +58,14 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
         assert.match(dry.out, /dry run: .* nothing evaluated or written/);
         await assert.rejects(() => Deno.stat(join(dir, "eval_dry")), Deno.errors.NotFound);
 
+        // The heads the demos must show: STL's one task, a multi-task run's two.
+        const tasks = run.stlTask ? [run.stlTask] : ["emotion", "pose"];
         const demoOut = join(dir, "demo_out");
         const code = await imageDemoMain([`--run=${dir}`, `--input=${photo}`, `--out=${demoOut}`, "--quiet"]);
         assert.equal(code, 0);
         const json = JSON.parse(await Deno.readTextFile(join(demoOut, "s1.json")));
         assert.ok(json.faces.length > 0);
-        for (const task of run.stlTask ? [run.stlTask] : ["emotion", "pose"]) {
+        for (const task of tasks) {
           assert.ok(json.faces[0].heads[task], `the demo shows the ${task} head`);
         }
 
@@ -85,7 +87,7 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
         assert.equal(frames.length, 2);
         const faces = frames.flatMap((f) => f.faces);
         assert.ok(faces.length > 0, "the sample's faces are found");
-        for (const task of run.stlTask ? [run.stlTask] : ["emotion", "pose"]) {
+        for (const task of tasks) {
           assert.ok(faces.every((f) => f.heads[task]), `every face in the video shows the ${task} head`);
         }
 

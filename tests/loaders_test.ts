@@ -10,6 +10,7 @@ import {
   classDisplayNames,
   labelSpace,
   POSE5_LABELS,
+  POSE5_YAW_BINS,
   REAL_DATASETS,
   realDatasetName,
   yawDegreesToPoseClass,
@@ -101,20 +102,19 @@ Deno.test("label spaces and label conversions", async (t) => {
     assert.deepEqual([10, -10, 60, -60].map(yawDegreesToPoseClass), [1, 2, 4, 3]);
   });
   await t.step("pose class names as figures show them carry the yaw range each class bins", () => {
-    const shown = classDisplayNames("pose", POSE5_LABELS);
-    assert.equal(shown[1], "right profile (10° to 60°)");
-    // Every range written is the binning's: yaws just inside both ends and at the middle land in that class.
-    shown.forEach((name, c) => {
-      const nums = [...name.replaceAll("−", "-").matchAll(/-?\d+/g)].map((m) => Number(m[0]));
-      const [lo, hi] = name.includes(" to ")
-        ? nums
-        : name.includes("|yaw| <")
-        ? [-nums[0], nums[0]]
-        : name.includes("≤")
-        ? [nums[0] - 90, nums[0]]
-        : [nums[0], nums[0] + 90];
-      for (const y of [lo + 0.01, (lo + hi) / 2, hi - 0.01]) {
-        assert.equal(yawDegreesToPoseClass(y), c, `${name}: yaw ${y}`);
+    assert.deepEqual(classDisplayNames("pose", POSE5_LABELS), [
+      "frontal (|yaw| < 10°)",
+      "right profile (10° to 60°)",
+      "left profile (−60° to −10°)",
+      "left (≤ −60°)",
+      "right (≥ 60°)",
+    ]);
+    // The table the ranges are written from is the binning's: yaws just inside both ends and at the middle of
+    // each bin (90° past an open end) land in that class.
+    POSE5_YAW_BINS.forEach(([lo, hi], c) => {
+      const [a, b] = [Number.isFinite(lo) ? lo : hi - 90, Number.isFinite(hi) ? hi : lo + 90];
+      for (const y of [a + 0.01, (a + b) / 2, b - 0.01]) {
+        assert.equal(yawDegreesToPoseClass(y), c, `bin ${c}: yaw ${y}`);
       }
     });
     // Other label spaces, and pose names that are not the AFLW bins, are shown as they are.

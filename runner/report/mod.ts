@@ -15,7 +15,7 @@ import { failedSection, type TeacherRow, teacherRows, teacherSection } from "./j
 import { join } from "node:path";
 import { stringifyCsv } from "../../core/csv.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
-import { classDisplayNames } from "../../datasets/label_spaces.ts";
+import { isAflwPose } from "../../datasets/label_spaces.ts";
 import { type FigureOptions, type FigureRef, MAX_OVERLAID, writeFigures } from "./figures.ts";
 import {
   comparisonDir,
@@ -566,7 +566,7 @@ export function renderReport(
   if (conf.length === 0) p("Figures were turned off.");
   else {p(
       "Test split, summed over seeds; colour and percentage = share of the true class (row), small number = count." +
-        (s.columns.some((c) => classDisplayNames(c.task, c.classNames).some((n, i) => n !== c.classNames[i]))
+        (s.columns.some((c) => isAflwPose(c.task, c.classNames))
           ? " Pose classes are the AFLW yaw bins under the original code's names, which the figures follow with each " +
             'bin\'s yaw range: its "profile" classes are the moderate turns.'
           : ""),
