@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { type BackendName, initBackend } from "../runner/backend.ts";
-import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
+import { formatHelp, parseArgs, resolveOptions, wantsJson } from "../runner/cli.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { type FaceDetector, loadDetector } from "./detect.ts";
@@ -90,9 +90,23 @@ export const DEMO_OPTIONS: OptionSpec[] = [
   { name: "font", type: "string", help: "TTF font for labels (default: DejaVuSans from npm or Debian)." },
 ];
 
+/** Options of {@link parseDemoArgs}. */
+export interface DemoArgsOptions {
+  /** The usage line printed by `--help`. */
+  title: string;
+  /** Flags of this demo only (the video demo's `--frames`...). */
+  extra?: OptionSpec[];
+  /** Demo flags this command does not take (the agreement table has no `--input` or `--font`). */
+  omit?: string[];
+}
+
 /** Parse demo flags; returns null after printing help. */
-export function parseDemoArgs(args: string[], title: string, extra: OptionSpec[] = []): Options | null {
-  const specs = [...DEMO_OPTIONS, ...extra];
+export function parseDemoArgs(args: string[], opts: DemoArgsOptions): Options | null {
+  const own = [
+    ...DEMO_OPTIONS.slice(COMMON_OPTIONS.length).filter((s) => !opts.omit?.includes(s.name)),
+    ...(opts.extra ?? []),
+  ];
+  const specs = [...COMMON_OPTIONS, ...own];
   const parsed = parseArgs(args, specs);
   if (parsed.positionals.length > 0) {
     throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags are --name=value)`);
@@ -101,11 +115,13 @@ export function parseDemoArgs(args: string[], title: string, extra: OptionSpec[]
   const o = resolveOptions(specs, [], parsed.options);
   if (o.help) {
     const defaults = resolveOptions(specs, [], {});
-    console.log(formatHelp(title, [
-      { heading: "Demo", specs: [...DEMO_OPTIONS.slice(COMMON_OPTIONS.length), ...extra] },
+    console.log(formatHelp(opts.title, [
+      { heading: "Demo", specs: own },
       { heading: "Common", specs: COMMON_OPTIONS },
     ], defaults));
-    console.log(`Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`);
+    if (!opts.omit?.includes("input")) {
+      console.log(`Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`);
+    }
     return null;
   }
   return o;
@@ -207,13 +223,31 @@ export async function demoDetector(o: Options): Promise<FaceDetector> {
   });
 }
 
-/** Run a demo's main: option errors print one line and exit 2, other errors exit 1. */
+/**
+ * A demo's exit code: an option error prints one `error:` line (and, with `--json`, the same error as a JSON
+ * object on stdout) and is exit 2; any other error propagates.
+ */
+export async function demoExitCode(
+  main: (args: string[]) => Promise<number>,
+  args: string[],
+): Promise<number> {
+  try {
+    return await main(args);
+  } catch (e) {
+    if (!(e instanceof OptionError)) throw e;
+    const message = e.message.split("\n")[0];
+    if (wantsJson(args)) console.log(JSON.stringify({ error: message, exitCode: 2 }));
+    console.error(`error: ${message}`);
+    return 2;
+  }
+}
+
+/** Run a demo's main as a program: option errors exit 2 (see {@link demoExitCode}), other errors exit 1. */
 export async function runMain(main: (args: string[]) => Promise<number>): Promise<void> {
   try {
-    Deno.exit(await main(Deno.args));
+    Deno.exit(await demoExitCode(main, Deno.args));
   } catch (e) {
-    const msg = (e as Error).message ?? String(e);
-    console.error(`error: ${msg}`);
-    Deno.exit(e instanceof OptionError ? 2 : 1);
+    console.error(`error: ${(e as Error).message ?? String(e)}`);
+    Deno.exit(1);
   }
 }

@@ -10,6 +10,7 @@ import { basename, extname, join } from "node:path";
 import { Image } from "imagescript";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { OptionError } from "../core/options.ts";
+import { checkOutDir } from "../runner/out_dir.ts";
 import type { RgbaImage } from "../datasets/preprocess.ts";
 import {
   defaultOutDir,
@@ -198,17 +199,17 @@ function round(v: number, digits = 1): number {
 
 /** The image demo's command line; returns an exit code. */
 export async function imageDemoMain(args: string[]): Promise<number> {
-  const o = parseDemoArgs(
-    args,
-    "deno task demo:image [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--input=FILE_OR_DIR] [--out=DIR] " +
-      "[--detector=ssd|tiny | --cascade=FILE]",
-  );
+  const o = parseDemoArgs(args, {
+    title: "deno task demo:image [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--input=FILE_OR_DIR] " +
+      "[--out=DIR] [--detector=ssd|tiny | --cascade=FILE]",
+  });
   if (!o) return 0;
   const quiet = o.quiet === true;
   const inputs = await listImages(typeof o.input === "string" ? o.input : undefined);
   const runs = await resolveRunDirs(o);
   const pretrained = pretrainedTasksOf(o, runs);
   const outDir = typeof o.out === "string" ? o.out : defaultOutDir(runs);
+  await checkOutDir(outDir);
   if (o.dry_run) {
     const msg = { inputs, runs, pretrained, out: outDir, written: false };
     console.log(

@@ -12,6 +12,7 @@
 import { basename, dirname, extname, join } from "node:path";
 import { Image } from "imagescript";
 import { OptionError, type OptionSpec } from "../core/options.ts";
+import { checkOutDir } from "../runner/out_dir.ts";
 import type { RgbaImage } from "../datasets/preprocess.ts";
 import {
   defaultOutDir,
@@ -292,12 +293,12 @@ export async function sampleVideo(): Promise<{ path?: string; why?: string }> {
 
 /** The video demo's command line; returns an exit code. */
 export async function videoDemoMain(args: string[]): Promise<number> {
-  const o = parseDemoArgs(
-    args,
-    "deno task demo:video [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--input=VIDEO] [--out=DIR] " +
+  const o = parseDemoArgs(args, {
+    title:
+      "deno task demo:video [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--input=VIDEO] [--out=DIR] " +
       "[--detector=ssd|tiny | --cascade=FILE]",
-    VIDEO_OPTIONS,
-  );
+    extra: VIDEO_OPTIONS,
+  });
   if (!o) return 0;
   const quiet = o.quiet === true;
   const input = typeof o.input === "string" ? o.input : undefined;
@@ -311,6 +312,7 @@ export async function videoDemoMain(args: string[]): Promise<number> {
   const runs = await resolveRunDirs(o);
   const pretrained = pretrainedTasksOf(o, runs);
   const outDir = typeof o.out === "string" ? o.out : defaultOutDir(runs);
+  await checkOutDir(outDir);
   const say = (m: string) => {
     if (!quiet && !o.json) console.log(m);
   };

@@ -388,3 +388,8 @@ export function settingsWithSources(
     Object.keys(o).sort().map((k) => [k, { value: o[k], source: explicit.has(k) ? "flag" : "default" }]),
   );
 }
+
+/** Whether a command line asks for JSON output (`--json`, `--json=true`): its errors then go to stdout as JSON too. */
+export function wantsJson(args: readonly string[]): boolean {
+  return args.some((a) => a === "--json" || /^--json=(true|1|yes)$/i.test(a));
+}

@@ -5,6 +5,7 @@
  */
 import { OptionError } from "../core/options.ts";
 import { resolveRun } from "./commands.ts";
+import { wantsJson } from "./cli.ts";
 import type { DryRunReport } from "./run_command.ts";
 import { trainResolved } from "./api.ts";
 import { methodsTable } from "./methods_table.ts";
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     if (isUserError(e)) {
       const message = e.message.split("\n")[0];
       // With --json, stdout carries only JSON: the error too, as an object scripts can read.
-      if (args.some((a) => a === "--json" || /^--json=(true|1|yes)$/i.test(a))) {
+      if (wantsJson(args)) {
         console.log(JSON.stringify({ error: message, exitCode: 2 }));
       }
       console.error(`error: ${message}`);

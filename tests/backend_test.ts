@@ -4,6 +4,7 @@ import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { initBackend, isSoftwareAdapter, parseBackendName, probeWebgpu } from "../runner/backend.ts";
 import { assertSelfCheck, runSelfCheck } from "../runner/self_check.ts";
 import { KERNEL_PACK_VERSION, stockKernelConfigs } from "../kernels/mod.ts";
+import { skipWithout } from "./_required_tools.ts";
 
 Deno.test("backend selection", async (t) => {
   await t.step("--backend values", () => {
@@ -14,12 +15,25 @@ Deno.test("backend selection", async (t) => {
     );
   });
 
-  await t.step("software WebGPU adapters are recognised", async () => {
+  await t.step("software WebGPU adapters are recognised", () => {
     assert.ok(isSoftwareAdapter("llvmpipe (LLVM 15.0.6, 256 bits)"));
     assert.ok(isSoftwareAdapter("Google SwiftShader"));
     assert.ok(!isSoftwareAdapter("NVIDIA H100 80GB HBM3"));
-    const probe = await probeWebgpu();
-    if (probe) assert.equal(typeof probe.hardware, "boolean");
+  });
+
+  // CI's adapter is llvmpipe (.ci/run installs mesa-vulkan-drivers), which the probe must call software so
+  // that auto does not pick it; on a machine with a GPU the same probe must call it hardware.
+  const probe = await probeWebgpu();
+  await t.step({
+    name: "the WebGPU probe describes the adapter and classes software ones as such",
+    ignore: skipWithout(probe !== null, "no WebGPU adapter (apt-get install mesa-vulkan-drivers libvulkan1)"),
+    fn: () => {
+      assert.ok(probe!.description.length > 0);
+      if (isSoftwareAdapter(probe!.description)) assert.equal(probe!.hardware, false, probe!.description);
+      if (Deno.env.get("SA_MTL_TEST_TOOLS") === "required") {
+        assert.equal(probe!.hardware, false, `CI's adapter should be llvmpipe: ${probe!.description}`);
+      }
+    },
   });
 
   await t.step("wasm: kernel pack, SIMD, one thread, self-check", async () => {

@@ -14,9 +14,10 @@ import { ENTRY_TASKS, methodEntry } from "../runner/entries.ts";
 import { COMPARE_OPTIONS } from "../runner/compare.ts";
 import { EVAL_OPTIONS } from "../runner/eval_command.ts";
 import { SYNTH_OPTIONS } from "../runner/synth_command.ts";
-import { DEMO_OPTIONS } from "../demo/_cli.ts";
+import { DEMO_OPTIONS, demoExitCode } from "../demo/_cli.ts";
+import { AGREEMENT_EXTRA_OPTIONS, agreementMain } from "../demo/pretrained/agreement_cli.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
-import { OptionError, type OptionSpec } from "../core/options.ts";
+import type { OptionSpec } from "../core/options.ts";
 
 interface Outcome {
   code: number | "threw";
@@ -44,16 +45,9 @@ async function capture(fn: () => Promise<number>): Promise<Outcome> {
   }
 }
 
-/** The demos' entry point as `deno task demo:image` runs it: an OptionError is exit 2. */
-async function demo(args: string[]): Promise<number> {
-  try {
-    return await imageDemoMain(args);
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    console.error(`error: ${e.message}`);
-    return 2;
-  }
-}
+/** A demo's entry point as its `deno task` runs it: an OptionError is exit 2. */
+const demo = (args: string[]) => demoExitCode(imageDemoMain, args);
+const agreement = (args: string[]) => demoExitCode(agreementMain, args);
 
 /** Bad values of one flag: empty, out of range, wrong type, repeated (where each applies). */
 export function badValues(spec: OptionSpec, good: string): { kind: string; args: string[] }[] {
@@ -170,6 +164,15 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     { name: "compare", specs: COMPARE_OPTIONS, run: (a) => main(["compare", ...a]), tail: ["--dry_run"] },
     { name: "synth", specs: SYNTH_OPTIONS, run: (a) => main(["synth", ...a]), tail: ["--dry_run"] },
     { name: "demo:image", specs: DEMO_OPTIONS, run: demo, tail: ["--dry_run"] },
+    {
+      name: "demo:agreement",
+      specs: [
+        ...DEMO_OPTIONS.filter((s) => s.name !== "input" && s.name !== "font"),
+        ...AGREEMENT_EXTRA_OPTIONS,
+      ],
+      run: agreement,
+      tail: ["--dry_run"],
+    },
   ];
 
   await t.step("every flag: empty, out of range, wrong type, repeated", async () => {
@@ -193,7 +196,7 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     for (const fam of families) {
       for (const out of ["README.md", "/proc/nope", "README.md/sub"]) {
         for (const dry of [true, false]) {
-          if (fam.name === "eval" || fam.name === "demo:image") continue; // need a run: covered below
+          if (fam.name === "eval") continue; // needs a run: covered below
           const args = [
             `--out=${out}`,
             ...(dry ? ["--dry_run"] : []),
@@ -220,6 +223,12 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
       await check(`eval --run=${path}`, () => main(["eval", `--run=${path}`]));
       await check(`demo:image --run=${path}`, () => demo([`--run=${path}`, "--dry_run"]));
       await check(`demo:image --input=${path}`, () => demo([`--input=${path}`, "--run=/nonexistent/run"]));
+      await check(
+        `demo:agreement --labels=${path}`,
+        () => agreement([`--labels=${path}`]),
+        false,
+        "--labels",
+      );
     }
     await check(
       "stl --task=pose --dataset=synth-emotion",
@@ -243,6 +252,8 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     await check("sa-mtl --json --epoch=0", () => main(["sa-mtl", "--json", "--epoch=0"]), true);
     await check("eval --json --run=/nonexistent", () => main(["eval", "--json", "--run=/nonexistent"]), true);
     await check("compare --json --seeds=0", () => main(["compare", "--json", "--seeds=0"]), true);
+    await check("demo:image --json --run=/nonexistent", () => demo(["--json", "--run=/nonexistent"]), true);
+    await check("demo:agreement --json --heads=run", () => agreement(["--json", "--heads=run"]), true);
   });
 
   assert.deepEqual(await listTree("runs"), runsBefore, "nothing written under runs/");

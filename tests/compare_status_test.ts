@@ -11,6 +11,7 @@ import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../run
 import { progressText, runFraction, runWork } from "../runner/executors/mod.ts";
 import { errorTail } from "../runner/executors/local.ts";
 import { plateauRows } from "../bench/plateau.ts";
+import { stdoutOf } from "./_stdout.ts";
 
 const SOURCE = new URL("./fixtures/compare_status/", import.meta.url).pathname;
 
@@ -99,15 +100,9 @@ Deno.test("compare --status reads each run's state, numbers and teacher transfer
   assert.deepEqual(await listing(out), before, "--status writes nothing");
 
   // The command: JSON on stdout; plan-shaping flags and a missing --out name the flag.
-  const logged: string[] = [];
-  const print = console.log;
-  console.log = (s: string) => logged.push(s);
-  try {
-    assert.equal(await runCompare(["--status", `--out=${out}`, "--json"], () => {}), 0);
-  } finally {
-    console.log = print;
-  }
-  assert.equal(JSON.parse(logged.join("\n")).status.finished, 2);
+  const printed = await stdoutOf(() => runCompare(["--status", `--out=${out}`, "--json"], () => {}));
+  assert.equal(printed.code, 0);
+  assert.equal(JSON.parse(printed.out).status.finished, 2);
   const errors: string[] = [];
   await assert.rejects(runCompare(["--status"], (l) => errors.push(l)), /--status: needs --out=DIR/);
   await assert.rejects(

