@@ -1,6 +1,6 @@
 /**
- * Command-line pieces shared by the image and video demos: the option schema, backend choice,
- * run resolution and detector loading.
+ * Command-line pieces shared by the demos (image, video, agreement): the option schema, backend choice,
+ * run resolution, detector loading and the exit code of an error.
  * @module
  */
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { type BackendName, initBackend } from "../runner/backend.ts";
-import { formatHelp, parseArgs, resolveOptions, wantsJson } from "../runner/cli.ts";
+import { formatHelp, parseArgs, reportUserError, resolveOptions } from "../runner/cli.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { type FaceDetector, loadDetector } from "./detect.ts";
@@ -18,7 +18,26 @@ import { DEFAULT_PRETRAINED_TASKS, loadPretrainedHeads, parsePretrainedTasks } f
 /** Where the demos write when no run is involved and no `--out` is given. */
 export const PRETRAINED_OUT = "runs/demo_pretrained";
 
-/** Flags of both demos (plus the common ones). */
+/**
+ * The `--heads` flag, whose help names what a command uses when neither `--run` nor `--heads` is given
+ * (`unflagged`: the demos draw the heads that meet their targets, the agreement table measures them all).
+ */
+export function headsOption(unflagged: readonly string[]): OptionSpec {
+  return {
+    name: "heads",
+    type: "string",
+    help:
+      `Where heads come from (without --run or --heads: pretrained ${
+        unflagged.join(", ")
+      }): \`pretrained\` ` +
+      `(${
+        DEFAULT_PRETRAINED_TASKS.join(", ")
+      }: the heads that meet their targets), \`pretrained:age,gender\` ` +
+      "(those from pretrained, the rest from --run), or `run` (all from --run).",
+  };
+}
+
+/** Flags of the image and video demos (plus the common ones); demo:agreement takes most of them. */
 export const DEMO_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
   {
@@ -28,13 +47,7 @@ export const DEMO_OPTIONS: OptionSpec[] = [
       "Trained run directory (one multi-task run, or one per task); may repeat; `newest` = the newest run " +
       "under --runs_dir. Without --run the demos use the pretrained real-face heads.",
   },
-  {
-    name: "heads",
-    type: "string",
-    help: "Where heads come from: `pretrained` (default without --run: " +
-      DEFAULT_PRETRAINED_TASKS.join(", ") +
-      "), `pretrained:age,gender` (those from pretrained, the rest from --run), or `run` (all from --run).",
-  },
+  headsOption(DEFAULT_PRETRAINED_TASKS),
   { name: "runs_dir", type: "string", default: "runs", help: "Where --run=newest looks." },
   {
     name: "checkpoint",
@@ -90,22 +103,33 @@ export const DEMO_OPTIONS: OptionSpec[] = [
   { name: "font", type: "string", help: "TTF font for labels (default: DejaVuSans from npm or Debian)." },
 ];
 
-/** Options of {@link parseDemoArgs}. */
+/** Options of {@link parseDemoArgs} and {@link demoSpecs}. */
 export interface DemoArgsOptions {
   /** The usage line printed by `--help`. */
   title: string;
-  /** Flags of this demo only (the video demo's `--frames`...). */
+  /** Flags of this command only (the video demo's `--frames`...). */
   extra?: OptionSpec[];
   /** Demo flags this command does not take (the agreement table has no `--input` or `--font`). */
   omit?: string[];
+  /** Replaces the demos' `--heads` (its help names this command's default). */
+  heads?: OptionSpec;
+  /** Printed under `--help`: where the command writes. */
+  footer?: string;
+}
+
+/** A demo command's own flags (the common ones not included), in help order. */
+export function demoSpecs(opts: Omit<DemoArgsOptions, "title" | "footer">): OptionSpec[] {
+  return [
+    ...DEMO_OPTIONS.slice(COMMON_OPTIONS.length)
+      .filter((s) => !opts.omit?.includes(s.name))
+      .map((s) => s.name === "heads" && opts.heads ? opts.heads : s),
+    ...(opts.extra ?? []),
+  ];
 }
 
 /** Parse demo flags; returns null after printing help. */
 export function parseDemoArgs(args: string[], opts: DemoArgsOptions): Options | null {
-  const own = [
-    ...DEMO_OPTIONS.slice(COMMON_OPTIONS.length).filter((s) => !opts.omit?.includes(s.name)),
-    ...(opts.extra ?? []),
-  ];
+  const own = demoSpecs(opts);
   const specs = [...COMMON_OPTIONS, ...own];
   const parsed = parseArgs(args, specs);
   if (parsed.positionals.length > 0) {
@@ -119,9 +143,9 @@ export function parseDemoArgs(args: string[], opts: DemoArgsOptions): Options | 
       { heading: "Demo", specs: own },
       { heading: "Common", specs: COMMON_OPTIONS },
     ], defaults));
-    if (!opts.omit?.includes("input")) {
-      console.log(`Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`);
-    }
+    console.log(
+      opts.footer ?? `Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`,
+    );
     return null;
   }
   return o;
@@ -224,8 +248,8 @@ export async function demoDetector(o: Options): Promise<FaceDetector> {
 }
 
 /**
- * A demo's exit code: an option error prints one `error:` line (and, with `--json`, the same error as a JSON
- * object on stdout) and is exit 2; any other error propagates.
+ * A demo's exit code: a user error (a bad flag or input file) prints one `error:` line (and, with `--json`,
+ * the error as a JSON object on stdout) and is exit 2, as in the other commands; any other error propagates.
  */
 export async function demoExitCode(
   main: (args: string[]) => Promise<number>,
@@ -234,11 +258,7 @@ export async function demoExitCode(
   try {
     return await main(args);
   } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    const message = e.message.split("\n")[0];
-    if (wantsJson(args)) console.log(JSON.stringify({ error: message, exitCode: 2 }));
-    console.error(`error: ${message}`);
-    return 2;
+    return reportUserError(e, args);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Image and video demos: face detection (face-api or an OpenCV Haar cascade), the pretrained real-face
  * heads and/or every trained head on each face crop, annotated outputs and JSON. Entry points:
- * `deno task demo:image` (`image_demo.ts`) and `deno task demo:video` (`video_demo.ts`).
+ * `deno task demo:image` (`image_demo.ts`), `deno task demo:video` (`video_demo.ts`) and
+ * `deno task demo:agreement` (`pretrained/agreement_cli.ts`: the heads against hand-labelled real faces).
  *
  * ```ts
  * import { loadDetector, loadRunPredictor, processImage, TextPainter } from "./demo/mod.ts";
@@ -29,6 +30,12 @@ export {
 } from "./image_demo.ts";
 export type { FaceResult, ImageResult, ProcessImageOptions } from "./image_demo.ts";
 export { makeSampleGif, processVideo, videoDemoMain } from "./video_demo.ts";
+export {
+  AGREEMENT_EXTRA_OPTIONS,
+  AGREEMENT_FORMAT_VERSION,
+  AGREEMENT_OPTIONS,
+  agreementMain,
+} from "./pretrained/agreement_cli.ts";
 export type {
   FrameResult,
   ProcessVideoOptions,

@@ -389,7 +389,40 @@ export function settingsWithSources(
   );
 }
 
-/** Whether a command line asks for JSON output (`--json`, `--json=true`): its errors then go to stdout as JSON too. */
+/** Whether a command line asks for JSON output (`--json`, `--json=true`); its errors then go to stdout too. */
 export function wantsJson(args: readonly string[]): boolean {
   return args.some((a) => a === "--json" || /^--json=(true|1|yes)$/i.test(a));
+}
+
+/** Errors whose message is meant for the user (bad flag, bad input file). */
+const USER_ERRORS = new Set([
+  "OptionError",
+  "CsvError",
+  "PreparedDataError",
+  "DatasetNotFoundError",
+  "DatasetFormatError",
+  "ImageReadError",
+  "MatFileError",
+  "PrepArgsError",
+  "ResultsError",
+]);
+
+/** Errors whose message is meant for the user (bad flag, bad input file, corrupt checkpoint). */
+export function isUserError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  // Messages that start by naming a flag or a checkpoint are written for the user too.
+  return e instanceof OptionError || USER_ERRORS.has(e.name) || /^(--[a-z_]+|checkpoint )/.test(e.message) ||
+    e instanceof Deno.errors.NotFound;
+}
+
+/**
+ * A command's answer to an error: a user error prints one `error:` line (with `--json`, also the error as a
+ * JSON object on stdout, which carries only JSON) and is exit status 2; any other error is thrown on.
+ */
+export function reportUserError(e: unknown, args: readonly string[]): 2 {
+  if (!isUserError(e)) throw e;
+  const message = e.message.split("\n")[0];
+  if (wantsJson(args)) console.log(JSON.stringify({ error: message, exitCode: 2 }));
+  console.error(`error: ${message}`);
+  return 2;
 }

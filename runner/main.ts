@@ -3,9 +3,8 @@
  * Errors a user can fix print one line and exit with status 2.
  * @module
  */
-import { OptionError } from "../core/options.ts";
 import { resolveRun } from "./commands.ts";
-import { wantsJson } from "./cli.ts";
+import { reportUserError } from "./cli.ts";
 import type { DryRunReport } from "./run_command.ts";
 import { trainResolved } from "./api.ts";
 import { methodsTable } from "./methods_table.ts";
@@ -15,27 +14,6 @@ import { ENTRY_TASKS } from "./entries.ts";
 import { runEval } from "./eval_command.ts";
 import { runCompare } from "./compare.ts";
 import { runSynth } from "./synth_command.ts";
-
-/** Errors whose message is meant for the user (bad flag, bad input file). */
-const USER_ERRORS = new Set([
-  "OptionError",
-  "CsvError",
-  "PreparedDataError",
-  "DatasetNotFoundError",
-  "DatasetFormatError",
-  "ImageReadError",
-  "MatFileError",
-  "PrepArgsError",
-  "ResultsError",
-]);
-
-/** Errors whose message is meant for the user (bad flag, bad input file, corrupt checkpoint). */
-export function isUserError(e: unknown): e is Error {
-  if (!(e instanceof Error)) return false;
-  // Messages that start by naming a flag or a checkpoint are written for the user too.
-  return e instanceof OptionError || USER_ERRORS.has(e.name) || /^(--[a-z_]+|checkpoint )/.test(e.message) ||
-    e instanceof Deno.errors.NotFound;
-}
 
 /** Run one command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -89,16 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (e) {
-    if (isUserError(e)) {
-      const message = e.message.split("\n")[0];
-      // With --json, stdout carries only JSON: the error too, as an object scripts can read.
-      if (wantsJson(args)) {
-        console.log(JSON.stringify({ error: message, exitCode: 2 }));
-      }
-      console.error(`error: ${message}`);
-      return 2;
-    }
-    throw e;
+    return reportUserError(e, args);
   }
 }
 

@@ -15,7 +15,7 @@ import { COMPARE_OPTIONS } from "../runner/compare.ts";
 import { EVAL_OPTIONS } from "../runner/eval_command.ts";
 import { SYNTH_OPTIONS } from "../runner/synth_command.ts";
 import { DEMO_OPTIONS, demoExitCode } from "../demo/_cli.ts";
-import { AGREEMENT_EXTRA_OPTIONS, agreementMain } from "../demo/pretrained/agreement_cli.ts";
+import { AGREEMENT_OPTIONS, agreementMain } from "../demo/pretrained/agreement_cli.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
 import type { OptionSpec } from "../core/options.ts";
 
@@ -166,10 +166,7 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     { name: "demo:image", specs: DEMO_OPTIONS, run: demo, tail: ["--dry_run"] },
     {
       name: "demo:agreement",
-      specs: [
-        ...DEMO_OPTIONS.filter((s) => s.name !== "input" && s.name !== "font"),
-        ...AGREEMENT_EXTRA_OPTIONS,
-      ],
+      specs: AGREEMENT_OPTIONS,
       run: agreement,
       tail: ["--dry_run"],
     },
@@ -230,6 +227,16 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
         "--labels",
       );
     }
+    // A labels file whose own photo is missing, or is no image: the first is found before any model loads.
+    const face = { at: [10, 10], gender: "woman", smile: false, age: 30, pose: "frontal" };
+    const labelsDir = await Deno.makeTempDir({ prefix: "cli_corpus_labels_" });
+    await Deno.writeTextFile(join(labelsDir, "not_an_image.jpg"), "text");
+    for (const photo of ["missing.jpg", "not_an_image.jpg"]) {
+      const file = join(labelsDir, `${photo}.json`);
+      await Deno.writeTextFile(file, JSON.stringify({ photos: [{ path: photo, faces: [face] }] }));
+      await check(`demo:agreement --labels (${photo})`, () => agreement([`--labels=${file}`]), false, photo);
+    }
+    await Deno.remove(labelsDir, { recursive: true });
     await check(
       "stl --task=pose --dataset=synth-emotion",
       () => main(["stl", "--task=pose", "--dataset=synth-emotion", "--dry_run"]),

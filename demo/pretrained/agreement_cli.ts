@@ -2,8 +2,9 @@
  * `deno task demo:agreement`: run a head set on hand-labelled real faces with the demo's own detector and
  * crops, and print the agreement table per head against its target. The heads are chosen as in the demos
  * (`--run`, `--heads=pretrained:...`), except that without either every pretrained head is measured, the
- * ones below their targets included; `--labels=FILE` measures on your own labelled photos instead of the
- * committed 44 faces. With `--out` the table and every face's outcome are written there.
+ * ones below their targets included (`--heads=pretrained` is the demos' default set); `--labels=FILE`
+ * measures on your own labelled photos instead of the committed 44 faces. With `--out` the table and every
+ * face's outcome are written there.
  * @module
  */
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import { checkOutDir } from "../../runner/out_dir.ts";
 import {
   demoBackend,
   demoDetector,
+  demoSpecs,
+  headsOption,
   loadHeadSources,
   parseDemoArgs,
   pretrainedTasksOf,
@@ -39,14 +42,23 @@ export const AGREEMENT_EXTRA_OPTIONS: OptionSpec[] = [
   {
     name: "labels",
     type: "string",
-    help: "Hand labels (JSON: photos, each with its faces' centre, gender, smile, age and pose side); " +
-      'default: the committed 44 real faces. A photo without "package" is a file relative to the labels file.',
+    help:
+      "Hand labels (JSON: photos, each with its faces' centre, gender, smile, age and pose side); default: " +
+      'the committed 44 real faces. A photo without "package" is a file relative to the labels file.',
   },
   { name: "faces", type: "boolean", default: false, help: "Also print every labelled face's outcome." },
 ];
 
-/** Demo flags that mean nothing here: there is no input image to draw on. */
-const NOT_HERE = ["input", "font"];
+const SPECS = {
+  extra: AGREEMENT_EXTRA_OPTIONS,
+  // No input image to draw on.
+  omit: ["input", "font"],
+  // The table exists to show which pretrained heads meet their targets, so by default it measures them all.
+  heads: headsOption(PRETRAINED_TASKS),
+};
+
+/** Every flag of demo:agreement besides the common ones, in help order. */
+export const AGREEMENT_OPTIONS: OptionSpec[] = demoSpecs(SPECS);
 
 function outcomeLine(o: FaceOutcome): string {
   const l = o.label;
@@ -64,15 +76,13 @@ function outcomeLine(o: FaceOutcome): string {
 /** The agreement command's command line; returns an exit code. */
 export async function agreementMain(args: string[]): Promise<number> {
   const o = parseDemoArgs(args, {
-    title:
-      "deno task demo:agreement [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--labels=FILE] [--faces] " +
-      "[--out=DIR] [--detector=ssd|tiny | --cascade=FILE]",
-    extra: AGREEMENT_EXTRA_OPTIONS,
-    omit: NOT_HERE,
+    title: "deno task demo:agreement [--run=DIR]... [--heads=pretrained[:HEADS]|run] [--labels=FILE] " +
+      "[--faces] [--out=DIR] [--detector=ssd|tiny | --cascade=FILE]",
+    ...SPECS,
+    footer: "Without --out nothing is written; --out=DIR writes agreement.json and agreement.md there.",
   });
   if (!o) return 0;
   const runs = await resolveRunDirs(o);
-  // The table exists to show which pretrained heads meet their targets, so by default it measures them all.
   if (o.heads === undefined && runs.length === 0) o.heads = `pretrained:${PRETRAINED_TASKS.join(",")}`;
   const pretrained = pretrainedTasksOf(o, runs);
   const labelsFile = typeof o.labels === "string" ? o.labels : REAL_FACE_LABELS;
@@ -92,7 +102,7 @@ export async function agreementMain(args: string[]): Promise<number> {
       faces: faceCount,
       runs,
       pretrained,
-      detector: typeof o.cascade === "string" ? `haar ${o.cascade}` : o.detector,
+      detector: typeof o.cascade === "string" ? "haar" : o.detector,
       out: out ?? null,
       written: false,
     };
@@ -112,7 +122,7 @@ export async function agreementMain(args: string[]): Promise<number> {
   const heads = await loadHeadSources(runs, o);
   try {
     const detector = await demoDetector(o);
-    if (!o.quiet && !o.json) {
+    if (!o.quiet) {
       console.error(
         `measuring ${faceCount} labelled face(s) in ${photos.length} photo(s) (backend ${backend})`,
       );
@@ -121,23 +131,24 @@ export async function agreementMain(args: string[]): Promise<number> {
     const rows = agreementTable(outcomes);
     const sources = heads.map((h) => h.source);
     const table = formatAgreement(rows);
+    const report = {
+      formatVersion: AGREEMENT_FORMAT_VERSION,
+      labels: labelsFile,
+      detector: detector.name,
+      sources,
+      rows,
+      outcomes,
+    };
     if (out !== undefined) {
       await Deno.mkdir(out, { recursive: true });
-      await writeJsonAtomic(join(out, "agreement.json"), {
-        formatVersion: AGREEMENT_FORMAT_VERSION,
-        labels: labelsFile,
-        detector: detector.name,
-        sources,
-        rows,
-        outcomes,
-      });
+      await writeJsonAtomic(join(out, "agreement.json"), report);
       await writeFileAtomic(
         join(out, "agreement.md"),
         `Agreement of ${sources.join(" + ")} with ${labelsFile} (detector ${detector.name})\n\n${table}\n`,
       );
     }
     if (o.json) {
-      console.log(JSON.stringify({ detector: detector.name, sources, rows, outcomes }, null, 2));
+      console.log(JSON.stringify(report, null, 2));
       return 0;
     }
     if (o.faces) outcomes.forEach((f) => console.log(outcomeLine(f)));

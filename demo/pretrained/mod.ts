@@ -13,4 +13,3 @@ export * from "./age_groups.ts";
 export * from "./pose_from_mesh.ts";
 export * from "./heads.ts";
 export * from "./real_faces.ts";
-export { AGREEMENT_EXTRA_OPTIONS, AGREEMENT_FORMAT_VERSION, agreementMain } from "./agreement_cli.ts";

