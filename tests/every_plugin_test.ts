@@ -1,6 +1,6 @@
 /**
  * Every method plugin, end to end through every command that opens a run: train one tiny epoch, then
- * `eval` the run's checkpoint and run the image demo on it. A plugin whose model extension, options or
+ * `eval` the run's checkpoint, and open it in the image and video demos and in demo:agreement. A plugin whose model extension, options or
  * statistics the run-configuration module failed to carry would fail here (eval once could not rebuild
  * a LEL-LTN model).
  */
@@ -14,15 +14,25 @@ import { readRunLog } from "../runner/train/run_log.ts";
 import { videoDemoMain } from "../demo/video_demo.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
 import { sampleImages } from "../demo/detect.ts";
+import { demoExitCode } from "../demo/_cli.ts";
+import { agreementMain } from "../demo/pretrained/agreement_cli.ts";
+import { loadRealFaceLabels } from "../demo/pretrained/real_faces.ts";
 import { stdoutOf } from "./_stdout.ts";
 
 const TINY = ["--train_size=96", "--image_size=32", "--batch_size=16", "--quiet"];
 
-Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), then eval and the image and video demos open it", async (t) => {
+Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), then eval, the image and video demos and demo:agreement open it", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "every_plugin_" });
   const photo = join(root, "photo");
   await Deno.mkdir(photo);
   await Deno.copyFile(sampleImages()[0], join(photo, "s1.jpg"));
+  // The same photo's three hand-labelled faces, as a labels file of one's own for demo:agreement.
+  const labels = join(root, "labels.json");
+  const sample1 = (await loadRealFaceLabels()).find((p) => p.path === "demo/sample1.jpg")!;
+  await Deno.writeTextFile(
+    labels,
+    JSON.stringify({ photos: [{ path: "photo/s1.jpg", faces: sample1.faces }] }),
+  );
   try {
     for (const plugin of await discoverPlugins()) {
       await t.step(plugin.name, async () => {
@@ -69,7 +79,15 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
           assert.ok(json.faces[0].heads[task], `the demo shows the ${task} head`);
         }
 
-        // What the label strategy reports reaches log.csv (SA-MTL's factor means among them).
+        // demo:agreement measures the run's heads on the labelled faces: a row per head it has a rule for.
+        const agreed = await stdoutOf(() =>
+          demoExitCode(agreementMain, [`--run=${dir}`, `--labels=${labels}`, "--json", "--quiet"])
+        );
+        assert.equal(agreed.code, 0);
+        const table = JSON.parse(agreed.out) as { rows: { task: string; total: number; target: number }[] };
+        assert.deepEqual(table.rows.filter((r) => r.target > 0).map((r) => r.task).sort(), [...tasks].sort());
+        assert.equal(table.rows[0].total, 3, "the three labelled faces");
+
         // The video demo opens the same run: two frames of the generated sample GIF, the run's heads on each face.
         const videoOut = join(dir, "video_out");
         assert.equal(
@@ -91,6 +109,7 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
           assert.ok(faces.every((f) => f.heads[task]), `every face in the video shows the ${task} head`);
         }
 
+        // What the label strategy reports reaches log.csv (SA-MTL's factor means among them).
         // The header declares the teacher's columns up front, so a statistic counts only with a number in a row.
         const log = await readRunLog(dir);
         const logged = (suffix: string) =>
