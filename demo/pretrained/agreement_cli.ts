@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { OptionError, type OptionSpec } from "../../core/options.ts";
 import { checkOutDir } from "../../runner/out_dir.ts";
+import { COMMON_OPTIONS } from "../../runner/schema.ts";
 import {
   demoBackend,
   demoDetector,
@@ -57,8 +58,8 @@ const SPECS = {
   heads: headsOption(PRETRAINED_TASKS),
 };
 
-/** Every flag of demo:agreement besides the common ones, in help order. */
-export const AGREEMENT_OPTIONS: OptionSpec[] = demoSpecs(SPECS);
+/** Every flag of demo:agreement, the common ones first (as in `DEMO_OPTIONS`). */
+export const AGREEMENT_OPTIONS: OptionSpec[] = [...COMMON_OPTIONS, ...demoSpecs(SPECS)];
 
 function outcomeLine(o: FaceOutcome): string {
   const l = o.label;
