@@ -29,7 +29,7 @@ export {
   rgbaOf,
 } from "./image_demo.ts";
 export type { FaceResult, ImageResult, ProcessImageOptions } from "./image_demo.ts";
-export { makeSampleGif, processVideo, videoDemoMain } from "./video_demo.ts";
+export { makeSampleGif, processVideo, VIDEO_OPTIONS, videoDemoMain } from "./video_demo.ts";
 export {
   AGREEMENT_EXTRA_OPTIONS,
   AGREEMENT_FORMAT_VERSION,

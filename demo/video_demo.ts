@@ -258,7 +258,8 @@ export async function makeSampleGif(path: string, opts: SampleGifOptions = {}): 
   await writer.close();
 }
 
-const VIDEO_OPTIONS: OptionSpec[] = [
+/** The video demo's own flags (besides the demos' head, detector and common ones). */
+export const VIDEO_OPTIONS: OptionSpec[] = [
   { name: "max_frames", type: "int", default: 0, min: 0, help: "Stop after this many frames (0 = all)." },
   {
     name: "window",

@@ -7,7 +7,7 @@ import { resolveRun } from "./commands.ts";
 import { reportUserError } from "./cli.ts";
 import type { DryRunReport } from "./run_command.ts";
 import { trainResolved } from "./api.ts";
-import { methodsTable } from "./methods_table.ts";
+import { runMethods } from "./methods_command.ts";
 import { discoverPlugins } from "./registry.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { ENTRY_TASKS } from "./entries.ts";
@@ -26,13 +26,8 @@ export async function main(argv: string[]): Promise<number> {
       case "--help":
         console.log(usage(await discoverPlugins()));
         return 0;
-      case "methods": {
-        const plugins = await discoverPlugins();
-        console.log(
-          args.includes("--json") ? JSON.stringify(plugins.map(describe), null, 2) : methodsTable(plugins),
-        );
-        return 0;
-      }
+      case "methods":
+        return await runMethods(args);
       case "eval":
         return await runEval(args);
       case "compare":
@@ -86,21 +81,6 @@ export function formatDryRun(d: DryRunReport): string {
       } ${v.source}`
     ),
   ].join("\n");
-}
-
-function describe(p: Awaited<ReturnType<typeof discoverPlugins>>[number]) {
-  return {
-    name: p.name,
-    aliases: p.aliases,
-    summary: p.summary,
-    reference: p.reference,
-    dataMode: p.dataMode,
-    labels: p.labels.name,
-    role: p.role ?? "baseline",
-    loss: ["masked-ce", ...p.loss.terms.map((t) => t.name)],
-    options: p.options.map((o) => o.name),
-    presets: Object.keys(p.presets ?? {}),
-  };
 }
 
 function usage(plugins: MethodPlugin[]): string {

@@ -17,6 +17,8 @@ import { SYNTH_OPTIONS } from "../runner/synth_command.ts";
 import { DEMO_OPTIONS, demoExitCode } from "../demo/_cli.ts";
 import { AGREEMENT_OPTIONS, agreementMain } from "../demo/pretrained/agreement_cli.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
+import { VIDEO_OPTIONS, videoDemoMain } from "../demo/video_demo.ts";
+import { METHODS_OPTIONS } from "../runner/methods_command.ts";
 import type { OptionSpec } from "../core/options.ts";
 
 interface Outcome {
@@ -165,6 +167,13 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     { name: "synth", specs: SYNTH_OPTIONS, run: (a) => main(["synth", ...a]), tail: ["--dry_run"] },
     { name: "demo:image", specs: DEMO_OPTIONS, run: demo, tail: ["--dry_run"] },
     {
+      name: "demo:video",
+      specs: [...DEMO_OPTIONS, ...VIDEO_OPTIONS],
+      run: (a) => demoExitCode(videoDemoMain, a),
+      tail: ["--dry_run"],
+    },
+    { name: "methods", specs: METHODS_OPTIONS, run: (a) => main(["methods", ...a]), tail: ["--dry_run"] },
+    {
       name: "demo:agreement",
       specs: AGREEMENT_OPTIONS,
       run: agreement,
@@ -193,9 +202,10 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     for (const fam of families) {
       for (const out of ["README.md", "/proc/nope", "README.md/sub"]) {
         for (const dry of [true, false]) {
-          if (fam.name === "eval") continue; // needs a run: covered below
+          // eval checks --out before it opens the run, so a run that does not exist is enough here.
           const args = [
             `--out=${out}`,
+            ...(fam.name === "eval" ? ["--run=/nonexistent/run"] : []),
             ...(dry ? ["--dry_run"] : []),
             ...(fam.name === "sa-mtl" ? ["--epoch=1"] : []),
           ];

@@ -1,6 +1,8 @@
 /** `deno task methods` and `methods --json`: every registered plugin, as the registry declares it. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { main } from "../runner/main.ts";
+import { METHODS_FORMAT_VERSION } from "../runner/methods_command.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import { stdoutOf } from "./_stdout.ts";
 
@@ -36,4 +38,32 @@ Deno.test("methods lists every plugin; --json gives each one's declared flags, p
   assert.match(rows[0], /^name\s+aliases\s+data mode\s+label strategy\s+loss terms\s+reference$/);
   assert.equal(rows.length, 2 + plugins.length);
   for (const [i, p] of plugins.entries()) assert.ok(rows[2 + i].startsWith(`${p.name} `), rows[2 + i]);
+});
+
+Deno.test("methods --out writes methods.json (the --json listing, versioned); --dry_run writes nothing; --help", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "methods_" });
+  try {
+    const out = join(tmp, "out");
+    const dry = await stdoutOf(() => main(["methods", `--out=${out}`, "--dry_run", "--json"]));
+    assert.equal(dry.code, 0);
+    assert.deepEqual(JSON.parse(dry.out).dryRun, {
+      methods: (await discoverPlugins()).length,
+      file: join(out, "methods.json"),
+      written: false,
+    });
+    await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
+
+    const listed = await stdoutOf(() => main(["methods", `--out=${out}`, "--json"]));
+    assert.equal(listed.code, 0);
+    const saved = JSON.parse(await Deno.readTextFile(join(out, "methods.json")));
+    assert.equal(saved.formatVersion, METHODS_FORMAT_VERSION);
+    assert.deepEqual(saved.methods, JSON.parse(listed.out));
+
+    const help = await stdoutOf(() => main(["methods", "--help"]));
+    assert.equal(help.code, 0);
+    assert.match(help.out, /^deno task methods/);
+    assert.doesNotMatch(help.out, /--seed/, "methods reads no seed");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });
