@@ -163,6 +163,8 @@ export interface TrainOptions {
   dataset_age?: DatasetName;
   /** The gender + age dataset. */
   dataset_gender_age?: DatasetName;
+  /** Multi-task runs: the heads to train (default: every task the datasets label). */
+  tasks?: TaskName[];
   /** Original scripts' entry tasks only: accepted for compatibility, unused. */
   num_worker?: number;
   /** Original scripts' entry tasks only: select the method without pseudo labels. */

@@ -82,11 +82,11 @@ function datasetFlags(entry: EntryTask): string[] {
     case "single":
       return ["dataset", "task", "task_type"];
     case "EA":
-      return ["dataset_emotion", "dataset_age"];
+      return ["dataset_emotion", "dataset_age", "tasks"];
     case "EGA":
-      return ["dataset_emotion", "dataset_gender_age"];
+      return ["dataset_emotion", "dataset_gender_age", "tasks"];
     default:
-      return ["dataset_emotion", "dataset_pose", "dataset_gender_age"];
+      return ["dataset_emotion", "dataset_pose", "dataset_gender_age", "tasks"];
   }
 }
 

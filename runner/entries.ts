@@ -185,6 +185,8 @@ export const ENTRY_TASKS: EntryTask[] = [
       ...SEED_COMMON,
       dataset_emotion: "expw",
       dataset_age: "adience",
+      // The script builds emotion and age heads only; Adience's gender labels go unused.
+      tasks: ["emotion", "age"],
       model: "mini_xception",
       patience: 10,
       E_loss_weights: 5,

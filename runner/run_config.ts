@@ -223,6 +223,20 @@ function restrictTasks(set: ImageSet, task: string): ImageSet {
   return { ...set, tasks, labels: { [task]: set.labels[task as keyof typeof set.labels] } };
 }
 
+/** `--tasks`: a dataset's labels of the listed tasks only; a dataset left with none is an error. */
+function keepTasks(set: ImageSet, only: string[]): ImageSet {
+  const tasks = set.tasks.filter((t) => only.includes(t.name));
+  if (tasks.length === 0) {
+    throw new OptionError(
+      `--tasks=${only.join(",")}: dataset ${set.name} labels none of them (it labels ${
+        set.tasks.map((t) => t.name).join(", ")
+      })`,
+    );
+  }
+  const labels = Object.fromEntries(tasks.map((t) => [t.name, set.labels[t.name as keyof typeof set.labels]]));
+  return { ...set, tasks, labels: labels as ImageSet["labels"] };
+}
+
 /** Load and validate every dataset of a run (with the hidden truth of synthetic ones, for scoring). */
 export async function loadRunData(
   run: { options: Options; datasets: string[]; stlTask?: string | null },
@@ -231,9 +245,13 @@ export async function loadRunData(
   const loadOpts = datasetLoadOptions(run.options, log);
   const sets: ImageSet[] = [];
   const hidden = new Map<string, HiddenTruth | null>();
+  const only = Array.isArray(run.options.tasks) && run.options.tasks.length > 0
+    ? run.options.tasks.map(String)
+    : undefined;
   for (const name of run.datasets) {
     let set = await loadDataset(name, loadOpts);
     if (run.stlTask) set = restrictTasks(set, run.stlTask);
+    if (only) set = keepTasks(set, only);
     checkSplits(set);
     sets.push(set);
     hidden.set(name, await loadHiddenTruth(name, loadOpts));

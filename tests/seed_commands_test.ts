@@ -231,3 +231,61 @@ Deno.test("every seed README training line runs end to end when pointed at the s
   }
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("ALTERNATIVE_EA and ALTERNATIVE_EGA run end to end on the synthetic emotion and age/gender data", async (t) => {
+  const { executeRun } = await import("../runner/run_command.ts");
+  const root = await Deno.makeTempDir({ prefix: "seed_ea_" });
+  const small = ["--epoch=2", "--image_size=32", "--train_size=100", "--batch_size=16", "--quiet"];
+  const cases = [
+    { task: "alternative-ea", slot: "--dataset_age=synth-age-gender", heads: ["age", "emotion"] },
+    {
+      task: "alternative-ega",
+      slot: "--dataset_gender_age=synth-age-gender",
+      heads: ["age", "emotion", "gender"],
+    },
+  ];
+  try {
+    for (const c of cases) {
+      await t.step(c.task, async () => {
+        const out = `${root}/${c.task}`;
+        const args = [
+          "--is_pesudo=True",
+          "--dataset_emotion=synth-emotion",
+          c.slot,
+          ...small,
+          `--out=${out}`,
+        ];
+        const run = await resolveRun(c.task, args, { print: () => {} });
+        // The scripts' own defaults (mini-Xception, emotion weighted 5:1) with SA-MTL selected by --is_pesudo.
+        assert.equal(run?.plugin.name, "sa-mtl");
+        assert.deepEqual(run?.datasets, ["synth-emotion", "synth-age-gender"]);
+        assert.equal(run?.options.model, "mini_xception");
+        assert.deepEqual([run?.options.E_loss_weights, run?.options.A_loss_weights], [5, 1]);
+        const res = await executeRun(run!, () => {});
+        assert.equal(res.summary?.epochs, 2);
+        // Each head is tested on the dataset that labels it: emotion on synth-emotion, the rest on age/gender.
+        const tested = Object.keys(res.summary!.test).filter((k) => k.endsWith("/acc")).sort();
+        assert.deepEqual(
+          tested,
+          c.heads.map((h) => `${h}/${h === "emotion" ? "synth-emotion" : "synth-age-gender"}/test/acc`)
+            .sort(),
+          "EA trains emotion and age only (the age dataset's gender labels unused, as in the script); EGA all three",
+        );
+      });
+    }
+    // --tasks leaving a dataset without labels is refused before training, naming the flag and the dataset.
+    await assert.rejects(
+      () =>
+        resolveRun(
+          "alternative-ega",
+          ["--dataset_emotion=synth-emotion", "--tasks=age,gender", "--dry_run"],
+          {
+            print: () => {},
+          },
+        ).then((run) => executeRun(run!, () => {})),
+      /--tasks=age,gender: dataset synth-emotion labels none of them \(it labels emotion\)/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
