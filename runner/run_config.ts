@@ -233,7 +233,9 @@ function keepTasks(set: ImageSet, only: string[]): ImageSet {
       })`,
     );
   }
-  const labels = Object.fromEntries(tasks.map((t) => [t.name, set.labels[t.name as keyof typeof set.labels]]));
+  const labels = Object.fromEntries(
+    tasks.map((t) => [t.name, set.labels[t.name as keyof typeof set.labels]]),
+  );
   return { ...set, tasks, labels: labels as ImageSet["labels"] };
 }
 

@@ -337,7 +337,8 @@ export const MULTI_DATASET_OPTIONS: OptionSpec[] = [
     name: "tasks",
     type: "list",
     choices: ["emotion", "age", "pose", "gender", "digit", "rotation"],
-    help: "Heads to train (default: every task the datasets label); a label of another task is left unused. " +
+    help:
+      "Heads to train (default: every task the datasets label); a label of another task is left unused. " +
       "ALTERNATIVE_EA.py trains emotion and age only, so its task sets emotion,age (Adience also labels gender).",
   },
 ];
