@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { stringifyCsv } from "../core/csv.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { Rng } from "../core/rng.ts";
+import { isUserError, reportUserError } from "../core/user_errors.ts";
 import type { TaskName } from "../core/types.ts";
 import { cropImage, encodeImage, grayToRgba, isBlank, readImage, type RgbaImage } from "./image_io.ts";
 import { DATASET_TASKS, labelSpace, REAL_DATASETS } from "./label_spaces.ts";
@@ -431,36 +432,24 @@ export function prepUsage(): string {
   return lines.join("\n");
 }
 
-/** Command-line entry point; returns the exit code. */
+/**
+ * Command-line entry point; returns the exit code. A bad flag or a dataset that is missing or not in the
+ * expected layout is the user's to fix (one `error:` line, exit 2, with `--json` also a JSON object on
+ * stdout, like every command); anything else is a failure of the job (exit 1).
+ */
 export async function prepMain(argv: string[]): Promise<number> {
-  let opts: ReturnType<typeof parsePrepArgs>;
   try {
-    opts = parsePrepArgs(argv);
-  } catch (e) {
-    console.error(`error: ${(e as Error).message.split("\n")[0]}`);
-    return 2;
-  }
-  if (opts.help) {
-    console.log(prepUsage());
-    return 0;
-  }
-  try {
+    const opts = parsePrepArgs(argv);
+    if (opts.help) {
+      console.log(prepUsage());
+      return 0;
+    }
     await runPrep(opts);
     return 0;
   } catch (e) {
-    // A dataset that is missing or not in the expected layout is the user's to fix (exit 2, like every
-    // command); anything else is a failure of the job (exit 1).
-    const user = [
-      "DatasetNotFoundError",
-      "DatasetFormatError",
-      "ImageReadError",
-      "MatFileError",
-      "CsvError",
-      "PrepArgsError",
-    ]
-      .includes((e as Error).name) || e instanceof Deno.errors.NotFound;
+    if (isUserError(e)) return reportUserError(e, argv);
     console.error(`error: ${(e as Error).message.split("\n")[0]}`);
-    return user ? 2 : 1;
+    return 1;
   }
 }
 

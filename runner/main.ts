@@ -4,7 +4,7 @@
  * @module
  */
 import { resolveRun } from "./commands.ts";
-import { reportUserError } from "./cli.ts";
+import { reportUserError } from "../core/user_errors.ts";
 import type { DryRunReport } from "./run_command.ts";
 import { trainResolved } from "./api.ts";
 import { runMethods } from "./methods_command.ts";

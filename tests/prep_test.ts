@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
 import { readImage } from "../datasets/image_io.ts";
 import { DatasetNotFoundError } from "../datasets/loaders/mod.ts";
-import { parsePrepArgs, preparedColumns, type PrepReport, runPrep } from "../datasets/prep.ts";
+import { parsePrepArgs, preparedColumns, prepMain, type PrepReport, runPrep } from "../datasets/prep.ts";
 import { loadPrepared, loadPreparedDetailed, PreparedDataError } from "../datasets/prepared.ts";
 import {
   patternPixel,
@@ -323,4 +323,44 @@ Deno.test("prep writes the cleaned CSVs", async (t) => {
   });
 
   await Deno.remove(base, { recursive: true });
+});
+
+Deno.test("deno task prep's entry point: user errors are one line, exit 2, JSON with --json, nothing written", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "prep_main_" });
+  const out = join(tmp, "out");
+  const cases: { args: string[]; names: RegExp; json?: boolean }[] = [
+    { args: ["--limit=0", "--dataset=ferplus"], names: /--limit: expected an integer >= 1, got '0'/ },
+    { args: ["--bogus=1", "--dataset=ferplus"], names: /bogus/ },
+    { args: ["--seed=-1", "--dataset=ferplus"], names: /--seed/ },
+    { args: [], names: /--dataset is required/ },
+    { args: ["--dataset=nope"], names: /nope/ },
+    // A dataset that is not where --root says: the user's to fix, not a failed job.
+    { args: ["--dataset=ferplus", "--root=/nonexistent/ferplus", `--out=${out}`], names: /nonexistent/ },
+    { args: ["--dataset=ferplus", "--limit=x", "--json"], names: /--limit/, json: true },
+  ];
+  const log = console.log, err = console.error;
+  try {
+    for (const c of cases) {
+      const stdout: string[] = [], stderr: string[] = [];
+      console.log = (...a: unknown[]) => stdout.push(a.map(String).join(" "));
+      console.error = (...a: unknown[]) => stderr.push(a.map(String).join(" "));
+      let code: number;
+      try {
+        code = await prepMain(c.args);
+      } finally {
+        console.log = log;
+        console.error = err;
+      }
+      const label = c.args.join(" ") || "(no flags)";
+      assert.equal(code, 2, `${label}: exit ${code} (${stderr.join(" | ")})`);
+      const errors = stderr.filter((l) => l.startsWith("error:"));
+      assert.equal(errors.length, 1, `${label}: ${stderr.join(" | ")}`);
+      assert.match(errors[0], c.names, label);
+      if (c.json) assert.match(JSON.parse(stdout.join("\n")).error, c.names, `${label}: the JSON error`);
+      else assert.deepEqual(stdout, [], `${label}: stdout stays empty`);
+    }
+    await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound, "nothing written");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });
