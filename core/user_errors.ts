@@ -43,3 +43,15 @@ export function reportUserError(e: unknown, args: readonly string[]): 2 {
   console.error(`error: ${message}`);
   return 2;
 }
+
+/**
+ * A command's exit code from its main function: a user error is reported by {@link reportUserError} (exit 2);
+ * any other error propagates.
+ */
+export async function exitCodeOf(main: (args: string[]) => Promise<number>, args: string[]): Promise<number> {
+  try {
+    return await main(args);
+  } catch (e) {
+    return reportUserError(e, args);
+  }
+}

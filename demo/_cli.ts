@@ -9,7 +9,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { type BackendName, initBackend } from "../runner/backend.ts";
 import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
-import { reportUserError } from "../core/user_errors.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { type FaceDetector, loadDetector } from "./detect.ts";
@@ -248,25 +248,10 @@ export async function demoDetector(o: Options): Promise<FaceDetector> {
   });
 }
 
-/**
- * A demo's exit code: a user error (a bad flag or input file) prints one `error:` line (and, with `--json`,
- * the error as a JSON object on stdout) and is exit 2, as in the other commands; any other error propagates.
- */
-export async function demoExitCode(
-  main: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<number> {
-  try {
-    return await main(args);
-  } catch (e) {
-    return reportUserError(e, args);
-  }
-}
-
-/** Run a demo's main as a program: option errors exit 2 (see {@link demoExitCode}), other errors exit 1. */
+/** Run a demo's main as a program: user errors exit 2 (`exitCodeOf`), other errors exit 1. */
 export async function runMain(main: (args: string[]) => Promise<number>): Promise<void> {
   try {
-    Deno.exit(await demoExitCode(main, Deno.args));
+    Deno.exit(await exitCodeOf(main, Deno.args));
   } catch (e) {
     console.error(`error: ${(e as Error).message ?? String(e)}`);
     Deno.exit(1);

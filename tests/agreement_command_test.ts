@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { demoExitCode } from "../demo/_cli.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
 import { AGREEMENT_FORMAT_VERSION, agreementMain } from "../demo/pretrained/agreement_cli.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
 import { faceApiDir } from "../demo/detect.ts";
@@ -37,7 +37,7 @@ async function agreementOnOwnLabels(tmp: string): Promise<void> {
   // --dry_run: the resolved settings, nothing written even with --out.
   const out = join(tmp, "out");
   const dry = await stdoutOf(() =>
-    demoExitCode(agreementMain, [`--labels=${labels}`, `--out=${out}`, "--dry_run", "--json"])
+    exitCodeOf(agreementMain, [`--labels=${labels}`, `--out=${out}`, "--dry_run", "--json"])
   );
   assert.equal(dry.code, 0);
   const settings = JSON.parse(dry.out);
@@ -50,7 +50,7 @@ async function agreementOnOwnLabels(tmp: string): Promise<void> {
   assert.deepEqual(await listing(tmp), ["labels.json", "photos"]);
 
   const measured = await stdoutOf(() =>
-    demoExitCode(agreementMain, [`--labels=${labels}`, `--out=${out}`, "--json"])
+    exitCodeOf(agreementMain, [`--labels=${labels}`, `--out=${out}`, "--json"])
   );
   assert.equal(measured.code, 0);
   const result = JSON.parse(measured.out);
@@ -79,7 +79,7 @@ async function agreementOnOwnLabels(tmp: string): Promise<void> {
   // demo:image on the same photo: each labelled face's box (nearest centre) must carry the same answers.
   const demoOut = join(tmp, "demo");
   const shown = await stdoutOf(() =>
-    demoExitCode(imageDemoMain, [
+    exitCodeOf(imageDemoMain, [
       `--input=${join(photoDir, "sample1.jpg")}`,
       ALL_HEADS,
       `--out=${demoOut}`,

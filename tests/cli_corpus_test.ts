@@ -14,7 +14,8 @@ import { ENTRY_TASKS, methodEntry } from "../runner/entries.ts";
 import { COMPARE_OPTIONS } from "../runner/compare.ts";
 import { EVAL_OPTIONS } from "../runner/eval_command.ts";
 import { SYNTH_OPTIONS } from "../runner/synth_command.ts";
-import { DEMO_OPTIONS, demoExitCode } from "../demo/_cli.ts";
+import { DEMO_OPTIONS } from "../demo/_cli.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
 import { AGREEMENT_OPTIONS, agreementMain } from "../demo/pretrained/agreement_cli.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
 import { VIDEO_OPTIONS, videoDemoMain } from "../demo/video_demo.ts";
@@ -48,8 +49,8 @@ async function capture(fn: () => Promise<number>): Promise<Outcome> {
 }
 
 /** A demo's entry point as its `deno task` runs it: an OptionError is exit 2. */
-const demo = (args: string[]) => demoExitCode(imageDemoMain, args);
-const agreement = (args: string[]) => demoExitCode(agreementMain, args);
+const demo = (args: string[]) => exitCodeOf(imageDemoMain, args);
+const agreement = (args: string[]) => exitCodeOf(agreementMain, args);
 
 /** Bad values of one flag: empty, out of range, wrong type, repeated (where each applies). */
 export function badValues(spec: OptionSpec, good: string): { kind: string; args: string[] }[] {
@@ -169,7 +170,7 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     {
       name: "demo:video",
       specs: [...DEMO_OPTIONS, ...VIDEO_OPTIONS],
-      run: (a) => demoExitCode(videoDemoMain, a),
+      run: (a) => exitCodeOf(videoDemoMain, a),
       tail: ["--dry_run"],
     },
     { name: "methods", specs: METHODS_OPTIONS, run: (a) => main(["methods", ...a]), tail: ["--dry_run"] },

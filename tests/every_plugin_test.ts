@@ -14,7 +14,7 @@ import { readRunLog } from "../runner/train/run_log.ts";
 import { videoDemoMain } from "../demo/video_demo.ts";
 import { imageDemoMain } from "../demo/image_demo.ts";
 import { sampleImages } from "../demo/detect.ts";
-import { demoExitCode } from "../demo/_cli.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
 import { agreementMain } from "../demo/pretrained/agreement_cli.ts";
 import { loadRealFaceLabels } from "../demo/pretrained/real_faces.ts";
 import { stdoutOf } from "./_stdout.ts";
@@ -81,7 +81,7 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
 
         // demo:agreement measures the run's heads on the labelled faces: a row per head it has a rule for.
         const agreed = await stdoutOf(() =>
-          demoExitCode(agreementMain, [`--run=${dir}`, `--labels=${labels}`, "--json", "--quiet"])
+          exitCodeOf(agreementMain, [`--run=${dir}`, `--labels=${labels}`, "--json", "--quiet"])
         );
         assert.equal(agreed.code, 0);
         const table = JSON.parse(agreed.out) as { rows: { task: string; total: number; target: number }[] };

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -14,7 +15,9 @@ import {
   simdKernelsAvailable,
   unregisterKernelPack,
 } from "../kernels/mod.ts";
-import { BINARY, buildPackWasm, SHARED_BINARY } from "../kernels/wasm/build.ts";
+import { BINARY, buildKernelsMain, SHARED_BINARY } from "../kernels/wasm/build.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
+import { stdoutOf } from "./_stdout.ts";
 import {
   ensureReferenceBackend,
   relativeError,
@@ -349,9 +352,6 @@ Deno.test("kernel pack", async (t) => {
         i += n;
       }
       assert.ok(!ids.includes(11) && !ids.includes(8), `sections ${ids}`);
-      // assemblyscript is pinned in deno.json, so the rebuild always runs: a stale binary cannot pass unseen.
-      const rebuilt = await buildPackWasm();
-      assert.deepEqual(rebuilt, committed, "pack.wasm is stale: run deno task build:kernels");
       // The shared-memory twin (kernels/threads.ts): same source, imports a shared memory.
       const shared = await Deno.readFile(SHARED_BINARY);
       assert.deepEqual(
@@ -365,12 +365,41 @@ Deno.test("kernel pack", async (t) => {
           }),
         /shared/,
       );
-      if (rebuilt) {
+      // assemblyscript is pinned in deno.json, so the rebuild always runs: a stale binary cannot pass unseen.
+      // It goes through the command (`deno task build:kernels --out=DIR`), writing beside the test.
+      const tmp = await Deno.makeTempDir({ prefix: "build_kernels_" });
+      try {
+        const built = await stdoutOf(() => exitCodeOf(buildKernelsMain, [`--out=${tmp}`, "--json"]));
+        assert.equal(built.code, 0);
+        const report = JSON.parse(built.out) as { binaries: { path: string; bytes: number }[] };
+        assert.deepEqual(report.binaries.map((b) => b.path), [
+          join(tmp, "pack.wasm"),
+          join(tmp, "pack-shared.wasm"),
+        ]);
         assert.deepEqual(
-          await buildPackWasm({ shared: true }),
+          await Deno.readFile(join(tmp, "pack.wasm")),
+          committed,
+          "pack.wasm is stale: run deno task build:kernels",
+        );
+        assert.deepEqual(
+          await Deno.readFile(join(tmp, "pack-shared.wasm")),
           shared,
           "pack-shared.wasm is stale: run deno task build:kernels",
         );
+        // --dry_run builds and writes nothing; bad flags are one-line errors (exit 2).
+        const dry = await stdoutOf(() =>
+          exitCodeOf(buildKernelsMain, [`--out=${tmp}/dry`, "--dry_run", "--quiet"])
+        );
+        assert.equal(dry.code, 0);
+        await assert.rejects(() => Deno.stat(join(tmp, "dry")), Deno.errors.NotFound);
+        for (
+          const bad of [["--bogus"], ["--check", `--out=${tmp}`], ["--out=README.md"], ["--check=maybe"]]
+        ) {
+          const r = await stdoutOf(() => exitCodeOf(buildKernelsMain, bad));
+          assert.equal(r.code, 2, bad.join(" "));
+        }
+      } finally {
+        await Deno.remove(tmp, { recursive: true });
       }
     },
   );
