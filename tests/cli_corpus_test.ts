@@ -182,6 +182,36 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
     },
   ];
 
+  await t.step("every command takes the common flags, but for the few it could not honour", () => {
+    // A flag a command would silently ignore is refused instead (runner/commands.ts does the same for
+    // training): eval and methods draw nothing at random, synth and methods run no tensors.
+    const exempt: Record<string, string[]> = {
+      eval: ["seed"],
+      synth: ["backend"],
+      methods: ["seed", "backend"],
+    };
+    // The families that list a command's whole schema (the per-plugin ones list only a plugin's own flags).
+    const whole = [
+      "sa-mtl",
+      "eval",
+      "compare",
+      "synth",
+      "demo:image",
+      "demo:video",
+      "demo:agreement",
+      "methods",
+    ];
+    assert.deepEqual(
+      families.filter((f) => whole.includes(f.name)).map((f) => f.name).sort(),
+      [...whole].sort(),
+    );
+    for (const fam of families.filter((f) => whole.includes(f.name))) {
+      const names = new Set(fam.specs.map((s) => s.name));
+      const missing = ["out", "seed", "backend", "quiet", "dry_run", "json"].filter((n) => !names.has(n));
+      assert.deepEqual(missing, exempt[fam.name] ?? [], `${fam.name} lacks common flags`);
+    }
+  });
+
   await t.step("every flag: empty, out of range, wrong type, repeated", async () => {
     for (const fam of families) {
       for (const spec of fam.specs) {
