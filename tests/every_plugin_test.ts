@@ -1,13 +1,13 @@
 /**
- * Every method plugin, end to end through every command that opens a run: train one tiny epoch, then
- * `eval` the run's checkpoint, and open it in the image and video demos and in demo:agreement. A plugin whose model extension, options or
+ * Every method plugin, end to end through every command that opens a run: `run --dry_run`, then one tiny
+ * epoch trained through the command line (`deno task <plugin> --json`), then `eval` of the run's checkpoint,
+ * and the image and video demos and demo:agreement on it. A plugin whose model extension, options or
  * statistics the run-configuration module failed to carry would fail here (eval once could not rebuild
  * a LEL-LTN model).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resolveRun } from "../runner/commands.ts";
-import { executeRun } from "../runner/run_command.ts";
+import { main } from "../runner/main.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import { runEval } from "../runner/eval_command.ts";
 import { readRunLog } from "../runner/train/run_log.ts";
@@ -40,22 +40,38 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
         const data = plugin.dataMode === "single" ? ["--dataset=synth-emotion", "--task=emotion"] : [];
         // Two epochs for a joint teacher: its first labels come after its first epoch.
         const epochs = `--epoch=${plugin.labels.needsTeacher && plugin.dataMode === "joint" ? 2 : 1}`;
-        const run = await resolveRun("run", [plugin.name, epochs, ...TINY, ...data, `--out=${dir}`], {
-          print: () => {},
-        });
-        assert.ok(run);
-        const trained = await executeRun(run, () => {});
-        assert.ok(trained.summary && !trained.summary.interrupted);
+        // `deno task run <plugin> --dry_run --json`: the resolved run, nothing written.
+        const dryDir = join(root, `${plugin.name}_dry`);
+        const dryRun = await stdoutOf(() =>
+          main(["run", plugin.name, ...TINY, ...data, `--out=${dryDir}`, "--dry_run", "--json"])
+        );
+        assert.equal(dryRun.code, 0);
+        assert.equal(JSON.parse(dryRun.out).dryRun.method, plugin.name);
+        await assert.rejects(() => Deno.stat(dryDir), Deno.errors.NotFound);
+
+        // Through the command line, as `deno task <plugin> --json` runs it: the summary is stdout's one object.
+        const trainedOut = await stdoutOf(() =>
+          main([plugin.name, epochs, ...TINY, ...data, `--out=${dir}`, "--json"])
+        );
+        assert.equal(trainedOut.code, 0);
+        const summary = JSON.parse(trainedOut.out) as {
+          run: string;
+          interrupted?: boolean;
+          test: Record<string, number>;
+        };
+        assert.equal(summary.run, dir);
+        assert.ok(!summary.interrupted);
+        const stlTask = plugin.dataMode === "single" ? "emotion" : undefined;
 
         const evaluated = await stdoutOf(() => runEval([`--run=${dir}`, "--json", "--quiet"]));
         assert.equal(evaluated.code, 0);
         const rows = JSON.parse(evaluated.out) as { metric: string; acc: number; n: number }[];
         // One row per labelled task and dataset: STL's one, the two of a multi-task run.
-        assert.equal(rows.length, run.stlTask ? 1 : 2, rows.map((r) => r.metric).join(", "));
+        assert.equal(rows.length, stlTask ? 1 : 2, rows.map((r) => r.metric).join(", "));
         for (const r of rows) {
           assert.ok(r.n > 0 && r.acc >= 0 && r.acc <= 1, `${r.metric}: acc ${r.acc} on ${r.n} rows`);
           // eval rebuilds the same model from config.json, so its test accuracy is the run's own.
-          const own: number | undefined = trained.summary!.test[`${r.metric}/acc`];
+          const own: number | undefined = summary.test[`${r.metric}/acc`];
           assert.ok(own !== undefined, `${r.metric} is one of the run's own test metrics`);
           assert.ok(Math.abs(own - r.acc) < 1e-9, `${r.metric}: eval ${r.acc} vs run ${own}`);
         }
@@ -69,7 +85,7 @@ Deno.test("every plugin: train a tiny run (one epoch, two for a joint teacher), 
         await assert.rejects(() => Deno.stat(join(dir, "eval_dry")), Deno.errors.NotFound);
 
         // The heads the demos must show: STL's one task, a multi-task run's two.
-        const tasks = run.stlTask ? [run.stlTask] : ["emotion", "pose"];
+        const tasks = stlTask ? [stlTask] : ["emotion", "pose"];
         const demoOut = join(dir, "demo_out");
         const code = await imageDemoMain([`--run=${dir}`, `--input=${photo}`, `--out=${demoOut}`, "--quiet"]);
         assert.equal(code, 0);
