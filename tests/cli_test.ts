@@ -3,7 +3,8 @@ import { coerceValue, didYouMean, parseArgs } from "../runner/cli.ts";
 import { OptionError } from "../core/options.ts";
 import { SA_MTL_OPTIONS } from "../methods/sa_mtl.ts";
 import { ENTRY_TASKS } from "../runner/entries.ts";
-import { selectMethod, trainingSchema } from "../runner/commands.ts";
+import { resolveRun, selectMethod, trainingSchema } from "../runner/commands.ts";
+import { main } from "../runner/main.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import type { Options } from "../core/options.ts";
 import { stlTask } from "../runner/entries.ts";
@@ -153,4 +154,26 @@ Deno.test("STL --task_type=10 with --dataset=aflw is repaired to pose with a war
     () => stlTask({ dataset: "synth-emotion", task: "pose" }, [], { repair: false }),
     /--task=pose: --dataset=synth-emotion has no pose labels/,
   );
+});
+
+Deno.test("CONFUSION_EP with --is_distilled alone is refused as the original crashed (B8): one line, exit 2", async () => {
+  const errors: string[] = [];
+  const err = console.error;
+  console.error = (...a: unknown[]) => errors.push(a.map(String).join(" "));
+  let code: number;
+  try {
+    code = await main(["confusion-ep", "--is_distilled=True", "--dry_run"]);
+  } finally {
+    console.error = err;
+  }
+  assert.equal(code, 2);
+  assert.deepEqual(errors, [
+    "error: --is_distilled with the joint script crashed in the original (docs/original.md B8); use an " +
+    "alternating entry (alternative-ep)",
+  ]);
+  // With a selector beside it the script ran, so the toolkit runs it too.
+  const run = await resolveRun("confusion-ep", ["--is_distilled=True", "--is_pesudo=True", "--dry_run"], {
+    print: () => {},
+  });
+  assert.equal(run?.plugin.name, "lel-ltn");
 });
