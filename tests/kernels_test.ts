@@ -15,7 +15,8 @@ import {
   simdKernelsAvailable,
   unregisterKernelPack,
 } from "../kernels/mod.ts";
-import { BINARY, buildKernelsMain, SHARED_BINARY } from "../kernels/wasm/build.ts";
+import { BINARY, SHARED_BINARY } from "../kernels/wasm/build.ts";
+import { buildKernelsMain } from "../bench/build_kernels.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
 import { stdoutOf } from "./_stdout.ts";
 import {
