@@ -11,7 +11,7 @@ import { OptionError, type OptionSpec } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
 import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
-import { checkOutDir } from "../runner/out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { BINARY, buildPackWasm, SHARED_BINARY } from "../kernels/wasm/build.ts";
 
 /** Flags of `deno task build:kernels`. */
@@ -56,6 +56,7 @@ export async function buildKernelsMain(args: string[]): Promise<number> {
   }
   const out = typeof o.out === "string" ? o.out : undefined;
   if (out !== undefined && o.check) throw new OptionError("--out: not with --check (which writes nothing)");
+  if (o.dry_run && o.check) throw new OptionError("--dry_run: not with --check (which builds and compares)");
   if (out !== undefined) await checkOutDir(out);
   const say = (line: string) => {
     if (!o.quiet && !o.json) console.log(line);

@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { stringifyCsv } from "../core/csv.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { Rng } from "../core/rng.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { isUserError, reportUserError } from "../core/user_errors.ts";
 import type { TaskName } from "../core/types.ts";
 import { cropImage, encodeImage, grayToRgba, isBlank, readImage, type RgbaImage } from "./image_io.ts";
@@ -117,6 +118,8 @@ export async function runPrep(opts: PrepOptions): Promise<PrepReport> {
   const loader = getLoader(opts.dataset);
   const name = loader.name;
   const out = opts.out ?? "data";
+  // A bad --out is the user's to fix, and is found before the scan (also under --dry_run).
+  if (opts.out !== undefined) await checkOutDir(opts.out);
   const root = opts.root ?? join(out, loader.folder);
   const log = opts.log ?? ((s: string) => console.log(s));
   const say = (s: string) => {
@@ -401,7 +404,13 @@ export function parsePrepArgs(argv: string[]): PrepOptions & { help: boolean } {
   if (!help && !dataset) {
     throw new PrepArgsError(`--dataset is required (one of: ${REAL_DATASETS.join(", ")})`);
   }
-  if (dataset) getLoader(dataset);
+  if (dataset) {
+    try {
+      getLoader(dataset);
+    } catch (e) {
+      throw new PrepArgsError(`--dataset=${dataset}: ${(e as Error).message}`);
+    }
+  }
   return {
     dataset: dataset ?? "",
     root: values.root as string | undefined,

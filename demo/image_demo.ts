@@ -10,7 +10,7 @@ import { basename, extname, join } from "node:path";
 import { Image } from "imagescript";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { OptionError } from "../core/options.ts";
-import { checkOutDir } from "../runner/out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import type { RgbaImage } from "../datasets/preprocess.ts";
 import {
   defaultOutDir,

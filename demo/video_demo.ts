@@ -12,7 +12,7 @@
 import { basename, dirname, extname, join } from "node:path";
 import { Image } from "imagescript";
 import { OptionError, type OptionSpec } from "../core/options.ts";
-import { checkOutDir } from "../runner/out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import type { RgbaImage } from "../datasets/preprocess.ts";
 import {
   defaultOutDir,

@@ -163,7 +163,7 @@ export interface TrainOptions {
   dataset_age?: DatasetName;
   /** The gender + age dataset. */
   dataset_gender_age?: DatasetName;
-  /** Multi-task runs: the heads to train (default: every task the datasets label). */
+  /** Multi-task runs: the heads to train (default: every task the datasets label; alternative-ea: emotion, age). */
   tasks?: TaskName[];
   /** Original scripts' entry tasks only: accepted for compatibility, unused. */
   num_worker?: number;

@@ -41,7 +41,7 @@ export interface ResolvedRun {
   /** Every flag the method reads, with its value (defaults, entry, presets and flags applied). */
   options: Options;
   datasets: string[];
-  /** For STL: the one task trained; otherwise undefined (all tasks of the datasets). */
+  /** For STL: the one task trained; otherwise undefined (the datasets' tasks, or those of `--tasks`). */
   stlTask?: TaskName;
   warnings: string[];
   explicit: Set<string>;
@@ -315,6 +315,11 @@ export async function resolveTyped(
     configMethod = cfg.method;
     const { out: _out, config: _c, resume: _r, run: _run, dry_run: _d, ...rest } = cfg.options;
     fromConfig = rest;
+    // A multi-task run recorded before --tasks existed trained every task of its datasets: say so, or an
+    // entry's default (alternative-ea's emotion,age) would build another model than the one resumed or rerun.
+    if (rest.tasks === undefined && !cfg.stl_task && Array.isArray(cfg.tasks)) {
+      fromConfig = { ...rest, tasks: cfg.tasks.map((t) => t.name) };
+    }
   }
 
   let entry: EntryTask;

@@ -18,7 +18,7 @@ import {
   resolveOptions,
   settingsWithSources,
 } from "./cli.ts";
-import { checkOutDir } from "./out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { trainingSchema } from "./commands.ts";
 import { parseDifficulty } from "./run_config.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";

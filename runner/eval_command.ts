@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { checkOptions, formatHelp, parseArgs, resolveOptions, settingsWithSources } from "./cli.ts";
-import { checkOutDir } from "./out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
 import type { HiddenTruth, ImageSet, TaskSpec } from "../core/types.ts";

@@ -10,7 +10,7 @@ import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { COMMON_OPTIONS } from "./schema.ts";
-import { checkOutDir } from "./out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { discoverPlugins } from "./registry.ts";
 import { methodsTable } from "./methods_table.ts";
 

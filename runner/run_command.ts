@@ -19,7 +19,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../models/checkpo
 import { loadInitWeights } from "../models/init_weights.ts";
 import type { BuiltModel } from "../models/build.ts";
 import { writeRunPlots } from "./train/plots.ts";
-import { checkOutDir } from "./out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { buildRunModel, headsOf, loadRunData, type RunConfig, TOOLKIT_VERSION } from "./run_config.ts";
 import { toolkitCommit } from "./toolkit_commit.ts";
 

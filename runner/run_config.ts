@@ -227,10 +227,11 @@ function restrictTasks(set: ImageSet, task: string): ImageSet {
 function keepTasks(set: ImageSet, only: string[]): ImageSet {
   const tasks = set.tasks.filter((t) => only.includes(t.name));
   if (tasks.length === 0) {
+    // --tasks may be a task's default (alternative-ea's), so the message says what to change either way.
     throw new OptionError(
       `--tasks=${only.join(",")}: dataset ${set.name} labels none of them (it labels ${
         set.tasks.map((t) => t.name).join(", ")
-      })`,
+      }); give --tasks with one of those, or another dataset`,
     );
   }
   const labels = Object.fromEntries(
@@ -239,7 +240,7 @@ function keepTasks(set: ImageSet, only: string[]): ImageSet {
   return { ...set, tasks, labels: labels as ImageSet["labels"] };
 }
 
-/** Load and validate every dataset of a run (with the hidden truth of synthetic ones, for scoring). */
+/** Load and validate every dataset of a run (each restricted to the STL task or to `--tasks`) (with the hidden truth of synthetic ones, for scoring). */
 export async function loadRunData(
   run: { options: Options; datasets: string[]; stlTask?: string | null },
   log: (s: string) => void = console.error,
@@ -257,6 +258,14 @@ export async function loadRunData(
     checkSplits(set);
     sets.push(set);
     hidden.set(name, await loadHiddenTruth(name, loadOpts));
+  }
+  const unlabelled = (only ?? []).filter((t) => !sets.some((s) => s.tasks.some((x) => x.name === t)));
+  if (unlabelled.length > 0) {
+    throw new OptionError(
+      `--tasks=${only!.join(",")}: no dataset labels ${unlabelled.join(", ")} (datasets: ${
+        run.datasets.join(", ")
+      })`,
+    );
   }
   return { sets, hidden };
 }

@@ -8,7 +8,7 @@ import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "./schema.ts";
 import { DEFAULT_DOMAIN_SHIFT } from "../datasets/synth/mod.ts";
-import { checkOutDir } from "./out_dir.ts";
+import { checkOutDir } from "../core/out_dir.ts";
 import { type SynthCliOptions, writeSynth } from "../datasets/synth_files.ts";
 
 const NOT_READ = new Set(["backend", "threads"]);

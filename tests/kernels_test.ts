@@ -393,11 +393,32 @@ Deno.test("kernel pack", async (t) => {
         );
         assert.equal(dry.code, 0);
         await assert.rejects(() => Deno.stat(join(tmp, "dry")), Deno.errors.NotFound);
-        for (
-          const bad of [["--bogus"], ["--check", `--out=${tmp}`], ["--out=README.md"], ["--check=maybe"]]
-        ) {
-          const r = await stdoutOf(() => exitCodeOf(buildKernelsMain, bad));
+        // Without --out a dry run would write over the committed binaries: it must leave them as they are.
+        const before = [(await Deno.stat(BINARY)).mtime, (await Deno.stat(SHARED_BINARY)).mtime];
+        assert.equal((await stdoutOf(() => exitCodeOf(buildKernelsMain, ["--dry_run", "--quiet"]))).code, 0);
+        assert.deepEqual([(await Deno.stat(BINARY)).mtime, (await Deno.stat(SHARED_BINARY)).mtime], before);
+        const bads = [
+          ["--bogus"],
+          ["--check", `--out=${tmp}`],
+          ["--check", "--dry_run"],
+          ["--out=README.md"],
+          [
+            "--check=maybe",
+          ],
+        ];
+        const err = console.error;
+        for (const bad of bads) {
+          const errors: string[] = [];
+          console.error = (...a: unknown[]) => errors.push(a.map(String).join(" "));
+          let r;
+          try {
+            r = await stdoutOf(() => exitCodeOf(buildKernelsMain, bad));
+          } finally {
+            console.error = err;
+          }
           assert.equal(r.code, 2, bad.join(" "));
+          assert.equal(r.out, "", `${bad.join(" ")}: stdout stays empty`);
+          assert.equal(errors.filter((l) => l.startsWith("error:")).length, 1, `${bad.join(" ")}: ${errors}`);
         }
       } finally {
         await Deno.remove(tmp, { recursive: true });

@@ -328,15 +328,23 @@ Deno.test("prep writes the cleaned CSVs", async (t) => {
 Deno.test("deno task prep's entry point: user errors are one line, exit 2, JSON with --json, nothing written", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "prep_main_" });
   const out = join(tmp, "out");
+  const o = `--out=${out}`;
   const cases: { args: string[]; names: RegExp; json?: boolean }[] = [
-    { args: ["--limit=0", "--dataset=ferplus"], names: /--limit: expected an integer >= 1, got '0'/ },
-    { args: ["--bogus=1", "--dataset=ferplus"], names: /bogus/ },
-    { args: ["--seed=-1", "--dataset=ferplus"], names: /--seed/ },
-    { args: [], names: /--dataset is required/ },
-    { args: ["--dataset=nope"], names: /nope/ },
+    { args: ["--limit=0", "--dataset=ferplus", o], names: /--limit: expected an integer >= 1, got '0'/ },
+    { args: ["--bogus=1", "--dataset=ferplus", o], names: /bogus/ },
+    { args: ["--seed=-1", "--dataset=ferplus", o], names: /--seed/ },
+    { args: [o], names: /--dataset is required/ },
+    { args: ["--dataset=nope", o], names: /--dataset=nope: unknown dataset 'nope'/ },
     // A dataset that is not where --root says: the user's to fix, not a failed job.
-    { args: ["--dataset=ferplus", "--root=/nonexistent/ferplus", `--out=${out}`], names: /nonexistent/ },
-    { args: ["--dataset=ferplus", "--limit=x", "--json"], names: /--limit/, json: true },
+    { args: ["--dataset=ferplus", "--root=/nonexistent/ferplus", o], names: /nonexistent/ },
+    { args: ["--dataset=ferplus", "--limit=x", "--json", o], names: /--limit/, json: true },
+    // A bad --out is found before the scan, with or without --dry_run (the root exists: the fixture folder).
+    { args: ["--dataset=ferplus", `--root=${tmp}`, "--out=README.md"], names: /--out=README.md: is a file/ },
+    {
+      args: ["--dataset=ferplus", `--root=${tmp}`, "--out=README.md", "--dry_run", "--json"],
+      names: /--out=README.md/,
+      json: true,
+    },
   ];
   const log = console.log, err = console.error;
   try {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { resolveRun } from "../runner/commands.ts";
+import { main } from "../runner/main.ts";
 import { withFlags } from "./_args.ts";
 import { OptionError } from "../core/options.ts";
 import { discoverPlugins, findPlugin } from "../runner/registry.ts";
@@ -273,18 +274,49 @@ Deno.test("ALTERNATIVE_EA and ALTERNATIVE_EGA run end to end on the synthetic em
         );
       });
     }
-    // --tasks leaving a dataset without labels is refused before training, naming the flag and the dataset.
-    await assert.rejects(
-      () =>
-        resolveRun(
-          "alternative-ega",
-          ["--dataset_emotion=synth-emotion", "--tasks=age,gender", "--dry_run"],
-          {
-            print: () => {},
-          },
-        ).then((run) => executeRun(run!, () => {})),
-      /--tasks=age,gender: dataset synth-emotion labels none of them \(it labels emotion\)/,
-    );
+    // A run recorded before --tasks existed trained every task of its datasets: a rerun through --config
+    // keeps its heads instead of taking alternative-ea's default.
+    const egaConfig = `${root}/alternative-ega/config.json`;
+    const recorded = JSON.parse(await Deno.readTextFile(egaConfig));
+    delete recorded.options.tasks;
+    await Deno.writeTextFile(egaConfig, JSON.stringify(recorded));
+    const rerun = await resolveRun("alternative-ea", [`--config=${egaConfig}`, "--dry_run"], {
+      print: () => {},
+    });
+    assert.deepEqual(rerun?.options.tasks, recorded.tasks.map((t: { name: string }) => t.name));
+    assert.equal((rerun?.options.tasks as string[]).length, 3);
+    // --tasks leaving a dataset without labels, or naming a task no dataset labels, is refused before
+    // training through the command line: one error line naming the flag, exit 2, nothing written.
+    const ega = [
+      "alternative-ega",
+      "--dataset_emotion=synth-emotion",
+      "--dataset_gender_age=synth-age-gender",
+    ];
+    for (
+      const [tasks, message] of [
+        [
+          "age,gender",
+          /^error: --tasks=age,gender: dataset synth-emotion labels none of them \(it labels emotion\)/,
+        ],
+        ["emotion,age,gender,pose", /^error: --tasks=emotion,age,gender,pose: no dataset labels pose/],
+      ] as const
+    ) {
+      const out = `${root}/refused`;
+      const errors: string[] = [];
+      const err = console.error;
+      console.error = (...a: unknown[]) => errors.push(a.map(String).join(" "));
+      let code: number;
+      try {
+        code = await main([...ega, `--tasks=${tasks}`, `--out=${out}`, "--quiet"]);
+      } finally {
+        console.error = err;
+      }
+      assert.equal(code, 2, errors.join(" | "));
+      const lines = errors.filter((l) => l.startsWith("error:"));
+      assert.equal(lines.length, 1, errors.join(" | "));
+      assert.match(lines[0], message);
+      await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

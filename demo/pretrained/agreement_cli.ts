@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/fs.ts";
 import { OptionError, type OptionSpec } from "../../core/options.ts";
-import { checkOutDir } from "../../runner/out_dir.ts";
+import { checkOutDir } from "../../core/out_dir.ts";
 import { COMMON_OPTIONS } from "../../runner/schema.ts";
 import {
   demoBackend,

@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { OptionError } from "../core/options.ts";
+import { OptionError } from "./options.ts";
 
 /** Nearest path at or above `p` that exists, with its stat. */
 async function nearestExisting(p: string): Promise<{ path: string; info: Deno.FileInfo }> {
