@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { writeFileAtomic } from "../core/fs.ts";
 import { OptionError, type OptionSpec } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
-import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
+import { parseCommandArgs } from "../runner/cli.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { checkOutDir } from "../core/out_dir.ts";
 import { BINARY, buildPackWasm, SHARED_BINARY } from "../kernels/wasm/build.ts";
@@ -43,17 +43,12 @@ export interface BuiltBinary {
  * `--dry_run` validates the flags and the output folder and builds nothing.
  */
 export async function buildKernelsMain(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, BUILD_KERNELS_OPTIONS);
-  if (parsed.positionals.length > 0) {
-    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
-  }
-  const o = resolveOptions(BUILD_KERNELS_OPTIONS, [], parsed.options);
-  if (o.help) {
-    console.log(formatHelp("deno task build:kernels [--check] [--out=DIR]: compile the kernel pack", [
-      { heading: "Flags", specs: BUILD_KERNELS_OPTIONS },
-    ], { ...o, help: false }));
-    return 0;
-  }
+  const o = parseCommandArgs(
+    args,
+    BUILD_KERNELS_OPTIONS,
+    "deno task build:kernels [--check] [--out=DIR]: compile the kernel pack",
+  );
+  if (!o) return 0;
   const out = typeof o.out === "string" ? o.out : undefined;
   if (out !== undefined && o.check) throw new OptionError("--out: not with --check (which writes nothing)");
   if (o.dry_run && o.check) throw new OptionError("--dry_run: not with --check (which builds and compares)");

@@ -388,3 +388,19 @@ export function settingsWithSources(
     Object.keys(o).sort().map((k) => [k, { value: o[k], source: explicit.has(k) ? "flag" : "default" }]),
   );
 }
+
+/**
+ * A simple command's flags: parse against `specs`, refuse positional arguments, print parse warnings, and
+ * resolve defaults; with `--help`, print the help under `usage` and return null (the command exits 0).
+ */
+export function parseCommandArgs(args: string[], specs: OptionSpec[], usage: string): Options | null {
+  const parsed = parseArgs(args, specs);
+  if (parsed.positionals.length > 0) {
+    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
+  }
+  for (const w of parsed.warnings) console.error(`warning: ${w}`);
+  const o = resolveOptions(specs, [], parsed.options);
+  if (!o.help) return o;
+  console.log(formatHelp(usage, [{ heading: "Flags", specs }], { ...o, help: false }));
+  return null;
+}

@@ -5,8 +5,8 @@
  * @module
  */
 import { join } from "node:path";
-import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
-import { bool, OptionError, type OptionSpec } from "../core/options.ts";
+import { parseCommandArgs } from "./cli.ts";
+import { bool, type OptionSpec } from "../core/options.ts";
 import type { MethodPlugin } from "../core/plugin.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { COMMON_OPTIONS } from "./schema.ts";
@@ -67,18 +67,12 @@ export function describePlugin(p: MethodPlugin): MethodDescription {
 
 /** The methods command; returns an exit code. */
 export async function runMethods(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, METHODS_OPTIONS);
-  if (parsed.positionals.length > 0) {
-    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
-  }
-  for (const w of parsed.warnings) console.error(`warning: ${w}`);
-  const o = resolveOptions(METHODS_OPTIONS, [], parsed.options);
-  if (o.help) {
-    console.log(formatHelp("deno task methods [--json] [--out=DIR]: list the method plugins", [
-      { heading: "Flags", specs: METHODS_OPTIONS },
-    ], { ...o, help: false }));
-    return 0;
-  }
+  const o = parseCommandArgs(
+    args,
+    METHODS_OPTIONS,
+    "deno task methods [--json] [--out=DIR]: list the method plugins",
+  );
+  if (!o) return 0;
   const out = typeof o.out === "string" ? o.out : undefined;
   if (out !== undefined) await checkOutDir(out);
   const plugins = await discoverPlugins();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../runner/main.ts";
-import { METHODS_FORMAT_VERSION } from "../runner/methods_command.ts";
+import { type MethodDescription, METHODS_FORMAT_VERSION } from "../runner/methods_command.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import { stdoutOf } from "./_stdout.ts";
 
@@ -10,15 +10,7 @@ Deno.test("methods lists every plugin; --json gives each one's declared flags, p
   const plugins = await discoverPlugins();
   const json = await stdoutOf(() => main(["methods", "--json"]));
   assert.equal(json.code, 0);
-  const listed = JSON.parse(json.out) as {
-    name: string;
-    dataMode: string;
-    labels: string;
-    role: string;
-    loss: string[];
-    options: string[];
-    presets: string[];
-  }[];
+  const listed = JSON.parse(json.out) as MethodDescription[];
   assert.deepEqual(listed.map((m) => m.name), plugins.map((p) => p.name));
   for (const [i, p] of plugins.entries()) {
     const m = listed[i];
