@@ -5,6 +5,7 @@ import { SA_MTL_OPTIONS } from "../methods/sa_mtl.ts";
 import { ENTRY_TASKS } from "../runner/entries.ts";
 import { resolveRun, selectMethod, trainingSchema } from "../runner/commands.ts";
 import { main } from "../runner/main.ts";
+import { outputOf } from "./_stdout.ts";
 import { discoverPlugins } from "../runner/registry.ts";
 import type { Options } from "../core/options.ts";
 import { stlTask } from "../runner/entries.ts";
@@ -157,17 +158,9 @@ Deno.test("STL --task_type=10 with --dataset=aflw is repaired to pose with a war
 });
 
 Deno.test("CONFUSION_EP with --is_distilled alone is refused as the original crashed (B8): one line, exit 2", async () => {
-  const errors: string[] = [];
-  const err = console.error;
-  console.error = (...a: unknown[]) => errors.push(a.map(String).join(" "));
-  let code: number;
-  try {
-    code = await main(["confusion-ep", "--is_distilled=True", "--dry_run"]);
-  } finally {
-    console.error = err;
-  }
+  const { code, stderr } = await outputOf(() => main(["confusion-ep", "--is_distilled=True", "--dry_run"]));
   assert.equal(code, 2);
-  assert.deepEqual(errors, [
+  assert.deepEqual(stderr, [
     "error: --is_distilled with the joint script crashed in the original (docs/original.md B8); use an " +
     "alternating entry (alternative-ep)",
   ]);

@@ -18,7 +18,7 @@ import {
 import { BINARY, SHARED_BINARY } from "../kernels/wasm/build.ts";
 import { buildKernelsMain } from "../bench/build_kernels.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
-import { stdoutOf } from "./_stdout.ts";
+import { outputOf, stdoutOf } from "./_stdout.ts";
 import {
   ensureReferenceBackend,
   relativeError,
@@ -406,19 +406,15 @@ Deno.test("kernel pack", async (t) => {
             "--check=maybe",
           ],
         ];
-        const err = console.error;
         for (const bad of bads) {
-          const errors: string[] = [];
-          console.error = (...a: unknown[]) => errors.push(a.map(String).join(" "));
-          let r;
-          try {
-            r = await stdoutOf(() => exitCodeOf(buildKernelsMain, bad));
-          } finally {
-            console.error = err;
-          }
+          const r = await outputOf(() => exitCodeOf(buildKernelsMain, bad));
           assert.equal(r.code, 2, bad.join(" "));
-          assert.equal(r.out, "", `${bad.join(" ")}: stdout stays empty`);
-          assert.equal(errors.filter((l) => l.startsWith("error:")).length, 1, `${bad.join(" ")}: ${errors}`);
+          assert.deepEqual(r.stdout, [], `${bad.join(" ")}: stdout stays empty`);
+          assert.equal(
+            r.stderr.filter((l) => l.startsWith("error:")).length,
+            1,
+            `${bad.join(" ")}: ${r.stderr}`,
+          );
         }
       } finally {
         await Deno.remove(tmp, { recursive: true });

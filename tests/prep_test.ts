@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
+import { outputOf } from "./_stdout.ts";
 import { readImage } from "../datasets/image_io.ts";
 import { DatasetNotFoundError } from "../datasets/loaders/mod.ts";
 import { parsePrepArgs, preparedColumns, prepMain, type PrepReport, runPrep } from "../datasets/prep.ts";
@@ -346,19 +347,9 @@ Deno.test("deno task prep's entry point: user errors are one line, exit 2, JSON 
       json: true,
     },
   ];
-  const log = console.log, err = console.error;
   try {
     for (const c of cases) {
-      const stdout: string[] = [], stderr: string[] = [];
-      console.log = (...a: unknown[]) => stdout.push(a.map(String).join(" "));
-      console.error = (...a: unknown[]) => stderr.push(a.map(String).join(" "));
-      let code: number;
-      try {
-        code = await prepMain(c.args);
-      } finally {
-        console.log = log;
-        console.error = err;
-      }
+      const { code, stdout, stderr } = await outputOf(() => prepMain(c.args));
       const label = c.args.join(" ") || "(no flags)";
       assert.equal(code, 2, `${label}: exit ${code} (${stderr.join(" | ")})`);
       const errors = stderr.filter((l) => l.startsWith("error:"));

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { resolveRun } from "../runner/commands.ts";
 import { main } from "../runner/main.ts";
+import { outputOf } from "./_stdout.ts";
 import { withFlags } from "./_args.ts";
 import { OptionError } from "../core/options.ts";
 import { discoverPlugins, findPlugin } from "../runner/registry.ts";
@@ -302,18 +303,12 @@ Deno.test("ALTERNATIVE_EA and ALTERNATIVE_EGA run end to end on the synthetic em
       ] as const
     ) {
       const out = `${root}/refused`;
-      const errors: string[] = [];
-      const err = console.error;
-      console.error = (...a: unknown[]) => errors.push(a.map(String).join(" "));
-      let code: number;
-      try {
-        code = await main([...ega, `--tasks=${tasks}`, `--out=${out}`, "--quiet"]);
-      } finally {
-        console.error = err;
-      }
-      assert.equal(code, 2, errors.join(" | "));
-      const lines = errors.filter((l) => l.startsWith("error:"));
-      assert.equal(lines.length, 1, errors.join(" | "));
+      const { code, stderr } = await outputOf(() =>
+        main([...ega, `--tasks=${tasks}`, `--out=${out}`, "--quiet"])
+      );
+      assert.equal(code, 2, stderr.join(" | "));
+      const lines = stderr.filter((l) => l.startsWith("error:"));
+      assert.equal(lines.length, 1, stderr.join(" | "));
       assert.match(lines[0], message);
       await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
     }
