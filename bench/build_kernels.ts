@@ -71,7 +71,6 @@ export async function buildKernelsMain(args: string[]): Promise<number> {
       binaries.push({ path, shared, bytes: wasm.length, matches });
       say(matches ? `${path} matches the source` : `${path} is stale: run deno task build:kernels`);
     } else {
-      if (out !== undefined) await Deno.mkdir(out, { recursive: true });
       await writeFileAtomic(path, wasm);
       binaries.push({ path, shared, bytes: wasm.length });
       say(`wrote ${path} (${wasm.length} bytes)`);

@@ -86,8 +86,8 @@ export async function runMethods(args: string[]): Promise<number> {
     );
     return 0;
   }
+  // writeJsonAtomic creates the folder.
   if (out !== undefined) {
-    await Deno.mkdir(out, { recursive: true });
     await writeJsonAtomic(join(out, "methods.json"), { formatVersion: METHODS_FORMAT_VERSION, methods });
   }
   console.log(o.json ? JSON.stringify(methods, null, 2) : methodsTable(plugins));

@@ -216,17 +216,26 @@ export function datasetLoadOptions(o: Options, log: (s: string) => void = consol
   };
 }
 
+/** A dataset with only the named tasks' labels (possibly none; the callers say why that is an error). */
+function withTasks(set: ImageSet, names: readonly string[]): ImageSet {
+  const tasks = set.tasks.filter((t) => names.includes(t.name));
+  const labels = Object.fromEntries(
+    tasks.map((t) => [t.name, set.labels[t.name as keyof typeof set.labels]]),
+  );
+  return { ...set, tasks, labels: labels as ImageSet["labels"] };
+}
+
 /** Keep only one task of a dataset (STL). */
 function restrictTasks(set: ImageSet, task: string): ImageSet {
-  const tasks = set.tasks.filter((t) => t.name === task);
-  if (tasks.length === 0) throw new OptionError(`--dataset=${set.name} has no ${task} labels`);
-  return { ...set, tasks, labels: { [task]: set.labels[task as keyof typeof set.labels] } };
+  const kept = withTasks(set, [task]);
+  if (kept.tasks.length === 0) throw new OptionError(`--dataset=${set.name} has no ${task} labels`);
+  return kept;
 }
 
 /** `--tasks`: a dataset's labels of the listed tasks only; a dataset left with none is an error. */
 function keepTasks(set: ImageSet, only: string[]): ImageSet {
-  const tasks = set.tasks.filter((t) => only.includes(t.name));
-  if (tasks.length === 0) {
+  const kept = withTasks(set, only);
+  if (kept.tasks.length === 0) {
     // --tasks may be a task's default (alternative-ea's), so the message says what to change either way.
     throw new OptionError(
       `--tasks=${only.join(",")}: dataset ${set.name} labels none of them (it labels ${
@@ -234,13 +243,13 @@ function keepTasks(set: ImageSet, only: string[]): ImageSet {
       }); give --tasks with one of those, or another dataset`,
     );
   }
-  const labels = Object.fromEntries(
-    tasks.map((t) => [t.name, set.labels[t.name as keyof typeof set.labels]]),
-  );
-  return { ...set, tasks, labels: labels as ImageSet["labels"] };
+  return kept;
 }
 
-/** Load and validate every dataset of a run (each restricted to the STL task or to `--tasks`) (with the hidden truth of synthetic ones, for scoring). */
+/**
+ * Load and validate every dataset of a run, each restricted to the STL task or to `--tasks`, with the hidden
+ * truth of synthetic ones for scoring.
+ */
 export async function loadRunData(
   run: { options: Options; datasets: string[]; stlTask?: string | null },
   log: (s: string) => void = console.error,

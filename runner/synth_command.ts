@@ -4,7 +4,7 @@
  * `datasets/synth_files.ts`). Flags follow the toolkit's schema: snake_case, `--help`, `--dry_run`, `--json`.
  * @module
  */
-import { formatHelp, parseArgs, resolveOptions } from "./cli.ts";
+import { parseCommandArgs } from "./cli.ts";
 import { bool, num, OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "./schema.ts";
 import { DEFAULT_DOMAIN_SHIFT } from "../datasets/synth/mod.ts";
@@ -47,17 +47,12 @@ export const SYNTH_OPTIONS: OptionSpec[] = [
 
 /** Parse `deno task synth` arguments into the writer's options (null after printing help). */
 export function parseSynthArgs(args: string[]): (SynthCliOptions & { o: Options }) | null {
-  const parsed = parseArgs(args, SYNTH_OPTIONS);
-  if (parsed.positionals.length > 0) {
-    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
-  }
-  const o = resolveOptions(SYNTH_OPTIONS, [], parsed.options);
-  if (o.help) {
-    console.log(formatHelp("deno task synth --out=DIR [flags]: write the synthetic datasets as files", [
-      { heading: "Flags", specs: SYNTH_OPTIONS },
-    ], { ...o, help: false }));
-    return null;
-  }
+  const o = parseCommandArgs(
+    args,
+    SYNTH_OPTIONS,
+    "deno task synth --out=DIR [flags]: write the synthetic datasets as files",
+  );
+  if (!o) return null;
   if (typeof o.out !== "string") {
     throw new OptionError("--out: required (the folder to write the datasets into)");
   }

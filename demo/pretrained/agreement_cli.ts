@@ -141,7 +141,6 @@ export async function agreementMain(args: string[]): Promise<number> {
       outcomes,
     };
     if (out !== undefined) {
-      await Deno.mkdir(out, { recursive: true });
       await writeJsonAtomic(join(out, "agreement.json"), report);
       await writeFileAtomic(
         join(out, "agreement.md"),
