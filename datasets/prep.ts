@@ -12,19 +12,16 @@
  * @module
  */
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { stringifyCsv } from "../core/csv.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { Rng } from "../core/rng.ts";
 import { checkOutDir } from "../core/out_dir.ts";
-import { isUserError, reportUserError } from "../core/user_errors.ts";
 import type { TaskName } from "../core/types.ts";
 import { cropImage, encodeImage, grayToRgba, isBlank, readImage, type RgbaImage } from "./image_io.ts";
-import { DATASET_TASKS, labelSpace, REAL_DATASETS } from "./label_spaces.ts";
+import { DATASET_TASKS, labelSpace } from "./label_spaces.ts";
 import {
   DatasetNotFoundError,
   getLoader,
-  LOADERS,
   notFoundMessage,
   type PrepItem,
   type SkippedRow,
@@ -348,118 +345,3 @@ function printReport(r: PrepReport, opts: PrepOptions, log: (s: string) => void)
   }
   log(summary);
 }
-
-/** Error for a bad `deno task prep` flag; the program prints it on one line and exits 2. */
-export class PrepArgsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PrepArgsError";
-  }
-}
-
-const BOOL_FLAGS = ["quiet", "dry_run", "json", "help"];
-
-/** Parse `deno task prep` arguments (`--flag=value`, booleans also as `--flag=true|false`). */
-export function parsePrepArgs(argv: string[]): PrepOptions & { help: boolean } {
-  const norm: string[] = [];
-  for (const a of argv) {
-    const m = /^--([\w-]+)=(true|false|1|0|yes|no)$/i.exec(a);
-    const flag = m?.[1].replace(/-/g, "_");
-    if (m && flag && BOOL_FLAGS.includes(flag)) {
-      if (/^(true|1|yes)$/i.test(m[2])) norm.push(`--${flag}`);
-    } else norm.push(a.replace(/^--dry-run/, "--dry_run"));
-  }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: norm,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        dataset: { type: "string" },
-        root: { type: "string" },
-        out: { type: "string" },
-        seed: { type: "string" },
-        limit: { type: "string" },
-        quiet: { type: "boolean" },
-        dry_run: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-    }).values;
-  } catch (e) {
-    throw new PrepArgsError((e as Error).message.split("\n")[0]);
-  }
-  const int = (flag: string, min: number): number | undefined => {
-    const v = values[flag];
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new PrepArgsError(`--${flag}: expected an integer >= ${min}, got '${v}'`);
-    }
-    return n;
-  };
-  const help = values.help === true;
-  const dataset = values.dataset as string | undefined;
-  if (!help && !dataset) {
-    throw new PrepArgsError(`--dataset is required (one of: ${REAL_DATASETS.join(", ")})`);
-  }
-  if (dataset) {
-    try {
-      getLoader(dataset);
-    } catch (e) {
-      throw new PrepArgsError(`--dataset=${dataset}: ${(e as Error).message}`);
-    }
-  }
-  return {
-    dataset: dataset ?? "",
-    root: values.root as string | undefined,
-    out: values.out as string | undefined,
-    seed: int("seed", 0),
-    limit: int("limit", 1),
-    quiet: values.quiet === true,
-    dryRun: values.dry_run === true,
-    json: values.json === true,
-    help,
-  };
-}
-
-/** The `--help` text, with every dataset's layouts. */
-export function prepUsage(): string {
-  const lines = [
-    "usage: deno task prep --dataset=NAME [--root=DIR] [--out=DIR] [--seed=N] [--limit=N] [--quiet] [--dry_run] [--json]",
-    "",
-    "Writes <out>/db/<name>_cleaned.csv (db_name, full_path, task columns, split, extras) and face crops under",
-    "<out>/prepared/<name>/. --out defaults to data, --root to <out>/<usual folder>. Re-running reuses finished work.",
-    "",
-    "datasets and the layouts each loader reads:",
-  ];
-  for (const l of Object.values(LOADERS)) {
-    lines.push(`  ${l.name} (${l.title}; default root <out>/${l.folder}):`);
-    for (const lay of l.layouts) lines.push(`      ${lay}`);
-  }
-  return lines.join("\n");
-}
-
-/**
- * Command-line entry point; returns the exit code. A bad flag or a dataset that is missing or not in the
- * expected layout is the user's to fix (one `error:` line, exit 2, with `--json` also a JSON object on
- * stdout, like every command); anything else is a failure of the job (exit 1).
- */
-export async function prepMain(argv: string[]): Promise<number> {
-  try {
-    const opts = parsePrepArgs(argv);
-    if (opts.help) {
-      console.log(prepUsage());
-      return 0;
-    }
-    await runPrep(opts);
-    return 0;
-  } catch (e) {
-    if (isUserError(e)) return reportUserError(e, argv);
-    console.error(`error: ${(e as Error).message.split("\n")[0]}`);
-    return 1;
-  }
-}
-
-if (import.meta.main) Deno.exit(await prepMain(Deno.args));

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { type BackendName, initBackend } from "../runner/backend.ts";
-import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
+import { formatHelp, parseFlagsOnly, resolveOptions } from "../runner/cli.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
@@ -132,21 +132,17 @@ export function demoSpecs(opts: Omit<DemoArgsOptions, "title" | "footer">): Opti
 export function parseDemoArgs(args: string[], opts: DemoArgsOptions): Options | null {
   const own = demoSpecs(opts);
   const specs = [...COMMON_OPTIONS, ...own];
-  const parsed = parseArgs(args, specs);
-  if (parsed.positionals.length > 0) {
-    throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags are --name=value)`);
-  }
-  for (const w of parsed.warnings) console.error(`warning: ${w}`);
-  const o = resolveOptions(specs, [], parsed.options);
+  const o = resolveOptions(specs, [], parseFlagsOnly(args, specs).options);
   if (o.help) {
     const defaults = resolveOptions(specs, [], {});
-    console.log(formatHelp(opts.title, [
-      { heading: "Demo", specs: own },
-      { heading: "Common", specs: COMMON_OPTIONS },
-    ], defaults));
-    console.log(
-      opts.footer ?? `Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`,
-    );
+    const groups = [{ heading: "Demo", specs: own }, { heading: "Common", specs: COMMON_OPTIONS }];
+    const json = o.json === true;
+    console.log(formatHelp(opts.title, groups, defaults, { json }));
+    if (!json) {
+      console.log(
+        opts.footer ?? `Outputs go to --out, default <first run>/demo/, or ${PRETRAINED_OUT}/ without --run.`,
+      );
+    }
     return null;
   }
   return o;

@@ -11,6 +11,7 @@
  */
 import { distance } from "fastest-levenshtein";
 import { OptionError, type Options, type OptionSpec, type OptionValue } from "../core/options.ts";
+import { realDatasetName } from "../datasets/label_spaces.ts";
 
 /** Result of {@link parseArgs}. */
 export interface ParsedArgs {
@@ -25,19 +26,18 @@ export interface ParsedArgs {
 const BOOL_TRUE = new Set(["true", "1", "yes"]);
 const BOOL_FALSE = new Set(["false", "0", "no", "none"]);
 
-/** Spelling variants users type for dataset and model names. */
-const VALUE_ALIASES: Record<string, string> = {
-  "fer+": "ferplus",
-  "fer_plus": "ferplus",
-  "sfew2": "sfew",
-  "sfew2.0": "sfew",
-  "imdb-wiki": "imdb",
-  "imdbwiki": "imdb",
+/** Spelling variants users type for model names (dataset aliases are the datasets module's own). */
+const MODEL_ALIASES: Record<string, string> = {
   "vgg_face": "vggFace",
   "vgg16": "vggFace",
   "minixception": "mini_xception",
   "mini-xception": "mini_xception",
 };
+
+/** The canonical value a spelling variant stands for (`fer+` is ferplus, `vgg16` vggFace), if any. */
+function aliasOf(lower: string): string | undefined {
+  return MODEL_ALIASES[lower] ?? realDatasetName(lower);
+}
 
 function specIndex(specs: OptionSpec[]): Map<string, OptionSpec> {
   const m = new Map<string, OptionSpec>();
@@ -104,7 +104,7 @@ function matchChoice(spec: OptionSpec, raw: string, warnings: string[]): string 
     v = bracket[1];
   }
   const lower = v.toLowerCase();
-  const aliased = VALUE_ALIASES[lower];
+  const aliased = aliasOf(lower);
   for (const c of choices) {
     if (c.toLowerCase() === lower || (aliased !== undefined && c === aliased)) return c;
   }
@@ -361,7 +361,9 @@ export function formatHelp(
   title: string,
   groups: { heading: string; specs: OptionSpec[] }[],
   defaults: Options,
+  opts: { json?: boolean } = {},
 ): string {
+  if (opts.json) return helpJson(title, groups, defaults);
   const lines = [title, ""];
   for (const g of groups) {
     if (g.specs.length === 0) continue;
@@ -374,6 +376,31 @@ export function formatHelp(
     lines.push("");
   }
   return lines.join("\n");
+}
+
+/** `--help --json`: the same help as data, so scripts and editors can list a command's flags. */
+function helpJson(
+  title: string,
+  groups: { heading: string; specs: OptionSpec[] }[],
+  defaults: Options,
+): string {
+  const flag = (s: OptionSpec) => ({
+    name: s.name,
+    type: s.type,
+    allowed: allowedText(s),
+    ...(s.choices ? { choices: [...s.choices] } : {}),
+    ...(s.min !== undefined ? { min: s.min } : {}),
+    ...(s.max !== undefined ? { max: s.max } : {}),
+    ...(s.aliases?.length ? { aliases: s.aliases } : {}),
+    ...(defaults[s.name] !== undefined ? { default: defaults[s.name] } : {}),
+    help: s.help,
+  });
+  const kept = groups.filter((g) => g.specs.length > 0);
+  return JSON.stringify(
+    { help: { usage: title, groups: kept.map((g) => ({ heading: g.heading, flags: g.specs.map(flag) })) } },
+    null,
+    2,
+  );
 }
 
 /**
@@ -390,17 +417,26 @@ export function settingsWithSources(
 }
 
 /**
- * A simple command's flags: parse against `specs`, refuse positional arguments, print parse warnings, and
- * resolve defaults; with `--help`, print the help under `usage` and return null (the command exits 0).
+ * Read a command line that takes flags only: parse against `specs`, refuse positional arguments (a stray
+ * word is a typo, not something to ignore), and print the parser's repair warnings to stderr.
  */
-export function parseCommandArgs(args: string[], specs: OptionSpec[], usage: string): Options | null {
+export function parseFlagsOnly(args: string[], specs: OptionSpec[]): ParsedArgs {
   const parsed = parseArgs(args, specs);
   if (parsed.positionals.length > 0) {
     throw new OptionError(`unexpected argument "${parsed.positionals[0]}" (flags start with --)`);
   }
   for (const w of parsed.warnings) console.error(`warning: ${w}`);
-  const o = resolveOptions(specs, [], parsed.options);
+  return parsed;
+}
+
+/**
+ * A simple command's flags: {@link parseFlagsOnly}, then resolve defaults; with `--help`, print the help
+ * under `usage` (as JSON with `--json`) and return null (the command exits 0).
+ */
+export function parseCommandArgs(args: string[], specs: OptionSpec[], usage: string): Options | null {
+  const o = resolveOptions(specs, [], parseFlagsOnly(args, specs).options);
   if (!o.help) return o;
-  console.log(formatHelp(usage, [{ heading: "Flags", specs }], { ...o, help: false }));
+  const defaults = resolveOptions(specs, [], {});
+  console.log(formatHelp(usage, [{ heading: "Flags", specs }], defaults, { json: o.json === true }));
   return null;
 }

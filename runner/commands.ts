@@ -331,7 +331,8 @@ export async function resolveTyped(
       name = request.method ?? extra?.name ?? configMethod;
       if (!name) {
         if (given.help) {
-          io.print(formatHelp("deno task run METHOD [flags]", [{ heading: "Flags", specs: schema }], {}));
+          const groups = [{ heading: "Flags", specs: schema }];
+          io.print(formatHelp("deno task run METHOD [flags]", groups, {}, { json: given.json === true }));
           return null;
         }
         throw new OptionError(
@@ -440,13 +441,18 @@ function helpText(
   };
   const own = new Set(plugin.options.map((s) => s.name));
   const script = (entry.scriptFlags ?? []).filter((n) => !own.has(n));
-  return formatHelp(`deno task ${task === "run" ? `run ${plugin.name}` : task} [flags]: ${plugin.summary}`, [
-    { heading: `Method ${plugin.name} (${plugin.reference})`, specs: pick(own) },
-    ...(script.length
-      ? [{ heading: `${entry.script} flags (select or tune other methods)`, specs: pick(script) }]
-      : []),
-    { heading: "Datasets", specs: pick(datasetFlags(entry)) },
-    { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
-    { heading: "Common", specs: COMMON_OPTIONS },
-  ], { ...ctx.options, help: false });
+  return formatHelp(
+    `deno task ${task === "run" ? `run ${plugin.name}` : task} [flags]: ${plugin.summary}`,
+    [
+      { heading: `Method ${plugin.name} (${plugin.reference})`, specs: pick(own) },
+      ...(script.length
+        ? [{ heading: `${entry.script} flags (select or tune other methods)`, specs: pick(script) }]
+        : []),
+      { heading: "Datasets", specs: pick(datasetFlags(entry)) },
+      { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
+      { heading: "Common", specs: COMMON_OPTIONS },
+    ],
+    { ...ctx.options, help: false, json: false },
+    { json: ctx.options.json === true },
+  );
 }

@@ -15,6 +15,7 @@ import {
   formatHelp,
   optionsToArgs,
   parseArgs,
+  parseFlagsOnly,
   resolveOptions,
   settingsWithSources,
 } from "./cli.ts";
@@ -1443,13 +1444,18 @@ async function takeStaleLock(path: string, me: { host: string }): Promise<void> 
 
 /** The compare command: parse, then {@link compare}, then print; returns an exit code. */
 export async function runCompare(args: string[], log: (s: string) => void = console.error): Promise<number> {
-  const parsed = parseArgs(args, COMPARE_OPTIONS);
+  const parsed = parseFlagsOnly(args, COMPARE_OPTIONS);
   const o: Options = resolveOptions(COMPARE_OPTIONS, [], parsed.options);
   if (o.help) {
     console.log(
-      formatHelp("deno task compare [flags]: train every method on the same data and write report.md", [
-        { heading: "Flags", specs: COMPARE_OPTIONS },
-      ], { ...o, help: false }),
+      formatHelp(
+        "deno task compare [flags]: train every method on the same data and write report.md",
+        [
+          { heading: "Flags", specs: COMPARE_OPTIONS },
+        ],
+        resolveOptions(COMPARE_OPTIONS, [], {}),
+        { json: o.json === true },
+      ),
     );
     return 0;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { checkOptions, formatHelp, parseArgs, resolveOptions, settingsWithSources } from "./cli.ts";
+import { checkOptions, formatHelp, parseFlagsOnly, resolveOptions, settingsWithSources } from "./cli.ts";
 import { checkOutDir } from "../core/out_dir.ts";
 import { bool, OptionError, type OptionSpec } from "../core/options.ts";
 import { COMMON_OPTIONS, DATASET_CHOICES } from "./schema.ts";
@@ -180,12 +180,17 @@ export async function evaluate(request: EvaluateRequest): Promise<EvalMetric[]> 
 
 /** The eval command: parse, then {@link evaluate}, then print; returns an exit code. */
 export async function runEval(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, EVAL_OPTIONS);
+  const parsed = parseFlagsOnly(args, EVAL_OPTIONS);
   const o = resolveOptions(EVAL_OPTIONS, [], parsed.options);
   if (o.help) {
-    console.log(formatHelp("deno task eval --run=DIR [flags]: evaluate a run's checkpoint", [
-      { heading: "Flags", specs: EVAL_OPTIONS },
-    ], { ...o, help: false }));
+    console.log(formatHelp(
+      "deno task eval --run=DIR [flags]: evaluate a run's checkpoint",
+      [
+        { heading: "Flags", specs: EVAL_OPTIONS },
+      ],
+      resolveOptions(EVAL_OPTIONS, [], {}),
+      { json: o.json === true },
+    ));
     return 0;
   }
   // The parsed flags are the typed request (evaluate checks them again; it ignores `json`, which only

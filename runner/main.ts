@@ -14,6 +14,7 @@ import { ENTRY_TASKS } from "./entries.ts";
 import { runEval } from "./eval_command.ts";
 import { runCompare } from "./compare.ts";
 import { runSynth } from "./synth_command.ts";
+import { runPrepCommand } from "./prep_command.ts";
 
 /** Run one command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -34,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCompare(args);
       case "synth":
         return await runSynth(args);
+      case "prep":
+        return await runPrepCommand(args);
       default: {
         // Strings to typed options (parseRunCommand), checked and resolved (resolveTyped), then trained
         // the way train() trains.
@@ -91,6 +94,8 @@ function usage(plugins: MethodPlugin[]): string {
     "  run METHOD              train any registered method (or --plugin=FILE)",
     "  eval --run=DIR          evaluate a run's checkpoint",
     "  compare                 train every method on the same data and write report.md",
+    "  synth --out=DIR         write the synthetic datasets as image files and a contact sheet",
+    "  prep --dataset=NAME     prepare a real dataset you downloaded (crops, labels, one CSV)",
     ...plugins.map((p) => `  ${p.name.padEnd(23)} ${p.summary}`),
     ...ENTRY_TASKS.map((e) => `  ${e.name.padEnd(23)} ${e.summary}`),
   ].join("\n");

@@ -20,6 +20,8 @@ import { AGREEMENT_OPTIONS, agreementMain } from "../demo/pretrained/agreement_c
 import { imageDemoMain } from "../demo/image_demo.ts";
 import { VIDEO_OPTIONS, videoDemoMain } from "../demo/video_demo.ts";
 import { METHODS_OPTIONS } from "../runner/methods_command.ts";
+import { PREP_OPTIONS } from "../runner/prep_command.ts";
+import { BUILD_KERNELS_OPTIONS, buildKernelsMain } from "../bench/build_kernels.ts";
 import type { OptionSpec } from "../core/options.ts";
 
 interface Outcome {
@@ -174,15 +176,21 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
       specs: AGREEMENT_OPTIONS,
       run: agreement,
     },
+    // A --dataset so that each bad value, not the missing dataset, is what stops it.
+    { name: "prep", specs: PREP_OPTIONS, run: (a) => main(["prep", "--dataset=sfew", ...a]) },
+    { name: "build:kernels", specs: BUILD_KERNELS_OPTIONS, run: (a) => exitCodeOf(buildKernelsMain, a) },
   ];
 
   await t.step("every command takes the common flags, but for the few it could not honour", () => {
     // A flag a command would silently ignore is refused instead (runner/commands.ts does the same for
-    // training): eval and methods draw nothing at random, synth and methods run no tensors.
+    // training): eval, methods and build:kernels draw nothing at random, synth, prep, methods and
+    // build:kernels run no tensors.
     const exempt: Record<string, string[]> = {
       eval: ["seed"],
       synth: ["backend"],
+      prep: ["backend"],
       methods: ["seed", "backend"],
+      "build:kernels": ["seed", "backend"],
     };
     // The families that list a command's whole schema (the per-plugin ones list only a plugin's own flags).
     const whole = [
@@ -194,6 +202,8 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
       "demo:video",
       "demo:agreement",
       "methods",
+      "prep",
+      "build:kernels",
     ];
     assert.deepEqual(
       families.filter((f) => whole.includes(f.name)).map((f) => f.name).sort(),
@@ -291,6 +301,31 @@ Deno.test("bad inputs on every command: one error line, exit 2, nothing written"
       "sfsmr --mrf_k=3 (a flag of another method)",
       () => main(["sfsmr", "--mrf_k=3", "--dry_run"]),
     );
+  });
+
+  await t.step("a stray word (a flag without its dashes) is refused, not ignored", async () => {
+    for (const fam of families) {
+      await check(`${fam.name} stray`, () => fam.run(["epoch3", "--dry_run"]), false, '"epoch3"');
+    }
+  });
+
+  await t.step("--help --json: exit 0, the help as JSON listing every flag", async () => {
+    for (const fam of families) {
+      const r = await capture(() => fam.run(["--help", "--json"]));
+      let listed: string[] = [];
+      try {
+        const o = JSON.parse(r.stdout.join("\n"));
+        listed = o.help.groups.flatMap((g: { flags: { name: string }[] }) => g.flags.map((f) => f.name));
+      } catch {
+        failures.push(
+          `${fam.name} --help --json: stdout is not the help as JSON: ${r.stdout.join(" ").slice(0, 80)}`,
+        );
+        continue;
+      }
+      if (r.code !== 0) failures.push(`${fam.name} --help --json: exit ${r.code}`);
+      const missing = fam.specs.map((s) => s.name).filter((n) => !listed.includes(n));
+      if (missing.length) failures.push(`${fam.name} --help --json: lacks ${missing.join(", ")}`);
+    }
   });
 
   await t.step("with --json the error is a JSON object on stdout", async () => {

@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
-import { outputOf } from "./_stdout.ts";
+import { outputOf, stdoutOf } from "./_stdout.ts";
 import { readImage } from "../datasets/image_io.ts";
 import { DatasetNotFoundError } from "../datasets/loaders/mod.ts";
-import { parsePrepArgs, preparedColumns, prepMain, type PrepReport, runPrep } from "../datasets/prep.ts";
+import { preparedColumns, type PrepReport, runPrep } from "../datasets/prep.ts";
+import { parsePrepArgs } from "../runner/prep_command.ts";
+import { main } from "../runner/main.ts";
 import { loadPrepared, loadPreparedDetailed, PreparedDataError } from "../datasets/prepared.ts";
 import {
   patternPixel,
@@ -218,7 +220,7 @@ Deno.test("prep writes the cleaned CSVs", async (t) => {
     await assert.rejects(() => prep("expw", empty, out), /dataset expw not found under/);
   });
 
-  await t.step("flags", () => {
+  await t.step("flags", async () => {
     const o = parsePrepArgs([
       "--dataset=SFEW",
       "--root=/x",
@@ -227,8 +229,8 @@ Deno.test("prep writes the cleaned CSVs", async (t) => {
       "--limit=5",
       "--seed=3",
     ]);
-    assert.deepEqual([o.dataset, o.root, o.dryRun, o.quiet, o.limit, o.seed, o.json], [
-      "SFEW",
+    assert.deepEqual([o?.dataset, o?.root, o?.dryRun, o?.quiet, o?.limit, o?.seed, o?.json], [
+      "sfew",
       "/x",
       true,
       true,
@@ -236,11 +238,31 @@ Deno.test("prep writes the cleaned CSVs", async (t) => {
       3,
       false,
     ]);
-    assert.equal(parsePrepArgs(["--dataset=expw", "--json=false"]).json, false);
-    assert.throws(() => parsePrepArgs([]), /--dataset is required/);
-    assert.throws(() => parsePrepArgs(["--dataset=expw", "--limit=0"]), /--limit: expected an integer >= 1/);
+    // The parser every command uses: Python booleans, `--flag value`, and the datasets module's aliases.
+    assert.equal(parsePrepArgs(["--dataset=expw", "--json=False"])?.json, false);
+    assert.equal(parsePrepArgs(["--dataset", "fer+"])?.dataset, "ferplus");
+    assert.equal(parsePrepArgs(["--dataset=SFEW 2.0"])?.dataset, "sfew");
+    assert.throws(() => parsePrepArgs([]), /--dataset: required/);
+    assert.throws(
+      () => parsePrepArgs(["--dataset=expw", "--limit=0"]),
+      /--limit: got "0", expected an integer/,
+    );
     assert.throws(() => parsePrepArgs(["--dataset=expw", "--bogus=1"]), /bogus/);
-    assert.throws(() => parsePrepArgs(["--dataset=celeba"]), /unknown dataset 'celeba'/);
+    assert.throws(() => parsePrepArgs(["--dataset=expw", "--backend=cpu"]), /unknown flag --backend/);
+    assert.throws(() => parsePrepArgs(["--dataset=celeba"]), /--dataset: got "celeba", expected one of/);
+    // --help lists the flags and every loader's layouts; with --json it is the same help as data.
+    const help = await stdoutOf(() => Promise.resolve(parsePrepArgs(["--help"])));
+    assert.equal(help.code, null);
+    assert.match(help.out, /--limit/);
+    assert.match(help.out, /sfew \(SFEW 2\.0 .*; default root <out>\/SFEW 2\.0\):/);
+    const json = JSON.parse((await stdoutOf(() => Promise.resolve(parsePrepArgs(["--help", "--json"])))).out);
+    const flags = json.help.groups.flatMap((g: { flags: { name: string }[] }) => g.flags.map((f) => f.name));
+    assert.deepEqual(flags.filter((f: string) => ["dataset", "root", "limit", "out"].includes(f)).sort(), [
+      "dataset",
+      "limit",
+      "out",
+      "root",
+    ]);
   });
 
   await t.step("loadPrepared: official splits, labels, preprocessing, cache", async () => {
@@ -331,11 +353,12 @@ Deno.test("deno task prep's entry point: user errors are one line, exit 2, JSON 
   const out = join(tmp, "out");
   const o = `--out=${out}`;
   const cases: { args: string[]; names: RegExp; json?: boolean }[] = [
-    { args: ["--limit=0", "--dataset=ferplus", o], names: /--limit: expected an integer >= 1, got '0'/ },
+    { args: ["--limit=0", "--dataset=ferplus", o], names: /--limit: got "0", expected an integer in \[1, / },
     { args: ["--bogus=1", "--dataset=ferplus", o], names: /bogus/ },
     { args: ["--seed=-1", "--dataset=ferplus", o], names: /--seed/ },
-    { args: [o], names: /--dataset is required/ },
-    { args: ["--dataset=nope", o], names: /--dataset=nope: unknown dataset 'nope'/ },
+    { args: [o], names: /--dataset: required/ },
+    { args: ["--dataset=nope", o], names: /--dataset: got "nope", expected one of fer2013/ },
+    { args: ["--dataset=ferplus", "stray", o], names: /unexpected argument "stray"/ },
     // A dataset that is not where --root says: the user's to fix, not a failed job.
     { args: ["--dataset=ferplus", "--root=/nonexistent/ferplus", o], names: /nonexistent/ },
     { args: ["--dataset=ferplus", "--limit=x", "--json", o], names: /--limit/, json: true },
@@ -349,7 +372,7 @@ Deno.test("deno task prep's entry point: user errors are one line, exit 2, JSON 
   ];
   try {
     for (const c of cases) {
-      const { code, stdout, stderr } = await outputOf(() => prepMain(c.args));
+      const { code, stdout, stderr } = await outputOf(() => main(["prep", ...c.args]));
       const label = c.args.join(" ") || "(no flags)";
       assert.equal(code, 2, `${label}: exit ${code} (${stderr.join(" | ")})`);
       const errors = stderr.filter((l) => l.startsWith("error:"));
