@@ -5,11 +5,19 @@
  * two fit seeds and the row-level Spearman correlation of the two delta vectors is taken. Reported per
  * setting: a single fit, `--gmm_n_init` (best of several initialisations, as scikit-learn's `n_init`) and
  * `--distribution_restarts` (delta averaged over independent fits). `--json` prints the rows.
+ *
+ *   deno task bench:gmm [--cases=12] [--json] [--help]
+ *
+ * Flags are read as the toolkit's commands read them (runner/cli.ts): `--help` lists them (`--help --json`
+ * as JSON); a misspelt flag or a bad value is one `error:` line and exit status 2.
  * @module
  */
-import { parseArgs } from "node:util";
 import { Rng } from "../core/rng.ts";
 import { distributionFactor } from "../core/labels/distribution.ts";
+import { bool, num, type OptionSpec } from "../core/options.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
+import { parseCommandArgs } from "../runner/cli.ts";
+import { COMMON_OPTIONS } from "../runner/schema.ts";
 
 /** Ranks (1-based, ties averaged). */
 export function ranks(v: ArrayLike<number>): Float64Array {
@@ -52,12 +60,29 @@ const median = (v: number[]) => {
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
 };
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { json: { type: "boolean" }, cases: { type: "string" } },
-  });
-  const cases = Number(values.cases ?? 12);
+/** Flags of `deno task bench:gmm`. */
+export const GMM_STABILITY_OPTIONS: OptionSpec[] = [
+  {
+    name: "cases",
+    type: "int",
+    default: 12,
+    min: 1,
+    help: "Random mixtures per setting (n 300-2000, d 8-32, 3-7 classes, cycling).",
+  },
+  ...COMMON_OPTIONS.filter((o) => ["json", "help"].includes(o.name)),
+];
+
+/** One-line usage of `deno task bench:gmm` (the head of its `--help`). */
+const USAGE = "deno task bench:gmm [--cases=12] [--json]: seed stability of SA-MTL's distribution factor";
+
+/**
+ * `deno task bench:gmm`; returns the exit code (0). Bad flags throw an OptionError (exit 2 under
+ * {@link exitCodeOf}).
+ */
+export function gmmStabilityMain(args: string[]): number {
+  const o = parseCommandArgs(args, GMM_STABILITY_OPTIONS, USAGE);
+  if (!o) return 0;
+  const cases = num(o, "cases");
   const settings = [
     { name: "single fit", nInit: 1, restarts: 1 },
     { name: "n_init 5", nInit: 5, restarts: 1 },
@@ -107,7 +132,7 @@ if (import.meta.main) {
       msPerFactor: ms,
     });
   }
-  if (values.json) console.log(JSON.stringify(rows, null, 2));
+  if (bool(o, "json")) console.log(JSON.stringify(rows, null, 2));
   else {
     console.log(
       `${cases} cases (n 300-2000, d 8-32, 3-7 classes, k 4); Spearman of delta between two fit seeds`,
@@ -121,4 +146,7 @@ if (import.meta.main) {
       );
     }
   }
+  return 0;
 }
+
+if (import.meta.main) Deno.exit(await exitCodeOf((a) => Promise.resolve(gmmStabilityMain(a)), Deno.args));

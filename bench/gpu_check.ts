@@ -27,11 +27,18 @@
  *
  * (the bundle holds every npm package it imports; bench/gpu_check_prepare.sh puts it, a Deno binary,
  * libvulkan and the wasm binaries in .cache/gpu/; only the `compare` part needs the checkout.)
+ *
+ * The `profile` part takes `--profile-models=xception64,vggface224`, `--profile-batch=32`, `--profile-size=N`
+ * (default: each model's own) and `--profile-steps=1`. Flags are read as the toolkit's commands read them
+ * (runner/cli.ts; the dashed flags may also be spelt with `_`, `--allow_software`): `--help` lists them
+ * (`--help --json` as JSON); a misspelt flag or a bad value is one `error:` line and exit status 2.
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bool, num, OptionError, type Options, type OptionSpec, str } from "../core/options.ts";
+import { exitCodeOf, isUserError } from "../core/user_errors.ts";
+import { parseCommandArgs } from "../runner/cli.ts";
 import { useWasmFilesBesideBundle } from "./_bundle_wasm.ts";
 import { formatKernelGpuRows, type KernelGpuRow } from "./webgpu_profile.ts";
 
@@ -99,6 +106,9 @@ export interface ProfileOptions {
 /** Default `--profile-models`. */
 export const PROFILE_MODELS = ["xception64", "vggface224"];
 
+/** Models `--profile-models` accepts: the webgpu training parts. */
+const PROFILE_MODEL_CHOICES = ["xception64", "xception48", "vggface224"];
+
 /** Parses the `--profile-*` flags; throws naming the flag. */
 export function parseProfileOptions(
   v: { models?: string; batch?: string; size?: string; steps?: string },
@@ -106,13 +116,17 @@ export function parseProfileOptions(
   const models = (v.models ?? PROFILE_MODELS.join(",")).split(",").map((s) => s.trim()).filter((s) => s);
   for (const m of models) {
     if (!TRAIN_PARTS[m] || m.startsWith("cpu-") || m.endsWith("-stock")) {
-      throw new Error(`--profile-models: unknown model '${m}' (expected xception64|xception48|vggface224)`);
+      throw new OptionError(
+        `--profile-models: unknown model '${m}' (expected ${PROFILE_MODEL_CHOICES.join("|")})`,
+      );
     }
   }
   const int = (flag: string, s: string | undefined, dflt: number) => {
     if (s === undefined || s === "") return dflt;
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer (got '${s}')`);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new OptionError(`--${flag}: expected a positive integer (got '${s}')`);
+    }
     return n;
   };
   return {
@@ -431,45 +445,127 @@ export function summarize(parts: PartResult[]): Pick<GpuCheckReport, "targets" |
   return { targets, tableRows };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      part: { type: "string" },
-      out: { type: "string", default: "gpu_check.json" },
-      budget: { type: "string", default: "290" },
-      parts: { type: "string", default: PARTS.map((p) => p.name).join(",") },
-      "allow-software": { type: "boolean", default: false },
-      "profile-models": { type: "string" },
-      "profile-batch": { type: "string" },
-      "profile-size": { type: "string" },
-      "profile-steps": { type: "string" },
-    },
+/** Flags of `deno task gpu-check`. */
+export const GPU_CHECK_OPTIONS: OptionSpec[] = [
+  {
+    name: "out",
+    type: "string",
+    default: "gpu_check.json",
+    help: "The JSON report, rewritten after every part.",
+  },
+  {
+    name: "budget",
+    type: "float",
+    default: 290,
+    min: 0,
+    help: "Seconds for all parts together (> 0); a part is skipped with under 5 s left.",
+  },
+  {
+    name: "parts",
+    type: "list",
+    default: PARTS.map((p) => p.name),
+    choices: PARTS.map((p) => p.name),
+    help: "Parts to run (always in the check's own order: adapter, submit, profile, ...).",
+  },
+  {
+    name: "allow-software",
+    aliases: ["allow_software"],
+    type: "boolean",
+    default: false,
+    help: "Run the GPU parts on a software rasteriser too (else they are skipped: minutes per step).",
+  },
+  {
+    name: "profile-models",
+    aliases: ["profile_models"],
+    type: "list",
+    default: PROFILE_MODELS,
+    choices: PROFILE_MODEL_CHOICES,
+    help: "Models of the profile part.",
+  },
+  {
+    name: "profile-batch",
+    aliases: ["profile_batch"],
+    type: "int",
+    default: 32,
+    min: 1,
+    help: "Batch of the profile part.",
+  },
+  {
+    name: "profile-size",
+    aliases: ["profile_size"],
+    type: "int",
+    min: 1,
+    help: "Image size of every model of the profile part (default: each model's own).",
+  },
+  {
+    name: "profile-steps",
+    aliases: ["profile_steps"],
+    type: "int",
+    default: 1,
+    min: 1,
+    help: "Profiled steps per model of the profile part.",
+  },
+  {
+    name: "part",
+    type: "enum",
+    choices: PARTS.map((p) => p.name),
+    help: "Internal: run this one part here and print its result (the check starts each part so).",
+  },
+  // As runner/schema.ts's --json and --help, declared here so that the bundle and each part load no more.
+  {
+    name: "json",
+    type: "boolean",
+    default: false,
+    help: "With --help: the help as JSON (the check's own stdout is JSON already).",
+  },
+  { name: "help", type: "boolean", default: false, help: "Print this help and exit." },
+];
+
+/** One-line usage of `deno task gpu-check` (the head of its `--help`). */
+const USAGE = "deno task gpu-check [--out=gpu_check.json] [--budget=290] [--parts=adapter,submit,...] " +
+  "[--allow-software]: the GPU check, each part in its own process with its own time limit";
+
+/** The profile part's settings from the parsed flags. */
+function profileOptionsOf(o: Options): ProfileOptions {
+  const size = o["profile-size"];
+  return parseProfileOptions({
+    models: (o["profile-models"] as string[]).join(","),
+    batch: String(num(o, "profile-batch")),
+    size: size === undefined ? undefined : String(size),
+    steps: String(num(o, "profile-steps")),
   });
-  const profile = parseProfileOptions({
-    models: values["profile-models"],
-    batch: values["profile-batch"],
-    size: values["profile-size"],
-    steps: values["profile-steps"],
-  });
+}
+
+/**
+ * `deno task gpu-check`; returns the exit code: 0 when every part ran (a part's failure is in the report).
+ * With `--part=NAME` (how the check starts each part) it runs that part here and prints its result as the
+ * last stdout line, or one `error:` line and exit status 1 when the part fails. Bad flags throw an
+ * OptionError (exit 2 under {@link exitCodeOf}).
+ */
+export async function gpuCheckMain(args: string[]): Promise<number> {
+  const o = parseCommandArgs(args, GPU_CHECK_OPTIONS, USAGE);
+  if (!o) return 0;
+  const profile = profileOptionsOf(o);
   const here = fileURLToPath(import.meta.url);
   const repoRoot = dirname(dirname(here));
-  if (values.part) {
-    // Child: run one part, print its result as the last stdout line.
-    const result = await runPart(values.part, repoRoot, profile);
-    console.log(JSON.stringify(result));
-    return;
-  }
-  const budgetS = Number(values.budget);
-  if (!Number.isFinite(budgetS) || budgetS <= 0) {
-    throw new Error(`--budget: expected seconds > 0 (got '${values.budget}')`);
-  }
-  const wanted = values.parts.split(",").map((s) => s.trim());
-  for (const w of wanted) {
-    if (!PARTS.some((p) => p.name === w)) {
-      throw new Error(`--parts: unknown part '${w}' (expected ${PARTS.map((p) => p.name).join("|")})`);
+  if (typeof o.part === "string") {
+    // Child: run one part, print its result as the last stdout line. A failure is one message (the parent
+    // keeps the last lines of stderr in the report), not a stack trace.
+    try {
+      const result = await runPart(o.part, repoRoot, profile);
+      console.log(JSON.stringify(result));
+      return 0;
+    } catch (e) {
+      if (isUserError(e)) throw e;
+      console.error(`error: ${e instanceof Error ? e.message : e}`);
+      return 1;
     }
   }
+  const budgetS = num(o, "budget");
+  if (budgetS <= 0) throw new OptionError(`--budget: got "${budgetS}", expected seconds > 0`);
+  const wanted = o.parts as string[];
+  const outPath = str(o, "out");
+  const allowSoftware = bool(o, "allow-software");
   const deadline = performance.now() + budgetS * 1000;
   const report: GpuCheckReport = {
     startedAt: new Date().toISOString(),
@@ -481,7 +577,7 @@ async function main(): Promise<void> {
   };
   const save = async () => {
     Object.assign(report, summarize(report.parts));
-    await writeAtomic(values.out, JSON.stringify(report, null, 2) + "\n");
+    await writeAtomic(outPath, JSON.stringify(report, null, 2) + "\n");
   };
   await save();
   for (const part of PARTS.filter((p) => wanted.includes(p.name))) {
@@ -500,7 +596,7 @@ async function main(): Promise<void> {
     }
     const adapter = report.parts.find((p) => p.part === "adapter");
     const software = adapter?.status === "ok" && adapter.result?.software === true;
-    if (software && !values["allow-software"] && !part.name.startsWith("cpu-") && part.name !== "submit") {
+    if (software && !allowSoftware && !part.name.startsWith("cpu-") && part.name !== "submit") {
       // Training on a software rasteriser takes minutes per step: the GPU parts would only time out.
       r.error = `the adapter is a software rasteriser (${adapter?.result?.description}); ` +
         "is the NVIDIA Vulkan driver (nvidia_icd.json) installed? --allow-software runs it anyway";
@@ -575,13 +671,7 @@ async function main(): Promise<void> {
   report.finishedAt = new Date().toISOString();
   await save();
   console.log(JSON.stringify({ targets: report.targets, tableRows: report.tableRows }, null, 2));
+  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) Deno.exit(await exitCodeOf(gpuCheckMain, Deno.args));

@@ -7,19 +7,25 @@
  *   deno task bench:train [--steps=10] [--warmup=2] [--batch=32] [--repeats=3] [--threads=1,all]
  *                         [--models=xception48,xception64,vgg64,project-xception64,project-vggface64]
  *                         [--backend=auto|wasm|cpu|...[,more]] [--peer=auto|off|PATH.py]
- *                         [--breakdown [--by-shape]] [--clock=wall|cpu] [--json] [--quiet]
+ *                         [--breakdown [--by-shape]] [--clock=wall|cpu] [--json] [--quiet] [--help]
  *
  * Each (backend, threads, model) is measured `--repeats` times, alternated with the PyTorch peer at
  * the same thread count, and the best of each is reported. `--breakdown` adds the time per kernel
  * type per step (separate, profiled steps). `--clock=cpu` (one thread only) times ours and the peer in
  * process CPU time instead of wall time: the fair single-thread comparison on a machine other work
  * shares.
+ *
+ * Flags are read as the toolkit's commands read them (runner/cli.ts): `--help` lists them (`--help --json`
+ * as JSON); a misspelt flag or a bad value is one `error:` line and exit status 2.
  * @module
  */
-import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { type BackendInfo, initBackend, parseBackendName } from "../runner/backend.ts";
+import { BACKEND_NAMES, type BackendInfo, type BackendName, initBackend } from "../runner/backend.ts";
+import { parseCommandArgs } from "../runner/cli.ts";
+import { COMMON_OPTIONS } from "../runner/schema.ts";
+import { bool, num, OptionError, type OptionSpec, str } from "../core/options.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
 import { installWebgpuCounters, stepFields, type WebgpuStepFields } from "./webgpu_counters.ts";
 import { clockMs, formatBreakdown, type ProfileClock, profileKernels } from "./_breakdown.ts";
 import { buildModel } from "../models/mod.ts";
@@ -296,14 +302,6 @@ export async function runPeer(
   }
 }
 
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`--${flag}: expected a positive integer (got '${value}')`);
-  }
-  return n;
-}
-
 /** Formats rows as a Markdown table. */
 export function formatTable(rows: BenchRow[], peak: Record<string, number>): string {
   const lines = [
@@ -331,63 +329,105 @@ export function parseThreadList(value: string, cores: number): number[] {
     const p = part.trim();
     const n = p === "all" ? cores : Number(p);
     if (!Number.isInteger(n) || n < 1) {
-      throw new Error(`--threads: expected positive integers or 'all' (got '${part}')`);
+      throw new OptionError(`--threads: expected positive integers or 'all' (got '${part}')`);
     }
     if (!out.includes(n)) out.push(n);
   }
   return out;
 }
 
-async function main(): Promise<void> {
+/** Flags of `deno task bench:train`. */
+export const TRAIN_BENCH_OPTIONS: OptionSpec[] = [
+  { name: "steps", type: "int", default: 10, min: 1, help: "Timed training steps per measurement." },
+  { name: "warmup", type: "int", default: 2, min: 0, help: "Untimed steps before the measurements." },
+  { name: "batch", type: "int", default: 32, min: 1, help: "Images per training step." },
+  {
+    name: "repeats",
+    type: "int",
+    default: 3,
+    min: 1,
+    help: "Measurements per configuration, alternated with the peer's; the best of each is reported.",
+  },
+  {
+    name: "models",
+    type: "list",
+    default: DEFAULT_MODELS,
+    choices: BENCH_MODELS.map((m) => m.key),
+    help: "Models to time (project-vggface64, the VGG16 trunk, is opt-in: minutes per step).",
+  },
+  {
+    name: "backend",
+    type: "list",
+    default: ["auto"],
+    choices: BACKEND_NAMES,
+    help: "Backends to time, comma-separated (each with every --threads count).",
+  },
+  {
+    name: "threads",
+    type: "string",
+    // `all` is every core; on one core "1,all" is just 1.
+    default: "1,all",
+    help: "Kernel-pack (and peer) thread counts, comma-separated positive integers or `all` (every core).",
+  },
+  {
+    name: "peer",
+    type: "string",
+    default: "auto",
+    help: "PyTorch peer: auto (the bundled scripts, when python3 has torch), off, or a peer script PATH.py.",
+  },
+  {
+    name: "breakdown",
+    type: "boolean",
+    default: false,
+    help: "Add the time per kernel type per step (separate, profiled steps).",
+  },
+  {
+    name: "by-shape",
+    aliases: ["by_shape"],
+    type: "boolean",
+    default: false,
+    help: "With --breakdown: per kernel type and input shape.",
+  },
+  {
+    name: "clock",
+    type: "enum",
+    default: "wall",
+    choices: ["wall", "cpu"],
+    help: "Time ours and the peer in wall time, or in process CPU time (one thread only).",
+  },
+  ...COMMON_OPTIONS.filter((o) => ["json", "quiet", "help"].includes(o.name)),
+];
+
+/** One-line usage of `deno task bench:train` (the head of its `--help`). */
+const USAGE = "deno task bench:train [--steps=10] [--models=...] [--backend=auto[,...]] [--threads=1,all] " +
+  "[--breakdown] [--clock=wall|cpu] [--json]: training-step throughput against the PyTorch peer";
+
+/**
+ * `deno task bench:train`; returns the exit code (0). Bad flags throw an OptionError (exit 2 under
+ * {@link exitCodeOf}); a failure while measuring is thrown as is.
+ */
+export async function trainBenchMain(args: string[]): Promise<number> {
+  const o = parseCommandArgs(args, TRAIN_BENCH_OPTIONS, USAGE);
+  if (!o) return 0;
   const cores = navigator.hardwareConcurrency || 1;
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      steps: { type: "string", default: "10" },
-      warmup: { type: "string", default: "2" },
-      batch: { type: "string", default: "32" },
-      repeats: { type: "string", default: "3" },
-      models: { type: "string", default: DEFAULT_MODELS.join(",") },
-      backend: { type: "string", default: "auto" },
-      threads: { type: "string", default: cores > 1 ? "1,all" : "1" },
-      peer: { type: "string", default: "auto" },
-      breakdown: { type: "boolean", default: false },
-      "by-shape": { type: "boolean", default: false },
-      clock: { type: "string", default: "wall" },
-      json: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-    },
-  });
-  const steps = positiveInt("steps", values.steps);
-  const repeats = positiveInt("repeats", values.repeats);
-  const warmup = Number(values.warmup);
-  if (!Number.isInteger(warmup) || warmup < 0) {
-    throw new Error(`--warmup: expected an integer >= 0 (got '${values.warmup}')`);
-  }
-  const batch = positiveInt("batch", values.batch);
-  const threadList = parseThreadList(values.threads, cores);
-  if (values.clock !== "wall" && values.clock !== "cpu") {
-    throw new Error(`--clock: expected wall|cpu (got '${values.clock}')`);
-  }
-  const clock: ProfileClock = values.clock;
+  const steps = num(o, "steps");
+  const repeats = num(o, "repeats");
+  const warmup = num(o, "warmup");
+  const batch = num(o, "batch");
+  const threadList = parseThreadList(str(o, "threads"), cores);
+  const clock = str(o, "clock") as ProfileClock;
   if (clock === "cpu" && threadList.some((n) => n > 1)) {
-    throw new Error("--clock=cpu: CPU time measures one thread only (use --threads=1)");
+    throw new OptionError("--clock=cpu: CPU time measures one thread only (use --threads=1)");
   }
-  const models = values.models.split(",").map((k) => {
-    const m = BENCH_MODELS.find((x) => x.key === k.trim());
-    if (!m) {
-      throw new Error(
-        `--models: unknown model '${k}' (expected ${BENCH_MODELS.map((x) => x.key).join("|")})`,
-      );
-    }
-    return m;
-  });
-  const backends = values.backend.split(",").map((b) => parseBackendName(b.trim()));
-  if (values.peer !== "auto" && values.peer !== "off" && !values.peer.endsWith(".py")) {
-    throw new Error(`--peer: expected auto|off|<peer script .py> (got '${values.peer}')`);
+  const models = (o.models as string[]).map((k) => BENCH_MODELS.find((x) => x.key === k)!);
+  const backends = o.backend as BackendName[];
+  const peerFlag = str(o, "peer");
+  if (peerFlag !== "auto" && peerFlag !== "off" && !peerFlag.endsWith(".py")) {
+    throw new OptionError(`--peer: expected auto|off|<peer script .py> (got '${peerFlag}')`);
   }
+  const quiet = bool(o, "quiet");
   const log = (s: string) => {
-    if (!values.quiet) console.error(s);
+    if (!quiet) console.error(s);
   };
   const rows: BenchRow[] = [];
   const peak: Record<string, number> = {};
@@ -395,7 +435,7 @@ async function main(): Promise<void> {
   const breakdowns: string[] = [];
   for (const want of backends) {
     for (const threads of threadList) {
-      const info = await initBackend({ backend: want, quiet: values.quiet, threads });
+      const info = await initBackend({ backend: want, quiet, threads });
       infos.push(info);
       const label = `${info.name}/${info.threads}t`;
       peak[label] = await peakGemmGflops();
@@ -404,7 +444,7 @@ async function main(): Promise<void> {
           `bench ${m.key} on ${label}: ${warmup} warm-up, best of ${repeats} x ${steps} steps, batch ${batch}`,
         );
         const prepared = await prepareBench(m, { batch, warmup });
-        const usePeer = m.peer !== null && values.peer !== "off";
+        const usePeer = m.peer !== null && peerFlag !== "off";
         let best = Infinity;
         let peerBest = 0;
         let peerRan = false;
@@ -418,7 +458,7 @@ async function main(): Promise<void> {
               steps,
               threads: info.threads,
               model: m.peer ?? undefined,
-              script: values.peer === "auto" ? undefined : values.peer,
+              script: peerFlag === "auto" ? undefined : peerFlag,
               clock,
             });
             if (p !== null) {
@@ -451,9 +491,9 @@ async function main(): Promise<void> {
           await prepared.time(steps);
           Object.assign(row, stepFields(counters.snapshot(), steps));
         }
-        if (values.breakdown) {
+        if (bool(o, "breakdown")) {
           // Separate, profiled steps: the timers must not touch the figures above.
-          const profile = profileKernels(info.name, { byShape: values["by-shape"], clock });
+          const profile = profileKernels(info.name, { byShape: bool(o, "by-shape"), clock });
           const c0 = clockMs(clock);
           await prepared.time(steps);
           const stepMs = (clockMs(clock) - c0) / steps;
@@ -475,18 +515,12 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (values.json) {
+  if (bool(o, "json")) {
     console.log(JSON.stringify({ backends: infos, peakGemmGflops: peak, rows }, null, 2));
   } else {
     console.log(formatTable(rows, peak) + breakdowns.join("\n"));
   }
+  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`bench:train: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) Deno.exit(await exitCodeOf(trainBenchMain, Deno.args));

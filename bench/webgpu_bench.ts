@@ -6,12 +6,18 @@
  * llvmpipe included.
  *
  *   deno task bench:webgpu [--models=xception48] [--batch=32] [--steps=3] [--warmup=2]
- *                          [--mode=stock,batched,pack] [--rounds=1] [--json] [--kernels]
+ *                          [--mode=stock,batched,pack] [--rounds=1] [--json] [--kernels] [--help]
+ *
+ * Flags are read as the toolkit's commands read them (runner/cli.ts): `--help` lists them (`--help --json`
+ * as JSON); a misspelt flag or a bad value is one `error:` line and exit status 2.
  * @module
  */
-import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../runner/backend.ts";
+import { parseCommandArgs } from "../runner/cli.ts";
+import { COMMON_OPTIONS } from "../runner/schema.ts";
+import { bool, num, type OptionSpec } from "../core/options.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
 import { registerWebgpuPack, SUBMIT_BATCH_SIZE, unregisterWebgpuPack } from "../kernels/webgpu/mod.ts";
 import { buildTestModel, disposeBatch, randomBatch, type TestModelName } from "./_test_models.ts";
 import { buildModel } from "../models/mod.ts";
@@ -214,50 +220,69 @@ export function formatWebgpuTable(rows: WebgpuProfileRow[]): string {
   return lines.join("\n");
 }
 
-function positiveInt(flag: string, value: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new Error(`--${flag}: expected an integer >= ${min} (got '${value}')`);
-  }
-  return n;
-}
+/** Flags of `deno task bench:webgpu`. */
+export const WEBGPU_BENCH_OPTIONS: OptionSpec[] = [
+  {
+    name: "models",
+    type: "list",
+    default: ["xception48"],
+    choices: Object.keys(WEBGPU_BENCH_MODELS),
+    help: "Models to profile.",
+  },
+  { name: "batch", type: "int", default: 32, min: 1, help: "Images per training step." },
+  { name: "steps", type: "int", default: 3, min: 1, help: "Counted steps per model and mode." },
+  {
+    name: "warmup",
+    type: "int",
+    default: 2,
+    min: 1,
+    help: "Warm-up steps (the first compiles the pipelines) before the counted ones.",
+  },
+  {
+    name: "mode",
+    type: "list",
+    default: [...MODES],
+    choices: MODES,
+    help: "stock: tfjs-webgpu as shipped; batched: its submits batched; pack: the toolkit's WebGPU pack.",
+  },
+  {
+    name: "rounds",
+    type: "int",
+    default: 1,
+    min: 1,
+    help: "Rounds over the modes, alternated; ms per step is the best round's.",
+  },
+  {
+    name: "kernels",
+    type: "boolean",
+    default: false,
+    help: "Print the busiest kernels of each model and mode to stderr.",
+  },
+  ...COMMON_OPTIONS.filter((o) => ["json", "help"].includes(o.name)),
+];
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      models: { type: "string", default: "xception48" },
-      batch: { type: "string", default: "32" },
-      steps: { type: "string", default: "3" },
-      rounds: { type: "string", default: "1" },
-      warmup: { type: "string", default: "2" },
-      mode: { type: "string", default: "stock,batched,pack" },
-      json: { type: "boolean", default: false },
-      kernels: { type: "boolean", default: false },
-    },
-  });
-  const batch = positiveInt("batch", values.batch);
-  const steps = positiveInt("steps", values.steps);
-  const warmup = positiveInt("warmup", values.warmup);
-  const rounds = positiveInt("rounds", values.rounds);
-  const models = values.models.split(",").map((s) => s.trim());
-  for (const k of models) {
-    if (!WEBGPU_BENCH_MODELS[k]) {
-      throw new Error(
-        `--models: unknown model '${k}' (expected ${Object.keys(WEBGPU_BENCH_MODELS).join("|")})`,
-      );
-    }
-  }
-  const modes = values.mode.split(",").map((s) => s.trim());
-  for (const md of modes) {
-    if (!(MODES as readonly string[]).includes(md)) {
-      throw new Error(`--mode: expected ${MODES.join("|")} (got '${md}')`);
-    }
-  }
-  const info = await initBackend({ backend: "webgpu", quiet: values.json, selfCheck: false });
+/** One-line usage of `deno task bench:webgpu` (the head of its `--help`). */
+const USAGE = "deno task bench:webgpu [--models=xception48] [--mode=stock,batched,pack] [--rounds=1] " +
+  "[--batch=32] [--json]: WebGPU queue counters of one training step per mode";
+
+/**
+ * `deno task bench:webgpu`; returns the exit code (0). Bad flags throw an OptionError (exit 2 under
+ * {@link exitCodeOf}); a failure while measuring is thrown as is.
+ */
+export async function webgpuBenchMain(args: string[]): Promise<number> {
+  const o = parseCommandArgs(args, WEBGPU_BENCH_OPTIONS, USAGE);
+  if (!o) return 0;
+  const batch = num(o, "batch");
+  const steps = num(o, "steps");
+  const warmup = num(o, "warmup");
+  const rounds = num(o, "rounds");
+  const models = o.models as string[];
+  const modes = o.mode as WebgpuBenchMode[];
+  const json = bool(o, "json");
+  const info = await initBackend({ backend: "webgpu", quiet: json, selfCheck: false });
   const rows: WebgpuProfileRow[] = [];
   // Rounds alternate the modes, so that load from other processes hits every mode alike (best of n).
-  const order = Array.from({ length: rounds }, () => modes as WebgpuBenchMode[]).flat();
+  const order = Array.from({ length: rounds }, () => modes).flat();
   for (const mode of order) {
     if (mode === "pack") registerWebgpuPack();
     else unregisterWebgpuPack();
@@ -266,27 +291,21 @@ async function main(): Promise<void> {
     const counters = installWebgpuCounters();
     try {
       for (const key of models) {
-        if (!values.json) {
+        if (!json) {
           console.error(`bench:webgpu ${key} ${mode}: ${warmup} warm-up + ${steps} steps, batch ${batch}`);
         }
         const row = await profileWebgpuTraining(key, { batch, steps, warmup, mode, counters });
         rows.push(row);
-        if (!values.json && values.kernels) console.error(`  ${row.topKernels.join(", ")}`);
+        if (!json && bool(o, "kernels")) console.error(`  ${row.topKernels.join(", ")}`);
       }
     } finally {
       counters.uninstall();
       tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", batchFlag);
     }
   }
-  if (values.json) console.log(JSON.stringify({ adapter: info.adapter, rows }, null, 2));
+  if (json) console.log(JSON.stringify({ adapter: info.adapter, rows }, null, 2));
   else console.log(formatWebgpuTable(rows));
+  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) Deno.exit(await exitCodeOf(webgpuBenchMain, Deno.args));

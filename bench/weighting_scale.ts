@@ -7,11 +7,19 @@
  *
  *     deno task bench:weighting                 # N = 10000 and 100000
  *     deno run -A bench/weighting_scale.ts 20000 --metric=mmd
+ *
+ * The arguments are the sizes N (default 10000 100000) and `--metric=emd|mmd` (the distribution factor's
+ * metric, default emd), read as the toolkit's commands read flags (runner/cli.ts): `--help` lists them, and
+ * a misspelt flag, a bad metric or a size that is not a positive integer is one `error:` line and exit
+ * status 2.
  * @module
  */
 import { saMtlTargets } from "../core/labels/mod.ts";
 import { readSaMtlSettings } from "../methods/sa_mtl.ts";
 import { Rng } from "../core/rng.ts";
+import { OptionError, type OptionSpec, str } from "../core/options.ts";
+import { exitCodeOf } from "../core/user_errors.ts";
+import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
 
 const D = 128, C = 5, K = 4;
 
@@ -76,16 +84,52 @@ function runJob(job: Job): Done {
   };
 }
 
-const isWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+/** Flags of `deno task bench:weighting` (the sizes N are positional arguments). */
+export const WEIGHTING_SCALE_OPTIONS: OptionSpec[] = [
+  {
+    name: "metric",
+    type: "enum",
+    default: "emd",
+    choices: ["emd", "mmd"],
+    help: "Distance of a pseudo feature cluster to the labelled set (SA-MTL's --distribution_metric).",
+  },
+  // As runner/schema.ts's --help, declared here so that the worker (whose memory is measured) loads no more.
+  { name: "help", type: "boolean", default: false, help: "Print this help and exit." },
+];
 
-if (isWorker) {
-  const scope = self as unknown as Worker;
-  scope.onmessage = (e: MessageEvent<Job>) => scope.postMessage(runJob(e.data));
-} else if (import.meta.main) {
-  const metric = Deno.args.find((a) => a.startsWith("--metric="))?.slice(9) ?? "emd";
-  const sizes = Deno.args.filter((a) => !a.startsWith("--")).map(Number);
-  for (const n of sizes.length > 0 ? sizes : [10_000, 100_000]) {
-    if (!(n >= 1 && Number.isInteger(n))) throw new Error(`weighting_scale: bad N ${n}`);
+/** One-line usage of `deno task bench:weighting` (the head of its `--help`). */
+const USAGE = "deno task bench:weighting [N...] [--metric=emd|mmd]: SA-MTL weighting time and peak RSS " +
+  "at N pseudo and N labelled rows (default N: 10000 100000)";
+
+/** The sizes N given as arguments (default 10k and 100k); each must be a positive integer. */
+function readSizes(positionals: string[]): number[] {
+  if (positionals.length === 0) return [10_000, 100_000];
+  return positionals.map((p) => {
+    const n = Number(p);
+    if (p.trim() === "" || !Number.isInteger(n) || n < 1) {
+      throw new OptionError(`N: got "${p}", expected a positive integer (rows; flags start with --)`);
+    }
+    return n;
+  });
+}
+
+/**
+ * `deno task bench:weighting [N...] [--metric=emd|mmd]`; returns the exit code (0). Bad arguments throw an
+ * OptionError (exit 2 under {@link exitCodeOf}); a failure while measuring is thrown as is.
+ */
+export async function weightingScaleMain(args: string[]): Promise<number> {
+  // Flags as parseCommandArgs reads them, but positional arguments are the sizes, not typos.
+  const parsed = parseArgs(args, WEIGHTING_SCALE_OPTIONS);
+  for (const w of parsed.warnings) console.error(`warning: ${w}`);
+  const o = resolveOptions(WEIGHTING_SCALE_OPTIONS, [], parsed.options);
+  if (o.help) {
+    const defaults = resolveOptions(WEIGHTING_SCALE_OPTIONS, [], {});
+    console.log(formatHelp(USAGE, [{ heading: "Flags", specs: WEIGHTING_SCALE_OPTIONS }], defaults));
+    return 0;
+  }
+  const metric = str(o, "metric");
+  const sizes = readSizes(parsed.positionals);
+  for (const n of sizes) {
     const before = Deno.memoryUsage().rss;
     let peak = before;
     const timer = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 20);
@@ -110,4 +154,14 @@ if (isWorker) {
         `mean weight ${done.meanWeight.toFixed(3)}`,
     );
   }
+  return 0;
+}
+
+const isWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+
+if (isWorker) {
+  const scope = self as unknown as Worker;
+  scope.onmessage = (e: MessageEvent<Job>) => scope.postMessage(runJob(e.data));
+} else if (import.meta.main) {
+  Deno.exit(await exitCodeOf(weightingScaleMain, Deno.args));
 }
