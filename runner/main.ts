@@ -4,7 +4,7 @@
  * @module
  */
 import { resolveRun } from "./commands.ts";
-import { reportUserError } from "../core/user_errors.ts";
+import { reportUserError, wantsJson } from "../core/user_errors.ts";
 import type { DryRunReport } from "./run_command.ts";
 import { trainResolved } from "./api.ts";
 import { runMethods } from "./methods_command.ts";
@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case "help":
       case "--help":
-        console.log(usage(await discoverPlugins()));
+        console.log(usage(await discoverPlugins(), wantsJson(args)));
         return 0;
       case "methods":
         return await runMethods(args);
@@ -86,18 +86,40 @@ export function formatDryRun(d: DryRunReport): string {
   ].join("\n");
 }
 
-function usage(plugins: MethodPlugin[]): string {
+/** The commands `runner/main.ts` dispatches, each with how it is called and one line on what it does. */
+function commandList(plugins: MethodPlugin[]): { command: string; usage: string; summary: string }[] {
+  return [
+    { command: "methods", usage: "methods", summary: "list the method plugins" },
+    { command: "run", usage: "run METHOD", summary: "train any registered method (or --plugin=FILE)" },
+    { command: "eval", usage: "eval --run=DIR", summary: "evaluate a run's checkpoint" },
+    {
+      command: "compare",
+      usage: "compare",
+      summary: "train every method on the same data and write report.md",
+    },
+    {
+      command: "synth",
+      usage: "synth --out=DIR",
+      summary: "write the synthetic datasets as image files and a contact sheet",
+    },
+    {
+      command: "prep",
+      usage: "prep --dataset=NAME",
+      summary: "prepare a real dataset you downloaded (crops, labels, one CSV)",
+    },
+    ...plugins.map((p) => ({ command: p.name, usage: p.name, summary: p.summary })),
+    ...ENTRY_TASKS.map((e) => ({ command: e.name, usage: e.name, summary: e.summary })),
+  ];
+}
+
+/** `deno task help`: the command list, as text or (`--json`) as data. */
+function usage(plugins: MethodPlugin[], json: boolean): string {
+  const commands = commandList(plugins);
+  if (json) return JSON.stringify({ help: { usage: "deno task COMMAND [flags]", commands } }, null, 2);
   return [
     "usage: deno task COMMAND [flags]   (deno task COMMAND --help for its flags)",
     "",
-    "  methods                 list the method plugins",
-    "  run METHOD              train any registered method (or --plugin=FILE)",
-    "  eval --run=DIR          evaluate a run's checkpoint",
-    "  compare                 train every method on the same data and write report.md",
-    "  synth --out=DIR         write the synthetic datasets as image files and a contact sheet",
-    "  prep --dataset=NAME     prepare a real dataset you downloaded (crops, labels, one CSV)",
-    ...plugins.map((p) => `  ${p.name.padEnd(23)} ${p.summary}`),
-    ...ENTRY_TASKS.map((e) => `  ${e.name.padEnd(23)} ${e.summary}`),
+    ...commands.map((c) => `  ${c.usage.padEnd(23)} ${c.summary}`),
   ].join("\n");
 }
 

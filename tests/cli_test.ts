@@ -170,3 +170,36 @@ Deno.test("CONFUSION_EP with --is_distilled alone is refused as the original cra
   });
   assert.equal(run?.plugin.name, "lel-ltn");
 });
+
+Deno.test("the command list (no command, help, --help) names every command, plugin and entry task; --json as data", async () => {
+  const plugins = await discoverPlugins();
+  const text = await outputOf(() => main(["help"]));
+  assert.equal(text.code, 0);
+  const listed = text.stdout.join("\n");
+  for (const name of ["methods", "run", "eval", "compare", "synth", "prep"]) {
+    assert.match(listed, new RegExp(`^  ${name}\\b`, "m"), name);
+  }
+  const json = await outputOf(() => main(["--help", "--json"]));
+  assert.equal(json.code, 0);
+  const commands = JSON.parse(json.stdout.join("\n")).help.commands.map((c: { command: string }) =>
+    c.command
+  );
+  assert.deepEqual(
+    commands,
+    [
+      "methods",
+      "run",
+      "eval",
+      "compare",
+      "synth",
+      "prep",
+      ...plugins.map((p) => p.name),
+      ...ENTRY_TASKS.map((e) => e.name),
+    ],
+  );
+  // Every listed command answers --help (exit 0), so the list names nothing main cannot dispatch.
+  for (const c of commands) {
+    const r = await outputOf(() => main(c === "run" ? ["run", "stl", "--help"] : [c, "--help"]));
+    assert.equal(r.code, 0, `${c} --help: exit ${r.code} (${r.stderr.join(" | ")})`);
+  }
+});
