@@ -115,6 +115,16 @@ const CASES: Case[] = [
     parses: ["20000", "--metric", "mmd"],
   },
   {
+    script: "rss_soak.ts",
+    flag: "epoch",
+    misspelt: ["--methd=stl", /\(did you mean --method\?\)$/],
+    bad: [
+      [["--epoch=2"], /^error: --epoch: got "2", expected an integer >= 3$/],
+      [["--method=nope"], /^error: unknown method "nope"; known methods: .*\bsa-mtl\b/],
+    ],
+    parses: ["--method=stl", "--train_size=64"],
+  },
+  {
     script: "gpu_check.ts",
     flag: "budget",
     misspelt: ["--budgt=30", /\(did you mean --budget\?\)$/],
