@@ -28,7 +28,13 @@ interface Sample {
 /** Flags of `deno task bench:rss` (the run's own flags are checked again by the method's schema). */
 export const RSS_SOAK_OPTIONS: OptionSpec[] = [
   { name: "method", type: "string", default: "sa-mtl", help: "The method plugin to train." },
-  { name: "epoch", type: "int", default: 12, min: 3, help: "Outer epochs (the first 2 are warm-up)." },
+  {
+    name: "epoch",
+    type: "int",
+    default: 12,
+    min: 4,
+    help: "Outer epochs: growth is measured from the third (after 2 warm-up epochs) to the last.",
+  },
   { name: "train_size", type: "int", default: 600, min: 1, help: "Training rows per dataset." },
   { name: "image_size", type: "int", default: 32, min: 8, help: "Image side in pixels." },
   ...COMMON_OPTIONS.filter((o) => ["json", "help"].includes(o.name)),

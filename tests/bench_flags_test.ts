@@ -119,7 +119,7 @@ const CASES: Case[] = [
     flag: "epoch",
     misspelt: ["--methd=stl", /\(did you mean --method\?\)$/],
     bad: [
-      [["--epoch=2"], /^error: --epoch: got "2", expected an integer >= 3$/],
+      [["--epoch=3"], /^error: --epoch: got "3", expected an integer >= 4$/],
       [["--method=nope"], /^error: unknown method "nope"; known methods: .*\bsa-mtl\b/],
     ],
     parses: ["--method=stl", "--train_size=64"],
