@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { resolveRun } from "../runner/commands.ts";
 import { executeRun } from "../runner/run_command.ts";
 import { parseCommandArgs } from "../runner/cli.ts";
-import { COMMON_OPTIONS } from "../runner/schema.ts";
+import { COMMON_OPTIONS, TRAIN_OPTIONS } from "../runner/schema.ts";
 import { type OptionSpec, str } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
 
@@ -35,10 +35,18 @@ export const RSS_SOAK_OPTIONS: OptionSpec[] = [
     min: 4,
     help: "Outer epochs: growth is measured from the third (after 2 warm-up epochs) to the last.",
   },
-  { name: "train_size", type: "int", default: 600, min: 1, help: "Training rows per dataset." },
-  { name: "image_size", type: "int", default: 32, min: 8, help: "Image side in pixels." },
+  // The training schema's ranges, so the help says what the run will accept.
+  { ...schemaSpec("train_size"), default: 600 },
+  { ...schemaSpec("image_size"), default: 32 },
   ...COMMON_OPTIONS.filter((o) => ["json", "help"].includes(o.name)),
 ];
+
+/** The training flag `name` as the runner's schema declares it. */
+function schemaSpec(name: string): OptionSpec {
+  const spec = TRAIN_OPTIONS.find((s) => s.name === name);
+  if (!spec) throw new Error(`runner/schema.ts declares no --${name}`);
+  return spec;
+}
 
 const USAGE =
   "deno task bench:rss [--method=sa-mtl] [--epoch=12] [--train_size=600] [--image_size=32] [--json]: " +
@@ -49,30 +57,35 @@ export async function rssSoakMain(args: string[]): Promise<number> {
   const values = parseCommandArgs(args, RSS_SOAK_OPTIONS, USAGE);
   if (!values) return 0;
   const dir = await Deno.makeTempDir({ prefix: "rss_soak_" });
-  const run = await resolveRun(str(values, "method"), [
-    `--epoch=${values.epoch}`,
-    `--train_size=${values.train_size}`,
-    `--image_size=${values.image_size}`,
-    "--batch_size=32",
-    "--quiet",
-    `--out=${dir}/run`,
-  ], { print: () => {} });
-  if (!run) return 0;
+  // The run directory goes with the process, also when the run's flags are refused.
   const samples: Sample[] = [];
-  const t0 = performance.now();
-  await executeRun(run, () => {}, {
-    onEpochEnd: (epoch) => {
-      const m = Deno.memoryUsage();
-      samples.push({
-        epoch,
-        rssMiB: m.rss / 2 ** 20,
-        heapMiB: m.heapUsed / 2 ** 20,
-        tensors: tf.memory().numTensors,
-        tfBytesMiB: tf.memory().numBytes / 2 ** 20,
-      });
-    },
-  });
-  await Deno.remove(dir, { recursive: true });
+  let t0 = 0;
+  try {
+    const run = await resolveRun(str(values, "method"), [
+      `--epoch=${values.epoch}`,
+      `--train_size=${values.train_size}`,
+      `--image_size=${values.image_size}`,
+      "--batch_size=32",
+      "--quiet",
+      `--out=${dir}/run`,
+    ], { print: () => {} });
+    if (!run) return 0;
+    t0 = performance.now();
+    await executeRun(run, () => {}, {
+      onEpochEnd: (epoch) => {
+        const m = Deno.memoryUsage();
+        samples.push({
+          epoch,
+          rssMiB: m.rss / 2 ** 20,
+          heapMiB: m.heapUsed / 2 ** 20,
+          tensors: tf.memory().numTensors,
+          tfBytesMiB: tf.memory().numBytes / 2 ** 20,
+        });
+      },
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 
   const warm = Math.min(2, samples.length - 1);
   const first = samples[warm];

@@ -93,7 +93,8 @@ export const WEIGHTING_SCALE_OPTIONS: OptionSpec[] = [
     choices: ["emd", "mmd"],
     help: "Distance of a pseudo feature cluster to the labelled set (SA-MTL's --distribution_metric).",
   },
-  // As runner/schema.ts's --help, declared here so that the worker (whose memory is measured) loads no more.
+  // Declared here rather than taken from runner/schema.ts's COMMON_OPTIONS: --help is the only common flag
+  // this benchmark reads (it prints a table, no --json).
   { name: "help", type: "boolean", default: false, help: "Print this help and exit." },
 ];
 

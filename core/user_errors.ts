@@ -1,7 +1,8 @@
 /**
  * How every command answers a user's mistake (a bad flag, a missing or malformed input file): one `error:`
  * line naming the flag or file, exit status 2, and with `--json` the same error as a JSON object on stdout.
- * Shared by the command dispatcher (and so `deno task prep`), the demos and `deno task build:kernels`.
+ * Shared by the command dispatcher (and so `deno task prep`), the demos, `deno task build:kernels` and the
+ * bench scripts.
  * @module
  */
 import { OptionError } from "./options.ts";

@@ -1,5 +1,6 @@
 /**
- * `deno task prep --dataset=NAME --root=DIR [--out=DIR]`: turn a raw dataset folder into image-label
+ * The work of `deno task prep --dataset=NAME --root=DIR [--out=DIR]` (its flags: runner/prep_command.ts):
+ * turn a raw dataset folder into image-label
  * pairs and one clean CSV, `<out>/db/<name>_cleaned.csv` (docs/original.md §2.2's columns without the pandas index,
  * UTF-8): `db_name, full_path, <task columns>, split, <extra columns>`. Faces are cropped (one file per
  * face) or rendered from label-file pixels into `<out>/prepared/<name>/`; existing face images are

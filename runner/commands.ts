@@ -332,7 +332,10 @@ export async function resolveTyped(
       if (!name) {
         if (given.help) {
           const groups = [{ heading: "Flags", specs: schema }];
-          io.print(formatHelp("deno task run METHOD [flags]", groups, {}, { json: given.json === true }));
+          const defaults = resolveOptions(schema, [], {});
+          io.print(
+            formatHelp("deno task run METHOD [flags]", groups, defaults, { json: given.json === true }),
+          );
           return null;
         }
         throw new OptionError(
@@ -393,7 +396,13 @@ export async function resolveTyped(
     sources.image_size = `default for --model=${options.model}`;
   }
   if (options.help) {
-    io.print(helpText(task, { plugin, entry, schema, options }));
+    // The help shows what this command would use without the user's own flags: the task's defaults,
+    // the presets and --config (so `--preset=X --help` shows X's values), not the flags typed beside --help.
+    const defaults = onlyRead(resolveOptions(schema, layers, {}), read);
+    if (typeof options.model === "string" && defaults.image_size === undefined) {
+      defaults.image_size = defaultImageSize(options.model);
+    }
+    io.print(helpText(task, { plugin, entry, schema, options: defaults }, options.json === true));
     return null;
   }
   plugin.validate?.(options);
@@ -433,6 +442,7 @@ export async function resolveTyped(
 function helpText(
   task: string,
   ctx: { plugin: MethodPlugin; entry: EntryTask; schema: OptionSpec[]; options: Options },
+  json: boolean,
 ): string {
   const { plugin, entry, schema } = ctx;
   const pick = (names: Iterable<string>) => {
@@ -452,7 +462,7 @@ function helpText(
       { heading: "Training", specs: [...TRAIN_OPTIONS, ...RUN_ONLY] },
       { heading: "Common", specs: COMMON_OPTIONS },
     ],
-    { ...ctx.options, help: false, json: false },
-    { json: ctx.options.json === true },
+    { ...ctx.options, help: false },
+    { json },
   );
 }

@@ -8,6 +8,7 @@
 import { formatHelp, parseFlagsOnly, resolveOptions } from "./cli.ts";
 import { COMMON_OPTIONS } from "./schema.ts";
 import { OptionError, type Options, type OptionSpec } from "../core/options.ts";
+import { isUserError } from "../core/user_errors.ts";
 import { type PrepOptions, runPrep } from "../datasets/prep.ts";
 import { LOADERS } from "../datasets/loaders/mod.ts";
 import { REAL_DATASETS } from "../datasets/label_spaces.ts";
@@ -22,6 +23,9 @@ export const PREP_OPTIONS: OptionSpec[] = [
       ? { ...s, help: "Where db/ and prepared/ are written (default data); the loaders read from here." }
       : s.name === "seed"
       ? { ...s, help: "Seed of the --limit subset." }
+      : s.name === "dry_run"
+      // prep has always taken --dry-run too.
+      ? { ...s, aliases: ["dry-run"] }
       : s
   ),
   {
@@ -87,9 +91,20 @@ export function parsePrepArgs(args: string[]): PrepOptions | null {
   };
 }
 
-/** `deno task prep`: parse, then {@link runPrep}; returns the exit code (user errors are the caller's). */
+/**
+ * `deno task prep`: parse, then {@link runPrep}; returns the exit code. User errors (a bad flag, a dataset
+ * missing or not in its layout) are thrown to the caller (exit 2); any other failure, e.g. a crop that cannot
+ * be written, is the job's: one `error:` line and exit 1, as before, since a re-run resumes where it stopped.
+ */
 export async function runPrepCommand(args: string[]): Promise<number> {
   const opts = parsePrepArgs(args);
-  if (opts) await runPrep(opts);
-  return 0;
+  if (!opts) return 0;
+  try {
+    await runPrep(opts);
+    return 0;
+  } catch (e) {
+    if (isUserError(e)) throw e;
+    console.error(`error: ${(e as Error).message.split("\n")[0]}`);
+    return 1;
+  }
 }

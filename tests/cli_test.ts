@@ -179,6 +179,12 @@ Deno.test("the command list (no command, help, --help) names every command, plug
   for (const name of ["methods", "run", "eval", "compare", "synth", "prep"]) {
     assert.match(listed, new RegExp(`^  ${name}\\b`, "m"), name);
   }
+  assert.deepEqual((await outputOf(() => main([]))).stdout, text.stdout, "no command prints the same list");
+  assert.deepEqual(
+    (await outputOf(() => main(["--help"]))).stdout,
+    text.stdout,
+    "--help prints the same list",
+  );
   const json = await outputOf(() => main(["--help", "--json"]));
   assert.equal(json.code, 0);
   const commands = JSON.parse(json.stdout.join("\n")).help.commands.map((c: { command: string }) =>
@@ -202,4 +208,21 @@ Deno.test("the command list (no command, help, --help) names every command, plug
     const r = await outputOf(() => main(c === "run" ? ["run", "stl", "--help"] : [c, "--help"]));
     assert.equal(r.code, 0, `${c} --help: exit ${r.code} (${r.stderr.join(" | ")})`);
   }
+});
+
+Deno.test("--help shows each flag's default, not the value typed beside --help; run --help without a method too", async () => {
+  const flagsOf = async (args: string[]) => {
+    const r = await outputOf(() => main(args));
+    assert.equal(r.code, 0, r.stderr.join(" | "));
+    const help = JSON.parse(r.stdout.join("\n")).help as {
+      groups: { flags: { name: string; default?: unknown }[] }[];
+    };
+    return new Map(help.groups.flatMap((g) => g.flags).map((f) => [f.name, f.default]));
+  };
+  const samtl = await flagsOf(["sa-mtl", "--epoch=3", "--seed=7", "--help", "--json"]);
+  assert.equal(samtl.get("epoch"), 4);
+  assert.equal(samtl.get("seed"), 1);
+  const run = await flagsOf(["run", "--help", "--json"]);
+  assert.equal(run.get("seed"), 1);
+  assert.equal(run.get("backend"), "auto");
 });

@@ -242,6 +242,12 @@ Deno.test("prep writes the cleaned CSVs", async (t) => {
     assert.equal(parsePrepArgs(["--dataset=expw", "--json=False"])?.json, false);
     assert.equal(parsePrepArgs(["--dataset", "fer+"])?.dataset, "ferplus");
     assert.equal(parsePrepArgs(["--dataset=SFEW 2.0"])?.dataset, "sfew");
+    assert.equal(
+      parsePrepArgs(["--dataset=sfew", "--dry-run"])?.dryRun,
+      true,
+      "prep has always taken --dry-run",
+    );
+    assert.equal(parsePrepArgs(["--dataset=sfew"])?.seed, 1, "the --limit subset's seed defaults to 1");
     assert.throws(() => parsePrepArgs([]), /--dataset: required/);
     assert.throws(
       () => parsePrepArgs(["--dataset=expw", "--limit=0"]),
@@ -382,6 +388,27 @@ Deno.test("deno task prep's entry point: user errors are one line, exit 2, JSON 
       else assert.deepEqual(stdout, [], `${label}: stdout stays empty`);
     }
     await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound, "nothing written");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("deno task prep: a failure while writing is the job's (one error: line, exit 1), not a stack trace", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "prep_fail_" });
+  try {
+    const root = join(tmp, "raw_fer");
+    await writeFer2013Csv(root);
+    const out = join(tmp, "out");
+    await Deno.mkdir(out);
+    // A file where prep writes its crops' folder: the crops cannot be written.
+    await Deno.writeTextFile(join(out, "prepared"), "not a folder");
+    const { code, stdout, stderr } = await outputOf(() =>
+      main(["prep", "--dataset=fer2013", `--root=${root}`, `--out=${out}`, "--quiet"])
+    );
+    assert.equal(code, 1, stderr.join(" | "));
+    assert.equal(stderr.filter((l) => l.startsWith("error:")).length, 1, stderr.join(" | "));
+    assert.ok(!stderr.some((l) => /^\s+at /m.test(l)), "no stack trace");
+    assert.deepEqual(stdout, []);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
