@@ -138,7 +138,7 @@ export function parseProfileOptions(
 }
 
 /** The `--profile-*` flags that give `o` (for the part's own process). */
-function profileArgs(o: ProfileOptions): string[] {
+export function profileArgs(o: ProfileOptions): string[] {
   return [
     `--profile-models=${o.models.join(",")}`,
     `--profile-batch=${o.batch}`,
@@ -527,7 +527,7 @@ const USAGE = "deno task gpu-check [--out=gpu_check.json] [--budget=290] [--part
   "[--allow-software]: the GPU check, each part in its own process with its own time limit";
 
 /** The profile part's settings from the parsed flags. */
-function profileOptionsOf(o: Options): ProfileOptions {
+export function profileOptionsOf(o: Options): ProfileOptions {
   const size = o["profile-size"];
   return parseProfileOptions({
     models: (o["profile-models"] as string[]).join(","),

@@ -5,6 +5,8 @@
  * `deno task` runs it, in its own process, and every case fails (or prints help) before any measuring.
  */
 import assert from "node:assert/strict";
+import { parseCommandArgs } from "../runner/cli.ts";
+import { GPU_CHECK_OPTIONS, profileArgs, type ProfileOptions, profileOptionsOf } from "../bench/gpu_check.ts";
 
 const ROOT = new URL("..", import.meta.url);
 
@@ -169,4 +171,16 @@ Deno.test("bench/train_bench.ts: --help --json is the help as data; --json error
     error: 'unknown flag --stpes in "--stpes=3" (did you mean --steps?)',
     exitCode: 2,
   });
+});
+
+Deno.test("gpu-check: the flags a part is started with read back as the parent's profile settings", () => {
+  const cases: ProfileOptions[] = [
+    { models: ["xception48"], batch: 2, size: 32, steps: 1 },
+    { models: ["xception64", "vggface224"], batch: 32, size: null, steps: 3 },
+  ];
+  for (const o of cases) {
+    const parsed = parseCommandArgs([`--part=profile`, ...profileArgs(o)], GPU_CHECK_OPTIONS, "gpu-check");
+    assert.ok(parsed);
+    assert.deepEqual(profileOptionsOf(parsed), o);
+  }
 });
