@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import { writeFileAtomic } from "../core/fs.ts";
 import { OptionError, type OptionSpec } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
+import { benchJson } from "./_bench_json.ts";
 import { parseCommandArgs } from "../runner/cli.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { checkOutDir } from "../core/out_dir.ts";
@@ -76,7 +77,7 @@ export async function buildKernelsMain(args: string[]): Promise<number> {
       say(`wrote ${path} (${wasm.length} bytes)`);
     }
   }
-  if (o.json) console.log(JSON.stringify({ dryRun: o.dry_run === true, binaries }, null, 2));
+  if (o.json) console.log(benchJson("build-kernels", { dryRun: o.dry_run === true, binaries }));
   return binaries.some((b) => b.matches === false) ? 1 : 0;
 }
 

@@ -16,6 +16,7 @@ import { Rng } from "../core/rng.ts";
 import { distributionFactor } from "../core/labels/distribution.ts";
 import { bool, num, type OptionSpec } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
+import { benchJson } from "./_bench_json.ts";
 import { parseCommandArgs } from "../runner/cli.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 
@@ -132,7 +133,7 @@ export function gmmStabilityMain(args: string[]): number {
       msPerFactor: ms,
     });
   }
-  if (bool(o, "json")) console.log(JSON.stringify(rows, null, 2));
+  if (bool(o, "json")) console.log(benchJson("gmm", { cases, rows }));
   else {
     console.log(
       `${cases} cases (n 300-2000, d 8-32, 3-7 classes, k 4); Spearman of delta between two fit seeds`,

@@ -38,6 +38,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bool, num, OptionError, type Options, type OptionSpec, str } from "../core/options.ts";
 import { exitCodeOf, isUserError } from "../core/user_errors.ts";
+import { benchFormat, benchJson } from "./_bench_json.ts";
 import { parseCommandArgs } from "../runner/cli.ts";
 import { useWasmFilesBesideBundle } from "./_bundle_wasm.ts";
 import { formatKernelGpuRows, type KernelGpuRow } from "./webgpu_profile.ts";
@@ -70,6 +71,8 @@ export interface PartResult {
 
 /** The report written after every part. */
 export interface GpuCheckReport {
+  /** `sa-mtl-bench-gpu-check/<version>` (bench/_bench_json.ts). */
+  format: string;
   startedAt: string;
   finishedAt?: string;
   deno: string;
@@ -568,6 +571,7 @@ export async function gpuCheckMain(args: string[]): Promise<number> {
   const allowSoftware = bool(o, "allow-software");
   const deadline = performance.now() + budgetS * 1000;
   const report: GpuCheckReport = {
+    format: benchFormat("gpu-check"),
     startedAt: new Date().toISOString(),
     deno: Deno.version.deno,
     budgetS,
@@ -670,7 +674,7 @@ export async function gpuCheckMain(args: string[]): Promise<number> {
   }
   report.finishedAt = new Date().toISOString();
   await save();
-  console.log(JSON.stringify({ targets: report.targets, tableRows: report.tableRows }, null, 2));
+  console.log(benchJson("gpu-check-targets", { targets: report.targets, tableRows: report.tableRows }));
   return 0;
 }
 

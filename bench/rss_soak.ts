@@ -16,6 +16,7 @@ import { parseCommandArgs } from "../runner/cli.ts";
 import { COMMON_OPTIONS, TRAIN_OPTIONS } from "../runner/schema.ts";
 import { type OptionSpec, str } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
+import { benchJson } from "./_bench_json.ts";
 
 interface Sample {
   epoch: number;
@@ -99,7 +100,7 @@ export async function rssSoakMain(args: string[]): Promise<number> {
     tensorGrowth: last.tensors - first.tensors,
     samples,
   };
-  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  if (values.json) console.log(benchJson("rss", summary));
   else {
     console.log("epoch  rss MiB  heap MiB  tensors  tf MiB");
     for (const s of samples) {

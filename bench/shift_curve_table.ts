@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { readRunLog } from "../runner/train/run_log.ts";
 import { lastQuarterGain } from "../runner/report/convergence.ts";
+import { benchJson } from "./_bench_json.ts";
 
 /** One row of the curve. */
 export interface ShiftRow {
@@ -80,5 +81,5 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const rows = await readShiftRuns(dir);
-  console.log(flag === "--json" ? JSON.stringify(rows, null, 2) : shiftTable(rows));
+  console.log(flag === "--json" ? benchJson("shift-curve", { rows }) : shiftTable(rows));
 }

@@ -20,6 +20,7 @@ import { trainStep } from "../runner/train/step.ts";
 import { discoverWeightings } from "../core/task_weighting/mod.ts";
 import { bool, num, OptionError, type OptionSpec, str } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
+import { benchJson } from "./_bench_json.ts";
 import { Rng } from "../core/rng.ts";
 import type { TaskSpec } from "../core/types.ts";
 
@@ -137,8 +138,9 @@ export async function taskWeightingBenchMain(args: string[]): Promise<number> {
     overVsEw: median(times.get(n)!) / ew - 1,
     steps: times.get(n)!.length,
   }));
-  if (bool(o, "json")) console.log(JSON.stringify({ backend: info.name, batch: b, size, result }, null, 2));
-  else {
+  if (bool(o, "json")) {
+    console.log(benchJson("task-weighting", { backend: info.name, batch: b, size, result }));
+  } else {
     console.log(
       `backend ${info.name}, mini_xception ${size}x${size}x1, batch ${b}, ${rounds}x${steps} steps each`,
     );

@@ -26,6 +26,7 @@ import { parseCommandArgs } from "../runner/cli.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { bool, num, OptionError, type OptionSpec, str } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
+import { benchJson } from "./_bench_json.ts";
 import { installWebgpuCounters, stepFields, type WebgpuStepFields } from "./webgpu_counters.ts";
 import { clockMs, formatBreakdown, type ProfileClock, profileKernels } from "./_breakdown.ts";
 import { buildModel } from "../models/mod.ts";
@@ -516,7 +517,7 @@ export async function trainBenchMain(args: string[]): Promise<number> {
     }
   }
   if (bool(o, "json")) {
-    console.log(JSON.stringify({ backends: infos, peakGemmGflops: peak, rows }, null, 2));
+    console.log(benchJson("train", { backends: infos, peakGemmGflops: peak, rows }));
   } else {
     console.log(formatTable(rows, peak) + breakdowns.join("\n"));
   }

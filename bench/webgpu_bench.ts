@@ -18,6 +18,7 @@ import { parseCommandArgs } from "../runner/cli.ts";
 import { COMMON_OPTIONS } from "../runner/schema.ts";
 import { bool, num, type OptionSpec } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
+import { benchJson } from "./_bench_json.ts";
 import { registerWebgpuPack, SUBMIT_BATCH_SIZE, unregisterWebgpuPack } from "../kernels/webgpu/mod.ts";
 import { buildTestModel, disposeBatch, randomBatch, type TestModelName } from "./_test_models.ts";
 import { buildModel } from "../models/mod.ts";
@@ -303,7 +304,7 @@ export async function webgpuBenchMain(args: string[]): Promise<number> {
       tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", batchFlag);
     }
   }
-  if (json) console.log(JSON.stringify({ adapter: info.adapter, rows }, null, 2));
+  if (json) console.log(benchJson("webgpu", { adapter: info.adapter, rows }));
   else console.log(formatWebgpuTable(rows));
   return 0;
 }

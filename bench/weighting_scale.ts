@@ -11,21 +11,38 @@
  * The arguments are the sizes N (default 10000 100000) and `--metric=emd|mmd` (the distribution factor's
  * metric, default emd), read as the toolkit's commands read flags (runner/cli.ts): `--help` lists them, and
  * a misspelt flag, a bad metric or a size that is not a positive integer is one `error:` line and exit
- * status 2.
+ * status 2. `--json` prints the rows as JSON (bench/_bench_json.ts) and the per-size lines on stderr.
  * @module
  */
 import { saMtlTargets } from "../core/labels/mod.ts";
 import { readSaMtlSettings } from "../methods/sa_mtl.ts";
 import { Rng } from "../core/rng.ts";
-import { OptionError, type OptionSpec, str } from "../core/options.ts";
+import { bool, OptionError, type OptionSpec, str } from "../core/options.ts";
 import { exitCodeOf } from "../core/user_errors.ts";
 import { formatHelp, parseArgs, resolveOptions } from "../runner/cli.ts";
+import { COMMON_OPTIONS } from "../runner/schema.ts";
+import { benchJson } from "./_bench_json.ts";
 
 const D = 128, C = 5, K = 4;
 
 interface Job {
   n: number;
   metric: string;
+}
+
+/** One size's measurement (a row of `--json`). */
+interface WeightingRow {
+  n: number;
+  d: number;
+  classes: number;
+  clusterK: number;
+  metric: string;
+  seconds: number;
+  /** Peak resident set size of the process while the worker ran the pipeline, MiB. */
+  peakRssMiB: number;
+  rssBeforeMiB: number;
+  keptFraction: number;
+  meanWeight: number;
 }
 
 interface Done {
@@ -93,13 +110,12 @@ export const WEIGHTING_SCALE_OPTIONS: OptionSpec[] = [
     choices: ["emd", "mmd"],
     help: "Distance of a pseudo feature cluster to the labelled set (SA-MTL's --distribution_metric).",
   },
-  // Declared here rather than taken from runner/schema.ts's COMMON_OPTIONS: --help is the only common flag
-  // this benchmark reads (it prints a table, no --json).
-  { name: "help", type: "boolean", default: false, help: "Print this help and exit." },
+  ...COMMON_OPTIONS.filter((o) => ["json", "help"].includes(o.name)),
 ];
 
 /** One-line usage of `deno task bench:weighting` (the head of its `--help`). */
-const USAGE = "deno task bench:weighting [N...] [--metric=emd|mmd]: SA-MTL weighting time and peak RSS " +
+const USAGE =
+  "deno task bench:weighting [N...] [--metric=emd|mmd] [--json]: SA-MTL weighting time and peak RSS " +
   "at N pseudo and N labelled rows (default N: 10000 100000)";
 
 /** The sizes N given as arguments (default 10k and 100k); each must be a positive integer. */
@@ -123,13 +139,17 @@ export async function weightingScaleMain(args: string[]): Promise<number> {
   const parsed = parseArgs(args, WEIGHTING_SCALE_OPTIONS);
   for (const w of parsed.warnings) console.error(`warning: ${w}`);
   const o = resolveOptions(WEIGHTING_SCALE_OPTIONS, [], parsed.options);
+  const json = bool(o, "json");
   if (o.help) {
     const defaults = resolveOptions(WEIGHTING_SCALE_OPTIONS, [], {});
-    console.log(formatHelp(USAGE, [{ heading: "Flags", specs: WEIGHTING_SCALE_OPTIONS }], defaults));
+    console.log(
+      formatHelp(USAGE, [{ heading: "Flags", specs: WEIGHTING_SCALE_OPTIONS }], defaults, { json }),
+    );
     return 0;
   }
   const metric = str(o, "metric");
   const sizes = readSizes(parsed.positionals);
+  const rows: WeightingRow[] = [];
   for (const n of sizes) {
     const before = Deno.memoryUsage().rss;
     let peak = before;
@@ -146,15 +166,32 @@ export async function weightingScaleMain(args: string[]): Promise<number> {
     clearInterval(timer);
     peak = Math.max(peak, Deno.memoryUsage().rss);
     worker.terminate();
-    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-    console.log(
-      `N=${n} d=${D} C=${C} k=${K} metric=${metric}: ${done.seconds.toFixed(2)} s, peak RSS ${
-        mib(peak)
+    const mib = (b: number) => b / 2 ** 20;
+    const row: WeightingRow = {
+      n,
+      d: D,
+      classes: C,
+      clusterK: K,
+      metric,
+      seconds: done.seconds,
+      peakRssMiB: mib(peak),
+      rssBeforeMiB: mib(before),
+      keptFraction: done.keptFraction,
+      meanWeight: done.meanWeight,
+    };
+    rows.push(row);
+    // With --json stdout carries the document only; each size's line still shows progress on stderr.
+    (json ? console.error : console.log)(
+      `N=${n} d=${D} C=${C} k=${K} metric=${metric}: ${row.seconds.toFixed(2)} s, peak RSS ${
+        row.peakRssMiB.toFixed(0)
       } MiB ` +
-        `(process before ${mib(before)} MiB), kept ${(done.keptFraction * 100).toFixed(1)} %, ` +
-        `mean weight ${done.meanWeight.toFixed(3)}`,
+        `(process before ${row.rssBeforeMiB.toFixed(0)} MiB), kept ${
+          (row.keptFraction * 100).toFixed(1)
+        } %, ` +
+        `mean weight ${row.meanWeight.toFixed(3)}`,
     );
   }
+  if (json) console.log(benchJson("weighting", { rows }));
   return 0;
 }
 

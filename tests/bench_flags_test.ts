@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { parseCommandArgs } from "../runner/cli.ts";
 import { GPU_CHECK_OPTIONS, profileArgs, type ProfileOptions, profileOptionsOf } from "../bench/gpu_check.ts";
+import { benchFormat, benchJson } from "../bench/_bench_json.ts";
 
 const ROOT = new URL("..", import.meta.url);
 
@@ -182,5 +183,43 @@ Deno.test("gpu-check: the flags a part is started with read back as the parent's
     const parsed = parseCommandArgs([`--part=profile`, ...profileArgs(o)], GPU_CHECK_OPTIONS, "gpu-check");
     assert.ok(parsed);
     assert.deepEqual(profileOptionsOf(parsed), o);
+  }
+});
+
+Deno.test("bench JSON: one object, its format tag first, then the body's keys", () => {
+  assert.equal(benchFormat("train"), "sa-mtl-bench-train/1");
+  assert.equal(benchFormat("rss", 2), "sa-mtl-bench-rss/2");
+  const text = benchJson("gmm", { cases: 3, rows: [{ nInit: 1 }] });
+  assert.deepEqual(Object.keys(JSON.parse(text)), ["format", "cases", "rows"]);
+  assert.deepEqual(JSON.parse(text), { format: "sa-mtl-bench-gmm/1", cases: 3, rows: [{ nInit: 1 }] });
+});
+
+Deno.test("bench --json: stdout is the tagged document only, progress goes to stderr", async () => {
+  const weighting = await runBench("weighting_scale.ts", ["150", "--metric=mmd", "--json"]);
+  assert.equal(weighting.code, 0, weighting.stderr);
+  const w = JSON.parse(weighting.stdout) as { format: string; rows: Record<string, unknown>[] };
+  assert.equal(w.format, "sa-mtl-bench-weighting/1");
+  assert.equal(w.rows.length, 1);
+  assert.equal(w.rows[0].n, 150);
+  assert.equal(w.rows[0].metric, "mmd");
+  for (const k of ["seconds", "peakRssMiB", "keptFraction", "meanWeight"]) {
+    assert.equal(typeof w.rows[0][k], "number", k);
+  }
+  assert.match(weighting.stderr, /^N=150 d=128 C=5 k=4 metric=mmd: /m);
+
+  const gmm = await runBench("gmm_stability.ts", ["--cases=1", "--json"]);
+  assert.equal(gmm.code, 0, gmm.stderr);
+  const g = JSON.parse(gmm.stdout) as { format: string; cases: number; rows: { setting: string }[] };
+  assert.equal(g.format, "sa-mtl-bench-gmm/1");
+  assert.equal(g.cases, 1);
+  assert.ok(g.rows.some((r) => r.setting === "single fit"));
+
+  const empty = await Deno.makeTempDir();
+  try {
+    const shift = await runBench("shift_curve_table.ts", [empty, "--json"]);
+    assert.equal(shift.code, 0, shift.stderr);
+    assert.deepEqual(JSON.parse(shift.stdout), { format: "sa-mtl-bench-shift-curve/1", rows: [] });
+  } finally {
+    await Deno.remove(empty, { recursive: true });
   }
 });
