@@ -11,6 +11,7 @@ import {
   curvesSpec,
   deltaM,
   DIFF_TABLE_HEADING,
+  fmtPctBeside,
   machineInfo,
   MCA_TABLE_HEADING,
   median,
@@ -804,7 +805,7 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   assert.match(ok.text, /\*\*met\*\*\./);
   assert.match(
     wide.text,
-    /\*\*not met\*\*; if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 1\.73 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 3\.61 pp\); that spread is estimated from 3 seeds: 16 seeds would meet it at the spreads' one-sided 80 % upper confidence bounds, a plan that reaches the goal at least 80 % of the time\./,
+    /\*\*not met\*\* \(1 of 2 wider: all-in-one − stl on emotion\/ferplus\); if each contrast's spread over seeds stayed as observed, 6 seeds would meet it \(the widest spread: all-in-one − stl on emotion\/ferplus, sd 1\.73 pp over seeds; their own sd over seeds: stl 2\.00 pp, all-in-one 3\.61 pp\); that spread is estimated from 3 seeds: 16 seeds would meet it at the spreads' one-sided 80 % upper confidence bounds, a plan that reaches the goal at least 80 % of the time\./,
   );
   // A steady method against a noisy reference: all-in-one scores 82 % on every seed, the differences 2, 0, 4 pp
   // (sd 2 pp, 7 seeds) are all stl's.
@@ -820,6 +821,16 @@ Deno.test("the 2 pp goal is met only when every contrast has a paired-t half-wid
   // differences 2, -2, 5 pp have sd 3.51 pp, variance 12.3 against stl's 4.0.
   const against = make([0.02, -0.02, 0.05]);
   assert.match(against.text, /stl 2\.00 pp, all-in-one 1\.53 pp\); that spread/);
+});
+
+Deno.test("fmtPctBeside shows the decimals that tell a value from the goal beside it", () => {
+  // The committed thorough report's widest half-width, 2.0025 pp, beside "not met" must not read 2.00.
+  assert.equal(fmtPctBeside(0.020024812, 0.02), "2.002");
+  assert.equal(fmtPctBeside(0.0199999, 0.02), "1.99999");
+  assert.equal(fmtPctBeside(0.0213, 0.02), "2.13", "two decimals already tell it apart");
+  assert.equal(fmtPctBeside(0.02, 0.02), "2.00");
+  assert.equal(fmtPctBeside(0.02 + 1e-12, 0.02), "2.000000", "no more than 6 decimals");
+  assert.equal(fmtPctBeside(null, 0.02), "—");
 });
 
 Deno.test("verdict: the Holm line names the shorter side, the contrasts below alpha or the ones that are not", () => {

@@ -274,6 +274,19 @@ export function fmtPct(frac: number | null): string {
   return frac === null || !Number.isFinite(frac) ? "—" : (frac * 100).toFixed(PCT_DECIMALS);
 }
 
+/**
+ * {@link fmtPct}, with as many more decimals (up to 6) as it takes to show which side of `mark` the value is on:
+ * a half-width of 2.0025 pp against a 2 pp goal reads `2.0025`, not `2.00` beside "not met".
+ */
+export function fmtPctBeside(frac: number | null, mark: number): string {
+  if (frac === null || !Number.isFinite(frac) || frac === mark) return fmtPct(frac);
+  for (let d = PCT_DECIMALS; d <= 6; d++) {
+    const s = (frac * 100).toFixed(d);
+    if (s !== (mark * 100).toFixed(d)) return s;
+  }
+  return (frac * 100).toFixed(6);
+}
+
 /** `+1.44` / `-0.20` percentage points for a fraction difference. */
 export function fmtPp(frac: number | null): string {
   if (frac === null || !Number.isFinite(frac)) return "—";

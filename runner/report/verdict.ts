@@ -7,7 +7,16 @@
  */
 import { type Contrast, type ReportAnalysis, UPPER_BOUND_LEVEL, type WidestContrast } from "./analysis.ts";
 import { fmtInterval } from "./sections.ts";
-import { findCell, fmtP, fmtPct, fmtPp, fmtSigned, PCT_DECIMALS, type ReportSummary } from "./table.ts";
+import {
+  findCell,
+  fmtP,
+  fmtPct,
+  fmtPctBeside,
+  fmtPp,
+  fmtSigned,
+  PCT_DECIMALS,
+  type ReportSummary,
+} from "./table.ts";
 import type { CompareResults } from "./results.ts";
 import { RUN_DIR_JOIN } from "./run_paths.ts";
 import { median } from "./stats.ts";
@@ -99,6 +108,22 @@ function widestText(w: WidestContrast, base: string): string {
   return `the widest spread: ${w.method} − ${base} on ${w.column}, sd ${
     fmtPct(w.diffStd)
   } pp over seeds${own}`;
+}
+
+/** Which paired-t intervals are wider than the goal: all of them named when few, else a count. */
+function overText(over: Contrast[], total: number, goal: number, base: string): string {
+  if (over.length === 0) return "";
+  const named = over.length <= 3
+    ? `: ${
+      over.map((c) =>
+        // One wider interval is the largest, whose width the line has just given.
+        `${c.method} − ${base} on ${c.column}${
+          over.length === 1 ? "" : `, ${fmtPctBeside(c.ci95HalfWidth, goal)} pp`
+        }`
+      ).join("; ")
+    }`
+    : "";
+  return ` (${over.length} of ${total} wider${named})`;
 }
 
 function describe(c: Contrast, alpha: number): string {
@@ -231,12 +256,13 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
       );
     } else {
       const medMdd = median(a.contrasts.map((c) => c.minDetectable).filter((x): x is number => x !== null));
+      const over = a.contrasts.filter((c) => c.ci95HalfWidth !== null && c.ci95HalfWidth > hw.goal);
       lines.push(
-        `- **Precision**: largest half-width ${fmtPct(hw.maxT)} pp (paired t over ${n} seeds)${
+        `- **Precision**: largest half-width ${fmtPctBeside(hw.maxT, hw.goal)} pp (paired t over ${n} seeds)${
           hw.maxBoot === null ? "" : ` and ${fmtPct(hw.maxBoot)} pp (bootstrap over test rows)`
         }: the goal (every paired-t half-width at most ${fmtPct(hw.goal)} pp) is **${
           hw.met ? "met" : "not met"
-        }**${
+        }**${overText(over, a.contrasts.length, hw.goal, base)}${
           hw.met || hw.seedsNeeded === null
             ? ""
             : `; if each contrast's spread over seeds stayed as observed, ${hw.seedsNeeded} seeds would meet it${
