@@ -219,7 +219,7 @@ export const PROFILES: Record<string, CompareProfile> = {
     // The note is saved with a plan and printed by its report, so it describes the profile, not a history
     // that --resume --seeds outgrows (the report lists the seeds and sittings).
     note: "the default's data (domain shift 0.8) with nine times the passes and 4,000 test rows: teachers " +
-      "that transfer, STL at its plateau (docs/data.md); about 110 minutes per seed on 2 CPU cores; if the " +
+      "that transfer, STL at its plateau (docs/data.md); about 100 minutes per seed on 2 CPU cores; if the " +
       "report projects more seeds for the 2 pp half-width goal, add them with --resume --seeds=N; the digits " +
       "pair is --profile=digits",
   },
