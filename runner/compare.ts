@@ -215,7 +215,9 @@ export const PROFILES: Record<string, CompareProfile> = {
     // STL plateaus by the 1 pp rule after about 40 passes on this data, and the joint methods' slow seeds have
     // caught up by 30 (docs/data.md); 15 passes, the profile until December 2026, ranked them by how they start.
     passes: 45,
-    seeds: 10,
+    // 11 seeds: DCN-AP − STL on emotion (per-seed sd about 2.8 pp) sets the widest interval; at 10 seeds its
+    // paired-t half-width was 2.0025 pp, at 11 the widest was 1.80 (docs/compare_thorough_45/).
+    seeds: 11,
     // The note is saved with a plan and printed by its report, so it describes the profile, not a history
     // that --resume --seeds outgrows (the report lists the seeds and sittings).
     note: "the default's data (domain shift 0.8) with nine times the passes and 4,000 test rows: teachers " +

@@ -11,6 +11,7 @@ import {
   curvesSpec,
   deltaM,
   DIFF_TABLE_HEADING,
+  fmtP,
   fmtPctBeside,
   machineInfo,
   MCA_TABLE_HEADING,
@@ -831,6 +832,16 @@ Deno.test("fmtPctBeside shows the decimals that tell a value from the goal besid
   assert.equal(fmtPctBeside(0.02, 0.02), "2.00");
   assert.equal(fmtPctBeside(0.02 + 1e-12, 0.02), "2.000000", "no more than 6 decimals");
   assert.equal(fmtPctBeside(null, 0.02), "—");
+});
+
+Deno.test("fmtP keeps two digits, and more where they would read as the level the p is judged at", () => {
+  // The 11-seed thorough report's sa-mtl pose Holm p, counted significant, printed "0.050" before.
+  assert.equal(fmtP(0.04980539599202898), "0.0498");
+  assert.equal(fmtP(0.0502), "0.0502");
+  assert.equal(fmtP(0.05), "0.050");
+  assert.equal(fmtP(0.0312), "0.031");
+  assert.equal(fmtP(0.0998, 0.1), "0.0998");
+  assert.equal(fmtP(0.0004), "<0.001");
 });
 
 Deno.test("verdict: the Holm line names the shorter side, the contrasts below alpha or the ones that are not", () => {

@@ -121,8 +121,8 @@ function contrastTable(
     fmtPp(c.diffMean),
     fmtInterval(c.ci95Low, c.ci95High),
     fmtInterval(c.bootCi95Low, c.bootCi95High),
-    c.p === null ? "—" : fmtP(c.p),
-    ...(opts.holm ? [c.pHolm === null ? "—" : fmtP(c.pHolm)] : []),
+    c.p === null ? "—" : fmtP(c.p, ALPHA),
+    ...(opts.holm ? [c.pHolm === null ? "—" : fmtP(c.pHolm, ALPHA)] : []),
     c.minDetectable === null ? "—" : fmtPct(c.minDetectable),
     c.call === "cannot tell"
       ? "cannot tell"

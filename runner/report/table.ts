@@ -343,9 +343,18 @@ export function mainTable(s: ReportSummary, metric: CellMetric = "acc"): string 
   return mdTable(header, rows);
 }
 
-/** p-value with two significant digits. */
-export function fmtP(p: number): string {
-  return p < 0.001 ? "<0.001" : p.toPrecision(2);
+/**
+ * p-value with two significant digits, or more where two would read as `alpha`, the level it is judged at
+ * (default 0.05): 0.0498 prints `0.0498`, 0.0312 `0.031`.
+ */
+export function fmtP(p: number, alpha = 0.05): string {
+  if (p < 0.001) return "<0.001";
+  // A p just below α must not print as α (0.0498 as "0.050" beside a call that counts it significant):
+  // more digits until the two read apart.
+  for (let digits = 2; digits < 6; digits++) {
+    if (p === alpha || p.toPrecision(digits) !== alpha.toPrecision(digits)) return p.toPrecision(digits);
+  }
+  return p.toPrecision(6);
 }
 
 /** Training time per method. */

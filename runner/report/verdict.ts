@@ -129,7 +129,7 @@ function overText(over: Contrast[], total: number, goal: number, base: string): 
 function describe(c: Contrast, alpha: number): string {
   const holm = c.pHolm === null
     ? ""
-    : `, Holm p${c.pHolm < 0.001 ? " " : "="}${fmtP(c.pHolm)}${
+    : `, Holm p${c.pHolm < 0.001 ? " " : "="}${fmtP(c.pHolm, alpha)}${
       c.call !== "cannot tell" && c.pHolm >= alpha ? ": not significant after Holm" : ""
     }`;
   return `${c.method} ${fmtPp(c.diffMean)} pp (t ${fmtInterval(c.ci95Low, c.ci95High)}, bootstrap ${
