@@ -276,7 +276,7 @@ export function fmtPct(frac: number | null): string {
 
 /**
  * {@link fmtPct}, with as many more decimals (up to 6) as it takes to show which side of `mark` the value is on:
- * a half-width of 2.0025 pp against a 2 pp goal reads `2.0025`, not `2.00` beside "not met".
+ * a half-width of 2.0025 pp against a 2 pp goal reads `2.002`, not `2.00` beside "not met".
  */
 export function fmtPctBeside(frac: number | null, mark: number): string {
   if (frac === null || !Number.isFinite(frac) || frac === mark) return fmtPct(frac);
