@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseCsv } from "../core/csv.ts";
 import { differencesSpec, pseudoSpec, renderSvg } from "../runner/report/figures.ts";
 import {
+  ALPHA,
   analyze,
   buildVerdict,
   type CompareResults,
@@ -836,12 +837,12 @@ Deno.test("fmtPctBeside shows the decimals that tell a value from the goal besid
 
 Deno.test("fmtP keeps two digits, and more where they would read as the level the p is judged at", () => {
   // The 11-seed thorough report's sa-mtl pose Holm p, counted significant, printed "0.050" before.
-  assert.equal(fmtP(0.04980539599202898), "0.0498");
-  assert.equal(fmtP(0.0502), "0.0502");
-  assert.equal(fmtP(0.05), "0.050");
-  assert.equal(fmtP(0.0312), "0.031");
+  assert.equal(fmtP(0.04980539599202898, ALPHA), "0.0498");
+  assert.equal(fmtP(0.0502, ALPHA), "0.0502");
+  assert.equal(fmtP(0.05, ALPHA), "0.050");
+  assert.equal(fmtP(0.0312, ALPHA), "0.031");
   assert.equal(fmtP(0.0998, 0.1), "0.0998");
-  assert.equal(fmtP(0.0004), "<0.001");
+  assert.equal(fmtP(0.0004, ALPHA), "<0.001");
 });
 
 Deno.test("verdict: the Holm line names the shorter side, the contrasts below alpha or the ones that are not", () => {

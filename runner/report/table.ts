@@ -275,16 +275,29 @@ export function fmtPct(frac: number | null): string {
 }
 
 /**
+ * `format(x, d)` at the fewest digits d, from `from` up to `to`, at which x and `mark` read apart (x equal to
+ * `mark` at `from`): a value just beside a goal or a level must not print as the goal.
+ */
+function apartFrom(
+  x: number,
+  mark: number,
+  format: (v: number, digits: number) => string,
+  { from, to }: { from: number; to: number },
+): string {
+  for (let d = from; d < to; d++) {
+    const s = format(x, d);
+    if (x === mark || s !== format(mark, d)) return s;
+  }
+  return format(x, to);
+}
+
+/**
  * {@link fmtPct}, with as many more decimals (up to 6) as it takes to show which side of `mark` the value is on:
  * a half-width of 2.0025 pp against a 2 pp goal reads `2.002`, not `2.00` beside "not met".
  */
 export function fmtPctBeside(frac: number | null, mark: number): string {
-  if (frac === null || !Number.isFinite(frac) || frac === mark) return fmtPct(frac);
-  for (let d = PCT_DECIMALS; d <= 6; d++) {
-    const s = (frac * 100).toFixed(d);
-    if (s !== (mark * 100).toFixed(d)) return s;
-  }
-  return (frac * 100).toFixed(6);
+  if (frac === null || !Number.isFinite(frac)) return fmtPct(frac);
+  return apartFrom(frac, mark, (v, d) => (v * 100).toFixed(d), { from: PCT_DECIMALS, to: 6 });
 }
 
 /** `+1.44` / `-0.20` percentage points for a fraction difference. */
@@ -344,17 +357,13 @@ export function mainTable(s: ReportSummary, metric: CellMetric = "acc"): string 
 }
 
 /**
- * p-value with two significant digits, or more where two would read as `alpha`, the level it is judged at
- * (default 0.05): 0.0498 prints `0.0498`, 0.0312 `0.031`.
+ * p-value with two significant digits, or more (up to 6) where two would read as `alpha`, the level it is
+ * judged at: against 0.05, 0.0498 prints `0.0498` (not "0.050" beside a call that counts it significant),
+ * 0.0312 `0.031`.
  */
-export function fmtP(p: number, alpha = 0.05): string {
+export function fmtP(p: number, alpha: number): string {
   if (p < 0.001) return "<0.001";
-  // A p just below α must not print as α (0.0498 as "0.050" beside a call that counts it significant):
-  // more digits until the two read apart.
-  for (let digits = 2; digits < 6; digits++) {
-    if (p === alpha || p.toPrecision(digits) !== alpha.toPrecision(digits)) return p.toPrecision(digits);
-  }
-  return p.toPrecision(6);
+  return apartFrom(p, alpha, (v, d) => v.toPrecision(d), { from: 2, to: 6 });
 }
 
 /** Training time per method. */
