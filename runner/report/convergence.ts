@@ -133,3 +133,46 @@ export function runConvergence(run: RunResult): RunConvergence {
     : null;
   return { method: run.method, seed: run.seed, columns, stillImproving };
 }
+
+/** One method's convergence on one column, over its seeds (the convergence table's cell). */
+export interface MethodColumnGain {
+  method: string;
+  task: string;
+  dataset: string;
+  /** Mean last-quarter gain over the runs whose gain is known (null when none is). */
+  meanGain: number | null;
+  /** Runs with this column, runs whose gain is known, and of those the ones above {@link STILL_IMPROVING}. */
+  runs: number;
+  checked: number;
+  improving: number;
+}
+
+/**
+ * Each method's last-quarter gain on each column, averaged over its seeds: one run may cross the 1 pp line in
+ * the epoch-to-epoch noise of a plateaued curve, a mean over seeds above it says the method as a whole was
+ * still learning when its budget ended.
+ */
+export function methodColumnGains(
+  convergence: RunConvergence[],
+  methods: string[],
+  columns: { task: string; dataset: string }[],
+): MethodColumnGain[] {
+  return methods.flatMap((method) =>
+    columns.flatMap(({ task, dataset }) => {
+      const cs = convergence.filter((r) => r.method === method).flatMap((r) =>
+        r.columns.filter((c) => c.task === task && c.dataset === dataset)
+      );
+      if (cs.length === 0) return [];
+      const known = cs.filter((c) => c.gain !== null);
+      return [{
+        method,
+        task,
+        dataset,
+        meanGain: known.length ? known.reduce((x, c) => x + c.gain!, 0) / known.length : null,
+        runs: cs.length,
+        checked: known.length,
+        improving: known.filter((c) => c.stillImproving).length,
+      }];
+    })
+  );
+}

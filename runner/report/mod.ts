@@ -62,6 +62,7 @@ export * from "./results.ts";
 export * from "./stats.ts";
 export * from "./table.ts";
 export * from "./verdict.ts";
+export * from "./validity.ts";
 export * from "./figures.ts";
 export * from "./analysis.ts";
 export * from "./inference.ts";
@@ -655,7 +656,7 @@ export function renderReport(
         : "") +
       "`runs` (per run `method`, `seed`, `stillImproving` and the per-column gains), `contrasts` (per method × " +
       "task/dataset `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`, `pHolm`, `minDetectable`, `call`), " +
-      "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded`, `seedsNeededUpper` at the spreads' 80 % upper bounds, and the `widest` contrast: its spread and each side's own), `summary`, `verdict` and the runner's input (`input`, with each " +
+      "`claimContrasts`, `chance`, `halfWidth` (with `seedsNeeded`, `seedsNeededUpper` at the spreads' 80 % upper bounds, and the `widest` contrast: its spread and each side's own), `summary`, `verdict` (with `validity`: `passes`, each check's `ok`, and the methods `improvingOnAverage`) and the runner's input (`input`, with each " +
       "run's per-row test correctness).",
     "- `results.csv`: one row per method × column × metric (`acc`, `mean_class_acc`) with mean, std, the paired " +
       "difference to the reference and its intervals; plus `last_quarter_gain`, `delta_m_pct` and `train_seconds` rows.",

@@ -5,6 +5,8 @@
  */
 import { ALPHA, type Contrast, type ReportAnalysis } from "./analysis.ts";
 import type { CompareResults } from "./results.ts";
+import { methodColumnGains } from "./convergence.ts";
+import { MIN_SEEDS } from "./validity.ts";
 import { fmtP, fmtPct, fmtPp, type ReportSummary } from "./table.ts";
 
 /** Heading of the table of differences to the reference. */
@@ -65,6 +67,12 @@ export function howToRead(results: CompareResults, s: ReportSummary, a: ReportAn
     `- **Still improving**: a run whose mean validation accuracy in the last quarter of its training budget (images seen) ` +
     `is more than ${fmtPct(a.settings.stillImproving)} pp above the quarter before had not plateaued: ` +
     `its numbers rank methods by how fast they learn as much as by where they end.`,
+    `- **Validity**: the verdict opens by saying whether these numbers can be cited. Four checks: at least ` +
+    `${MIN_SEEDS} seeds; ${ref} at its plateau (its last-quarter gain, averaged over the seeds, at most ${
+      fmtPct(a.settings.stillImproving)
+    } pp on every column: one run can cross the line in the noise of a flat curve); every paired-t half-width within ` +
+    `the goal; every planned run finished. Other methods still improving on average are named there, not failed: ` +
+    `the budget is the same for every method, and how far a method gets within it is part of the comparison.`,
     `- **Chance**: each column's chance level is the majority-class share of its test set (what always predicting ` +
     `the most frequent class scores) and 1/K for K classes; accuracies near it mean the model learned little.`,
     ...poseLabelNote(results),
@@ -147,22 +155,18 @@ function contrastTable(
 
 /** Per method × column: mean last-quarter gain over seeds and how many seeds are still improving. */
 export function convergenceTable(s: ReportSummary, a: ReportAnalysis): string {
+  const gains = methodColumnGains(a.convergence, s.methods, s.columns);
   const rows = s.methods.map((m) => {
     const runs = a.convergence.filter((r) => r.method === m);
     return [
       m,
       ...s.columns.map((col) => {
-        const cs = runs.flatMap((r) =>
-          r.columns.filter((c) => c.task === col.task && c.dataset === col.dataset)
-        );
-        if (cs.length === 0) return "—";
-        const known = cs.filter((c) => c.gain !== null);
-        if (known.length === 0) return "too few points";
-        const gain = known.reduce((x, c) => x + c.gain!, 0) / known.length;
-        const flagged = known.filter((c) => c.stillImproving).length;
-        const tail = known.length < cs.length ? `, ${cs.length - known.length} unchecked` : "";
-        const text = `${fmtPp(gain)} (${flagged}/${known.length} improving${tail})`;
-        return flagged > 0 ? `**${text}**` : text;
+        const g = gains.find((x) => x.method === m && x.task === col.task && x.dataset === col.dataset);
+        if (g === undefined) return "—";
+        if (g.meanGain === null) return "too few points";
+        const tail = g.checked < g.runs ? `, ${g.runs - g.checked} unchecked` : "";
+        const text = `${fmtPp(g.meanGain)} (${g.improving}/${g.checked} improving${tail})`;
+        return g.improving > 0 ? `**${text}**` : text;
       }),
       `${runs.filter((r) => r.stillImproving === true).length}/${runs.length}${
         runs.some((r) => r.stillImproving === null)

@@ -20,6 +20,7 @@ import {
 import type { CompareResults } from "./results.ts";
 import { RUN_DIR_JOIN } from "./run_paths.ts";
 import { median } from "./stats.ts";
+import { judgeValidity, type Validity } from "./validity.ts";
 
 /** The paper's claim checked on one column. */
 export interface ClaimColumn {
@@ -47,6 +48,8 @@ export interface Verdict {
   cannotTell: { method: string; column: string }[];
   /** Contrasts whose Holm-adjusted p-value is below α. */
   holmSignificant: { method: string; column: string }[];
+  /** Whether the numbers can be cited: the checks of {@link judgeValidity}. */
+  validity: Validity;
   /** Runs still improving at the end of their budget, and runs checked. */
   stillImproving: { runs: number; checked: number; total: number };
   claim: {
@@ -185,6 +188,8 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
         : ""
     }); test split, checkpoint chosen on validation.`,
   );
+  const validity = judgeValidity(results, s, a);
+  lines.push(validity.line);
   if (!spreadAvailable) {
     lines.push(
       `- **Only 1 seed**: no paired-t interval exists, so every contrast below reads *cannot tell*: the ` +
@@ -337,6 +342,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
     worse: worse.map(key),
     cannotTell: cannot.map(key),
     holmSignificant: holmSig.map(key),
+    validity: validity.validity,
     stillImproving: { runs: improving.length, checked: checked.length, total: conv.length },
     claim: {
       proposed: s.proposed,
