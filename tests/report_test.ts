@@ -340,8 +340,8 @@ Deno.test("writeReport: tables, CSV and JSON agree; verdict follows the numbers"
     });
 
     await t.step("results.json carries the contrasts, the runs' flags and the wall time", () => {
-      assert.equal(validateResultsFile(file), 3);
-      assert.equal(file.format, "sa-mtl-compare-report/3");
+      assert.equal(validateResultsFile(file), 4);
+      assert.equal(file.format, "sa-mtl-compare-report/4");
       assert.equal(file.wallSeconds, 42);
       assert.equal(file.runs.length, 12);
       assert.deepEqual(file.runs[0], {
@@ -908,7 +908,7 @@ Deno.test("validateResultsFile checks what scripts read and tolerates fields it 
   try {
     await writeReport(fixture(), dir, { figures: false });
     const file = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
-    assert.equal(validateResultsFile(file), 3);
+    assert.equal(validateResultsFile(file), 4);
     assert.equal(file.dataSeed, null);
     assert.deepEqual(file.teachers, []);
     assert.deepEqual(file.failedRuns, []);
@@ -916,7 +916,24 @@ Deno.test("validateResultsFile checks what scripts read and tolerates fields it 
     file.somethingNew = [{ task: "pose" }];
     file.contrasts[0].extra = "x";
     file.input.dataSeed = 7;
-    assert.equal(validateResultsFile(file), 3);
+    assert.equal(validateResultsFile(file), 4);
+    // From format 4 on the verdict's validity is checked: a pass with a failed check contradicts itself.
+    const validity = structuredClone(file);
+    validity.verdict.validity.passes = true;
+    validity.verdict.validity.checks[0].ok = false;
+    assert.throws(
+      () => validateResultsFile(validity),
+      /verdict\.validity\.passes: true, yet a check did not pass/,
+    );
+    const noValidity = structuredClone(file);
+    delete noValidity.verdict.validity;
+    assert.throws(
+      () => validateResultsFile(noValidity),
+      /results\.json\.verdict\.validity: expected an object/,
+    );
+    // A format-3 file, written before the validity line, is read without it.
+    noValidity.format = "sa-mtl-compare-report/3";
+    assert.equal(validateResultsFile(noValidity), 3);
     const teacher = structuredClone(file);
     teacher.teachers = [{
       task: "pose",

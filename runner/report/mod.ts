@@ -80,7 +80,7 @@ export * from "./results_file.ts";
  * (later with `diffStd`, `methodStd`, `referenceStd`), `interim` (null unless `--report_only --interim`), and
  * in the input `sittings` and `interim`.
  */
-export const RESULTS_FORMAT = "sa-mtl-compare-report/3";
+export const RESULTS_FORMAT = "sa-mtl-compare-report/4";
 
 /** One run's line in results.json: who, which seed, and whether it was still improving. */
 export interface RunLine {

@@ -3,7 +3,8 @@
  * and, from format 2 on, the fields scripts rely on (`wallSeconds`, per run `method`/`seed`/
  * `stillImproving`, per contrast `diffMean`, `ci95Low`, `ci95High`, `bootCi95Low`, `bootCi95High`,
  * `pHolm`, `minDetectable`), each a finite number or null where it can be undefined; from format 3 on,
- * `dataSeed`, `teachers[]` (`teacherAcc`, `teacherAccInDomain`) and `failedRuns[]`. Fields it does not
+ * `dataSeed`, `teachers[]` (`teacherAcc`, `teacherAccInDomain`) and `failedRuns[]`; from format 4 on,
+ * `verdict.validity` (`passes`, and each of its `checks[]` with a `name` and an `ok` of true, false or null). Fields it does not
  * know are accepted and left alone, so later versions can add fields (e.g. per-task teacher accuracies)
  * without breaking readers of this one.
  * @module
@@ -88,6 +89,22 @@ export function validateResultsFile(value: unknown, label = "results.json"): num
       }
     });
     if (!Array.isArray(value.failedRuns)) fail(`${label}.failedRuns`, "expected an array");
+  }
+  if (version >= 4) {
+    const p = `${label}.verdict.validity`;
+    const v = isObj(value.verdict) ? value.verdict.validity : undefined;
+    if (!isObj(v)) fail(p, "expected an object");
+    if (typeof v.passes !== "boolean") fail(`${p}.passes`, "expected true or false");
+    if (!Array.isArray(v.checks)) fail(`${p}.checks`, "expected an array");
+    v.checks.forEach((c, i) => {
+      if (!isObj(c) || typeof c.name !== "string") fail(`${p}.checks[${i}].name`, "expected a string");
+      if (c.ok !== null && typeof c.ok !== "boolean") {
+        fail(`${p}.checks[${i}].ok`, "expected true, false or null");
+      }
+    });
+    if (v.passes && v.checks.some((c) => (c as Obj).ok !== true)) {
+      fail(`${p}.passes`, "true, yet a check did not pass");
+    }
   }
   for (const list of ["contrasts", "claimContrasts"]) {
     const cs = value[list];
