@@ -42,7 +42,7 @@ import { DEFAULT_DOMAIN_SHIFT, PAIR_NAMES, synthDifficulty } from "../datasets/s
 import { curvesFromLog } from "./report/results.ts";
 import { readRunLog } from "./train/run_log.ts";
 import { testRowFields } from "./train/test_predictions.ts";
-import { writeReport } from "./report/mod.ts";
+import { type Validity, validitySummary, writeReport } from "./report/mod.ts";
 import { RUN_DIR_JOIN, RUNS_FOLDER } from "./report/run_paths.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import * as executors from "./executors/mod.ts";
@@ -1516,10 +1516,10 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
       );
       return 1;
     case "done":
-      printDone(outDir, outcome.results!.wallSeconds, o);
+      await printDone(outDir, outcome.results!.wallSeconds, o);
       return 0;
     case "partial":
-      printDone(outDir, outcome.results!.wallSeconds, o);
+      await printDone(outDir, outcome.results!.wallSeconds, o);
       log(
         `error: ${outcome.missing.length} of ${runs.length} runs failed (${
           outcome.missing.map(executors.runLabel).join(", ")
@@ -1529,9 +1529,21 @@ export async function runCompare(args: string[], log: (s: string) => void = cons
   }
 }
 
-function printDone(outDir: string, wallSeconds: number, o: Options): void {
-  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds }, null, 2));
-  else console.log(`report: ${join(outDir, "report.md")} (${wallSeconds.toFixed(0)} s)`);
+/**
+ * The last line of a finished comparison: where its report is, how long it took, and the verdict's validity
+ * (read back from results.json, so a Slurm report job's verdict is printed the same way).
+ */
+async function printDone(outDir: string, wallSeconds: number, o: Options): Promise<void> {
+  const validity: Validity | null = await Deno.readTextFile(join(outDir, "results.json"))
+    .then((t) => JSON.parse(t)?.verdict?.validity ?? null, () => null);
+  if (o.json) console.log(JSON.stringify({ out: outDir, wallSeconds, validity }, null, 2));
+  else {
+    console.log(
+      `report: ${join(outDir, "report.md")} (${wallSeconds.toFixed(0)} s)${
+        validity ? `; validity: ${validitySummary(validity)}` : ""
+      }`,
+    );
+  }
 }
 
 /** The embedded datasets a comparison's STL teachers are scored on, and the backend to score them with. */

@@ -13,6 +13,10 @@ import { RUN_DIR_JOIN } from "../runner/report/run_paths.ts";
 
 Deno.test("compare --profile=quick produces the report, results, figures and runs", async () => {
   const out = await Deno.makeTempDir({ prefix: "compare_" });
+  // The last line printed (stdout) names the report and the verdict's validity.
+  const printed: string[] = [];
+  const consoleLog = console.log;
+  console.log = (...xs: unknown[]) => printed.push(xs.join(" "));
   const code = await runCompare([
     "--profile=quick",
     "--train_size=100",
@@ -22,9 +26,14 @@ Deno.test("compare --profile=quick produces the report, results, figures and run
     "--backend=wasm",
     "--quiet",
     `--out=${out}`,
-  ], () => {});
+  ], () => {}).finally(() => console.log = consoleLog);
   assert.equal(code, 0);
   for (const f of ["report.md", "results.json", "results.csv"]) await Deno.stat(join(out, f));
+  // Two seeds of one pass: the verdict cannot pass, and the terminal says why.
+  assert.match(
+    printed.at(-1)!,
+    /^report: .*report\.md \(\d+ s\); validity: not yet a measurement to cite \(failed: at least 3 seeds, /,
+  );
 
   const results = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).input;
   const plugins = await discoverPlugins();

@@ -7,6 +7,7 @@ import {
   methodColumnGains,
   type RunResult,
   summarize,
+  validitySummary,
 } from "../runner/report/mod.ts";
 
 const DATASET = { emotion: "ferplus", pose: "aflw" } as const;
@@ -187,4 +188,17 @@ Deno.test("methodColumnGains averages each method's known gains per column and c
   const emo = gains.find((g) => g.task === "emotion")!;
   assert.ok(Math.abs(emo.meanGain! - 0.025 / 3) < 1e-12);
   assert.deepEqual([emo.runs, emo.checked, emo.improving], [3, 3, 1]);
+});
+
+Deno.test("validitySummary names each failed or unchecked check by its requirement", () => {
+  assert.equal(validitySummary(judge(fixture([1, 2, 3])).validity), "the report's 4 checks pass");
+  const two = fixture([1, 2], { stl: { emotion: [0.05, 0.05] } });
+  assert.equal(
+    validitySummary(judge(two).validity),
+    "not yet a measurement to cite (failed: at least 3 seeds, stl at its plateau)",
+  );
+  assert.equal(
+    validitySummary(judge(fixture([1, 2, 3], {}, false)).validity),
+    "not yet a measurement to cite (not checked: stl at its plateau)",
+  );
 });

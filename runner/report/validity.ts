@@ -138,3 +138,20 @@ export function judgeValidity(
     line: `- **Validity**: ${head}${improvingText}`,
   };
 }
+
+/**
+ * One line for a terminal: "the report's 4 checks pass", or "not yet a measurement to cite (failed: …)" naming
+ * each failed or unchecked check by its requirement (its detail up to the measured part in parentheses).
+ */
+export function validitySummary(v: Validity): string {
+  if (v.passes) return `the report's ${v.checks.length} checks pass`;
+  const name = (c: ValidityCheck) => c.detail.replace(/ \(.*$/s, "");
+  const failed = v.checks.filter((c) => c.ok === false).map(name);
+  const unchecked = v.checks.filter((c) => c.ok === null).map(name);
+  return `not yet a measurement to cite (${
+    [
+      ...(failed.length ? [`failed: ${failed.join(", ")}`] : []),
+      ...(unchecked.length ? [`not checked: ${unchecked.join(", ")}`] : []),
+    ].join("; ")
+  })`;
+}
