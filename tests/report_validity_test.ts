@@ -202,3 +202,18 @@ Deno.test("validitySummary names each failed or unchecked check by its requireme
     "not yet a measurement to cite (not checked: stl at its plateau)",
   );
 });
+
+Deno.test("a reference column too short to check leaves the plateau unknown, one over the line fails it", () => {
+  const f = fixture([1, 2, 3]);
+  for (const r of f.runs) if (r.method === "stl" && r.tasks[0] === "pose") r.curves = [];
+  const v = judge(f);
+  assert.equal(check(v, "referencePlateau"), null);
+  assert.match(
+    v.line,
+    /Not checked: stl at its plateau \(.*\+0\.00 pp on emotion\/ferplus, 1 column\(s\) too short to check\)/,
+  );
+  for (const r of f.runs) {
+    if (r.method === "stl" && r.tasks[0] === "emotion") r.curves.at(-1)!.value! += 0.05;
+  }
+  assert.equal(check(judge(f), "referencePlateau"), false);
+});

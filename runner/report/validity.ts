@@ -61,7 +61,14 @@ export function judgeValidity(
   const over = known.filter((g) => g.meanGain! > threshold);
   checks.push({
     name: "referencePlateau",
-    ok: base === null || known.length === 0 ? null : over.length === 0 && known.length === baseGains.length,
+    // A column over the line fails it; columns too short to check leave it unknown, not passed.
+    ok: base === null || known.length === 0
+      ? null
+      : over.length > 0
+      ? false
+      : known.length === baseGains.length
+      ? true
+      : null,
     detail: base === null
       ? "the reference at its plateau (no reference method)"
       : known.length === 0
@@ -127,8 +134,10 @@ export function judgeValidity(
       improvingOnAverage.map((g) => `${g.method} on ${g.column} (${fmtPp(g.meanGain)} pp)`).join(", ")
     }: their numbers there may be below their plateau, and a longer budget can move the calls that involve them.`
     : ` ${
-      new Set(improvingOnAverage.map((g) => g.method)).size
-    } other methods are still improving on average ` +
+      ((k) => `${k} other method${k === 1 ? " is" : "s are"}`)(
+        new Set(improvingOnAverage.map((g) => g.method)).size,
+      )
+    } still improving on average ` +
       `(mean last-quarter gain over the seeds above ${
         fmtPct(threshold)
       } pp) on ${improvingOnAverage.length} ` +
