@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { compare, runCompare } from "../runner/compare.ts";
 import { remainingSeconds, type RunStatus, seedRanges, statusText } from "../runner/compare_status.ts";
 import { progressText, runFraction, runWork } from "../runner/executors/mod.ts";
-import { errorTail } from "../runner/executors/local.ts";
+import { errorTail, failureText } from "../runner/executors/local.ts";
 import { plateauRows } from "../bench/plateau.ts";
 import { stdoutOf } from "./_stdout.ts";
 
@@ -199,7 +199,7 @@ Deno.test("bench/plateau.ts cuts a run's validation curve at budgets and finds w
   assert.equal(rows[0].budget, 8);
 });
 
-Deno.test("a failed run's error keeps an uncaught exception's message ahead of its stack frames", () => {
+Deno.test("a failed run's error keeps an uncaught exception's message ahead of its stack frames, and says how a silent process ended", () => {
   const frames = ["a", "b", "c", "d", "e"].map((f) => `    at ${f} (file:///x.ts:1:1)`);
   assert.equal(
     errorTail(["epoch 1", "error: Uncaught Error: boom", ...frames].join("\n")),
@@ -208,4 +208,12 @@ Deno.test("a failed run's error keeps an uncaught exception's message ahead of i
   // A one-line user error is not repeated; output without one is its last five lines.
   assert.equal(errorTail("epoch 1\nerror: --lr: not a number\n"), "error: --lr: not a number | epoch 1");
   assert.equal(errorTail("1\n2\n3\n4\n5\n6"), "2 | 3 | 4 | 5 | 6");
+  // A process killed from outside writes nothing: the failure says how it ended instead of nothing.
+  assert.equal(errorTail(""), "");
+  assert.equal(
+    failureText("", 137, "SIGKILL"),
+    "killed by SIGKILL with nothing on stderr (out of memory, or stopped from outside)",
+  );
+  assert.equal(failureText("\n", 3, null), "exit code 3 with nothing on stderr");
+  assert.equal(failureText("error: boom\n", 1, null), "error: boom");
 });

@@ -57,7 +57,7 @@ async function runOne(run: SweepRun, args: string[], live: Set<Deno.ChildProcess
   const out = await child.output().finally(() => live.delete(child));
   if (out.code === INTERRUPTED_EXIT) return null;
   if (!out.success) {
-    const err = errorTail(new TextDecoder().decode(out.stderr));
+    const err = failureText(new TextDecoder().decode(out.stderr), out.code, out.signal);
     throw new Error(`run ${run.method} seed ${run.seed}${run.task ? ` (${run.task})` : ""} failed: ${err}`);
   }
   return (performance.now() - t0) / 1000;
@@ -72,6 +72,19 @@ export function errorTail(output: string): string {
   const lines = output.trim().split("\n");
   const message = lines.findLast((l) => l.startsWith("error: "));
   return [...new Set([...(message === undefined ? [] : [message]), ...lines.slice(-5)])].join(" | ");
+}
+
+/**
+ * Why a run's process failed: the tail of its stderr ({@link errorTail}), or, when it wrote nothing there, how
+ * it ended, since a process killed from outside (the kernel's out-of-memory killer, a user's `kill -9`) leaves
+ * no message of its own and "failed: " alone tells a user nothing.
+ */
+export function failureText(stderr: string, code: number, signal: Deno.Signal | null): string {
+  const tail = errorTail(stderr);
+  if (tail !== "") return tail;
+  return signal !== null
+    ? `killed by ${signal} with nothing on stderr (out of memory, or stopped from outside)`
+    : `exit code ${code} with nothing on stderr`;
 }
 
 /** A run that did not finish: the sweep goes on without it. */
