@@ -37,6 +37,11 @@ export interface Validity {
   improvingOnAverage: { method: string; column: string; meanGain: number }[];
 }
 
+/** Method × column accuracy cells that have runs for some seeds but not all (the verdict's "Missing runs"). */
+export function incompleteCells(s: ReportSummary): ReportSummary["cells"] {
+  return s.cells.filter((c) => c.metric === "acc" && c.n > 0 && c.n < s.seeds.length);
+}
+
 /** The checks and the verdict's bullet line. */
 export function judgeValidity(
   results: CompareResults,
@@ -94,7 +99,7 @@ export function judgeValidity(
   });
 
   const failed = results.failedRuns?.length ?? 0;
-  const missing = s.cells.filter((c) => c.metric === "acc" && c.n > 0 && c.n < n).length;
+  const missing = incompleteCells(s).length;
   const gaps = [
     ...(results.interim ? [`interim: ${n} of ${results.interim.plannedSeeds.length} planned seeds`] : []),
     ...(failed ? [`${failed} failed run${failed === 1 ? "" : "s"}`] : []),

@@ -20,7 +20,7 @@ import {
 import type { CompareResults } from "./results.ts";
 import { RUN_DIR_JOIN } from "./run_paths.ts";
 import { median } from "./stats.ts";
-import { judgeValidity, type Validity } from "./validity.ts";
+import { incompleteCells, judgeValidity, type Validity } from "./validity.ts";
 
 /** The paper's claim checked on one column. */
 export interface ClaimColumn {
@@ -196,7 +196,7 @@ export function buildVerdict(results: CompareResults, s: ReportSummary, a: Repor
         `bootstrap alone measures test-set noise, not training noise. Run at least 3 seeds before drawing conclusions.`,
     );
   }
-  const incomplete = s.cells.filter((c) => c.metric === "acc" && c.n > 0 && c.n < n);
+  const incomplete = incompleteCells(s);
   if (incomplete.length > 0) {
     lines.push(
       `- **Missing runs**: ${
